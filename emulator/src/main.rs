@@ -1,0 +1,3 @@
+//! `emulator`: serve a world file on a local port.
+
+fn main() {}

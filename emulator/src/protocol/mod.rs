@@ -1,0 +1,3 @@
+//! Protocol facts as data: the error-code table and the XML the emulator speaks.
+
+pub mod codes;

@@ -1,0 +1,1 @@
+//! Scenario harness: load, run and explain scenario files.
