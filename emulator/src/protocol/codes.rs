@@ -140,6 +140,11 @@ codes! {
     InvalidChunkSizeError => { S3: 403, "Only the last chunk is allowed to have a size less than 8192 bytes"; }
     /// A bad session policy or policy document.
     MalformedPolicyDocument => { Sts: 400, "The policy document is malformed."; }
+    /// aws-chunked trailers that are malformed or differ from `x-amz-trailer` (S3 error
+    /// table text; no wire capture found).
+    MalformedTrailerError => {
+        S3: 400, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
+    }
     /// A body that does not parse as the expected XML.
     MalformedXML => {
         S3: 400, "The XML you provided was not well-formed or did not validate against our published schema.";
