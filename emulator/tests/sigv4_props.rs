@@ -2,7 +2,7 @@
 //! single change to a signed part is rejected, and the aws-chunked decoder decodes every
 //! valid stream at every split and never panics on garbage.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{

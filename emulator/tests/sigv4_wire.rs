@@ -109,7 +109,7 @@ struct Capture<'m> {
     wire: Wire,
 }
 
-fn load(root: &Path, entry: &Value) -> Capture<'_> {
+fn load<'m>(root: &Path, entry: &'m Value) -> Capture<'m> {
     let file = entry["file"].as_str().unwrap().to_owned();
     let service = if entry["case"].as_str().unwrap().starts_with("sts-") { SigService::Sts } else { SigService::S3 };
     let region = match service {

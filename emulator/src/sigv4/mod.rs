@@ -50,6 +50,9 @@ mod payload;
 mod v2;
 mod verify;
 
+#[cfg(test)]
+mod tests;
+
 pub use authorization::{AuthV4, DateSource};
 pub use canonical::{
     canonical_query, canonical_uri, hex_spaced, uri_encode, CanonicalInput, CanonicalRequest, CredentialScope,

@@ -58,6 +58,9 @@ impl ParsedRequest {
         };
         let mut header_lines: Vec<(String, Vec<u8>)> = Vec::new();
         for line in lines {
+            if line.is_empty() {
+                continue; // a head ending in a single newline (no body)
+            }
             if line.starts_with([' ', '\t']) {
                 let last = header_lines.last_mut().expect("continuation line without a header");
                 last.1.push(b' ');
