@@ -220,10 +220,18 @@ mod tests {
     #[test]
     fn every_code_has_a_row_and_a_sane_status() {
         for code in Code::ALL {
-            let rows: Vec<Row> = [Service::S3, Service::Sts].iter().filter_map(|s| code.row(*s)).collect();
+            let rows: Vec<Row> = [Service::S3, Service::Sts]
+                .iter()
+                .filter_map(|s| code.row(*s))
+                .collect();
             assert!(!rows.is_empty(), "{} has no row", code.as_str());
             for row in rows {
-                assert!((300..600).contains(&row.status), "{} has status {}", code.as_str(), row.status);
+                assert!(
+                    (300..600).contains(&row.status),
+                    "{} has status {}",
+                    code.as_str(),
+                    row.status
+                );
                 assert!(!row.message.is_empty());
                 assert_eq!(row.status_code().as_u16(), row.status);
             }
