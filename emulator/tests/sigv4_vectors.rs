@@ -2,13 +2,20 @@
 //! sign, then signature, then the full verifier. Vectors are read from
 //! `shared/vectors/sigv4/` (provenance in its `SOURCE.md`), never copied into the repo.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code outside #[test] fns: a failed unwrap is a failed test"
+)]
+
 mod common;
 
 use std::path::Path;
 
 use common::{amz_time, head, read, read_string, shared_dir, ParsedRequest};
 use emulator::sigv4::{
-    self, Auth, AuthV4, BodyCheck, ChunkSigning, CredentialScope, DecoderConfig, Location, AwsChunkedDecoder,
+    self, Auth, AuthV4, AwsChunkedDecoder, BodyCheck, ChunkSigning, CredentialScope, DecoderConfig, Location,
     SigService, SigningKey, StringToSign, Trailers,
 };
 use serde_json::Value;
@@ -18,7 +25,9 @@ fn expect_eq(stage: &str, actual: &str, expected: &str) -> Result<(), String> {
     if actual == expected {
         Ok(())
     } else {
-        Err(format!("{stage} differs\n--- expected\n{expected}\n--- actual\n{actual}\n---"))
+        Err(format!(
+            "{stage} differs\n--- expected\n{expected}\n--- actual\n{actual}\n---"
+        ))
     }
 }
 
@@ -32,8 +41,17 @@ fn run_all(suite: &str, cases: Vec<(String, Result<usize, String>)>) -> usize {
             Err(e) => failures.push(format!("{suite}/{name}: {e}")),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
-    eprintln!("{suite}: {} cases, {checked} signatures verified stage by stage", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+    eprintln!(
+        "{suite}: {} cases, {checked} signatures verified stage by stage",
+        cases.len()
+    );
     checked
 }
 
@@ -90,32 +108,57 @@ fn crt_variant(dir: &Path, variant: &str, ctx: &CrtContext, smithy_space_case: b
         // (services that do not sign the token). S3 and STS clients always sign it
         // (clients.md §3.14), so the verifier includes every parameter but X-Amz-Signature;
         // drop the unsigned token to check the remaining stages.
-        let kept: Vec<&str> = req.query().split('&').filter(|p| !p.starts_with("X-Amz-Security-Token=")).collect();
+        let kept: Vec<&str> = req
+            .query()
+            .split('&')
+            .filter(|p| !p.starts_with("X-Amz-Security-Token="))
+            .collect();
         req.target = format!("{}?{}", req.path(), kept.join("&"));
     }
     let headers = req.headers();
     let head = head(&req, &headers);
-    let service = if ctx.normalize { SigService::Sts } else { SigService::S3 };
+    let service = if ctx.normalize {
+        SigService::Sts
+    } else {
+        SigService::S3
+    };
     let auth = v4(sigv4::parse(&head, service))?;
-    let location = if variant == "query" { Location::Query } else { Location::Header };
+    let location = if variant == "query" {
+        Location::Query
+    } else {
+        Location::Header
+    };
     if auth.location != location {
         return Err(format!("parsed as {:?}", auth.location));
     }
     // The suite's service is "service": the payload hash is always sha256(body).
     let payload = sigv4::sha256_hex(&req.body);
-    let creq = auth.canonical_request(&head, service.uri_rules(), &payload).map_err(|e| e.to_string())?;
+    let creq = auth
+        .canonical_request(&head, service.uri_rules(), &payload)
+        .map_err(|e| e.to_string())?;
     expect_eq(
         "canonical request",
         &creq.to_string(),
         &read_string(&dir.join(format!("{variant}-canonical-request.txt"))),
     )?;
     let sts = auth.string_to_sign(&creq).to_string();
-    expect_eq("string to sign", &sts, &read_string(&dir.join(format!("{variant}-string-to-sign.txt"))))?;
+    expect_eq(
+        "string to sign",
+        &sts,
+        &read_string(&dir.join(format!("{variant}-string-to-sign.txt"))),
+    )?;
     let key = SigningKey::derive(&ctx.secret, &auth.scope);
-    expect_eq("signature", &key.sign(sts.as_bytes()), read_string(&dir.join(format!("{variant}-signature.txt"))).trim())?;
-    auth.verify(&head, &ctx.secret, service, &payload).map_err(|e| format!("verify: {e}"))?;
-    auth.check_time(ctx.timestamp, service).map_err(|e| format!("check_time: {e}"))?;
-    auth.check_signed_headers(&head).map_err(|e| format!("check_signed_headers: {e}"))?;
+    expect_eq(
+        "signature",
+        &key.sign(sts.as_bytes()),
+        read_string(&dir.join(format!("{variant}-signature.txt"))).trim(),
+    )?;
+    auth.verify(&head, &ctx.secret, service, &payload)
+        .map_err(|e| format!("verify: {e}"))?;
+    auth.check_time(ctx.timestamp, service)
+        .map_err(|e| format!("check_time: {e}"))?;
+    auth.check_signed_headers(&head)
+        .map_err(|e| format!("check_signed_headers: {e}"))?;
     if variant == "query" && auth.expires_secs != Some(ctx.expiration) {
         return Err(format!("X-Amz-Expires parsed as {:?}", auth.expires_secs));
     }
@@ -124,8 +167,10 @@ fn crt_variant(dir: &Path, variant: &str, ctx: &CrtContext, smithy_space_case: b
 
 fn crt_suite(suite: &str) -> Option<usize> {
     let root = shared_dir(&format!("vectors/sigv4/{suite}/v4"))?.join(format!("vectors/sigv4/{suite}/v4"));
-    let mut names: Vec<String> =
-        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
     let mut cases = Vec::new();
     for name in names {
@@ -142,7 +187,9 @@ fn crt_suite(suite: &str) -> Option<usize> {
         let smithy_space_case = suite == "smithy-rs" && name == "get-space-normalized";
         let result = crt_variant(&dir, "header", &ctx, smithy_space_case)
             .map_err(|e| format!("[header] {e}"))
-            .and_then(|()| crt_variant(&dir, "query", &ctx, smithy_space_case).map_err(|e| format!("[query] {e}")))
+            .and_then(|()| {
+                crt_variant(&dir, "query", &ctx, smithy_space_case).map_err(|e| format!("[query] {e}"))
+            })
             .map(|()| 2);
         cases.push((name, result));
     }
@@ -159,13 +206,18 @@ fn aws_c_auth_v4_suite() {
 #[test]
 fn smithy_rs_v4_suite() {
     if let Some(n) = crt_suite("smithy-rs") {
-        assert_eq!(n, 76, "the same 38 cases; the two double-encoding cases run separately");
+        assert_eq!(
+            n, 76,
+            "the same 38 cases; the two double-encoding cases run separately"
+        );
     }
 }
 
 #[test]
 fn smithy_rs_double_encoding_cases() {
-    let Some(shared) = shared_dir("vectors/sigv4/smithy-rs/v4/double-url-encode") else { return };
+    let Some(shared) = shared_dir("vectors/sigv4/smithy-rs/v4/double-url-encode") else {
+        return;
+    };
     let root = shared.join("vectors/sigv4/smithy-rs/v4");
     // double-url-encode (lambda, us-east-2): canonical request and string to sign
     // reproduce; the signature does not with the suite secret (SOURCE.md §1), so skip it.
@@ -174,8 +226,19 @@ fn smithy_rs_double_encoding_cases() {
     let headers = req.headers();
     let head = head(&req, &headers);
     let auth = v4(sigv4::parse(&head, SigService::Sts)).unwrap();
-    let creq = auth.canonical_request(&head, SigService::Sts.uri_rules(), sigv4::sha256_hex(b"").as_str()).unwrap();
-    expect_eq("canonical request", &creq.to_string(), &read_string(&dir.join("header-canonical-request.txt"))).unwrap();
+    let creq = auth
+        .canonical_request(
+            &head,
+            SigService::Sts.uri_rules(),
+            sigv4::sha256_hex(b"").as_str(),
+        )
+        .unwrap();
+    expect_eq(
+        "canonical request",
+        &creq.to_string(),
+        &read_string(&dir.join("header-canonical-request.txt")),
+    )
+    .unwrap();
     expect_eq(
         "string to sign",
         &auth.string_to_sign(&creq).to_string(),
@@ -202,7 +265,9 @@ fn smithy_rs_double_encoding_cases() {
 
 #[test]
 fn botocore_suite() {
-    let Some(shared) = shared_dir("vectors/sigv4/botocore") else { return };
+    let Some(shared) = shared_dir("vectors/sigv4/botocore") else {
+        return;
+    };
     let root = shared.join("vectors/sigv4/botocore");
     let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     let mut dirs = Vec::new();
@@ -211,7 +276,15 @@ fn botocore_suite() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_str().unwrap().to_owned();
             if path.join(format!("{name}.sreq")).exists() {
-                dirs.push((if sub.is_empty() { name.clone() } else { format!("{sub}/{name}") }, path, name));
+                dirs.push((
+                    if sub.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{sub}/{name}")
+                    },
+                    path,
+                    name,
+                ));
             }
         }
     }
@@ -227,21 +300,35 @@ fn botocore_suite() {
                 // does not verify; the `.authz` one does, as SOURCE.md §2 notes.)
                 let authz = read_string(&file("authz"));
                 let authz = authz.trim();
-                req.header_lines.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
-                req.header_lines.push(("Authorization".to_owned(), authz.as_bytes().to_vec()));
+                req.header_lines
+                    .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+                req.header_lines
+                    .push(("Authorization".to_owned(), authz.as_bytes().to_vec()));
                 let headers = req.headers();
                 let head = head(&req, &headers);
                 // Service "service": not S3, so paths are normalised and re-encoded.
                 let auth = v4(sigv4::parse(&head, SigService::Sts))?;
                 let payload = sigv4::sha256_hex(&req.body);
-                let creq = auth.canonical_request(&head, SigService::Sts.uri_rules(), &payload).map_err(|e| e.to_string())?;
-                expect_eq("canonical request", &creq.to_string(), &read_string(&file("creq")))?;
+                let creq = auth
+                    .canonical_request(&head, SigService::Sts.uri_rules(), &payload)
+                    .map_err(|e| e.to_string())?;
+                expect_eq(
+                    "canonical request",
+                    &creq.to_string(),
+                    &read_string(&file("creq")),
+                )?;
                 let sts = auth.string_to_sign(&creq).to_string();
                 expect_eq("string to sign", &sts, &read_string(&file("sts")))?;
                 let signature = authz.rsplit_once("Signature=").unwrap().1.trim();
-                expect_eq("signature", &SigningKey::derive(secret, &auth.scope).sign(sts.as_bytes()), signature)?;
-                auth.verify(&head, secret, SigService::Sts, &payload).map_err(|e| format!("verify: {e}"))?;
-                auth.check_time(auth.timestamp, SigService::Sts).map_err(|e| e.to_string())?;
+                expect_eq(
+                    "signature",
+                    &SigningKey::derive(secret, &auth.scope).sign(sts.as_bytes()),
+                    signature,
+                )?;
+                auth.verify(&head, secret, SigService::Sts, &payload)
+                    .map_err(|e| format!("verify: {e}"))?;
+                auth.check_time(auth.timestamp, SigService::Sts)
+                    .map_err(|e| e.to_string())?;
                 Ok(1)
             };
             (label, run())
@@ -263,9 +350,14 @@ struct Docs {
 
 fn docs() -> Option<Docs> {
     let shared = shared_dir("vectors/sigv4/aws-docs-s3/s3-doc-examples.json")?;
-    let json: Value =
-        serde_json::from_slice(&read(&shared.join("vectors/sigv4/aws-docs-s3/s3-doc-examples.json"))).unwrap();
-    let secret = json["credentials"]["secret_access_key"].as_str().unwrap().to_owned();
+    let json: Value = serde_json::from_slice(&read(
+        &shared.join("vectors/sigv4/aws-docs-s3/s3-doc-examples.json"),
+    ))
+    .unwrap();
+    let secret = json["credentials"]["secret_access_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let now = amz_time(json["timestamp"].as_str().unwrap());
     Some(Docs { json, secret, now })
 }
@@ -275,9 +367,18 @@ fn headers_of(case: &Value, extra: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().as_bytes().to_vec()))
+        .map(|h| {
+            (
+                h[0].as_str().unwrap().to_owned(),
+                h[1].as_str().unwrap().as_bytes().to_vec(),
+            )
+        })
         .collect();
-    lines.extend(extra.iter().map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec())));
+    lines.extend(
+        extra
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec())),
+    );
     lines
 }
 
@@ -297,14 +398,26 @@ fn aws_docs_header_auth() {
         let expected = &case["expected"];
         let mut paths = vec![case["path"].as_str().unwrap().to_owned()];
         if let Some(alt) = case.get("equivalent_wire_paths") {
-            paths.extend(alt.as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()));
+            paths.extend(
+                alt.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().unwrap().to_owned()),
+            );
         }
         for path in paths {
             let query = case["query"].as_str().unwrap();
             let req = ParsedRequest {
                 method: case["method"].as_str().unwrap().to_owned(),
-                target: if query.is_empty() { path.clone() } else { format!("{path}?{query}") },
-                header_lines: headers_of(case, &[("Authorization", expected["authorization"].as_str().unwrap())]),
+                target: if query.is_empty() {
+                    path.clone()
+                } else {
+                    format!("{path}?{query}")
+                },
+                header_lines: headers_of(
+                    case,
+                    &[("Authorization", expected["authorization"].as_str().unwrap())],
+                ),
                 body: body_of(case),
             };
             let headers = req.headers();
@@ -315,14 +428,26 @@ fn aws_docs_header_auth() {
             auth.check_time(docs.now, SigService::S3).unwrap();
             let mode = auth.payload_mode(SigService::S3).unwrap();
             let payload = mode.canonical_value().unwrap();
-            let creq = auth.canonical_request(&head, SigService::S3.uri_rules(), &payload).unwrap();
-            assert_eq!(creq.to_string(), expected["canonical_request"].as_str().unwrap(), "{name} ({path})");
+            let creq = auth
+                .canonical_request(&head, SigService::S3.uri_rules(), &payload)
+                .unwrap();
+            assert_eq!(
+                creq.to_string(),
+                expected["canonical_request"].as_str().unwrap(),
+                "{name} ({path})"
+            );
             let sts = auth.string_to_sign(&creq).to_string();
             assert_eq!(sts, expected["string_to_sign"].as_str().unwrap(), "{name}");
             let key = SigningKey::derive(&docs.secret, &auth.scope);
             assert_eq!(key.to_hex(), docs.json["signing_key_hex"].as_str().unwrap());
-            assert_eq!(key.sign(sts.as_bytes()), expected["signature"].as_str().unwrap(), "{name}");
-            let verified = auth.verify(&head, &docs.secret, SigService::S3, &payload).unwrap();
+            assert_eq!(
+                key.sign(sts.as_bytes()),
+                expected["signature"].as_str().unwrap(),
+                "{name}"
+            );
+            let verified = auth
+                .verify(&head, &docs.secret, SigService::S3, &payload)
+                .unwrap();
             let mut check = BodyCheck::new(mode, &verified, &headers).unwrap();
             let mut out = Vec::new();
             check.push(&req.body, &mut out).unwrap();
@@ -351,24 +476,38 @@ fn aws_docs_presigned() {
         let auth = v4(sigv4::parse(&head, SigService::S3)).unwrap();
         assert_eq!(auth.location, Location::Query);
         assert_eq!(auth.expires_secs, Some(86_400));
-        let payload = auth.payload_mode(SigService::S3).unwrap().canonical_value().unwrap();
+        let payload = auth
+            .payload_mode(SigService::S3)
+            .unwrap()
+            .canonical_value()
+            .unwrap();
         assert_eq!(payload, "UNSIGNED-PAYLOAD");
-        let creq = auth.canonical_request(&head, SigService::S3.uri_rules(), &payload).unwrap();
-        assert_eq!(creq.to_string(), case["expected"]["canonical_request"].as_str().unwrap());
+        let creq = auth
+            .canonical_request(&head, SigService::S3.uri_rules(), &payload)
+            .unwrap();
+        assert_eq!(
+            creq.to_string(),
+            case["expected"]["canonical_request"].as_str().unwrap()
+        );
         let sts = auth.string_to_sign(&creq).to_string();
         assert_eq!(sts, case["expected"]["string_to_sign"].as_str().unwrap());
         assert_eq!(
             SigningKey::derive(&docs.secret, &auth.scope).sign(sts.as_bytes()),
             case["expected"]["signature"].as_str().unwrap()
         );
-        auth.verify(&head, &docs.secret, SigService::S3, &payload).unwrap();
+        auth.verify(&head, &docs.secret, SigService::S3, &payload)
+            .unwrap();
         auth.check_signed_headers(&head).unwrap();
         // Valid from X-Amz-Date for X-Amz-Expires seconds.
         auth.check_time(docs.now, SigService::S3).unwrap();
-        auth.check_time(docs.now + time::Duration::seconds(86_400), SigService::S3).unwrap();
+        auth.check_time(docs.now + time::Duration::seconds(86_400), SigService::S3)
+            .unwrap();
         assert!(matches!(
             auth.check_time(docs.now + time::Duration::seconds(86_401), SigService::S3),
-            Err(sigv4::SigError::PresignExpired { x_amz_expires: Some(86_400), .. })
+            Err(sigv4::SigError::PresignExpired {
+                x_amz_expires: Some(86_400),
+                ..
+            })
         ));
     }
 }
@@ -386,9 +525,17 @@ fn chunked_wire(case: &Value) -> Vec<u8> {
     }
     if let Some(trailer) = case.get("trailer") {
         for h in trailer["headers"].as_array().unwrap() {
-            wire.extend_from_slice(format!("{}:{}\r\n", h[0].as_str().unwrap(), h[1].as_str().unwrap()).as_bytes());
+            wire.extend_from_slice(
+                format!("{}:{}\r\n", h[0].as_str().unwrap(), h[1].as_str().unwrap()).as_bytes(),
+            );
         }
-        wire.extend_from_slice(format!("x-amz-trailer-signature:{}\r\n", trailer["signature"].as_str().unwrap()).as_bytes());
+        wire.extend_from_slice(
+            format!(
+                "x-amz-trailer-signature:{}\r\n",
+                trailer["signature"].as_str().unwrap()
+            )
+            .as_bytes(),
+        );
     }
     wire.extend_from_slice(b"\r\n");
     wire
@@ -416,21 +563,39 @@ fn aws_docs_chunked_uploads() {
         let mut previous = seed.to_owned();
         for chunk in case["chunks"].as_array().unwrap() {
             let data = vec![b'a'; usize::try_from(chunk["size"].as_u64().unwrap()).unwrap()];
-            let sts = StringToSign::chunk("20130524T000000Z", &scope, &previous, &sigv4::sha256_hex(&data)).to_string();
+            let sts = StringToSign::chunk("20130524T000000Z", &scope, &previous, &sigv4::sha256_hex(&data))
+                .to_string();
             assert_eq!(sts, chunk["string_to_sign"].as_str().unwrap(), "{name}");
             previous = key.sign(sts.as_bytes());
             assert_eq!(previous, chunk["signature"].as_str().unwrap(), "{name}");
         }
         if let Some(trailer) = case.get("trailer") {
             let canonical = trailer["canonical_trailer_bytes"].as_str().unwrap();
-            let sts = StringToSign::trailer("20130524T000000Z", &scope, &previous, &sigv4::sha256_hex(canonical.as_bytes()))
-                .to_string();
+            let sts = StringToSign::trailer(
+                "20130524T000000Z",
+                &scope,
+                &previous,
+                &sigv4::sha256_hex(canonical.as_bytes()),
+            )
+            .to_string();
             assert_eq!(sts, trailer["string_to_sign"].as_str().unwrap(), "{name}");
-            assert_eq!(key.sign(sts.as_bytes()), trailer["signature"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                key.sign(sts.as_bytes()),
+                trailer["signature"].as_str().unwrap(),
+                "{name}"
+            );
         }
         let wire = chunked_wire(case);
-        assert_eq!(wire.len() as u64, case["wire_body"]["length"].as_u64().unwrap(), "{name}");
-        assert_eq!(sigv4::sha256_hex(&wire), case["wire_body"]["sha256"].as_str().unwrap(), "{name}");
+        assert_eq!(
+            wire.len() as u64,
+            case["wire_body"]["length"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            sigv4::sha256_hex(&wire),
+            case["wire_body"]["sha256"].as_str().unwrap(),
+            "{name}"
+        );
 
         // The seed request, with the doc's comma-without-space Authorization style.
         let creq_text = expected["canonical_request"].as_str().unwrap();
@@ -452,10 +617,18 @@ fn aws_docs_chunked_uploads() {
         auth.check_time(docs.now, SigService::S3).unwrap();
         let mode = auth.payload_mode(SigService::S3).unwrap();
         let payload = mode.canonical_value().unwrap();
-        let creq = auth.canonical_request(&head, SigService::S3.uri_rules(), &payload).unwrap();
+        let creq = auth
+            .canonical_request(&head, SigService::S3.uri_rules(), &payload)
+            .unwrap();
         assert_eq!(creq.to_string(), creq_text, "{name}");
-        assert_eq!(auth.string_to_sign(&creq).to_string(), expected["string_to_sign"].as_str().unwrap(), "{name}");
-        let verified = auth.verify(&head, &docs.secret, SigService::S3, &payload).unwrap();
+        assert_eq!(
+            auth.string_to_sign(&creq).to_string(),
+            expected["string_to_sign"].as_str().unwrap(),
+            "{name}"
+        );
+        let verified = auth
+            .verify(&head, &docs.secret, SigService::S3, &payload)
+            .unwrap();
 
         let decoded = usize::try_from(case["wire_body"]["decoded_length"].as_u64().unwrap()).unwrap();
         if name.ends_with("crt-variant") {
@@ -501,13 +674,27 @@ fn aws_docs_chunked_uploads() {
 
 #[test]
 fn smithy_rs_s3_aws_chunked_recordings() {
-    let Some(shared) = shared_dir("vectors/sigv4/smithy-rs-s3-aws-chunked") else { return };
+    let Some(shared) = shared_dir("vectors/sigv4/smithy-rs-s3-aws-chunked") else {
+        return;
+    };
     let root = shared.join("vectors/sigv4/smithy-rs-s3-aws-chunked");
     let secret = "notrealrnrELgWzOk3IfjzDKtFBhDby";
     let cases = [
-        ("chunk-signing.json", sigv4::PayloadMode::StreamingSignedTrailer, "X9RA0w=="),
-        ("custom-chunk-size.json", sigv4::PayloadMode::StreamingUnsignedTrailer, "X9RA0w=="),
-        ("no-chunking.json", sigv4::PayloadMode::StreamingUnsignedTrailer, "sK4Y7A=="),
+        (
+            "chunk-signing.json",
+            sigv4::PayloadMode::StreamingSignedTrailer,
+            "X9RA0w==",
+        ),
+        (
+            "custom-chunk-size.json",
+            sigv4::PayloadMode::StreamingUnsignedTrailer,
+            "X9RA0w==",
+        ),
+        (
+            "no-chunking.json",
+            sigv4::PayloadMode::StreamingUnsignedTrailer,
+            "sK4Y7A==",
+        ),
     ];
     for (file, expected_mode, crc32) in cases {
         let json: Value = serde_json::from_slice(&read(&root.join(file))).unwrap();
@@ -534,26 +721,48 @@ fn smithy_rs_s3_aws_chunked_recordings() {
                 header_lines.push((name.clone(), v.as_str().unwrap().as_bytes().to_vec()));
             }
         }
-        let req = ParsedRequest { method: r["method"].as_str().unwrap().to_owned(), target: target.to_owned(), header_lines, body };
+        let req = ParsedRequest {
+            method: r["method"].as_str().unwrap().to_owned(),
+            target: target.to_owned(),
+            header_lines,
+            body,
+        };
         let headers = req.headers();
         let head = head(&req, &headers);
         let auth = v4(sigv4::parse(&head, SigService::S3)).unwrap();
         auth.check_scope(SigService::S3, Some("us-east-1")).unwrap();
         auth.check_signed_headers(&head).unwrap();
-        auth.check_time(amz_time("20090213T233130Z"), SigService::S3).unwrap();
+        auth.check_time(amz_time("20090213T233130Z"), SigService::S3)
+            .unwrap();
         let mode = auth.payload_mode(SigService::S3).unwrap();
         assert_eq!(mode, expected_mode, "{file}");
-        let verified = auth.verify(&head, secret, SigService::S3, &mode.canonical_value().unwrap()).unwrap();
+        let verified = auth
+            .verify(&head, secret, SigService::S3, &mode.canonical_value().unwrap())
+            .unwrap();
         // Caveat (SOURCE.md §3): in chunk-signing.json the signed content-length (10291) is
         // the unsigned framing length while the body is 10624 bytes; Content-Length is the
         // HTTP layer's business, not asserted here.
-        let decoded = usize::try_from(req.header("x-amz-decoded-content-length").unwrap().parse::<u64>().unwrap()).unwrap();
+        let decoded = usize::try_from(
+            req.header("x-amz-decoded-content-length")
+                .unwrap()
+                .parse::<u64>()
+                .unwrap(),
+        )
+        .unwrap();
         for step in [req.body.len(), 1, 13, 8192] {
-            let (out, trailers) = feed(BodyCheck::new(mode, &verified, &headers).unwrap(), &req.body, step)
-                .unwrap_or_else(|e| panic!("{file} step {step}: {e}"));
+            let (out, trailers) = feed(
+                BodyCheck::new(mode, &verified, &headers).unwrap(),
+                &req.body,
+                step,
+            )
+            .unwrap_or_else(|e| panic!("{file} step {step}: {e}"));
             assert_eq!(out, vec![b'a'; decoded], "{file}");
             assert_eq!(trailers.get("x-amz-checksum-crc32"), Some(crc32), "{file}");
-            assert_eq!(common::crc32_base64(&out), crc32, "the trailer is the CRC32 the server will compare");
+            assert_eq!(
+                common::crc32_base64(&out),
+                crc32,
+                "the trailer is the CRC32 the server will compare"
+            );
         }
     }
 }
@@ -579,5 +788,11 @@ fn decoder_reports_missing_framing_as_incomplete() {
     let mut d = AwsChunkedDecoder::new(config);
     let mut out = Vec::new();
     d.push(&wire[..30_000], &mut out).unwrap();
-    assert_eq!(d.finish().unwrap_err(), sigv4::SigError::IncompleteBody { expected: 66_560, provided: 30_000 - 88 });
+    assert_eq!(
+        d.finish().unwrap_err(),
+        sigv4::SigError::IncompleteBody {
+            expected: 66_560,
+            provided: 30_000 - 88
+        }
+    );
 }

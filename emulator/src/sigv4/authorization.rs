@@ -69,11 +69,19 @@ struct Credential {
 }
 
 fn parse_credential(credential: &str, location: Location, amz_date: &str) -> Result<Credential, SigError> {
-    let malformed = || SigError::MalformedCredential { location, credential: credential.to_owned() };
+    let malformed = || SigError::MalformedCredential {
+        location,
+        credential: credential.to_owned(),
+    };
     let mut parts = credential.split('/');
-    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(malformed());
     };
     if parse_scope_date(date).is_none() {
@@ -84,14 +92,22 @@ fn parse_credential(credential: &str, location: Location, amz_date: &str) -> Res
         });
     }
     if terminator != "aws4_request" {
-        return Err(SigError::InvalidTerminator { location, terminator: terminator.to_owned() });
+        return Err(SigError::InvalidTerminator {
+            location,
+            terminator: terminator.to_owned(),
+        });
     }
-    Ok(Credential { access_key_id: akid.to_owned(), scope: CredentialScope::new(date, region, service) })
+    Ok(Credential {
+        access_key_id: akid.to_owned(),
+        scope: CredentialScope::new(date, region, service),
+    })
 }
 
 /// `n` ASCII digits at the front of `s` as a number.
 fn digits(s: &[u8]) -> Option<u32> {
-    s.iter().try_fold(0_u32, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
+    s.iter().try_fold(0_u32, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
 }
 
 /// A calendar date from `yyyymmdd`.
@@ -125,11 +141,15 @@ fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    PrimitiveDateTime::parse(s.trim(), format).ok().map(PrimitiveDateTime::assume_utc)
+    PrimitiveDateTime::parse(s.trim(), format)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
 }
 
 fn header_str(head: &RequestHead<'_>, name: &str) -> Option<String> {
-    head.headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    head.headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 /// The request time of a header-signed request: `X-Amz-Date`, else `Date`.
@@ -157,7 +177,9 @@ impl AuthV4 {
             "AWS4-HMAC-SHA256" => {}
             "AWS" => return Err(SigError::SigV2NotSupported),
             _ => {
-                return Err(SigError::UnsupportedAuthorizationType { authorization: authorization.to_owned() })
+                return Err(SigError::UnsupportedAuthorizationType {
+                    authorization: authorization.to_owned(),
+                })
             }
         }
         let malformed = |component: &str| SigError::MalformedComponent {
@@ -179,11 +201,17 @@ impl AuthV4 {
             *slot = Some(value).filter(|v| !v.is_empty());
         }
         let time = header_time(head);
-        let (Some(credential), Some(signed_headers), Some(signature)) = (credential, signed_headers, signature) else {
-            let missing = [("Credential", credential), ("Signature", signature), ("SignedHeaders", signed_headers)]
-                .into_iter()
-                .filter_map(|(name, v)| v.is_none().then_some(name))
-                .collect();
+        let (Some(credential), Some(signed_headers), Some(signature)) =
+            (credential, signed_headers, signature)
+        else {
+            let missing = [
+                ("Credential", credential),
+                ("Signature", signature),
+                ("SignedHeaders", signed_headers),
+            ]
+            .into_iter()
+            .filter_map(|(name, v)| v.is_none().then_some(name))
+            .collect();
             return Err(SigError::MissingComponents {
                 authorization: authorization.to_owned(),
                 missing,
@@ -191,7 +219,9 @@ impl AuthV4 {
             });
         };
         let Some((timestamp, request_time, date_source)) = time else {
-            return Err(SigError::MissingDate { authorization: authorization.to_owned() });
+            return Err(SigError::MissingDate {
+                authorization: authorization.to_owned(),
+            });
         };
         let amz_date = super::error::iso_basic(timestamp);
         let Credential { access_key_id, scope } = parse_credential(credential, Location::Header, &amz_date)?;
@@ -216,10 +246,18 @@ impl AuthV4 {
     pub(crate) fn parse_query(params: &QueryParams, service: SigService) -> Result<Self, SigError> {
         let algorithm = params.get("X-Amz-Algorithm").unwrap_or_default();
         if algorithm != "AWS4-HMAC-SHA256" {
-            return Err(SigError::UnsupportedQueryAlgorithm { algorithm: algorithm.to_owned() });
+            return Err(SigError::UnsupportedQueryAlgorithm {
+                algorithm: algorithm.to_owned(),
+            });
         }
-        let required =
-            ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"];
+        let required = [
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Signature",
+            "X-Amz-Date",
+            "X-Amz-SignedHeaders",
+            "X-Amz-Expires",
+        ];
         let missing: Vec<&'static str> = required.into_iter().filter(|n| params.get(n).is_none()).collect();
         let (Some(credential), Some(signature), Some(amz_date), Some(signed_headers), Some(expires)) = (
             params.get("X-Amz-Credential"),
@@ -231,9 +269,12 @@ impl AuthV4 {
             return Err(SigError::MissingQueryParameters { missing });
         };
         let Credential { access_key_id, scope } = parse_credential(credential, Location::Query, amz_date)?;
-        let timestamp =
-            parse_amz_date(amz_date).ok_or_else(|| SigError::InvalidQueryDate { value: amz_date.to_owned() })?;
-        let expires: i64 = expires.parse().map_err(|_| SigError::InvalidExpires { value: expires.to_owned() })?;
+        let timestamp = parse_amz_date(amz_date).ok_or_else(|| SigError::InvalidQueryDate {
+            value: amz_date.to_owned(),
+        })?;
+        let expires: i64 = expires.parse().map_err(|_| SigError::InvalidExpires {
+            value: expires.to_owned(),
+        })?;
         let expires_secs = u32::try_from(expires)
             .ok()
             .filter(|e| (1..=MAX_EXPIRES_SECS).contains(&i64::from(*e)))
@@ -306,8 +347,14 @@ impl AuthV4 {
         if !unsigned.is_empty() {
             return Err(SigError::HeadersNotSigned { names: unsigned });
         }
-        match self.signed_headers.iter().find(|s| !head.headers.contains_key(s.to_ascii_lowercase().as_str())) {
-            Some(name) => Err(SigError::SignedHeaderMissing { name: name.to_ascii_lowercase() }),
+        match self
+            .signed_headers
+            .iter()
+            .find(|s| !head.headers.contains_key(s.to_ascii_lowercase().as_str()))
+        {
+            Some(name) => Err(SigError::SignedHeaderMissing {
+                name: name.to_ascii_lowercase(),
+            }),
             None => Ok(()),
         }
     }
@@ -337,9 +384,17 @@ impl AuthV4 {
             Some(expires) => {
                 let expires_at = self.timestamp + time::Duration::seconds(i64::from(expires));
                 if self.timestamp - now > window {
-                    Err(SigError::PresignNotYetValid { signed_at: self.timestamp, expires_at, server_time: now })
+                    Err(SigError::PresignNotYetValid {
+                        signed_at: self.timestamp,
+                        expires_at,
+                        server_time: now,
+                    })
                 } else if now > expires_at {
-                    Err(SigError::PresignExpired { x_amz_expires: Some(expires), expires_at, server_time: now })
+                    Err(SigError::PresignExpired {
+                        x_amz_expires: Some(expires),
+                        expires_at,
+                        server_time: now,
+                    })
                 } else {
                     Ok(())
                 }
@@ -369,13 +424,28 @@ mod tests {
 
     #[test]
     fn dates_parse_strictly() {
-        assert_eq!(parse_amz_date("20130524T000000Z"), Some(datetime!(2013-05-24 00:00 UTC)));
-        assert_eq!(parse_amz_date("20130524T235959Z"), Some(datetime!(2013-05-24 23:59:59 UTC)));
-        for bad in ["20130524T000000", "2013-05-24T00:00:00Z", "20131324T000000Z", "20130524T240000Z", "", "2013052aT000000Z"]
-        {
+        assert_eq!(
+            parse_amz_date("20130524T000000Z"),
+            Some(datetime!(2013-05-24 00:00 UTC))
+        );
+        assert_eq!(
+            parse_amz_date("20130524T235959Z"),
+            Some(datetime!(2013-05-24 23:59:59 UTC))
+        );
+        for bad in [
+            "20130524T000000",
+            "2013-05-24T00:00:00Z",
+            "20131324T000000Z",
+            "20130524T240000Z",
+            "",
+            "2013052aT000000Z",
+        ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
-        assert_eq!(parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), Some(datetime!(2013-05-24 00:00 UTC)));
+        assert_eq!(
+            parse_http_date("Fri, 24 May 2013 00:00:00 GMT"),
+            Some(datetime!(2013-05-24 00:00 UTC))
+        );
         assert_eq!(parse_http_date("24 May 2013"), None);
         assert!(parse_scope_date("20130229").is_none());
         assert!(parse_scope_date("20120229").is_some());

@@ -18,7 +18,11 @@ use super::error::SigError;
 use super::key::{sha256_hex, EMPTY_SHA256};
 
 /// UriEncode: every byte but the unreserved `A-Z a-z 0-9 - . _ ~` becomes `%XY`, uppercase hex.
-const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// UriEncode for a path: as [`URI_ENCODE`], but `/` stays.
 const URI_ENCODE_PATH: &AsciiSet = &URI_ENCODE.remove(b'/');
 
@@ -317,7 +321,11 @@ pub struct CredentialScope {
 impl CredentialScope {
     /// A scope from its parts.
     pub fn new(date: impl Into<String>, region: impl Into<String>, service: impl Into<String>) -> Self {
-        Self { date: date.into(), region: region.into(), service: service.into() }
+        Self {
+            date: date.into(),
+            region: region.into(),
+            service: service.into(),
+        }
     }
 }
 
@@ -366,12 +374,21 @@ impl StringToSign {
             algorithm: "AWS4-HMAC-SHA256-PAYLOAD",
             amz_date: amz_date.to_owned(),
             scope: scope.clone(),
-            lines: vec![previous.to_owned(), EMPTY_SHA256.to_owned(), chunk_sha256_hex.to_owned()],
+            lines: vec![
+                previous.to_owned(),
+                EMPTY_SHA256.to_owned(),
+                chunk_sha256_hex.to_owned(),
+            ],
         }
     }
 
     /// The string to sign of the trailer section.
-    pub fn trailer(amz_date: &str, scope: &CredentialScope, previous: &str, trailers_sha256_hex: &str) -> Self {
+    pub fn trailer(
+        amz_date: &str,
+        scope: &CredentialScope,
+        previous: &str,
+        trailers_sha256_hex: &str,
+    ) -> Self {
         Self {
             algorithm: "AWS4-HMAC-SHA256-TRAILER",
             amz_date: amz_date.to_owned(),
@@ -397,8 +414,14 @@ mod tests {
 
     #[test]
     fn s3_uri_is_decoded_then_encoded_once_without_normalisation() {
-        assert_eq!(canonical_uri("/test$file.text", UriRules::S3), "/test%24file.text");
-        assert_eq!(canonical_uri("/test%24file.text", UriRules::S3), "/test%24file.text");
+        assert_eq!(
+            canonical_uri("/test$file.text", UriRules::S3),
+            "/test%24file.text"
+        );
+        assert_eq!(
+            canonical_uri("/test%24file.text", UriRules::S3),
+            "/test%24file.text"
+        );
         assert_eq!(canonical_uri("//example//./..", UriRules::S3), "//example//./..");
         assert_eq!(canonical_uri("/a%20b+c~d", UriRules::S3), "/a%20b%2Bc~d");
         assert_eq!(canonical_uri("", UriRules::S3), "/");
@@ -409,7 +432,10 @@ mod tests {
     fn other_services_normalise_and_encode_the_wire_path() {
         assert_eq!(canonical_uri("//example//", UriRules::Normalized), "/example/");
         assert_eq!(canonical_uri("/example/..", UriRules::Normalized), "/");
-        assert_eq!(canonical_uri("/example1/example2/../..", UriRules::Normalized), "/");
+        assert_eq!(
+            canonical_uri("/example1/example2/../..", UriRules::Normalized),
+            "/"
+        );
         assert_eq!(canonical_uri("/./example", UriRules::Normalized), "/example");
         assert_eq!(canonical_uri("/a/b/..", UriRules::Normalized), "/a/");
         assert_eq!(canonical_uri("/a/./b", UriRules::Normalized), "/a/b");
@@ -421,13 +447,22 @@ mod tests {
     #[test]
     fn query_is_decoded_encoded_and_sorted() {
         assert_eq!(canonical_query("lifecycle", None), "lifecycle=");
-        assert_eq!(canonical_query("Param2=value2&Param1=value1", None), "Param1=value1&Param2=value2");
-        assert_eq!(canonical_query("Param1=value2&Param1=Value1", None), "Param1=Value1&Param1=value2");
+        assert_eq!(
+            canonical_query("Param2=value2&Param1=value1", None),
+            "Param1=value1&Param2=value2"
+        );
+        assert_eq!(
+            canonical_query("Param1=value2&Param1=Value1", None),
+            "Param1=Value1&Param1=value2"
+        );
         assert_eq!(
             canonical_query("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", None),
             "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"
         );
-        assert_eq!(canonical_query("a=1&&b=x%2Fy&X-Amz-Signature=abc", Some("X-Amz-Signature")), "a=1&b=x%2Fy");
+        assert_eq!(
+            canonical_query("a=1&&b=x%2Fy&X-Amz-Signature=abc", Some("X-Amz-Signature")),
+            "a=1&b=x%2Fy"
+        );
         assert_eq!(canonical_query("k=a+b c", None), "k=a%2Bb%20c");
         assert_eq!(canonical_query("", None), "");
     }
@@ -451,7 +486,10 @@ mod tests {
         for v in ["value4", "value1", " value3 ", "value2"] {
             h.append("my-header1", http::HeaderValue::from_static(v));
         }
-        assert_eq!(canonical_header_value(&h, "my-header1").unwrap(), b"value4,value1,value3,value2");
+        assert_eq!(
+            canonical_header_value(&h, "my-header1").unwrap(),
+            b"value4,value1,value3,value2"
+        );
         assert_eq!(canonical_header_value(&h, "absent"), None);
     }
 
@@ -467,7 +505,10 @@ mod tests {
             method: "GET".into(),
             uri: "/".into(),
             query: "X-Amz-Security-Token=secret&a=b".into(),
-            headers: vec![("host".into(), b"h".to_vec()), ("x-amz-security-token".into(), b"tok".to_vec())],
+            headers: vec![
+                ("host".into(), b"h".to_vec()),
+                ("x-amz-security-token".into(), b"tok".to_vec()),
+            ],
             signed_headers: "host;x-amz-security-token".into(),
             payload_hash: "UNSIGNED-PAYLOAD".into(),
         };

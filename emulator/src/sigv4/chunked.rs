@@ -126,7 +126,11 @@ fn malformed(reason: &'static str) -> SigError {
 impl AwsChunkedDecoder {
     /// A decoder for one body.
     pub fn new(config: DecoderConfig) -> Self {
-        let previous = config.signing.as_ref().map(|s| s.seed_signature.clone()).unwrap_or_default();
+        let previous = config
+            .signing
+            .as_ref()
+            .map(|s| s.seed_signature.clone())
+            .unwrap_or_default();
         Self {
             config,
             state: State::SizeLine,
@@ -162,9 +166,10 @@ impl AwsChunkedDecoder {
         match (self.state, self.config.decoded_length) {
             (State::Done, _) => Ok(Trailers(self.trailers)),
             (State::Failed, _) => Err(malformed("the body was already rejected")),
-            (_, Some(expected)) if self.decoded < expected => {
-                Err(SigError::IncompleteBody { expected, provided: self.decoded })
-            }
+            (_, Some(expected)) if self.decoded < expected => Err(SigError::IncompleteBody {
+                expected,
+                provided: self.decoded,
+            }),
             _ => Err(malformed("the body ended before the final chunk")),
         }
     }
@@ -178,7 +183,11 @@ impl AwsChunkedDecoder {
         while !input.is_empty() {
             input = match self.state {
                 State::SizeLine | State::Trailers => {
-                    let limit = if self.state == State::SizeLine { MAX_LINE } else { MAX_TRAILER_SECTION };
+                    let limit = if self.state == State::SizeLine {
+                        MAX_LINE
+                    } else {
+                        MAX_TRAILER_SECTION
+                    };
                     let (complete, rest) = self.take_line(input, limit)?;
                     if complete {
                         if self.state == State::SizeLine {
@@ -205,7 +214,9 @@ impl AwsChunkedDecoder {
                     rest
                 }
                 State::DataEnd { seen } => {
-                    let Some((&b, rest)) = input.split_first() else { break };
+                    let Some((&b, rest)) = input.split_first() else {
+                        break;
+                    };
                     match (seen, b) {
                         (0, b'\r') => self.state = State::DataEnd { seen: 1 },
                         (1, b'\n') => {
@@ -238,7 +249,9 @@ impl AwsChunkedDecoder {
         }
         if too_long || self.trailer_bytes > MAX_TRAILER_SECTION {
             return Err(if self.state == State::Trailers {
-                SigError::MalformedTrailer { reason: "the trailer section is too long".to_owned() }
+                SigError::MalformedTrailer {
+                    reason: "the trailer section is too long".to_owned(),
+                }
             } else {
                 malformed("chunk-size line too long")
             });
@@ -310,9 +323,14 @@ impl AwsChunkedDecoder {
         let hash = hex::encode(std::mem::take(&mut self.hasher).finalize());
         if let Some(signing) = &self.config.signing {
             let provided = self.signature.take().unwrap_or_default();
-            let sts = StringToSign::chunk(&signing.amz_date, &signing.scope, &self.previous, &hash).to_string();
+            let sts =
+                StringToSign::chunk(&signing.amz_date, &signing.scope, &self.previous, &hash).to_string();
             if !signing.key.verify(sts.as_bytes(), &provided) {
-                return Err(SigError::ChunkSignatureDoesNotMatch { index: self.index, string_to_sign: sts, provided });
+                return Err(SigError::ChunkSignatureDoesNotMatch {
+                    index: self.index,
+                    string_to_sign: sts,
+                    provided,
+                });
             }
             self.previous = provided;
             if self.size > 0 && self.size < MIN_SIGNED_CHUNK {
@@ -325,7 +343,9 @@ impl AwsChunkedDecoder {
 
     /// One `name:value` trailer line, or the empty line that ends the body.
     fn trailer_line(&mut self) -> Result<(), SigError> {
-        let bad = |reason: &str| SigError::MalformedTrailer { reason: reason.to_owned() };
+        let bad = |reason: &str| SigError::MalformedTrailer {
+            reason: reason.to_owned(),
+        };
         let line = self.line_text()?;
         if line.is_empty() {
             return self.complete();
@@ -337,7 +357,9 @@ impl AwsChunkedDecoder {
             return Err(bad("a trailer after x-amz-trailer-signature"));
         }
         let line = String::from_utf8_lossy(&line);
-        let (name, value) = line.split_once(':').ok_or_else(|| bad("trailer line without `:`"))?;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| bad("trailer line without `:`"))?;
         let name = name.trim().to_ascii_lowercase();
         let value = value.trim().to_owned();
         if name.is_empty() {
@@ -349,7 +371,9 @@ impl AwsChunkedDecoder {
             }
             self.trailer_signature = Some(value);
         } else if self.trailers.iter().any(|(n, _)| *n == name) {
-            return Err(SigError::MalformedTrailer { reason: format!("trailer `{name}` repeated") });
+            return Err(SigError::MalformedTrailer {
+                reason: format!("trailer `{name}` repeated"),
+            });
         } else {
             self.trailers.push((name, value));
         }
@@ -365,10 +389,14 @@ impl AwsChunkedDecoder {
             sorted.sort();
             let canonical: String = sorted.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
             let hash = super::key::sha256_hex(canonical.as_bytes());
-            let sts = StringToSign::trailer(&signing.amz_date, &signing.scope, &self.previous, &hash).to_string();
+            let sts =
+                StringToSign::trailer(&signing.amz_date, &signing.scope, &self.previous, &hash).to_string();
             let provided = self.trailer_signature.clone().unwrap_or_default();
             if !signing.key.verify(sts.as_bytes(), &provided) {
-                return Err(SigError::TrailerSignatureDoesNotMatch { string_to_sign: sts, provided });
+                return Err(SigError::TrailerSignatureDoesNotMatch {
+                    string_to_sign: sts,
+                    provided,
+                });
             }
         }
         if self.config.trailers {
@@ -383,7 +411,10 @@ impl AwsChunkedDecoder {
             }
         }
         if let Some(expected) = self.config.decoded_length.filter(|e| *e != self.decoded) {
-            return Err(SigError::IncompleteBody { expected, provided: self.decoded });
+            return Err(SigError::IncompleteBody {
+                expected,
+                provided: self.decoded,
+            });
         }
         self.state = State::Done;
         Ok(())
@@ -413,7 +444,10 @@ mod tests {
     const HELLO: &[u8] = b"B\r\nHello world\r\n0\r\nx-amz-checksum-crc32:i9aeUg==\r\n\r\n";
 
     #[test]
-    #[expect(clippy::indexing_slicing, reason = "split points are within the slice by construction")]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "split points are within the slice by construction"
+    )]
     fn unsigned_trailer_stream_decodes_at_every_split() {
         for split in 0..=HELLO.len() {
             for split2 in split..=HELLO.len() {
@@ -446,19 +480,23 @@ mod tests {
     #[test]
     fn broken_framing_is_rejected() {
         let cases: &[&[u8]] = &[
-            b"B\nHello world\r\n0\r\n\r\n",            // bare LF after the size
-            b"B\r\nHello worldX\r\n0\r\n\r\n",         // data longer than the size
-            b"B\r\nHello worl\r\n0\r\n\r\n",           // data shorter than the size
-            b"G\r\n",                                  // not hex
-            b"\r\n",                                   // empty size
+            b"B\nHello world\r\n0\r\n\r\n",             // bare LF after the size
+            b"B\r\nHello worldX\r\n0\r\n\r\n",          // data longer than the size
+            b"B\r\nHello worl\r\n0\r\n\r\n",            // data shorter than the size
+            b"G\r\n",                                   // not hex
+            b"\r\n",                                    // empty size
             b"B;chunk-signature=ab\r\nHello world\r\n", // signature in an unsigned stream
             b"B\r\nHello world\r\n0\r\nno-colon\r\n\r\n",
             b"B\r\nHello world\r\n0\r\n\r\nextra",
-            b"11111111111111111\r\n",                  // 17 hex digits
-            b"140000001\r\n",                          // above 5 GiB
+            b"11111111111111111\r\n", // 17 hex digits
+            b"140000001\r\n",         // above 5 GiB
         ];
         for wire in cases {
-            assert!(decode_whole(unsigned(&[], None), wire).is_err(), "{:?}", String::from_utf8_lossy(wire));
+            assert!(
+                decode_whole(unsigned(&[], None), wire).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(wire)
+            );
         }
     }
 
@@ -466,16 +504,28 @@ mod tests {
     fn truncated_bodies_are_incomplete() {
         assert_eq!(
             decode_whole(unsigned(&[], Some(11)), b"B\r\nHello").unwrap_err(),
-            SigError::IncompleteBody { expected: 11, provided: 5 }
+            SigError::IncompleteBody {
+                expected: 11,
+                provided: 5
+            }
         );
-        assert!(matches!(decode_whole(unsigned(&[], None), b"B\r\nHello"), Err(SigError::MalformedChunk { .. })));
+        assert!(matches!(
+            decode_whole(unsigned(&[], None), b"B\r\nHello"),
+            Err(SigError::MalformedChunk { .. })
+        ));
         assert_eq!(
             decode_whole(unsigned(&[], Some(12)), b"B\r\nHello world\r\n0\r\n\r\n").unwrap_err(),
-            SigError::IncompleteBody { expected: 12, provided: 11 }
+            SigError::IncompleteBody {
+                expected: 12,
+                provided: 11
+            }
         );
         assert_eq!(
             decode_whole(unsigned(&[], Some(10)), b"B\r\nHello world\r\n0\r\n\r\n").unwrap_err(),
-            SigError::BodyTooLong { expected: 10, provided: 11 }
+            SigError::BodyTooLong {
+                expected: 10,
+                provided: 11
+            }
         );
     }
 
@@ -485,9 +535,18 @@ mod tests {
             decode_whole(unsigned(&["x-amz-checksum-crc32c"], None), HELLO),
             Err(SigError::MalformedTrailer { .. })
         ));
-        assert!(matches!(decode_whole(unsigned(&[], None), HELLO), Err(SigError::MalformedTrailer { .. })));
-        let no_trailers = DecoderConfig { trailers: false, ..unsigned(&[], None) };
-        assert!(matches!(decode_whole(no_trailers, HELLO), Err(SigError::MalformedTrailer { .. })));
+        assert!(matches!(
+            decode_whole(unsigned(&[], None), HELLO),
+            Err(SigError::MalformedTrailer { .. })
+        ));
+        let no_trailers = DecoderConfig {
+            trailers: false,
+            ..unsigned(&[], None)
+        };
+        assert!(matches!(
+            decode_whole(no_trailers, HELLO),
+            Err(SigError::MalformedTrailer { .. })
+        ));
     }
 
     #[test]
@@ -496,7 +555,10 @@ mod tests {
         let mut out = Vec::new();
         let junk = vec![b'a'; MAX_LINE + 1];
         assert!(d.push(&junk, &mut out).is_err());
-        assert!(d.push(b"\r\n", &mut out).is_err(), "a failed decoder stays failed");
+        assert!(
+            d.push(b"\r\n", &mut out).is_err(),
+            "a failed decoder stays failed"
+        );
 
         let mut d = AwsChunkedDecoder::new(unsigned(&["x"], None));
         d.push(b"0\r\n", &mut out).unwrap();
@@ -508,6 +570,9 @@ mod tests {
                 break;
             }
         }
-        assert!(failed, "a trailer section above {MAX_TRAILER_SECTION} bytes is rejected");
+        assert!(
+            failed,
+            "a trailer section above {MAX_TRAILER_SECTION} bytes is rejected"
+        );
     }
 }

@@ -662,14 +662,28 @@ impl fmt::Display for SigError {
             Self::InvalidTerminator { terminator, .. } => {
                 write!(f, "credential terminator `{terminator}` is not aws4_request")
             }
-            Self::WrongService { service, expected, .. } => {
-                write!(f, "credential scoped to service `{service}`, expected `{}`", expected.name())
+            Self::WrongService {
+                service, expected, ..
+            } => {
+                write!(
+                    f,
+                    "credential scoped to service `{service}`, expected `{}`",
+                    expected.name()
+                )
             }
             Self::WrongRegion { region, expected, .. } => {
-                write!(f, "credential scoped to region `{region}`, resource is in `{expected}`")
+                write!(
+                    f,
+                    "credential scoped to region `{region}`, resource is in `{expected}`"
+                )
             }
-            Self::ScopeDateMismatch { scope_date, amz_date, .. } => {
-                write!(f, "credential date `{scope_date}` is not the date of `{amz_date}`")
+            Self::ScopeDateMismatch {
+                scope_date, amz_date, ..
+            } => {
+                write!(
+                    f,
+                    "credential date `{scope_date}` is not the date of `{amz_date}`"
+                )
             }
             Self::UnsupportedQueryAlgorithm { algorithm } => {
                 write!(f, "unsupported X-Amz-Algorithm `{algorithm}`")
@@ -680,7 +694,11 @@ impl fmt::Display for SigError {
             Self::InvalidQueryDate { value } => write!(f, "X-Amz-Date `{value}` is not yyyymmddThhmmssZ"),
             Self::InvalidExpires { value } => write!(f, "X-Amz-Expires `{value}` is not a number"),
             Self::ExpiresOutOfRange { value } => write!(f, "X-Amz-Expires `{value}` is outside 1..=604800"),
-            Self::RequestTimeTooSkewed { signed_at, server_time, .. } => write!(
+            Self::RequestTimeTooSkewed {
+                signed_at,
+                server_time,
+                ..
+            } => write!(
                 f,
                 "request signed at {} but the server clock says {} (more than 15 minutes apart)",
                 iso_basic(*signed_at),
@@ -690,14 +708,21 @@ impl fmt::Display for SigError {
                 write!(f, "presigned request expired at {}", iso_basic(*expires_at))
             }
             Self::PresignNotYetValid { signed_at, .. } => {
-                write!(f, "presigned request dated {} is in the future", iso_basic(*signed_at))
+                write!(
+                    f,
+                    "presigned request dated {} is in the future",
+                    iso_basic(*signed_at)
+                )
             }
             Self::HeadersNotSigned { names } => write!(f, "headers not signed: {}", names.join(", ")),
             Self::SignedHeaderMissing { name } => write!(f, "signed header `{name}` is not in the request"),
             Self::MissingContentSha256 => f.write_str("no x-amz-content-sha256 header"),
             Self::InvalidContentSha256 { value } => write!(f, "invalid x-amz-content-sha256 `{value}`"),
             Self::ContentSha256Mismatch { client, computed } => {
-                write!(f, "body hashes to `{computed}`, x-amz-content-sha256 says `{client}`")
+                write!(
+                    f,
+                    "body hashes to `{computed}`, x-amz-content-sha256 says `{client}`"
+                )
             }
             Self::SignatureDoesNotMatch(m) => write!(
                 f,
@@ -722,17 +747,25 @@ impl fmt::Display for SigError {
             }
             Self::MalformedChunk { reason } => write!(f, "malformed aws-chunked body: {reason}"),
             Self::ChunkTooSmall { index, size } => {
-                write!(f, "signed chunk {index} has {size} bytes; only the last may have fewer than 8192")
+                write!(
+                    f,
+                    "signed chunk {index} has {size} bytes; only the last may have fewer than 8192"
+                )
             }
             Self::MalformedTrailer { reason } => write!(f, "malformed trailer: {reason}"),
             Self::IncompleteBody { expected, provided } => {
-                write!(f, "decoded body has {provided} bytes, x-amz-decoded-content-length says {expected}")
+                write!(
+                    f,
+                    "decoded body has {provided} bytes, x-amz-decoded-content-length says {expected}"
+                )
             }
             Self::BodyTooLong { expected, provided } => write!(
                 f,
                 "decoded body has at least {provided} bytes, x-amz-decoded-content-length says {expected}"
             ),
-            Self::V2MissingParameters => f.write_str("sigv2 query auth lacks AWSAccessKeyId, Signature or Expires"),
+            Self::V2MissingParameters => {
+                f.write_str("sigv2 query auth lacks AWSAccessKeyId, Signature or Expires")
+            }
             Self::V2InvalidExpires { value } => write!(f, "sigv2 Expires `{value}` is not an epoch second"),
         }
     }
@@ -757,22 +790,50 @@ mod tests {
         });
         let auth = "AWS4-HMAC-SHA256 Credential=x".to_owned();
         vec![
-            SigError::MultipleAuthMechanisms { authorization: auth.clone() },
-            SigError::UnsupportedAuthorizationType { authorization: "Basic abc".into() },
+            SigError::MultipleAuthMechanisms {
+                authorization: auth.clone(),
+            },
+            SigError::UnsupportedAuthorizationType {
+                authorization: "Basic abc".into(),
+            },
             SigError::SigV2NotSupported,
             SigError::MissingComponents {
                 authorization: auth.clone(),
                 missing: vec!["Credential", "Signature"],
                 date_missing: true,
             },
-            SigError::MalformedComponent { component: "x".into(), authorization: auth.clone() },
+            SigError::MalformedComponent {
+                component: "x".into(),
+                authorization: auth.clone(),
+            },
             SigError::MissingDate { authorization: auth },
-            SigError::MalformedCredential { location: Location::Header, credential: "a/b".into() },
-            SigError::MalformedCredential { location: Location::Query, credential: "a/b".into() },
-            SigError::InvalidScopeDate { location: Location::Header, date: "2013".into(), amz_date: String::new() },
-            SigError::InvalidTerminator { location: Location::Query, terminator: "aws5".into() },
-            SigError::WrongService { location: Location::Header, service: "sts".into(), expected: SigService::S3 },
-            SigError::WrongRegion { location: Location::Header, region: "us-east-1".into(), expected: "eu-central-1".into() },
+            SigError::MalformedCredential {
+                location: Location::Header,
+                credential: "a/b".into(),
+            },
+            SigError::MalformedCredential {
+                location: Location::Query,
+                credential: "a/b".into(),
+            },
+            SigError::InvalidScopeDate {
+                location: Location::Header,
+                date: "2013".into(),
+                amz_date: String::new(),
+            },
+            SigError::InvalidTerminator {
+                location: Location::Query,
+                terminator: "aws5".into(),
+            },
+            SigError::WrongService {
+                location: Location::Header,
+                service: "sts".into(),
+                expected: SigService::S3,
+            },
+            SigError::WrongRegion {
+                location: Location::Header,
+                region: "us-east-1".into(),
+                expected: "eu-central-1".into(),
+            },
             SigError::ScopeDateMismatch {
                 location: Location::Header,
                 scope_date: "20130523".into(),
@@ -783,8 +844,12 @@ mod tests {
                 scope_date: "20130523".into(),
                 amz_date: "20130524T000000Z".into(),
             },
-            SigError::UnsupportedQueryAlgorithm { algorithm: "AWS4-HMAC-SHA1".into() },
-            SigError::MissingQueryParameters { missing: vec!["X-Amz-Date"] },
+            SigError::UnsupportedQueryAlgorithm {
+                algorithm: "AWS4-HMAC-SHA1".into(),
+            },
+            SigError::MissingQueryParameters {
+                missing: vec!["X-Amz-Date"],
+            },
             SigError::InvalidQueryDate { value: "x".into() },
             SigError::InvalidExpires { value: "x".into() },
             SigError::ExpiresOutOfRange { value: 604_801 },
@@ -799,25 +864,55 @@ mod tests {
                 signed_at: t + time::Duration::hours(1),
                 server_time: t,
             },
-            SigError::PresignExpired { x_amz_expires: Some(300), expires_at: t, server_time: t },
-            SigError::PresignExpired { x_amz_expires: None, expires_at: t, server_time: t },
-            SigError::PresignNotYetValid { signed_at: t, expires_at: t, server_time: t },
-            SigError::HeadersNotSigned { names: vec!["x-amz-acl".into()] },
+            SigError::PresignExpired {
+                x_amz_expires: Some(300),
+                expires_at: t,
+                server_time: t,
+            },
+            SigError::PresignExpired {
+                x_amz_expires: None,
+                expires_at: t,
+                server_time: t,
+            },
+            SigError::PresignNotYetValid {
+                signed_at: t,
+                expires_at: t,
+                server_time: t,
+            },
+            SigError::HeadersNotSigned {
+                names: vec!["x-amz-acl".into()],
+            },
             SigError::SignedHeaderMissing { name: "x-foo".into() },
             SigError::MissingContentSha256,
             SigError::InvalidContentSha256 { value: "nope".into() },
-            SigError::ContentSha256Mismatch { client: "a".into(), computed: "b".into() },
+            SigError::ContentSha256Mismatch {
+                client: "a".into(),
+                computed: "b".into(),
+            },
             SigError::SignatureDoesNotMatch(mismatch.clone()),
             SigError::V2SignatureDoesNotMatch(mismatch),
-            SigError::ChunkSignatureDoesNotMatch { index: 0, string_to_sign: String::new(), provided: String::new() },
-            SigError::TrailerSignatureDoesNotMatch { string_to_sign: String::new(), provided: String::new() },
+            SigError::ChunkSignatureDoesNotMatch {
+                index: 0,
+                string_to_sign: String::new(),
+                provided: String::new(),
+            },
+            SigError::TrailerSignatureDoesNotMatch {
+                string_to_sign: String::new(),
+                provided: String::new(),
+            },
             SigError::MissingDecodedContentLength,
             SigError::InvalidDecodedContentLength { value: "-1".into() },
             SigError::MalformedChunk { reason: "x" },
             SigError::ChunkTooSmall { index: 0, size: 1 },
             SigError::MalformedTrailer { reason: "x".into() },
-            SigError::IncompleteBody { expected: 2, provided: 1 },
-            SigError::BodyTooLong { expected: 1, provided: 2 },
+            SigError::IncompleteBody {
+                expected: 2,
+                provided: 1,
+            },
+            SigError::BodyTooLong {
+                expected: 1,
+                provided: 2,
+            },
             SigError::V2MissingParameters,
             SigError::V2InvalidExpires { value: "x".into() },
         ]
@@ -828,11 +923,21 @@ mod tests {
         for e in every_variant() {
             for service in [Service::S3, Service::Sts] {
                 let api = e.to_api_error(service);
-                assert!(api.code.row(service).is_some(), "{e:?} maps to {} which {service:?} never sends", api.code.as_str());
+                assert!(
+                    api.code.row(service).is_some(),
+                    "{e:?} maps to {} which {service:?} never sends",
+                    api.code.as_str()
+                );
                 assert!(!api.wire_message(service).is_empty());
                 let display = e.to_string();
                 assert!(!display.ends_with('.'), "{display}");
-                assert!(display.chars().next().is_some_and(|c| !c.is_ascii_uppercase() || display.starts_with("X-Amz")), "{display}");
+                assert!(
+                    display
+                        .chars()
+                        .next()
+                        .is_some_and(|c| !c.is_ascii_uppercase() || display.starts_with("X-Amz")),
+                    "{display}"
+                );
             }
         }
     }

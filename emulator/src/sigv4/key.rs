@@ -15,7 +15,10 @@ type HmacSha256 = Hmac<Sha256>;
 pub(crate) const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// A fresh HMAC-SHA256 keyed with `key`.
-#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length; `new_from_slice` cannot fail")]
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC accepts keys of any length; `new_from_slice` cannot fail"
+)]
 fn mac(key: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length")
 }
@@ -74,7 +77,10 @@ impl SigningKey {
     /// Whether `provided` is the lowercase hex signature of `string_to_sign`, compared in
     /// constant time. Signers emit lowercase hex ([S3-AUTH]); anything else does not match.
     pub fn verify(&self, string_to_sign: &[u8], provided: &str) -> bool {
-        if !provided.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !provided
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return false;
         }
         let Ok(provided) = hex::decode(provided) else {
@@ -112,7 +118,10 @@ pub fn sign_v2(secret_access_key: &str, string_to_sign: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
 }
 
-#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length; `new_from_slice` cannot fail")]
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC accepts keys of any length; `new_from_slice` cannot fail"
+)]
 fn v2_mac(secret_access_key: &str) -> Hmac<sha1::Sha1> {
     Hmac::<sha1::Sha1>::new_from_slice(secret_access_key.as_bytes()).expect("HMAC accepts keys of any length")
 }
@@ -126,7 +135,10 @@ mod tests {
         // S3 API Reference, sig-v4-header-based-auth: the key for 20130524/us-east-1/s3.
         let scope = CredentialScope::new("20130524", "us-east-1", "s3");
         let key = SigningKey::derive("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &scope);
-        assert_eq!(key.to_hex(), "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378");
+        assert_eq!(
+            key.to_hex(),
+            "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378"
+        );
         assert_eq!(format!("{key:?}"), "SigningKey(** redacted **)");
     }
 

@@ -55,10 +55,12 @@ mod tests;
 
 pub use authorization::{AuthV4, DateSource};
 pub use canonical::{
-    canonical_query, canonical_uri, hex_spaced, uri_encode, CanonicalInput, CanonicalRequest, CredentialScope,
-    StringToSign, UriRules,
+    canonical_query, canonical_uri, hex_spaced, uri_encode, CanonicalInput, CanonicalRequest,
+    CredentialScope, StringToSign, UriRules,
 };
-pub use chunked::{AwsChunkedDecoder, ChunkSigning, DecoderConfig, MAX_CHUNK_SIZE, MAX_LINE, MAX_TRAILER_SECTION};
+pub use chunked::{
+    AwsChunkedDecoder, ChunkSigning, DecoderConfig, MAX_CHUNK_SIZE, MAX_LINE, MAX_TRAILER_SECTION,
+};
 pub use error::{SigError, SignatureMismatch, MAX_SKEW_MILLIS};
 pub use key::{sha256_hex, sign_v2, SigningKey};
 pub use payload::{BodyCheck, PayloadMode, Trailers};
@@ -191,7 +193,9 @@ pub fn parse(head: &RequestHead<'_>, service: SigService) -> Result<Auth, SigErr
         && !v4_query
         && (params.get("AWSAccessKeyId").is_some() || params.get("Signature").is_some());
     if let (true, Some(authorization)) = (v4_query || v2_query, &authorization) {
-        return Err(SigError::MultipleAuthMechanisms { authorization: authorization.clone() });
+        return Err(SigError::MultipleAuthMechanisms {
+            authorization: authorization.clone(),
+        });
     }
     if v4_query {
         return AuthV4::parse_query(&params, service).map(Auth::V4);

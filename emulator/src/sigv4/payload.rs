@@ -49,14 +49,19 @@ impl PayloadMode {
             "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => Ok(Self::StreamingUnsignedTrailer),
             hex_value
                 if hex_value.len() == 64
-                    && hex_value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+                    && hex_value
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
             {
                 let mut hash = [0_u8; 32];
-                hex::decode_to_slice(hex_value, &mut hash)
-                    .map_err(|_| SigError::InvalidContentSha256 { value: value.to_owned() })?;
+                hex::decode_to_slice(hex_value, &mut hash).map_err(|_| SigError::InvalidContentSha256 {
+                    value: value.to_owned(),
+                })?;
                 Ok(Self::Hex(hash))
             }
-            _ => Err(SigError::InvalidContentSha256 { value: value.to_owned() }),
+            _ => Err(SigError::InvalidContentSha256 {
+                value: value.to_owned(),
+            }),
         }
     }
 
@@ -75,7 +80,10 @@ impl PayloadMode {
 
     /// Whether the body is aws-chunked.
     pub fn is_aws_chunked(&self) -> bool {
-        matches!(self, Self::StreamingSigned | Self::StreamingSignedTrailer | Self::StreamingUnsignedTrailer)
+        matches!(
+            self,
+            Self::StreamingSigned | Self::StreamingSignedTrailer | Self::StreamingUnsignedTrailer
+        )
     }
 }
 
@@ -120,7 +128,12 @@ impl BodyCheck {
     /// sends without it when the length is unknown) and `x-amz-trailer`.
     pub fn new(mode: PayloadMode, verified: &Verified, headers: &http::HeaderMap) -> Result<Self, SigError> {
         let (signing, trailers) = match mode {
-            PayloadMode::Hex(expected) => return Ok(Self::Hex { expected, hasher: Sha256::new() }),
+            PayloadMode::Hex(expected) => {
+                return Ok(Self::Hex {
+                    expected,
+                    hasher: Sha256::new(),
+                })
+            }
             PayloadMode::Unsigned | PayloadMode::BodySha256 => return Ok(Self::PassThrough),
             PayloadMode::StreamingSigned => (Some(ChunkSigning::from(verified)), false),
             PayloadMode::StreamingSignedTrailer => (Some(ChunkSigning::from(verified)), true),
@@ -140,7 +153,10 @@ impl BodyCheck {
         };
         let declared_trailers = header(headers, "x-amz-trailer")
             .map(|v| {
-                v.split(',').map(|n| n.trim().to_ascii_lowercase()).filter(|n| !n.is_empty()).collect()
+                v.split(',')
+                    .map(|n| n.trim().to_ascii_lowercase())
+                    .filter(|n| !n.is_empty())
+                    .collect()
             })
             .unwrap_or_default();
         Ok(Self::Chunked(Box::new(AwsChunkedDecoder::new(DecoderConfig {
@@ -180,7 +196,10 @@ impl BodyCheck {
                 if computed == expected {
                     Ok(Trailers::default())
                 } else {
-                    Err(SigError::ContentSha256Mismatch { client: hex::encode(expected), computed: hex::encode(computed) })
+                    Err(SigError::ContentSha256Mismatch {
+                        client: hex::encode(expected),
+                        computed: hex::encode(computed),
+                    })
                 }
             }
             Self::PassThrough => Ok(Trailers::default()),
@@ -196,19 +215,37 @@ mod tests {
     #[test]
     fn modes_parse() {
         assert_eq!(PayloadMode::parse("UNSIGNED-PAYLOAD"), Ok(PayloadMode::Unsigned));
-        assert_eq!(PayloadMode::parse("STREAMING-UNSIGNED-PAYLOAD-TRAILER"), Ok(PayloadMode::StreamingUnsignedTrailer));
+        assert_eq!(
+            PayloadMode::parse("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            Ok(PayloadMode::StreamingUnsignedTrailer)
+        );
         let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         let mode = PayloadMode::parse(empty).unwrap();
         assert_eq!(mode.canonical_value().as_deref(), Some(empty));
-        for bad in ["", "unsigned-payload", &empty.to_uppercase(), &empty[..63], "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"] {
-            assert!(matches!(PayloadMode::parse(bad), Err(SigError::InvalidContentSha256 { .. })), "{bad}");
+        for bad in [
+            "",
+            "unsigned-payload",
+            &empty.to_uppercase(),
+            &empty[..63],
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+        ] {
+            assert!(
+                matches!(
+                    PayloadMode::parse(bad),
+                    Err(SigError::InvalidContentSha256 { .. })
+                ),
+                "{bad}"
+            );
         }
         assert_eq!(PayloadMode::BodySha256.canonical_value(), None);
     }
 
     #[test]
     fn hex_body_check_reports_both_hashes() {
-        let mut check = BodyCheck::Hex { expected: [0; 32], hasher: Sha256::new() };
+        let mut check = BodyCheck::Hex {
+            expected: [0; 32],
+            hasher: Sha256::new(),
+        };
         let mut out = Vec::new();
         check.push(b"abc", &mut out).unwrap();
         assert_eq!(out, b"abc");

@@ -1,7 +1,10 @@
 //! Unit tests of the whole flow on hand-made requests: every malformed `Authorization`
 //! header and presigned query gives the S3 error of sigv4.md §1/§5/§6 and the STS error of §7.
 
-#![expect(clippy::indexing_slicing, reason = "tests index values whose shape they just asserted")]
+#![expect(
+    clippy::indexing_slicing,
+    reason = "tests index values whose shape they just asserted"
+)]
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use time::macros::datetime;
@@ -20,7 +23,10 @@ const NOW: time::OffsetDateTime = datetime!(2013-05-24 00:00 UTC);
 fn doc_headers(authorization: Option<&str>, extra: &[(&str, &str)]) -> HeaderMap {
     let mut h = HeaderMap::new();
     let mut add = |n: &str, v: &str| {
-        h.append(HeaderName::from_bytes(n.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        h.append(
+            HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
     };
     add("host", "examplebucket.s3.amazonaws.com");
     add("range", "bytes=0-9");
@@ -36,7 +42,12 @@ fn doc_headers(authorization: Option<&str>, extra: &[(&str, &str)]) -> HeaderMap
 }
 
 fn head<'a>(headers: &'a HeaderMap, query: &'a str) -> RequestHead<'a> {
-    RequestHead { method: "GET", raw_path: "/test.txt", raw_query: query, headers }
+    RequestHead {
+        method: "GET",
+        raw_path: "/test.txt",
+        raw_query: query,
+        headers,
+    }
 }
 
 /// Parse with both services and return both errors.
@@ -68,20 +79,35 @@ fn the_doc_example_verifies_end_to_end() {
     auth.check_signed_headers(&head(&headers, "")).unwrap();
     auth.check_time(NOW, SigService::S3).unwrap();
     let mode = auth.payload_mode(SigService::S3).unwrap();
-    assert_eq!(mode, PayloadMode::Hex([0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55]));
-    let verified = auth.verify(&head(&headers, ""), SECRET, SigService::S3, EMPTY_SHA).unwrap();
+    assert_eq!(
+        mode,
+        PayloadMode::Hex([
+            0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+            0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55
+        ])
+    );
+    let verified = auth
+        .verify(&head(&headers, ""), SECRET, SigService::S3, EMPTY_SHA)
+        .unwrap();
     assert_eq!(verified.seed_signature, auth.signature);
-    assert_eq!(verified.signing_key.to_hex(), "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378");
+    assert_eq!(
+        verified.signing_key.to_hex(),
+        "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378"
+    );
 }
 
 #[test]
 fn no_credentials_is_anonymous() {
-    assert_eq!(parse(&head(&doc_headers(None, &[]), "a=b"), SigService::S3), Ok(Auth::Anonymous));
+    assert_eq!(
+        parse(&head(&doc_headers(None, &[]), "a=b"), SigService::S3),
+        Ok(Auth::Anonymous)
+    );
 }
 
 #[test]
 fn missing_components() {
-    let only_credential = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request";
+    let only_credential =
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request";
     let e = parse_err(&doc_headers(Some(only_credential), &[]), "");
     assert_eq!(
         wire(&e, Service::S3),
@@ -114,7 +140,16 @@ fn missing_components() {
     );
     assert_eq!(wire(&e, Service::S3).0, Code::AuthorizationHeaderMalformed);
     // An empty value counts as missing.
-    let e = parse_err(&doc_headers(Some(&GOOD.replace("Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41", "Signature=")), &[]), "");
+    let e = parse_err(
+        &doc_headers(
+            Some(&GOOD.replace(
+                "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
+                "Signature=",
+            )),
+            &[],
+        ),
+        "",
+    );
     assert!(matches!(e, SigError::MissingComponents { ref missing, .. } if missing == &["Signature"]));
 }
 
@@ -134,9 +169,16 @@ fn components_without_equals_and_garbage() {
         )
     );
     assert_eq!(wire(&e, Service::S3).0, Code::AuthorizationHeaderMalformed);
-    for garbage in ["AWS4-HMAC-SHA256 garbage", "AWS4-HMAC-SHA256 Foo=bar", &format!("{GOOD}, Signature=00")] {
+    for garbage in [
+        "AWS4-HMAC-SHA256 garbage",
+        "AWS4-HMAC-SHA256 Foo=bar",
+        &format!("{GOOD}, Signature=00"),
+    ] {
         let e = parse_err(&doc_headers(Some(garbage), &[]), "");
-        assert!(matches!(e, SigError::MalformedComponent { .. }), "{garbage}: {e:?}");
+        assert!(
+            matches!(e, SigError::MalformedComponent { .. }),
+            "{garbage}: {e:?}"
+        );
         assert_eq!(wire(&e, Service::S3).0, Code::AuthorizationHeaderMalformed);
         assert_eq!(wire(&e, Service::Sts).0, Code::IncompleteSignature);
     }
@@ -149,21 +191,31 @@ fn components_without_equals_and_garbage() {
 fn unsupported_schemes() {
     let e = parse_err(&doc_headers(Some("Basic dXNlcjpwYXNz"), &[]), "");
     let api = e.to_api_error(Service::S3);
-    assert_eq!((api.code, api.wire_message(Service::S3).as_ref()), (Code::InvalidArgument, "Unsupported Authorization Type"));
+    assert_eq!(
+        (api.code, api.wire_message(Service::S3).as_ref()),
+        (Code::InvalidArgument, "Unsupported Authorization Type")
+    );
     assert_eq!(
         api.extras,
-        vec![("ArgumentName", "Authorization".to_owned()), ("ArgumentValue", "Basic dXNlcjpwYXNz".to_owned())]
+        vec![
+            ("ArgumentName", "Authorization".to_owned()),
+            ("ArgumentValue", "Basic dXNlcjpwYXNz".to_owned())
+        ]
     );
     assert_eq!(wire(&e, Service::Sts).0, Code::IncompleteSignature);
     let e = parse_err(&doc_headers(Some("AWS4-HMAC-SHA25 Credential=x"), &[]), "");
     assert!(matches!(e, SigError::UnsupportedAuthorizationType { .. }));
 
-    let e = parse_err(&doc_headers(Some("AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg="), &[]), "");
+    let e = parse_err(
+        &doc_headers(Some("AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg="), &[]),
+        "",
+    );
     assert_eq!(
         wire(&e, Service::S3),
         (
             Code::InvalidRequest,
-            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.".to_owned()
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+                .to_owned()
         )
     );
 }
@@ -172,22 +224,46 @@ fn unsupported_schemes() {
 fn malformed_credential_scope() {
     let cases = [
         ("AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3", "mal-formed"),
-        ("AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request/x", "mal-formed"),
-        ("AKIAIOSFODNN7EXAMPLE/2013052/us-east-1/s3/aws4_request", "incorrect date format \"2013052\""),
-        ("AKIAIOSFODNN7EXAMPLE/20131324/us-east-1/s3/aws4_request", "incorrect date format"),
-        ("AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws5_request", "incorrect terminal \"aws5_request\""),
+        (
+            "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request/x",
+            "mal-formed",
+        ),
+        (
+            "AKIAIOSFODNN7EXAMPLE/2013052/us-east-1/s3/aws4_request",
+            "incorrect date format \"2013052\"",
+        ),
+        (
+            "AKIAIOSFODNN7EXAMPLE/20131324/us-east-1/s3/aws4_request",
+            "incorrect date format",
+        ),
+        (
+            "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws5_request",
+            "incorrect terminal \"aws5_request\"",
+        ),
     ];
     for (credential, s3_text) in cases {
-        let header = GOOD.replace("AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request", credential);
+        let header = GOOD.replace(
+            "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
+            credential,
+        );
         let e = parse_err(&doc_headers(Some(&header), &[]), "");
         let (code, message) = wire(&e, Service::S3);
         assert_eq!(code, Code::AuthorizationHeaderMalformed, "{credential}");
-        assert!(message.starts_with("The authorization header is malformed; ") && message.contains(s3_text), "{message}");
+        assert!(
+            message.starts_with("The authorization header is malformed; ") && message.contains(s3_text),
+            "{message}"
+        );
         let (code, message) = wire(&e, Service::Sts);
-        assert!(matches!(code, Code::IncompleteSignature | Code::SignatureDoesNotMatch), "{credential}: {code:?}");
+        assert!(
+            matches!(code, Code::IncompleteSignature | Code::SignatureDoesNotMatch),
+            "{credential}: {code:?}"
+        );
         assert!(!message.is_empty());
     }
-    let header = GOOD.replace("AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request", "AKID/x");
+    let header = GOOD.replace(
+        "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
+        "AKID/x",
+    );
     let e = parse_err(&doc_headers(Some(&header), &[]), "");
     assert_eq!(
         wire(&e, Service::Sts),
@@ -211,10 +287,15 @@ fn wrong_service_and_region() {
     let e = auth.check_scope(SigService::Sts, None).unwrap_err();
     assert_eq!(
         wire(&e, Service::Sts),
-        (Code::SignatureDoesNotMatch, "Credential should be scoped to correct service: 'sts'. ".to_owned())
+        (
+            Code::SignatureDoesNotMatch,
+            "Credential should be scoped to correct service: 'sts'. ".to_owned()
+        )
     );
     let sts_scoped = GOOD.replace("/s3/", "/sts/");
-    let e = v4(&doc_headers(Some(&sts_scoped), &[]), "", SigService::S3).check_scope(SigService::S3, None).unwrap_err();
+    let e = v4(&doc_headers(Some(&sts_scoped), &[]), "", SigService::S3)
+        .check_scope(SigService::S3, None)
+        .unwrap_err();
     assert_eq!(
         wire(&e, Service::S3),
         (
@@ -222,17 +303,25 @@ fn wrong_service_and_region() {
             "The authorization header is malformed; incorrect service \"sts\". This endpoint belongs to \"s3\".".to_owned()
         )
     );
-    let e = auth.check_scope(SigService::S3, Some("eu-central-1")).unwrap_err();
+    let e = auth
+        .check_scope(SigService::S3, Some("eu-central-1"))
+        .unwrap_err();
     let api = e.to_api_error(Service::S3);
     assert_eq!(
         api.wire_message(Service::S3),
         "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-central-1'"
     );
     assert_eq!(api.extras, vec![("Region", "eu-central-1".to_owned())]);
-    assert_eq!(api.headers, vec![("x-amz-bucket-region", "eu-central-1".to_owned())]);
+    assert_eq!(
+        api.headers,
+        vec![("x-amz-bucket-region", "eu-central-1".to_owned())]
+    );
     assert_eq!(
         wire(&e, Service::Sts),
-        (Code::SignatureDoesNotMatch, "Credential should be scoped to a valid region, not 'us-east-1'. ".to_owned())
+        (
+            Code::SignatureDoesNotMatch,
+            "Credential should be scoped to a valid region, not 'us-east-1'. ".to_owned()
+        )
     );
     // STS takes any region.
     let sts = v4(&doc_headers(Some(&sts_scoped), &[]), "", SigService::Sts);
@@ -247,7 +336,10 @@ fn dates() {
     let e = parse_err(&bad, "");
     assert_eq!(
         wire(&e, Service::S3),
-        (Code::AccessDenied, "AWS authentication requires a valid Date or x-amz-date header.".to_owned())
+        (
+            Code::AccessDenied,
+            "AWS authentication requires a valid Date or x-amz-date header.".to_owned()
+        )
     );
     assert_eq!(
         wire(&e, Service::Sts),
@@ -262,14 +354,21 @@ fn dates() {
     let mut date_only = doc_headers(Some(GOOD), &[("date", "Fri, 24 May 2013 00:00:00 GMT")]);
     date_only.remove("x-amz-date");
     let auth = v4(&date_only, "", SigService::S3);
-    assert_eq!((auth.amz_date.as_str(), auth.date_source), ("20130524T000000Z", DateSource::Date));
+    assert_eq!(
+        (auth.amz_date.as_str(), auth.date_source),
+        ("20130524T000000Z", DateSource::Date)
+    );
     assert_eq!(
         auth.check_signed_headers(&head(&date_only, "")),
-        Err(SigError::HeadersNotSigned { names: vec!["date".into()] })
+        Err(SigError::HeadersNotSigned {
+            names: vec!["date".into()]
+        })
     );
     // Scope date differs from the request date.
     let next_day = GOOD.replace("/20130524/", "/20130523/");
-    let e = v4(&doc_headers(Some(&next_day), &[]), "", SigService::S3).check_time(NOW, SigService::S3).unwrap_err();
+    let e = v4(&doc_headers(Some(&next_day), &[]), "", SigService::S3)
+        .check_time(NOW, SigService::S3)
+        .unwrap_err();
     assert_eq!(
         wire(&e, Service::S3),
         (
@@ -291,12 +390,19 @@ fn dates() {
 #[test]
 fn clock_skew() {
     let auth = v4(&doc_headers(Some(GOOD), &[]), "", SigService::S3);
-    auth.check_time(NOW + time::Duration::minutes(15), SigService::S3).unwrap();
-    auth.check_time(NOW - time::Duration::minutes(15), SigService::S3).unwrap();
-    let e = auth.check_time(NOW + time::Duration::seconds(901), SigService::S3).unwrap_err();
+    auth.check_time(NOW + time::Duration::minutes(15), SigService::S3)
+        .unwrap();
+    auth.check_time(NOW - time::Duration::minutes(15), SigService::S3)
+        .unwrap();
+    let e = auth
+        .check_time(NOW + time::Duration::seconds(901), SigService::S3)
+        .unwrap_err();
     let api = e.to_api_error(Service::S3);
     assert_eq!(api.code, Code::RequestTimeTooSkewed);
-    assert_eq!(api.extras.first(), Some(&("RequestTime", "20130524T000000Z".to_owned())));
+    assert_eq!(
+        api.extras.first(),
+        Some(&("RequestTime", "20130524T000000Z".to_owned()))
+    );
     assert_eq!(
         wire(&e, Service::Sts),
         (
@@ -305,8 +411,12 @@ fn clock_skew() {
                 .to_owned()
         )
     );
-    let e = auth.check_time(NOW - time::Duration::hours(1), SigService::Sts).unwrap_err();
-    assert!(wire(&e, Service::Sts).1.starts_with("Signature not yet current: 20130524T000000Z is still later than"));
+    let e = auth
+        .check_time(NOW - time::Duration::hours(1), SigService::Sts)
+        .unwrap_err();
+    assert!(wire(&e, Service::Sts)
+        .1
+        .starts_with("Signature not yet current: 20130524T000000Z is still later than"));
 }
 
 #[test]
@@ -317,8 +427,14 @@ fn signed_headers_rules() {
     let e = auth.check_signed_headers(&head(&headers, "")).unwrap_err();
     let api = e.to_api_error(Service::S3);
     assert_eq!(api.code, Code::AccessDenied);
-    assert_eq!(api.wire_message(Service::S3), "There were headers present in the request which were not signed");
-    assert_eq!(api.extras, vec![("HeadersNotSigned", "x-amz-acl, x-amz-meta-a".to_owned())]);
+    assert_eq!(
+        api.wire_message(Service::S3),
+        "There were headers present in the request which were not signed"
+    );
+    assert_eq!(
+        api.extras,
+        vec![("HeadersNotSigned", "x-amz-acl, x-amz-meta-a".to_owned())]
+    );
     // STS does not require x-amz-* to be signed (token added after signing).
     let auth = v4(&headers, "", SigService::Sts);
     auth.check_signed_headers(&head(&headers, "")).unwrap();
@@ -328,13 +444,17 @@ fn signed_headers_rules() {
     for service in [SigService::S3, SigService::Sts] {
         assert_eq!(
             v4(&headers, "", service).check_signed_headers(&head(&headers, "")),
-            Err(SigError::HeadersNotSigned { names: vec!["host".into()] })
+            Err(SigError::HeadersNotSigned {
+                names: vec!["host".into()]
+            })
         );
     }
     // x-amz-content-sha256 need not be signed [S3-HDR].
     let without_sha = GOOD.replace(";x-amz-content-sha256", "");
     let headers = doc_headers(Some(&without_sha), &[]);
-    v4(&headers, "", SigService::S3).check_signed_headers(&head(&headers, "")).unwrap();
+    v4(&headers, "", SigService::S3)
+        .check_signed_headers(&head(&headers, ""))
+        .unwrap();
     // A signed header the request lacks.
     let mut headers = doc_headers(Some(GOOD), &[]);
     headers.remove("range");
@@ -342,21 +462,38 @@ fn signed_headers_rules() {
     let e = auth.check_signed_headers(&head(&headers, "")).unwrap_err();
     assert_eq!(e, SigError::SignedHeaderMissing { name: "range".into() });
     assert_eq!(wire(&e, Service::S3).0, Code::SignatureDoesNotMatch);
-    assert_eq!(auth.verify(&head(&headers, ""), SECRET, SigService::S3, EMPTY_SHA).unwrap_err(), e);
+    assert_eq!(
+        auth.verify(&head(&headers, ""), SECRET, SigService::S3, EMPTY_SHA)
+            .unwrap_err(),
+        e
+    );
 }
 
 #[test]
 fn payload_modes() {
     let mut headers = doc_headers(Some(GOOD), &[]);
     headers.remove("x-amz-content-sha256");
-    let e = v4(&headers, "", SigService::S3).payload_mode(SigService::S3).unwrap_err();
+    let e = v4(&headers, "", SigService::S3)
+        .payload_mode(SigService::S3)
+        .unwrap_err();
     assert_eq!(
         wire(&e, Service::S3),
-        (Code::InvalidRequest, "Missing required header for this request: x-amz-content-sha256".to_owned())
+        (
+            Code::InvalidRequest,
+            "Missing required header for this request: x-amz-content-sha256".to_owned()
+        )
     );
-    assert_eq!(v4(&headers, "", SigService::Sts).payload_mode(SigService::Sts), Ok(PayloadMode::BodySha256));
-    headers.insert("x-amz-content-sha256", HeaderValue::from_static("STREAMING-PAYLOAD"));
-    let e = v4(&headers, "", SigService::S3).payload_mode(SigService::S3).unwrap_err();
+    assert_eq!(
+        v4(&headers, "", SigService::Sts).payload_mode(SigService::Sts),
+        Ok(PayloadMode::BodySha256)
+    );
+    headers.insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_static("STREAMING-PAYLOAD"),
+    );
+    let e = v4(&headers, "", SigService::S3)
+        .payload_mode(SigService::S3)
+        .unwrap_err();
     let api = e.to_api_error(Service::S3);
     assert_eq!(api.code, Code::InvalidArgument);
     assert_eq!(api.extras[1], ("ArgumentValue", "STREAMING-PAYLOAD".to_owned()));
@@ -366,24 +503,43 @@ fn payload_modes() {
 fn signature_mismatch_carries_what_s3_sends() {
     let headers = doc_headers(Some(&GOOD.replace("Signature=f0", "Signature=f1")), &[]);
     let auth = v4(&headers, "", SigService::S3);
-    let e = auth.verify(&head(&headers, ""), SECRET, SigService::S3, EMPTY_SHA).unwrap_err();
+    let e = auth
+        .verify(&head(&headers, ""), SECRET, SigService::S3, EMPTY_SHA)
+        .unwrap_err();
     let api = e.to_api_error(Service::S3);
     assert_eq!(api.code, Code::SignatureDoesNotMatch);
     let names: Vec<&str> = api.extras.iter().map(|(n, _)| *n).collect();
     assert_eq!(
         names,
-        ["AWSAccessKeyId", "StringToSign", "SignatureProvided", "StringToSignBytes", "CanonicalRequest", "CanonicalRequestBytes"]
+        [
+            "AWSAccessKeyId",
+            "StringToSign",
+            "SignatureProvided",
+            "StringToSignBytes",
+            "CanonicalRequest",
+            "CanonicalRequestBytes"
+        ]
     );
     assert_eq!(api.extras[0].1, "AKIAIOSFODNN7EXAMPLE");
-    assert!(api.extras[1].1.starts_with("AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n7344ae5b"));
-    assert!(api.extras[3].1.starts_with("41 57 53 34 2d 48 4d 41 43 2d 53 48 41 32 35 36 0a 32"));
-    assert!(api.extras[4].1.starts_with("GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\n"));
+    assert!(api.extras[1]
+        .1
+        .starts_with("AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n7344ae5b"));
+    assert!(api.extras[3]
+        .1
+        .starts_with("41 57 53 34 2d 48 4d 41 43 2d 53 48 41 32 35 36 0a 32"));
+    assert!(api.extras[4]
+        .1
+        .starts_with("GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\n"));
     // Wrong secret, same outcome; STS answers with its own text and no extras.
-    let e = auth.verify(&head(&headers, ""), "other", SigService::S3, EMPTY_SHA).unwrap_err();
+    let e = auth
+        .verify(&head(&headers, ""), "other", SigService::S3, EMPTY_SHA)
+        .unwrap_err();
     let api = e.to_api_error(Service::Sts);
     assert_eq!(api.code, Code::SignatureDoesNotMatch);
     assert!(api.extras.is_empty());
-    assert!(api.wire_message(Service::Sts).contains("Check your AWS Secret Access Key"));
+    assert!(api
+        .wire_message(Service::Sts)
+        .contains("Check your AWS Secret Access Key"));
 }
 
 #[test]
@@ -398,7 +554,8 @@ fn presigned_query_errors() {
     };
     let auth = v4(&headers, good, SigService::S3);
     assert_eq!(auth.location, Location::Query);
-    auth.verify(&head(&headers, good), SECRET, SigService::S3, "UNSIGNED-PAYLOAD").unwrap();
+    auth.verify(&head(&headers, good), SECRET, SigService::S3, "UNSIGNED-PAYLOAD")
+        .unwrap();
     let cases: &[(&str, &str, &str)] = &[
         ("X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Algorithm=AWS4-HMAC-SHA1", "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""),
         ("&X-Amz-Date=20130524T000000Z", "", "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."),
@@ -412,10 +569,18 @@ fn presigned_query_errors() {
     for (from, to, message) in cases {
         let query = good.replace(from, to);
         let e = parse_err(&headers, &query);
-        assert_eq!(wire(&e, Service::S3), (Code::AuthorizationQueryParametersError, (*message).to_owned()), "{to}");
+        assert_eq!(
+            wire(&e, Service::S3),
+            (Code::AuthorizationQueryParametersError, (*message).to_owned()),
+            "{to}"
+        );
         assert_eq!(wire(&e, Service::Sts).0, Code::IncompleteSignature, "{to}");
     }
-    v4(&headers, &good.replace("X-Amz-Expires=86400", "X-Amz-Expires=604800"), SigService::S3);
+    v4(
+        &headers,
+        &good.replace("X-Amz-Expires=86400", "X-Amz-Expires=604800"),
+        SigService::S3,
+    );
     // Query auth and an Authorization header together.
     let both = doc_headers(Some(GOOD), &[]);
     let e = parse_err(&both, good);
@@ -423,18 +588,31 @@ fn presigned_query_errors() {
     assert_eq!(code, Code::InvalidArgument);
     assert!(message.starts_with("Only one auth mechanism allowed"));
     // Time: not yet valid more than 15 minutes early; expired after X-Amz-Expires.
-    let e = auth.check_time(NOW - time::Duration::minutes(16), SigService::S3).unwrap_err();
-    assert_eq!(wire(&e, Service::S3), (Code::AccessDenied, "Request is not yet valid".to_owned()));
-    let e = auth.check_time(NOW + time::Duration::days(2), SigService::S3).unwrap_err();
-    assert_eq!(wire(&e, Service::S3), (Code::AccessDenied, "Request has expired".to_owned()));
+    let e = auth
+        .check_time(NOW - time::Duration::minutes(16), SigService::S3)
+        .unwrap_err();
+    assert_eq!(
+        wire(&e, Service::S3),
+        (Code::AccessDenied, "Request is not yet valid".to_owned())
+    );
+    let e = auth
+        .check_time(NOW + time::Duration::days(2), SigService::S3)
+        .unwrap_err();
+    assert_eq!(
+        wire(&e, Service::S3),
+        (Code::AccessDenied, "Request has expired".to_owned())
+    );
     // Scope date differs from X-Amz-Date.
     let other_day = good.replace("%2F20130524%2F", "%2F20130525%2F");
-    let e = v4(&headers, &other_day, SigService::S3).check_time(NOW, SigService::S3).unwrap_err();
+    let e = v4(&headers, &other_day, SigService::S3)
+        .check_time(NOW, SigService::S3)
+        .unwrap_err();
     assert_eq!(
         wire(&e, Service::S3),
         (
             Code::AuthorizationQueryParametersError,
-            "Invalid credential date \"20130525\". This date is not the same as X-Amz-Date: \"20130524\".".to_owned()
+            "Invalid credential date \"20130525\". This date is not the same as X-Amz-Date: \"20130524\"."
+                .to_owned()
         )
     );
 }
@@ -453,8 +631,15 @@ fn sigv2_query() {
         "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature={}&Expires={expires}",
         percent_encoding::utf8_percent_encode(&sig, percent_encoding::NON_ALPHANUMERIC)
     );
-    let head = RequestHead { method: "PUT", raw_path: "/test-bucket/vectors/object.txt", raw_query: &query, headers: &headers };
-    let Ok(Auth::V2Query(auth)) = parse(&head, SigService::S3) else { panic!("not SigV2") };
+    let head = RequestHead {
+        method: "PUT",
+        raw_path: "/test-bucket/vectors/object.txt",
+        raw_query: &query,
+        headers: &headers,
+    };
+    let Ok(Auth::V2Query(auth)) = parse(&head, SigService::S3) else {
+        panic!("not SigV2")
+    };
     assert_eq!(auth.string_to_sign(&head, None).to_string(), sts);
     auth.verify(&head, SECRET, None).unwrap();
     let at = time::OffsetDateTime::from_unix_timestamp(expires).unwrap();
@@ -462,13 +647,27 @@ fn sigv2_query() {
     let e = auth.check_time(at + time::Duration::seconds(1)).unwrap_err();
     let api = e.to_api_error(Service::S3);
     assert_eq!(api.wire_message(Service::S3), "Request has expired");
-    assert_eq!(api.extras.iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["Expires", "ServerTime"]);
+    assert_eq!(
+        api.extras.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        ["Expires", "ServerTime"]
+    );
     let e = auth.verify(&head, "wrong", None).unwrap_err();
     let api = e.to_api_error(Service::S3);
     assert_eq!(api.code, Code::SignatureDoesNotMatch);
-    assert_eq!(api.extras.iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["AWSAccessKeyId", "StringToSign", "SignatureProvided", "StringToSignBytes"]);
+    assert_eq!(
+        api.extras.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        [
+            "AWSAccessKeyId",
+            "StringToSign",
+            "SignatureProvided",
+            "StringToSignBytes"
+        ]
+    );
     // STS does not read SigV2 query parameters.
     assert_eq!(parse(&head, SigService::Sts), Ok(Auth::Anonymous));
     // The per-bucket refusal.
-    assert_eq!(wire(&SigError::SigV2NotSupported, Service::S3).0, Code::InvalidRequest);
+    assert_eq!(
+        wire(&SigError::SigV2NotSupported, Service::S3).0,
+        Code::InvalidRequest
+    );
 }

@@ -86,12 +86,16 @@ impl fmt::Display for V2StringToSign {
 impl AuthV2Query {
     /// Parse `AWSAccessKeyId`, `Signature`, `Expires` and the optional token.
     pub(crate) fn parse(params: &QueryParams) -> Result<Self, SigError> {
-        let (Some(access_key_id), Some(signature), Some(expires)) =
-            (params.get("AWSAccessKeyId"), params.get("Signature"), params.get("Expires"))
-        else {
+        let (Some(access_key_id), Some(signature), Some(expires)) = (
+            params.get("AWSAccessKeyId"),
+            params.get("Signature"),
+            params.get("Expires"),
+        ) else {
             return Err(SigError::V2MissingParameters);
         };
-        let invalid = || SigError::V2InvalidExpires { value: expires.to_owned() };
+        let invalid = || SigError::V2InvalidExpires {
+            value: expires.to_owned(),
+        };
         let epoch: i64 = expires.parse().map_err(|_| invalid())?;
         let expires_at = OffsetDateTime::from_unix_timestamp(epoch).map_err(|_| invalid())?;
         let session_token = params
@@ -110,7 +114,11 @@ impl AuthV2Query {
     /// The URL is valid until `Expires` (no start time, no upper bound).
     pub fn check_time(&self, now: OffsetDateTime) -> Result<(), SigError> {
         if now > self.expires_at {
-            return Err(SigError::PresignExpired { x_amz_expires: None, expires_at: self.expires_at, server_time: now });
+            return Err(SigError::PresignExpired {
+                x_amz_expires: None,
+                expires_at: self.expires_at,
+                server_time: now,
+            });
         }
         Ok(())
     }
@@ -118,7 +126,11 @@ impl AuthV2Query {
     /// The string to sign of `head`. `virtual_host_bucket` is the bucket when it was
     /// addressed through the Host header (`bucket.s3.…`): the canonicalized resource always
     /// starts with `/bucket`.
-    pub fn string_to_sign(&self, head: &RequestHead<'_>, virtual_host_bucket: Option<&str>) -> V2StringToSign {
+    pub fn string_to_sign(
+        &self,
+        head: &RequestHead<'_>,
+        virtual_host_bucket: Option<&str>,
+    ) -> V2StringToSign {
         let params = QueryParams::parse(head.raw_query);
         let header_or_param = |name: &str| -> Vec<u8> {
             match head.headers.get(name) {
@@ -145,13 +157,17 @@ impl AuthV2Query {
         let mut amz: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
         for (name, value) in head.headers {
             if name.as_str().starts_with("x-amz-") {
-                amz.entry(name.as_str().to_owned()).or_default().push(value.as_bytes().to_vec());
+                amz.entry(name.as_str().to_owned())
+                    .or_default()
+                    .push(value.as_bytes().to_vec());
             }
         }
         for (name, value) in params.iter() {
             let lower = name.to_ascii_lowercase();
             if lower.starts_with("x-amz-") {
-                amz.entry(lower).or_default().push(value.trim().as_bytes().to_vec());
+                amz.entry(lower)
+                    .or_default()
+                    .push(value.trim().as_bytes().to_vec());
             }
         }
         for (name, values) in &amz {
@@ -175,7 +191,12 @@ impl AuthV2Query {
                     None => (p, None),
                 };
                 SUBRESOURCES.contains(&name).then(|| {
-                    (name, value.map(|v| String::from_utf8_lossy(&super::canonical::percent_decode(v)).into_owned()))
+                    (
+                        name,
+                        value.map(|v| {
+                            String::from_utf8_lossy(&super::canonical::percent_decode(v)).into_owned()
+                        }),
+                    )
                 })
             })
             .collect();
@@ -216,8 +237,18 @@ impl AuthV2Query {
 mod tests {
     use super::*;
 
-    fn head<'a>(method: &'a str, path: &'a str, query: &'a str, headers: &'a http::HeaderMap) -> RequestHead<'a> {
-        RequestHead { method, raw_path: path, raw_query: query, headers }
+    fn head<'a>(
+        method: &'a str,
+        path: &'a str,
+        query: &'a str,
+        headers: &'a http::HeaderMap,
+    ) -> RequestHead<'a> {
+        RequestHead {
+            method,
+            raw_path: path,
+            raw_query: query,
+            headers,
+        }
     }
 
     #[test]
@@ -227,14 +258,20 @@ mod tests {
         let auth = AuthV2Query::parse(&QueryParams::parse(q)).unwrap();
         assert_eq!(auth.session_token.as_deref(), Some("T+K"));
         let sts = auth.string_to_sign(&head("PUT", "/b/k", q, &headers), None);
-        assert_eq!(sts.to_string(), "PUT\n\n\n100\nx-amz-security-token:T+K\n/b/k?acl&uploadId=a/b");
+        assert_eq!(
+            sts.to_string(),
+            "PUT\n\n\n100\nx-amz-security-token:T+K\n/b/k?acl&uploadId=a/b"
+        );
         let sts = auth.string_to_sign(&head("PUT", "/k", q, &headers), Some("b"));
         assert!(sts.to_string().ends_with("\n/b/k?acl&uploadId=a/b"));
     }
 
     #[test]
     fn missing_or_bad_parameters() {
-        assert_eq!(AuthV2Query::parse(&QueryParams::parse("Signature=x")), Err(SigError::V2MissingParameters));
+        assert_eq!(
+            AuthV2Query::parse(&QueryParams::parse("Signature=x")),
+            Err(SigError::V2MissingParameters)
+        );
         assert_eq!(
             AuthV2Query::parse(&QueryParams::parse("AWSAccessKeyId=a&Signature=x&Expires=soon")),
             Err(SigError::V2InvalidExpires { value: "soon".into() })

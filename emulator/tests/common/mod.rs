@@ -20,7 +20,11 @@ pub fn shared_dir(what: &str) -> Option<PathBuf> {
     if std::env::var_os("CI").is_some() {
         panic!("{} not found under {} and CI is set", what, dir.display());
     }
-    eprintln!("SKIP: {} not found under {} (set SHARED_DIR)", what, dir.display());
+    eprintln!(
+        "SKIP: {} not found under {} (set SHARED_DIR)",
+        what,
+        dir.display()
+    );
     None
 }
 
@@ -62,15 +66,24 @@ impl ParsedRequest {
                 continue; // a head ending in a single newline (no body)
             }
             if line.starts_with([' ', '\t']) {
-                let last = header_lines.last_mut().expect("continuation line without a header");
+                let last = header_lines
+                    .last_mut()
+                    .expect("continuation line without a header");
                 last.1.push(b' ');
                 last.1.extend_from_slice(line.trim().as_bytes());
                 continue;
             }
-            let (name, value) = line.split_once(':').unwrap_or_else(|| panic!("bad header line {line:?}"));
+            let (name, value) = line
+                .split_once(':')
+                .unwrap_or_else(|| panic!("bad header line {line:?}"));
             header_lines.push((name.to_owned(), value.trim().as_bytes().to_vec()));
         }
-        Self { method: method.to_owned(), target: target.to_owned(), header_lines, body }
+        Self {
+            method: method.to_owned(),
+            target: target.to_owned(),
+            header_lines,
+            body,
+        }
     }
 
     /// The headers as a map (names lowercased by `http`), repeated headers in order.
@@ -93,7 +106,9 @@ impl ParsedRequest {
     }
 
     pub fn path(&self) -> &str {
-        self.target.split_once('?').map_or(self.target.as_str(), |(p, _)| p)
+        self.target
+            .split_once('?')
+            .map_or(self.target.as_str(), |(p, _)| p)
     }
 
     pub fn query(&self) -> &str {
@@ -111,7 +126,12 @@ impl ParsedRequest {
 
 /// A [`RequestHead`] borrowing from the parsed request and a header map.
 pub fn head<'a>(req: &'a ParsedRequest, headers: &'a HeaderMap) -> RequestHead<'a> {
-    RequestHead { method: &req.method, raw_path: req.path(), raw_query: req.query(), headers }
+    RequestHead {
+        method: &req.method,
+        raw_path: req.path(),
+        raw_query: req.query(),
+        headers,
+    }
 }
 
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -131,7 +151,11 @@ pub fn dechunk_http(body: &[u8]) -> Vec<u8> {
             return out;
         }
         out.extend_from_slice(&body[pos..pos + size]);
-        assert_eq!(&body[pos + size..pos + size + 2], b"\r\n", "HTTP chunk not followed by CRLF");
+        assert_eq!(
+            &body[pos + size..pos + size + 2],
+            b"\r\n",
+            "HTTP chunk not followed by CRLF"
+        );
         pos += size + 2;
     }
 }
@@ -158,7 +182,11 @@ pub fn crc32_base64(data: &[u8]) -> String {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     base64::engine::general_purpose::STANDARD.encode((!crc).to_be_bytes())
