@@ -21,6 +21,19 @@ use serde_json::Value;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
+thread_local! {
+    /// Mutations checked by the running test (each test runs on its own thread).
+    static CHECKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn checked() {
+    CHECKED.with(|c| c.set(c.get() + 1));
+}
+
+fn report(test: &str) {
+    eprintln!("{test}: {} mutations checked", CHECKED.with(std::cell::Cell::get));
+}
+
 /// One capture's request as the server receives it (HTTP chunking already undone).
 #[derive(Clone)]
 struct Wire {
@@ -185,6 +198,7 @@ impl Capture<'_> {
     }
 
     fn expect_code(&self, what: &str, wire: &Wire, code: Code) {
+        checked();
         let svc: Service = self.service.into();
         match self.verify(wire) {
             Ok(_) => panic!("{}: {what}: accepted", self.file),
@@ -305,6 +319,7 @@ fn mutated_payloads_are_caught_where_they_can_be() {
             PayloadMode::Hex(_) => c.expect_code("flipped body byte", &wire, Code::XAmzContentSHA256Mismatch),
             PayloadMode::StreamingSigned | PayloadMode::StreamingSignedTrailer => {
                 let err = c.verify(&wire).unwrap_err();
+                checked();
                 assert!(
                     matches!(err, SigError::ChunkSignatureDoesNotMatch { index: 0, .. }),
                     "{}: {err:?}",
@@ -317,6 +332,7 @@ fn mutated_payloads_are_caught_where_they_can_be() {
                 // Nothing signs these payload bytes: decoding succeeds, and only the checksum
                 // the server compares (if the client sent one) can catch the change.
                 let accepted = c.verify(&wire).unwrap_or_else(|e| panic!("{}: {e}", c.file));
+                checked();
                 let expected = expected_payload(&c).unwrap();
                 assert_ne!(accepted.payload, expected, "{}", c.file);
                 if let Some(crc) = accepted.trailers.get("x-amz-checksum-crc32") {
@@ -331,6 +347,7 @@ fn mutated_payloads_are_caught_where_they_can_be() {
             }
         }
     }
+    report("payload");
 }
 
 #[test]
@@ -405,6 +422,7 @@ fn mutated_signed_parts_are_rejected() {
                 wire.header_lines
                     .retain(|(n, _)| !n.eq_ignore_ascii_case("x-amz-security-token"));
                 let err = c.verify(&wire).unwrap_err();
+                checked();
                 assert!(
                     matches!(err, SigError::SignedHeaderMissing { ref name } if name == "x-amz-security-token"),
                     "{}: {err:?}",
@@ -422,6 +440,7 @@ fn mutated_signed_parts_are_rejected() {
                 c.now + time::Duration::seconds(3601)
             };
             let err = verify(&c.wire, c.service, c.region.as_deref(), late).unwrap_err();
+            checked();
             assert!(
                 matches!(err, SigError::PresignExpired { .. }),
                 "{}: {err:?}",
@@ -446,6 +465,7 @@ fn mutated_signed_parts_are_rejected() {
                 c.now + time::Duration::minutes(minutes),
             )
             .unwrap_err();
+            checked();
             assert!(
                 matches!(err, SigError::RequestTimeTooSkewed { .. }),
                 "{}: {err:?}",
@@ -461,6 +481,7 @@ fn mutated_signed_parts_are_rejected() {
         // Wrong region for an S3 bucket.
         if c.service == SigService::S3 {
             let err = verify(&c.wire, c.service, Some("ap-south-2"), c.now).unwrap_err();
+            checked();
             assert_eq!(err.code(svc), Code::AuthorizationHeaderMalformed, "{}", c.file);
         }
         // x-amz-content-sha256 changed to another valid hash (it is the HashedPayload).
@@ -475,6 +496,7 @@ fn mutated_signed_parts_are_rejected() {
             c.expect_code("x-amz-content-sha256", &wire, Code::SignatureDoesNotMatch);
         }
     }
+    report("signed parts");
 }
 
 fn sigv4_basic(t: time::OffsetDateTime) -> String {
@@ -521,6 +543,7 @@ fn mutated_aws_chunked_framing_is_rejected() {
         new_body.extend_from_slice(&body[size_end..]);
         wire.body = new_body;
         let err = c.verify(&wire).unwrap_err();
+        checked();
         assert!(
             matches!(
                 err,
@@ -549,6 +572,7 @@ fn mutated_aws_chunked_framing_is_rejected() {
         wire.body[trailer_at] = if body[trailer_at] == b'A' { b'B' } else { b'A' };
         if signed {
             let err = c.verify(&wire).unwrap_err();
+            checked();
             assert!(
                 matches!(err, SigError::TrailerSignatureDoesNotMatch { .. }),
                 "{}: {err:?}",
@@ -572,6 +596,7 @@ fn mutated_aws_chunked_framing_is_rejected() {
             let mut wire = c.wire.clone();
             wire.body[sig_at] = if body[sig_at] == b'0' { b'1' } else { b'0' };
             let err = c.verify(&wire).unwrap_err();
+            checked();
             assert!(
                 matches!(err, SigError::ChunkSignatureDoesNotMatch { index: 0, .. }),
                 "{}: {err:?}",
@@ -583,6 +608,7 @@ fn mutated_aws_chunked_framing_is_rejected() {
             let mut wire = c.wire.clone();
             wire.body[tsig_at] = if body[tsig_at] == b'0' { b'1' } else { b'0' };
             let err = c.verify(&wire).unwrap_err();
+            checked();
             assert!(
                 matches!(err, SigError::TrailerSignatureDoesNotMatch { .. }),
                 "{}: {err:?}",
@@ -594,6 +620,7 @@ fn mutated_aws_chunked_framing_is_rejected() {
             wire.body
                 .drain(tsig_at - "x-amz-trailer-signature:".len()..line_end);
             let err = c.verify(&wire).unwrap_err();
+            checked();
             assert!(
                 matches!(err, SigError::TrailerSignatureDoesNotMatch { ref provided, .. } if provided.is_empty()),
                 "{}: {err:?}",
@@ -646,6 +673,7 @@ fn mutated_aws_chunked_framing_is_rejected() {
             let mut out = Vec::new();
             let result = check.push(body, &mut out).and_then(|()| check.finish());
             let err = result.unwrap_err();
+            checked();
             match expected {
                 SigError::BodyTooLong { .. } => assert!(
                     matches!(err, SigError::BodyTooLong { expected: e, .. } if e == other),
@@ -658,6 +686,7 @@ fn mutated_aws_chunked_framing_is_rejected() {
         }
     }
     assert_eq!(seen, 60, "56 unsigned-trailer and 4 signed-trailer captures");
+    report("aws-chunked framing");
 }
 
 #[test]
@@ -681,6 +710,7 @@ fn unsigned_headers_and_header_order_do_not_matter() {
             wire.header_lines
                 .push(("x-amz-meta-unsigned".into(), b"1".to_vec()));
             let err = c.verify(&wire).unwrap_err();
+            checked();
             assert_eq!(
                 err,
                 SigError::HeadersNotSigned {
