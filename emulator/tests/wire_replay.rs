@@ -236,7 +236,7 @@ fn error_code(body: &str) -> String {
 }
 
 fn captures(kind: &str) -> Vec<Capture> {
-    let Some(shared) = common::shared_dir() else {
+    let Some(shared) = common::shared_dir("vectors/wire") else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -452,7 +452,7 @@ async fn every_capture_is_accepted_and_every_mutation_rejected() {
 #[tokio::test]
 async fn presigned_urls_are_accepted_until_they_expire() {
     let urls = {
-        let Some(shared) = common::shared_dir() else {
+        let Some(shared) = common::shared_dir("vectors/wire") else {
             return;
         };
         let mut v = Vec::new();
