@@ -1,0 +1,262 @@
+//! `world.edit`: change the world mid-scenario, as a customer does in the console
+//! (prune `s3:DeleteObject` after onboarding, tighten a bucket policy, deactivate a
+//! key, delete a user). Policies are re-parsed with the emulator's own parser, under
+//! the ids the world file would have given them, so decisions name them the same way.
+
+use std::sync::Arc;
+
+use emulator::iam::{Policy, PolicyKind};
+use emulator::world::{KeyStatus, PolicyDoc, World};
+use serde::Deserialize;
+
+use crate::run::Run;
+
+/// An inline policy to add or replace.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlinePolicy {
+    /// Policy name.
+    pub name: String,
+    /// JSON document, verbatim.
+    pub document: String,
+}
+
+/// A key status change.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyStatusChange {
+    /// Access key id.
+    pub id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+}
+
+/// Arguments of `world.edit`: one target (`role`, `user` or `bucket`) and the changes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditArgs {
+    /// `account/role-name`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// `account/user-name`.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Bucket name.
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// Role or user: add or replace this inline policy.
+    #[serde(default)]
+    pub put_policy: Option<InlinePolicy>,
+    /// Role or user: remove the inline or attached policy of this name.
+    #[serde(default)]
+    pub delete_policy: Option<String>,
+    /// Role: replace the trust policy.
+    #[serde(default)]
+    pub trust_policy: Option<String>,
+    /// Role: the maximum session duration in seconds.
+    #[serde(default)]
+    pub max_session_duration: Option<i64>,
+    /// Bucket: replace the bucket policy.
+    #[serde(default)]
+    pub bucket_policy: Option<String>,
+    /// Bucket: remove the bucket policy.
+    #[serde(default)]
+    pub delete_bucket_policy: bool,
+    /// User: activate or deactivate a key.
+    #[serde(default)]
+    pub key_status: Option<KeyStatusChange>,
+    /// User: delete this access key.
+    #[serde(default)]
+    pub delete_key: Option<String>,
+    /// Delete the role, user or bucket itself (objects of a deleted bucket stay in the store).
+    #[serde(default)]
+    pub delete: bool,
+}
+
+impl EditArgs {
+    /// Exactly one target, and only changes that apply to it.
+    pub fn validate(&self) -> Result<(), String> {
+        let targets = [self.role.is_some(), self.user.is_some(), self.bucket.is_some()];
+        if targets.iter().filter(|t| **t).count() != 1 {
+            return Err("world.edit names exactly one of `role`, `user`, `bucket`".to_string());
+        }
+        let any_iam = self.put_policy.is_some() || self.delete_policy.is_some();
+        let changes = any_iam
+            || self.trust_policy.is_some()
+            || self.max_session_duration.is_some()
+            || self.bucket_policy.is_some()
+            || self.delete_bucket_policy
+            || self.key_status.is_some()
+            || self.delete_key.is_some()
+            || self.delete;
+        if !changes {
+            return Err("world.edit changes nothing".to_string());
+        }
+        if self.bucket.is_some() && (any_iam || self.trust_policy.is_some() || self.key_status.is_some()) {
+            return Err("a bucket takes `bucket_policy`, `delete_bucket_policy` or `delete`".to_string());
+        }
+        if self.bucket.is_none() && (self.bucket_policy.is_some() || self.delete_bucket_policy) {
+            return Err("`bucket_policy` needs `bucket = ...`".to_string());
+        }
+        if self.user.is_some() && (self.trust_policy.is_some() || self.max_session_duration.is_some()) {
+            return Err("`trust_policy` and `max_session_duration` apply to roles".to_string());
+        }
+        if self.role.is_some() && (self.key_status.is_some() || self.delete_key.is_some()) {
+            return Err("`key_status` and `delete_key` apply to users".to_string());
+        }
+        if let Some(k) = &self.key_status {
+            if k.status != "Active" && k.status != "Inactive" {
+                return Err(format!("key status `{}` must be `Active` or `Inactive`", k.status));
+            }
+        }
+        for text in [
+            self.put_policy.as_ref().map(|p| (&p.document, PolicyKind::Identity)),
+            self.trust_policy.as_ref().map(|t| (t, PolicyKind::Trust)),
+            self.bucket_policy.as_ref().map(|b| (b, PolicyKind::Bucket)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            Policy::parse(text.0, text.1).map_err(|e| {
+                format!(
+                    "MalformedPolicyDocument at line {}, column {} of the policy: {}",
+                    e.line, e.column, e.message
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn doc(id: String, text: &str, kind: PolicyKind) -> Result<PolicyDoc, String> {
+    let policy = Policy::parse(text, kind).map_err(|e| format!("MalformedPolicyDocument: {}", e.message))?;
+    Ok(PolicyDoc {
+        id,
+        policy: Arc::new(policy),
+        text: text.to_string(),
+    })
+}
+
+fn account_id(world: &World, name: &str) -> Result<String, String> {
+    world
+        .account(name)
+        .map(|a| a.id.clone())
+        .ok_or_else(|| format!("unknown account `{name}`"))
+}
+
+/// The policy list entry named `name` among `owner`'s policies (`role:x/name`,
+/// `user:x/name`, or a managed policy ending in `:name`).
+fn remove_named(policies: &mut Vec<PolicyDoc>, owner: &str, name: &str) -> Result<(), String> {
+    let inline = format!("{owner}/{name}");
+    let managed = format!("managed:{name}");
+    let before = policies.len();
+    policies.retain(|p| p.id != inline && p.id != managed);
+    if policies.len() == before {
+        return Err(format!("{owner} has no policy `{name}`"));
+    }
+    Ok(())
+}
+
+/// Apply an edit to the running emulator's world.
+pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
+    a.validate()?;
+    let world = run.emulator().world();
+    // Build everything first, so a failed edit leaves the world untouched.
+    let mut next = (*world).clone();
+    if let Some(target) = &a.role {
+        let (acct, name) = target
+            .split_once('/')
+            .ok_or_else(|| format!("role `{target}` must be `account/role-name`"))?;
+        let acct = account_id(&next, acct)?;
+        let idx = next
+            .roles
+            .iter()
+            .position(|r| r.account == acct && r.name == name)
+            .ok_or_else(|| format!("unknown role `{target}`"))?;
+        if a.delete {
+            next.roles.remove(idx);
+        } else if let Some(role) = next.roles.get_mut(idx) {
+            let owner = format!("role:{name}");
+            if let Some(p) = &a.put_policy {
+                let new = doc(format!("{owner}/{}", p.name), &p.document, PolicyKind::Identity)?;
+                match role.policies.iter_mut().find(|d| d.id == new.id) {
+                    Some(existing) => *existing = new,
+                    None => role.policies.push(new),
+                }
+            }
+            if let Some(n) = &a.delete_policy {
+                remove_named(&mut role.policies, &owner, n)?;
+            }
+            if let Some(t) = &a.trust_policy {
+                role.trust = doc(format!("trust:{name}"), t, PolicyKind::Trust)?;
+            }
+            if let Some(d) = a.max_session_duration {
+                role.max_session_duration = d;
+            }
+        }
+    }
+    if let Some(target) = &a.user {
+        let (acct, name) = target
+            .split_once('/')
+            .ok_or_else(|| format!("user `{target}` must be `account/user-name`"))?;
+        let acct = account_id(&next, acct)?;
+        let idx = next
+            .users
+            .iter()
+            .position(|u| u.account == acct && u.name == name)
+            .ok_or_else(|| format!("unknown user `{target}`"))?;
+        if a.delete {
+            next.users.remove(idx);
+        } else if let Some(user) = next.users.get_mut(idx) {
+            let owner = format!("user:{name}");
+            if let Some(p) = &a.put_policy {
+                let new = doc(format!("{owner}/{}", p.name), &p.document, PolicyKind::Identity)?;
+                match user.policies.iter_mut().find(|d| d.id == new.id) {
+                    Some(existing) => *existing = new,
+                    None => user.policies.push(new),
+                }
+            }
+            if let Some(n) = &a.delete_policy {
+                remove_named(&mut user.policies, &owner, n)?;
+            }
+            if let Some(k) = &a.key_status {
+                let key = user
+                    .access_keys
+                    .iter_mut()
+                    .find(|x| x.id == k.id)
+                    .ok_or_else(|| format!("user `{target}` has no key `{}`", k.id))?;
+                key.status = if k.status == "Active" {
+                    KeyStatus::Active
+                } else {
+                    KeyStatus::Inactive
+                };
+            }
+            if let Some(id) = &a.delete_key {
+                let before = user.access_keys.len();
+                user.access_keys.retain(|x| &x.id != id);
+                if user.access_keys.len() == before {
+                    return Err(format!("user `{target}` has no key `{id}`"));
+                }
+            }
+        }
+    }
+    if let Some(name) = &a.bucket {
+        let idx = next
+            .buckets
+            .iter()
+            .position(|b| &b.name == name)
+            .ok_or_else(|| format!("unknown bucket `{name}`"))?;
+        if a.delete {
+            next.buckets.remove(idx);
+        } else if let Some(bucket) = next.buckets.get_mut(idx) {
+            if a.delete_bucket_policy {
+                bucket.policy = None;
+            }
+            if let Some(p) = &a.bucket_policy {
+                bucket.policy = Some(doc(format!("bucket:{name}"), p, PolicyKind::Bucket)?);
+            }
+        }
+    }
+    run.emulator().edit_world(move |w| *w = next);
+    Ok(())
+}

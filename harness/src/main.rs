@@ -1,0 +1,184 @@
+//! `harness`: run scenario files against in-process emulators and report.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use harness::report::{closing_line, junit, ScenarioReport};
+
+#[derive(Debug, Parser)]
+#[command(name = "harness", about = "Run S3/STS misconfiguration scenarios against the emulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenario files (or every `*.toml` under folders); default `scenarios`.
+    Run {
+        /// Files or folders.
+        paths: Vec<PathBuf>,
+        /// Print the emulator's reason for every decision of every step.
+        #[arg(long)]
+        explain: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Scenarios run at once (default: the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Load scenario files and report the first error of each, without running them.
+    Check {
+        /// Files or folders.
+        paths: Vec<PathBuf>,
+    },
+    /// Build a scenario from a customer's AWS CLI output and onboarding input, run
+    /// onboarding against it, and print the diagnosis.
+    Reproduce(harness::reproduce::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            paths,
+            explain,
+            format,
+            jobs,
+        } => run(paths, explain, format, jobs),
+        Command::Check { paths } => check(paths),
+        Command::Reproduce(args) => harness::reproduce::main(&args),
+    }
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("scenarios")]
+    } else {
+        paths
+    }
+}
+
+fn check(paths: Vec<PathBuf>) -> ExitCode {
+    let found = match harness::discover::find(&default_paths(paths)) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut bad = 0;
+    for f in &found {
+        if let Err(e) = harness::load(&f.path, &f.name) {
+            bad += 1;
+            println!("{e}");
+        }
+    }
+    println!("{} files, {} with errors", found.len(), bad);
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn run(paths: Vec<PathBuf>, explain: bool, format: Format, jobs: Option<usize>) -> ExitCode {
+    let found = match harness::discover::find(&default_paths(paths)) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let jobs = jobs
+        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+        .unwrap_or(2)
+        .max(1);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start a tokio runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let total = found.len();
+    let reports: Vec<ScenarioReport> = rt.block_on(async move {
+        let limit = Arc::new(tokio::sync::Semaphore::new(jobs));
+        let mut handles = Vec::new();
+        for f in found {
+            let limit = limit.clone();
+            handles.push(tokio::spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                match harness::load(&f.path, &f.name) {
+                    Ok(s) => harness::run(&s, explain).await,
+                    Err(e) => ScenarioReport::load_error(&f.name, f.path.clone(), e.to_string()),
+                }
+            }));
+        }
+        let started = Instant::now();
+        let mut last_progress = Instant::now();
+        let tty = std::io::stderr().is_terminal();
+        let mut reports = Vec::with_capacity(total);
+        for (i, h) in handles.into_iter().enumerate() {
+            let report = match h.await {
+                Ok(r) => r,
+                Err(e) => ScenarioReport::load_error("?", PathBuf::new(), format!("scenario task failed: {e}")),
+            };
+            reports.push(report);
+            let failed = reports.iter().filter(|r| !r.passed()).count();
+            if tty {
+                eprint!("\r[{}/{total}] {failed} failed", i + 1);
+                let _ = std::io::stderr().flush();
+            } else if started.elapsed() > Duration::from_secs(3)
+                && last_progress.elapsed() > Duration::from_secs(3)
+            {
+                eprintln!("progress: {}/{total} scenarios, {failed} failed", i + 1);
+                last_progress = Instant::now();
+            }
+        }
+        if tty {
+            eprint!("\r\x1b[K");
+        }
+        reports
+    });
+    match format {
+        Format::Text => {
+            for r in &reports {
+                print!("{}", r.text(explain));
+            }
+            println!("{}", closing_line(&reports));
+        }
+        Format::Json => {
+            let all: Vec<serde_json::Value> = reports.iter().map(ScenarioReport::json).collect();
+            let passed = reports.iter().filter(|r| r.passed()).count();
+            let doc = serde_json::json!({
+                "scenarios": all,
+                "passed": passed,
+                "failed": reports.len() - passed,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            eprintln!("{}", closing_line(&reports));
+        }
+        Format::Junit => {
+            print!("{}", junit(&reports));
+            eprintln!("{}", closing_line(&reports));
+        }
+    }
+    if reports.iter().all(ScenarioReport::passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,354 @@
+//! The scenario file: serde model, loading, and located errors.
+//!
+//! A scenario file is TOML: `description`, `tags`, `catalogue`, a `[world]` table in the
+//! emulator's world format, and ordered `[[steps]]`. Every table refuses unknown keys.
+//! The whole file is one [`Source`], so the world's own errors (a malformed policy, an
+//! unknown account) and the harness's errors (an unknown step kind, a bad `with` key)
+//! both name the file, the line and the column.
+
+use std::path::{Path, PathBuf};
+
+use emulator::world::file::WorldFile;
+use emulator::world::{FileError, Source};
+use emulator::World;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A scenario file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// One sentence: what the customer did and what must happen.
+    pub description: String,
+    /// Free-form tags (`trust`, `hmac`, `onboarding`, …).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The misconfigs.md entries (`M02`, …) this scenario reproduces.
+    #[serde(default)]
+    pub catalogue: Vec<Spanned<String>>,
+    /// The world, in the emulator's world-file format.
+    pub world: WorldFile,
+    /// The steps, in order.
+    #[serde(default)]
+    pub steps: Vec<Spanned<StepFile>>,
+}
+
+/// One `[[steps]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepFile {
+    /// A short name, unique in the file; failure reports name it.
+    pub id: Spanned<String>,
+    /// The step kind (`s3.put_object`, `connector.onboard`, …).
+    #[serde(rename = "do")]
+    pub kind: Spanned<String>,
+    /// Who acts.
+    #[serde(rename = "as", default)]
+    pub actor: Option<Spanned<Actor>>,
+    /// The step's arguments; their shape depends on the kind.
+    #[serde(default)]
+    pub with: Option<Spanned<toml::Value>>,
+    /// `sts.assume_role`: bind the issued credentials to `session:<name>`.
+    #[serde(default)]
+    pub save: Option<Spanned<String>>,
+    /// What must come of it; absent means `ok = true`.
+    #[serde(default)]
+    pub expect: Option<Spanned<Expect>>,
+}
+
+/// Who performs a step.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Actor {
+    /// `account/user` (that user's first active key), `session:<name>` or `anonymous`.
+    Named(String),
+    /// Explicit keys, for keys that are wrong on purpose (a typo, a rotated secret).
+    Keys(ExplicitKeys),
+}
+
+/// Keys given inline in `as = { … }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplicitKeys {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret: String,
+    /// Session token, for temporary credentials.
+    #[serde(default)]
+    pub session_token: Option<String>,
+}
+
+/// What a step must produce. Every present field is checked; messages never are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The step succeeded (`true`) or failed (`false`).
+    #[serde(default)]
+    pub ok: Option<bool>,
+    /// HTTP status of the checked request.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// AWS error code of the checked request (`AccessDenied`, …); `""` for none.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Policy decision of the checked request: `allow`, `explicit-deny`, `implicit-deny`,
+    /// or `none` when no decision was taken (e.g. authentication failed first).
+    #[serde(default)]
+    pub effect: Option<String>,
+    /// The statements that decided it, `policy#sid-or-index`, in any order.
+    #[serde(default)]
+    pub decided_by: Option<Vec<String>>,
+    /// The caller's ARN as the emulator logged it.
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// Connector steps: the diagnosis kind (`PolicyMissingPutObject`, …).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Connector steps: the kinds of the warnings, in any order.
+    #[serde(default)]
+    pub warnings: Option<Vec<String>>,
+    /// Which request the wire fields are read from: the last logged request of this
+    /// operation (`PutObject`, `DeleteObject`, `AssumeRole`, …). Default: the step's last.
+    #[serde(default)]
+    pub request: Option<String>,
+    /// How many requests the step sent (SDK retries included).
+    #[serde(default)]
+    pub requests: Option<usize>,
+}
+
+/// A loaded scenario: the file, its source text, and the world it builds.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The path it was loaded from.
+    pub path: PathBuf,
+    /// A short name (the path relative to the scenarios folder, when known).
+    pub name: String,
+    /// The text, for positions.
+    pub source: Source,
+    /// The parsed file.
+    pub file: ScenarioFile,
+    /// The world built from `[world]`.
+    pub world: World,
+}
+
+/// The step kinds, in the order the README lists them.
+pub const STEP_KINDS: &[&str] = &[
+    "s3.put_object",
+    "s3.delete_object",
+    "s3.get_object",
+    "s3.head_object",
+    "s3.list_objects",
+    "sts.assume_role",
+    "sts.get_caller_identity",
+    "connector.onboard",
+    "connector.sync",
+    "raw",
+    "clock.advance",
+    "clock.set",
+    "world.edit",
+    "fault.add",
+    "fault.clear",
+    "assert.objects",
+];
+
+/// Load a scenario file; `name` is how reports call it.
+pub fn load(path: &Path, name: &str) -> Result<Scenario, FileError> {
+    let source = Source::read(path)?;
+    from_source(path, name, source)
+}
+
+/// Load a scenario from text (tests, `reproduce`).
+pub fn from_source(path: &Path, name: &str, source: Source) -> Result<Scenario, FileError> {
+    let file: ScenarioFile = source.parse()?;
+    let world = World::from_file(&source, &file.world)?;
+    check(&source, &file)?;
+    Ok(Scenario {
+        path: path.to_path_buf(),
+        name: name.to_string(),
+        source,
+        file,
+        world,
+    })
+}
+
+/// Checks that need the whole file: known step kinds, unique ids, catalogue names,
+/// `as` and `save` where they belong, and `with` shapes (parsed once here so a typo
+/// is reported before anything runs).
+fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
+    for m in &f.catalogue {
+        let s = m.get_ref();
+        let digits = s.strip_prefix('M').unwrap_or("");
+        if digits.len() != 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(src.error_in(m, format!("catalogue entry `{s}` must look like `M02`")));
+        }
+        let n: u32 = digits.parse().unwrap_or(0);
+        if !(1..=70).contains(&n) {
+            return Err(src.error_in(m, format!("catalogue entry `{s}` is not in M01–M70")));
+        }
+    }
+    let mut ids: Vec<&str> = Vec::new();
+    for step in &f.steps {
+        let s = step.get_ref();
+        let id = s.id.get_ref().as_str();
+        if ids.contains(&id) {
+            return Err(src.error_in(&s.id, format!("step id `{id}` is used twice")));
+        }
+        ids.push(id);
+        let kind = s.kind.get_ref().as_str();
+        if !STEP_KINDS.contains(&kind) {
+            return Err(src.error_in(
+                &s.kind,
+                format!("unknown step kind `{kind}`; expected one of {}", STEP_KINDS.join(", ")),
+            ));
+        }
+        if let Some(save) = &s.save {
+            if kind != "sts.assume_role" {
+                return Err(src.error_in(save, "`save` only applies to `sts.assume_role` steps"));
+            }
+        }
+        if let Some(actor) = &s.actor {
+            if let Actor::Named(name) = actor.get_ref() {
+                let known = name == "anonymous"
+                    || name.starts_with("session:")
+                    || name.split_once('/').is_some_and(|(a, u)| !a.is_empty() && !u.is_empty());
+                if !known {
+                    return Err(src.error_in(
+                        actor,
+                        format!("`as = \"{name}\"` must be `account/user`, `session:<name>` or `anonymous`"),
+                    ));
+                }
+            }
+        }
+        if let Some(e) = &s.expect {
+            if let Some(effect) = &e.get_ref().effect {
+                if !["allow", "explicit-deny", "implicit-deny", "none"].contains(&effect.as_str()) {
+                    return Err(src.error_in(
+                        e,
+                        format!("expect.effect `{effect}` must be allow, explicit-deny, implicit-deny or none"),
+                    ));
+                }
+            }
+        }
+        crate::steps::check_with(src, s)?;
+    }
+    Ok(())
+}
+
+/// Deserialize a step's `with` into `T`, with errors located in the file.
+///
+/// The `with` text is deserialized straight from its slice of the file, so an unknown
+/// or mistyped key is reported at its own line and column. When `with` is written as a
+/// `[steps.with]` table (no single slice), the already-parsed value is used and the
+/// error points at the table.
+pub fn with_args<T: DeserializeOwned>(src: &Source, step: &StepFile) -> Result<T, FileError> {
+    let Some(with) = &step.with else {
+        return T::deserialize(toml::Value::Table(toml::Table::new())).map_err(|e| {
+            src.error_in(
+                &step.id,
+                format!("step `{}`: `with`: {}", step.id.get_ref(), e.message().trim()),
+            )
+        });
+    };
+    let span = with.span();
+    if let Some(slice) = src.text.get(span.clone()) {
+        if slice.trim_start().starts_with('{') {
+            return T::deserialize(toml::de::ValueDeserializer::new(slice)).map_err(|e| {
+                let at = span.start + e.span().map_or(0, |s| s.start);
+                src.error_at(at, format!("step `{}`: {}", step.id.get_ref(), e.message().trim()))
+            });
+        }
+    }
+    T::deserialize(with.get_ref().clone()).map_err(|e| {
+        src.error_in(with, format!("step `{}`: {}", step.id.get_ref(), e.message().trim()))
+    })
+}
+
+/// `1h`, `90s`, `15m`, `1h30m`, `2d`, optionally with a leading `-`: seconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let (sign, body) = match text.trim().strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text.trim().trim_start_matches('+')),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    for c in body.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: i64 = number.parse().ok()?;
+        number.clear();
+        let unit = match c {
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    Some(sign * total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h"), Some(3600));
+        assert_eq!(parse_duration("1h30m"), Some(5400));
+        assert_eq!(parse_duration("-20m"), Some(-1200));
+        assert_eq!(parse_duration("2d"), Some(172_800));
+        assert_eq!(parse_duration("15"), None);
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+
+    const MINIMAL: &str = r#"description = "d"
+[world]
+[[world.accounts]]
+id = "111111111111"
+name = "customer"
+
+[[steps]]
+id = "a"
+do = "clock.advance"
+with = { by = "1h", colour = "red" }
+"#;
+
+    #[test]
+    fn unknown_with_key_is_located() {
+        let err = from_source(Path::new("t.toml"), "t", Source::new("t.toml", MINIMAL)).unwrap_err();
+        assert_eq!(err.line, 10, "{err}");
+        assert!(err.message.contains("colour"), "{err}");
+        assert!(err.column > 1, "{err}");
+    }
+
+    #[test]
+    fn unknown_step_kind_is_located() {
+        let text = MINIMAL.replace("clock.advance", "clock.rewind");
+        let err = from_source(Path::new("t.toml"), "t", Source::new("t.toml", text)).unwrap_err();
+        assert_eq!(err.line, 9, "{err}");
+        assert!(err.message.contains("clock.rewind"), "{err}");
+    }
+
+    #[test]
+    fn unknown_expect_key_is_located() {
+        let text = MINIMAL.replace(", colour = \"red\"", "").replace(
+            "with = { by = \"1h\" }",
+            "with = { by = \"1h\" }\nexpect = { ok = true, mesage = \"x\" }",
+        );
+        let err = from_source(Path::new("t.toml"), "t", Source::new("t.toml", text)).unwrap_err();
+        assert_eq!(err.line, 11, "{err}");
+        assert!(err.message.contains("mesage"), "{err}");
+    }
+}
