@@ -86,15 +86,30 @@ pub struct OperatorDef {
 }
 
 const fn op(name: &'static str, family: Family, negated: bool, test: TestFn) -> OperatorDef {
-    OperatorDef { name, family, negated, test }
+    OperatorDef {
+        name,
+        family,
+        negated,
+        test,
+    }
 }
 
 /// Every operator IAM knows (`reference_policies_elements_condition_operators.html`).
 pub static OPERATORS: &[OperatorDef] = &[
     op("StringEquals", Family::String, false, string_equals),
     op("StringNotEquals", Family::String, true, string_equals),
-    op("StringEqualsIgnoreCase", Family::String, false, string_equals_ignore_case),
-    op("StringNotEqualsIgnoreCase", Family::String, true, string_equals_ignore_case),
+    op(
+        "StringEqualsIgnoreCase",
+        Family::String,
+        false,
+        string_equals_ignore_case,
+    ),
+    op(
+        "StringNotEqualsIgnoreCase",
+        Family::String,
+        true,
+        string_equals_ignore_case,
+    ),
     op("StringLike", Family::StringLike, false, string_like),
     op("StringNotLike", Family::StringLike, true, string_like),
     op("NumericEquals", Family::Numeric, false, numeric_eq),
@@ -136,8 +151,11 @@ fn string_equals_ignore_case(v: &PolicyValue, c: &str, env: &dyn Lookup) -> bool
     let PolicyValue::Str(t) = v else {
         return false;
     };
-    t.resolve(env)
-        .is_some_and(|s| s.chars().flat_map(char::to_lowercase).eq(c.chars().flat_map(char::to_lowercase)))
+    t.resolve(env).is_some_and(|s| {
+        s.chars()
+            .flat_map(char::to_lowercase)
+            .eq(c.chars().flat_map(char::to_lowercase))
+    })
 }
 
 fn string_like(v: &PolicyValue, c: &str, env: &dyn Lookup) -> bool {
@@ -236,7 +254,9 @@ fn parse_bool(s: &str) -> Option<bool> {
 fn parse_net(s: &str) -> Option<IpNet> {
     let s = s.trim();
     // "A bare IP = /32" (OPS): an address without a prefix is a single host.
-    IpNet::from_str(s).ok().or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
+    IpNet::from_str(s)
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))
 }
 
 /// Days from 1970-01-01 to the civil date (proleptic Gregorian).
@@ -374,7 +394,12 @@ impl Operator {
             Some(b) => (true, b),
             None => (false, rest),
         };
-        Self { raw: raw.to_owned(), def: lookup(base), qualifier, if_exists }
+        Self {
+            raw: raw.to_owned(),
+            def: lookup(base),
+            qualifier,
+            if_exists,
+        }
     }
 }
 
@@ -450,10 +475,18 @@ impl ConditionEntry {
     /// Compile `key: literals` for `operator`. `variables` is on under 2012-10-17.
     pub fn new(operator: &Operator, key: &str, literals: Vec<Literal>, variables: bool) -> Self {
         let values = match operator.def {
-            Some(def) => literals.iter().map(|l| compile_value(def.family, l, variables)).collect(),
+            Some(def) => literals
+                .iter()
+                .map(|l| compile_value(def.family, l, variables))
+                .collect(),
             None => Vec::new(),
         };
-        Self { key: key.to_owned(), key_lc: key.to_lowercase(), literals, values }
+        Self {
+            key: key.to_owned(),
+            key_lc: key.to_lowercase(),
+            literals,
+            values,
+        }
     }
 
     /// Does this entry hold in `env`?
@@ -465,7 +498,10 @@ impl ConditionEntry {
         if def.family == Family::Null {
             // "true" ⇒ the key is absent; "false" ⇒ present and not null.
             let present = found.is_some();
-            return self.values.iter().any(|v| matches!(v, PolicyValue::Bool(Some(b)) if *b != present));
+            return self
+                .values
+                .iter()
+                .any(|v| matches!(v, PolicyValue::Bool(Some(b)) if *b != present));
         }
         let Some(vals) = found else {
             return match operator.qualifier {
@@ -570,7 +606,10 @@ mod tests {
         assert_eq!(parse_date("1577836801"), Some(z));
         assert_eq!(parse_date("2020-01-01T01:00:01+01:00"), Some(z));
         assert_eq!(parse_date("2020-01-01"), Some(1_577_836_800 * 1_000_000_000));
-        assert_eq!(parse_date("2016-12-13T21:20:37.5Z").map(|n| n % 1_000_000_000), Some(500_000_000));
+        assert_eq!(
+            parse_date("2016-12-13T21:20:37.5Z").map(|n| n % 1_000_000_000),
+            Some(500_000_000)
+        );
         assert!(parse_date("01T").is_some());
         assert!(parse_date("sdfdsf").is_none());
         assert!(parse_date("234-13").is_none());
@@ -581,8 +620,13 @@ mod tests {
 
     fn eval(op: &str, values: &[&str], ctx: &RequestContext) -> bool {
         let o = Operator::parse(op);
-        let lits =
-            values.iter().map(|v| Literal { text: (*v).to_owned(), kind: LiteralKind::String }).collect();
+        let lits = values
+            .iter()
+            .map(|v| Literal {
+                text: (*v).to_owned(),
+                kind: LiteralKind::String,
+            })
+            .collect();
         let e = ConditionEntry::new(&o, "k", lits, true);
         let p = Principal::user("111111111111", "/", "u", "AIDA1");
         e.holds(&o, &Env::new(&p, ctx), MultiValueMode::AnyValue)
@@ -639,18 +683,58 @@ mod tests {
             ("NumericGreaterThanEquals", &["10"], one("9"), false),
             ("NumericEquals", &["ten"], one("10"), false),
             ("NumericEquals", &["10"], one("x"), false),
-            ("DateGreaterThan", &["2020-01-01T00:00:01Z"], one("2021-06-01T00:00:00Z"), true),
-            ("DateGreaterThan", &["1577836801"], one("2021-06-01T00:00:00Z"), true),
-            ("DateLessThan", &["2020-01-01T00:00:01Z"], one("2021-06-01T00:00:00Z"), false),
-            ("DateLessThanEquals", &["2020-01-01T00:00:01Z"], one("1577836801"), true),
-            ("DateGreaterThanEquals", &["2020-01-01"], one("2020-01-01T00:00:00Z"), true),
-            ("DateEquals", &["2020-01-01T00:00:00Z"], one("2020-01-01T01:00:00+01:00"), true),
-            ("DateNotEquals", &["2020-01-01T00:00:00Z"], one("2020-01-02T00:00:00Z"), true),
+            (
+                "DateGreaterThan",
+                &["2020-01-01T00:00:01Z"],
+                one("2021-06-01T00:00:00Z"),
+                true,
+            ),
+            (
+                "DateGreaterThan",
+                &["1577836801"],
+                one("2021-06-01T00:00:00Z"),
+                true,
+            ),
+            (
+                "DateLessThan",
+                &["2020-01-01T00:00:01Z"],
+                one("2021-06-01T00:00:00Z"),
+                false,
+            ),
+            (
+                "DateLessThanEquals",
+                &["2020-01-01T00:00:01Z"],
+                one("1577836801"),
+                true,
+            ),
+            (
+                "DateGreaterThanEquals",
+                &["2020-01-01"],
+                one("2020-01-01T00:00:00Z"),
+                true,
+            ),
+            (
+                "DateEquals",
+                &["2020-01-01T00:00:00Z"],
+                one("2020-01-01T01:00:00+01:00"),
+                true,
+            ),
+            (
+                "DateNotEquals",
+                &["2020-01-01T00:00:00Z"],
+                one("2020-01-02T00:00:00Z"),
+                true,
+            ),
             ("Bool", &["true"], one("true"), true),
             ("Bool", &["false"], one("TRUE"), false),
             ("Bool", &["false"], RequestContext::new(), false),
             ("BoolIfExists", &["false"], RequestContext::new(), true),
-            ("BinaryEquals", &["QmluYXJ5VmFsdWU="], one("QmluYXJ5VmFsdWU="), true),
+            (
+                "BinaryEquals",
+                &["QmluYXJ5VmFsdWU="],
+                one("QmluYXJ5VmFsdWU="),
+                true,
+            ),
             ("BinaryEquals", &["QmluYXJ5VmFsdWU="], one("BinaryValue"), true),
             ("BinaryEquals", &["QmluYXJ5VmFsdWU="], one("Other"), false),
         ];
@@ -668,15 +752,45 @@ mod tests {
             ("IpAddress", &["203.0.113.5"], one("203.0.113.6"), false),
             ("IpAddress", &["2001:db8::/32"], one("2001:db8::1"), true),
             ("IpAddress", &["203.0.113.0/24"], one("2001:db8::1"), false),
-            ("NotIpAddress", &["203.0.113.0/24", "198.51.100.0/24"], one("198.51.100.1"), false),
+            (
+                "NotIpAddress",
+                &["203.0.113.0/24", "198.51.100.0/24"],
+                one("198.51.100.1"),
+                false,
+            ),
             ("NotIpAddress", &["203.0.113.0/24"], one("192.0.2.1"), true),
             ("NotIpAddress", &["203.0.113.0/24"], absent.clone(), true),
             ("IpAddress", &["bogus"], one("203.0.113.5"), false),
-            ("ArnLike", &["arn:aws:iam::*:role/x*"], one("arn:aws:iam::1:role/xy"), true),
-            ("ArnEquals", &["arn:aws:iam::*:role/x*"], one("arn:aws:iam::1:role/xy"), true),
-            ("ArnLike", &["arn:aws:iam::*:role/X*"], one("arn:aws:iam::1:role/xy"), false),
-            ("ArnNotLike", &["arn:aws:iam::*:role/x*"], one("arn:aws:iam::1:role/y"), true),
-            ("ArnNotEquals", &["arn:aws:iam::1:role/y"], one("arn:aws:iam::1:role/y"), false),
+            (
+                "ArnLike",
+                &["arn:aws:iam::*:role/x*"],
+                one("arn:aws:iam::1:role/xy"),
+                true,
+            ),
+            (
+                "ArnEquals",
+                &["arn:aws:iam::*:role/x*"],
+                one("arn:aws:iam::1:role/xy"),
+                true,
+            ),
+            (
+                "ArnLike",
+                &["arn:aws:iam::*:role/X*"],
+                one("arn:aws:iam::1:role/xy"),
+                false,
+            ),
+            (
+                "ArnNotLike",
+                &["arn:aws:iam::*:role/x*"],
+                one("arn:aws:iam::1:role/y"),
+                true,
+            ),
+            (
+                "ArnNotEquals",
+                &["arn:aws:iam::1:role/y"],
+                one("arn:aws:iam::1:role/y"),
+                false,
+            ),
             (
                 "StringLike",
                 &["arn:aws:someservice:*:111122223333:finance/*"],
@@ -723,7 +837,15 @@ mod tests {
         }
         // And configurable.
         let o = Operator::parse("StringEquals");
-        let e = ConditionEntry::new(&o, "k", vec![Literal { text: "a".into(), kind: LiteralKind::String }], true);
+        let e = ConditionEntry::new(
+            &o,
+            "k",
+            vec![Literal {
+                text: "a".into(),
+                kind: LiteralKind::String,
+            }],
+            true,
+        );
         let p = Principal::user("111111111111", "/", "u", "AIDA1");
         let ctx = many(&["a", "c"]);
         assert!(e.holds(&o, &Env::new(&p, &ctx), MultiValueMode::AnyValue));

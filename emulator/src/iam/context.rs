@@ -69,7 +69,10 @@ impl RequestContext {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.insert(key, ContextValue::Multi(values.into_iter().map(Into::into).collect()));
+        self.insert(
+            key,
+            ContextValue::Multi(values.into_iter().map(Into::into).collect()),
+        );
         self
     }
 
@@ -80,7 +83,11 @@ impl RequestContext {
             e.key = key.to_owned();
             e.value = value;
         } else {
-            self.entries.push(Entry { key_lc, key: key.to_owned(), value });
+            self.entries.push(Entry {
+                key_lc,
+                key: key.to_owned(),
+                value,
+            });
         }
     }
 
@@ -180,7 +187,9 @@ impl<'a> Env<'a> {
                 _ => Some("false"),
             },
             "aws:principalservicename" => (p.kind == PrincipalKind::Service).then_some(p.arn.as_str()),
-            _ => key_lc.strip_prefix("aws:principaltag/").and_then(|tag| p.tag(tag)),
+            _ => key_lc
+                .strip_prefix("aws:principaltag/")
+                .and_then(|tag| p.tag(tag)),
         }
     }
 }

@@ -44,7 +44,11 @@ pub struct PolicyRef<'a> {
 impl<'a> PolicyRef<'a> {
     /// A reference with an id and type.
     pub fn new(id: &'a str, policy_type: PolicyType, policy: &'a Policy) -> Self {
-        Self { id, policy_type, policy }
+        Self {
+            id,
+            policy_type,
+            policy,
+        }
     }
 }
 
@@ -65,7 +69,10 @@ pub struct EvalOptions {
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        Self { boundary_limits_trust_grants: true, multi_value: MultiValueMode::AnyValue }
+        Self {
+            boundary_limits_trust_grants: true,
+            multi_value: MultiValueMode::AnyValue,
+        }
     }
 }
 
@@ -120,7 +127,12 @@ impl Hit<'_> {
         StatementRef {
             policy: self.pol.id.to_owned(),
             policy_type: self.pol.policy_type,
-            sid: self.pol.policy.statements().get(self.index).and_then(|s| s.sid.clone()),
+            sid: self
+                .pol
+                .policy
+                .statements()
+                .get(self.index)
+                .and_then(|s| s.sid.clone()),
             index: self.index,
         }
     }
@@ -142,7 +154,10 @@ impl Scan<'_> {
 }
 
 fn scan<'p>(refs: &'p [PolicyRef<'p>], cx: &MatchCtx<'_>) -> Scan<'p> {
-    let mut out = Scan { policies: refs.len(), ..Scan::default() };
+    let mut out = Scan {
+        policies: refs.len(),
+        ..Scan::default()
+    };
     for pol in refs {
         let mut allowed = false;
         for (index, st) in pol.policy.statements().iter().enumerate() {
@@ -180,7 +195,9 @@ fn grant_of(how: Applies) -> Grant {
         Some(PrincipalMatch::Role | PrincipalMatch::SourceUser) => Grant::Limited,
         // A resource-policy statement without a principal element (not valid for
         // bucket or trust policies) is taken to name the caller.
-        Some(PrincipalMatch::Exact | PrincipalMatch::Wildcard | PrincipalMatch::NotListed) | None => Grant::Full,
+        Some(PrincipalMatch::Exact | PrincipalMatch::Wildcard | PrincipalMatch::NotListed) | None => {
+            Grant::Full
+        }
     }
 }
 
@@ -189,7 +206,12 @@ fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
-fn decision(req: &Request<'_>, effect: Effect, decided_by: Vec<StatementRef>, denied_by: Option<PolicyType>) -> Decision {
+fn decision(
+    req: &Request<'_>,
+    effect: Effect,
+    decided_by: Vec<StatementRef>,
+    denied_by: Option<PolicyType>,
+) -> Decision {
     Decision {
         effect,
         decided_by,
@@ -216,8 +238,17 @@ fn near_misses(refs: &[PolicyRef<'_>], cx: &MatchCtx<'_>) -> Vec<NearMiss> {
             if missed.is_empty() {
                 continue;
             }
-            let statement = Hit { pol, index, how: None }.to_ref();
-            out.push(NearMiss { statement, effect: st.effect, missed });
+            let statement = Hit {
+                pol,
+                index,
+                how: None,
+            }
+            .to_ref();
+            out.push(NearMiss {
+                statement,
+                effect: st.effect,
+                missed,
+            });
         }
     }
     out.sort_by_key(|n| n.missed.len());
@@ -249,14 +280,21 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let scp = scan(scps, &cx);
     let rcp = scan(&policies.rcps, &cx);
     let resource = scan(policies.resource.as_slice(), &cx);
-    let identity = if p.has_identity() { scan(&policies.identity, &cx) } else { Scan::default() };
+    let identity = if p.has_identity() {
+        scan(&policies.identity, &cx)
+    } else {
+        Scan::default()
+    };
     let boundary = scan(policies.boundary.as_slice(), &cx);
     let session = scan(&policies.session, &cx);
 
     // 1. Explicit deny anywhere.
     let groups = [&scp, &rcp, &resource, &identity, &boundary, &session];
     if let Some(first) = groups.iter().find_map(|g| g.denies.first()) {
-        let decided_by = groups.iter().flat_map(|g| g.denies.iter().map(|h| h.to_ref())).collect();
+        let decided_by = groups
+            .iter()
+            .flat_map(|g| g.denies.iter().map(|h| h.to_ref()))
+            .collect();
         return decision(req, Effect::ExplicitDeny, decided_by, Some(first.pol.policy_type));
     }
 
@@ -302,14 +340,11 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let grant = resource.allows.iter().map(|h| grant_of(h.how)).max();
 
     let resource_account = req.resource_account.or_else(|| arn_account(req.resource));
-    let same_account =
-        p.has_identity() && resource_account.is_none_or(|a| p.account.as_deref() == Some(a));
+    let same_account = p.has_identity() && resource_account.is_none_or(|a| p.account.as_deref() == Some(a));
 
     let (via_resource, via_caller) = if same_account {
         let via_resource = match grant {
-            Some(Grant::Full) => {
-                !(is_trust && policies.options.boundary_limits_trust_grants && !boundary_ok)
-            }
+            Some(Grant::Full) => !(is_trust && policies.options.boundary_limits_trust_grants && !boundary_ok),
             Some(Grant::Limited) => boundary_ok && session_ok,
             Some(Grant::Account) | None => false,
         };
@@ -344,7 +379,14 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
         decided_by.extend(resource.allows.iter().map(|h| h.to_ref()));
     }
     if via_caller {
-        decided_by.extend(identity.allows.iter().chain(&boundary.allows).chain(&session.allows).map(|h| h.to_ref()));
+        decided_by.extend(
+            identity
+                .allows
+                .iter()
+                .chain(&boundary.allows)
+                .chain(&session.allows)
+                .map(|h| h.to_ref()),
+        );
     }
     decision(req, Effect::Allow, decided_by, None)
 }

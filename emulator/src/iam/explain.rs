@@ -21,8 +21,17 @@ pub fn describe_miss(m: &Miss) -> String {
         Miss::Action { requested } => format!("action `{requested}` is not covered"),
         Miss::Resource { requested } => format!("resource `{requested}` is not covered"),
         Miss::Principal { caller } => format!("principal `{caller}` is not named"),
-        Miss::Condition { operator, key, actual, expected } => {
-            format!("condition `{operator}` `{key}`: expected {}, got {}", list(expected), list(actual))
+        Miss::Condition {
+            operator,
+            key,
+            actual,
+            expected,
+        } => {
+            format!(
+                "condition `{operator}` `{key}`: expected {}, got {}",
+                list(expected),
+                list(actual)
+            )
         }
     }
 }
@@ -30,11 +39,18 @@ pub fn describe_miss(m: &Miss) -> String {
 /// A multi-line human explanation.
 pub fn explain_text(d: &Decision) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}: {} -> {} on {}", d.effect, d.principal, d.action, d.resource);
+    let _ = writeln!(
+        out,
+        "{}: {} -> {} on {}",
+        d.effect, d.principal, d.action, d.resource
+    );
     match d.effect {
         Effect::Allow => {
             if d.decided_by.is_empty() {
-                let _ = writeln!(out, "allowed without a policy statement (root user or sts:GetCallerIdentity)");
+                let _ = writeln!(
+                    out,
+                    "allowed without a policy statement (root user or sts:GetCallerIdentity)"
+                );
             }
             for s in &d.decided_by {
                 let _ = writeln!(out, "  allowed by {s} ({})", s.policy_type.message_name());
@@ -71,10 +87,16 @@ pub fn explain_text(d: &Decision) -> String {
 pub fn explain_json(d: &Decision) -> serde_json::Value {
     let mut v = serde_json::to_value(d).unwrap_or(serde_json::Value::Null);
     if let Some(obj) = v.as_object_mut() {
-        let named: Vec<serde_json::Value> =
-            d.decided_by.iter().map(|s| serde_json::Value::String(s.to_string())).collect();
+        let named: Vec<serde_json::Value> = d
+            .decided_by
+            .iter()
+            .map(|s| serde_json::Value::String(s.to_string()))
+            .collect();
         obj.insert("statements".to_owned(), serde_json::Value::Array(named));
-        obj.insert("summary".to_owned(), serde_json::Value::String(explain_text(d).lines().take(2).collect::<Vec<_>>().join("; ")));
+        obj.insert(
+            "summary".to_owned(),
+            serde_json::Value::String(explain_text(d).lines().take(2).collect::<Vec<_>>().join("; ")),
+        );
     }
     v
 }

@@ -112,7 +112,12 @@ const MAX_DEPTH: usize = 64;
 
 /// Parse one JSON document; whitespace may surround it, nothing else may.
 pub fn parse(text: &str) -> Result<Node, JsonError> {
-    let mut r = Reader { chars: text.chars().collect(), at: 0, line: 1, column: 1 };
+    let mut r = Reader {
+        chars: text.chars().collect(),
+        at: 0,
+        line: 1,
+        column: 1,
+    };
     r.skip_ws();
     let node = r.value(0)?;
     r.skip_ws();
@@ -131,11 +136,17 @@ struct Reader {
 
 impl Reader {
     fn pos(&self) -> Pos {
-        Pos { line: self.line, column: self.column }
+        Pos {
+            line: self.line,
+            column: self.column,
+        }
     }
 
     fn error(&self, reason: &'static str) -> JsonError {
-        JsonError { pos: self.pos(), reason }
+        JsonError {
+            pos: self.pos(),
+            reason,
+        }
     }
 
     fn peek(&self) -> Option<char> {
@@ -274,7 +285,10 @@ impl Reader {
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let mut v = 0u32;
         for _ in 0..4 {
-            let d = self.bump().and_then(|c| c.to_digit(16)).ok_or(self.error("invalid \\u escape"))?;
+            let d = self
+                .bump()
+                .and_then(|c| c.to_digit(16))
+                .ok_or(self.error("invalid \\u escape"))?;
             v = v * 16 + d;
         }
         Ok(v)

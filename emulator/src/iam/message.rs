@@ -37,7 +37,9 @@ pub enum Surface {
 /// "because no … allows" / "with an explicit deny in …" for a type.
 fn reason(effect: Effect, policy_type: PolicyType, action: &str) -> String {
     match (effect, policy_type) {
-        (Effect::ExplicitDeny, PolicyType::RoleTrust) => "with an explicit deny in the role trust policy".to_owned(),
+        (Effect::ExplicitDeny, PolicyType::RoleTrust) => {
+            "with an explicit deny in the role trust policy".to_owned()
+        }
         (Effect::ExplicitDeny, PolicyType::PermissionsBoundary) => {
             "with an explicit deny in a permissions boundary".to_owned()
         }
@@ -48,8 +50,13 @@ fn reason(effect: Effect, policy_type: PolicyType, action: &str) -> String {
             "with an explicit deny in a service control policy".to_owned()
         }
         (Effect::ExplicitDeny, t) => format!("with an explicit deny in a {} policy", t.message_name()),
-        (_, PolicyType::PermissionsBoundary) => format!("because no permissions boundary allows the {action} action"),
-        (_, t) => format!("because no {} policy allows the {action} action", t.message_name()),
+        (_, PolicyType::PermissionsBoundary) => {
+            format!("because no permissions boundary allows the {action} action")
+        }
+        (_, t) => format!(
+            "because no {} policy allows the {action} action",
+            t.message_name()
+        ),
     }
 }
 
@@ -67,11 +74,15 @@ pub fn access_denied_message(decision: &Decision, surface: Surface, same_account
             if !same_account_or_org || user == "anonymous" {
                 return "Access Denied".to_owned();
             }
-            format!("User: {user} is not authorized to perform: {action} on resource: \"{resource}\" {because}")
+            format!(
+                "User: {user} is not authorized to perform: {action} on resource: \"{resource}\" {because}"
+            )
         }
         Surface::Sts => {
             if !same_account_or_org {
-                return format!("User: {user} is not authorized to perform: {action} on resource: {resource}");
+                return format!(
+                    "User: {user} is not authorized to perform: {action} on resource: {resource}"
+                );
             }
             if policy_type == PolicyType::RoleTrust {
                 return format!("User: {user} is not authorized to perform: {action} {because}");
@@ -133,9 +144,18 @@ mod tests {
             ),
         ];
         for (e, t, want) in rows {
-            assert_eq!(access_denied_message(&d(e, t, "s3:PutObject", S, K), Surface::S3, true), want);
+            assert_eq!(
+                access_denied_message(&d(e, t, "s3:PutObject", S, K), Surface::S3, true),
+                want
+            );
         }
-        let x = d(Effect::ImplicitDeny, PolicyType::ResourceBased, "s3:PutObject", S, K);
+        let x = d(
+            Effect::ImplicitDeny,
+            PolicyType::ResourceBased,
+            "s3:PutObject",
+            S,
+            K,
+        );
         assert_eq!(access_denied_message(&x, Surface::S3, false), "Access Denied");
     }
 
@@ -143,7 +163,13 @@ mod tests {
     fn sts_forms() {
         let u = "arn:aws:iam::123456789012:user/John";
         let r = "arn:aws:iam::123456789012:role/R";
-        let x = d(Effect::ImplicitDeny, PolicyType::RoleTrust, "sts:AssumeRole", u, r);
+        let x = d(
+            Effect::ImplicitDeny,
+            PolicyType::RoleTrust,
+            "sts:AssumeRole",
+            u,
+            r,
+        );
         assert_eq!(
             access_denied_message(&x, Surface::Sts, true),
             "User: arn:aws:iam::123456789012:user/John is not authorized to perform: sts:AssumeRole because no role trust policy allows the sts:AssumeRole action"
@@ -152,12 +178,24 @@ mod tests {
             access_denied_message(&x, Surface::Sts, false),
             "User: arn:aws:iam::123456789012:user/John is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/R"
         );
-        let x = d(Effect::ExplicitDeny, PolicyType::RoleTrust, "sts:AssumeRole", u, r);
+        let x = d(
+            Effect::ExplicitDeny,
+            PolicyType::RoleTrust,
+            "sts:AssumeRole",
+            u,
+            r,
+        );
         assert_eq!(
             access_denied_message(&x, Surface::Sts, true),
             "User: arn:aws:iam::123456789012:user/John is not authorized to perform: sts:AssumeRole with an explicit deny in the role trust policy"
         );
-        let x = d(Effect::ImplicitDeny, PolicyType::IdentityBased, "kms:GenerateDataKey", S, "arn:aws:kms:us-east-1:111122223333:key/k");
+        let x = d(
+            Effect::ImplicitDeny,
+            PolicyType::IdentityBased,
+            "kms:GenerateDataKey",
+            S,
+            "arn:aws:kms:us-east-1:111122223333:key/k",
+        );
         assert_eq!(
             access_denied_message(&x, Surface::Generic, true),
             "User: arn:aws:sts::111122223333:assumed-role/etl-writer/etl is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:111122223333:key/k because no identity-based policy allows the kms:GenerateDataKey action"

@@ -161,7 +161,10 @@ impl Wildcard {
             [Tok::Lit(p), Tok::Star] => Shape::Prefix(p.clone()),
             _ => Shape::General(toks),
         };
-        Self { raw: pattern.to_owned(), shape }
+        Self {
+            raw: pattern.to_owned(),
+            shape,
+        }
     }
 
     /// The pattern as written.
@@ -232,13 +235,19 @@ impl ArnPattern {
     /// `reference_policies_variables.html`).
     pub fn new(raw: &str, variables: bool) -> Self {
         if raw == "*" {
-            return Self { raw: raw.to_owned(), kind: ArnKind::Any };
+            return Self {
+                raw: raw.to_owned(),
+                kind: ArnKind::Any,
+            };
         }
         let segments = arn_segments(raw)
             .enumerate()
             .map(|(i, seg)| Template::parse(seg, variables && i == 5, true))
             .collect();
-        Self { raw: raw.to_owned(), kind: ArnKind::Segments(segments) }
+        Self {
+            raw: raw.to_owned(),
+            kind: ArnKind::Segments(segments),
+        }
     }
 
     /// The pattern as written.
@@ -342,10 +351,30 @@ mod tests {
             ("arn:aws:s3:::b/*", "arn:aws:s3:::b/k", ArnMode::Resource, true),
             ("arn:aws:s3:::b/*", "arn:aws:s3:::b", ArnMode::Resource, false),
             ("arn:aws:s3:::b*", "arn:aws:s3:::b:x", ArnMode::Resource, true),
-            ("arn:aws:sqs:us-east-1:*", "arn:aws:sqs:us-east-1:111111111111:q", ArnMode::Resource, true),
-            ("arn:aws:sqs:us-east-1:*", "arn:aws:sqs:us-east-1:111111111111:q", ArnMode::Condition, false),
-            ("arn:aws:sqs:*:111:q", "arn:aws:sqs:us-east-1:111:q", ArnMode::Resource, true),
-            ("arn:aws:sqs:*:111:q", "arn:aws:sqs:us-east-1:x:111:q", ArnMode::Resource, false),
+            (
+                "arn:aws:sqs:us-east-1:*",
+                "arn:aws:sqs:us-east-1:111111111111:q",
+                ArnMode::Resource,
+                true,
+            ),
+            (
+                "arn:aws:sqs:us-east-1:*",
+                "arn:aws:sqs:us-east-1:111111111111:q",
+                ArnMode::Condition,
+                false,
+            ),
+            (
+                "arn:aws:sqs:*:111:q",
+                "arn:aws:sqs:us-east-1:111:q",
+                ArnMode::Resource,
+                true,
+            ),
+            (
+                "arn:aws:sqs:*:111:q",
+                "arn:aws:sqs:us-east-1:x:111:q",
+                ArnMode::Resource,
+                false,
+            ),
             (
                 "arn:aws:someservice:*:111122223333:finance/*",
                 "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt",
@@ -357,7 +386,11 @@ mod tests {
             ("*", "whatever", ArnMode::Condition, true),
         ];
         for (p, v, mode, want) in rows {
-            assert_eq!(ArnPattern::new(p, true).matches(v, &env, mode), want, "{p} vs {v} ({mode:?})");
+            assert_eq!(
+                ArnPattern::new(p, true).matches(v, &env, mode),
+                want,
+                "{p} vs {v} ({mode:?})"
+            );
         }
     }
 }

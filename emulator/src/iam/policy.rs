@@ -269,9 +269,18 @@ pub(crate) fn string_list(node: &Node) -> Option<Vec<&str>> {
 pub(crate) fn literal_list(node: &Node) -> Option<Vec<Literal>> {
     fn one(n: &Node) -> Option<Literal> {
         match &n.value {
-            Json::String(s) => Some(Literal { text: s.clone(), kind: LiteralKind::String }),
-            Json::Number(s) => Some(Literal { text: s.clone(), kind: LiteralKind::Number }),
-            Json::Bool(b) => Some(Literal { text: b.to_string(), kind: LiteralKind::Bool }),
+            Json::String(s) => Some(Literal {
+                text: s.clone(),
+                kind: LiteralKind::String,
+            }),
+            Json::Number(s) => Some(Literal {
+                text: s.clone(),
+                kind: LiteralKind::Number,
+            }),
+            Json::Bool(b) => Some(Literal {
+                text: b.to_string(),
+                kind: LiteralKind::Bool,
+            }),
             _ => None,
         }
     }
@@ -346,8 +355,16 @@ fn build(root: &Node, kind: PolicyKind) -> Option<Policy> {
         Some(m) => Some(m.value.as_str()?.to_owned()),
     };
     let nodes = statement_nodes(&root.get("Statement")?.value)?;
-    let statements = nodes.into_iter().map(|n| build_statement(n, variables)).collect::<Option<Vec<_>>>()?;
-    Some(Policy { kind, version, id, statements })
+    let statements = nodes
+        .into_iter()
+        .map(|n| build_statement(n, variables))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Policy {
+        kind,
+        version,
+        id,
+        statements,
+    })
 }
 
 fn build_statement(node: &Node, variables: bool) -> Option<Statement> {
@@ -370,17 +387,27 @@ fn build_statement(node: &Node, variables: bool) -> Option<Statement> {
                 }
             }
             "Principal" | "NotPrincipal" => {
-                st.principal =
-                    Some(PrincipalBlock { negated: m.key == "NotPrincipal", spec: build_principal(&m.value)? });
+                st.principal = Some(PrincipalBlock {
+                    negated: m.key == "NotPrincipal",
+                    spec: build_principal(&m.value)?,
+                });
             }
             "Action" | "NotAction" => {
                 let patterns = string_list(&m.value)?.into_iter().map(Wildcard::new).collect();
-                st.action = Some(ActionBlock { negated: m.key == "NotAction", patterns });
+                st.action = Some(ActionBlock {
+                    negated: m.key == "NotAction",
+                    patterns,
+                });
             }
             "Resource" | "NotResource" => {
-                let patterns =
-                    string_list(&m.value)?.into_iter().map(|r| ArnPattern::new(r, variables)).collect();
-                st.resource = Some(ResourceBlock { negated: m.key == "NotResource", patterns });
+                let patterns = string_list(&m.value)?
+                    .into_iter()
+                    .map(|r| ArnPattern::new(r, variables))
+                    .collect();
+                st.resource = Some(ResourceBlock {
+                    negated: m.key == "NotResource",
+                    patterns,
+                });
             }
             "Condition" => {
                 let mut blocks = Vec::new();
@@ -390,7 +417,14 @@ fn build_statement(node: &Node, variables: bool) -> Option<Statement> {
                         .value
                         .as_object()?
                         .iter()
-                        .map(|e| Some(ConditionEntry::new(&operator, &e.key, literal_list(&e.value)?, variables)))
+                        .map(|e| {
+                            Some(ConditionEntry::new(
+                                &operator,
+                                &e.key,
+                                literal_list(&e.value)?,
+                                variables,
+                            ))
+                        })
                         .collect::<Option<Vec<_>>>()?;
                     blocks.push(OperatorBlock { operator, entries });
                 }

@@ -108,7 +108,12 @@ impl Principal {
 
     /// The root user of `account`.
     pub fn root(account: &str) -> Self {
-        Self::base(PrincipalKind::Root, format!("arn:aws:iam::{account}:root"), Some(account), account.to_owned())
+        Self::base(
+            PrincipalKind::Root,
+            format!("arn:aws:iam::{account}:root"),
+            Some(account),
+            account.to_owned(),
+        )
     }
 
     /// IAM user `name` at `path` (`/` or `/division/`) with unique id `AIDA…`.
@@ -126,14 +131,23 @@ impl Principal {
     /// A session `session` of role `role_name` at `role_path`, role id `AROA…`.
     /// The session ARN carries no path; `aws:PrincipalArn` is the role ARN
     /// (`reference_identifiers.html`; `reference_policies_condition-keys.html`).
-    pub fn assumed_role(account: &str, role_path: &str, role_name: &str, session: &str, role_id: &str) -> Self {
+    pub fn assumed_role(
+        account: &str,
+        role_path: &str,
+        role_name: &str,
+        session: &str,
+        role_id: &str,
+    ) -> Self {
         let mut p = Self::base(
             PrincipalKind::AssumedRole,
             format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}"),
             Some(account),
             format!("{role_id}:{session}"),
         );
-        p.role_arn = Some(format!("arn:aws:iam::{account}:role/{}{role_name}", path_prefix(role_path)));
+        p.role_arn = Some(format!(
+            "arn:aws:iam::{account}:role/{}{role_name}",
+            path_prefix(role_path)
+        ));
         p
     }
 
@@ -151,7 +165,12 @@ impl Principal {
 
     /// An unsigned request.
     pub fn anonymous() -> Self {
-        Self::base(PrincipalKind::Anonymous, "anonymous".to_owned(), None, "anonymous".to_owned())
+        Self::base(
+            PrincipalKind::Anonymous,
+            "anonymous".to_owned(),
+            None,
+            "anonymous".to_owned(),
+        )
     }
 
     /// An AWS service principal such as `logging.s3.amazonaws.com`.
@@ -162,7 +181,12 @@ impl Principal {
     /// A web-identity or SAML caller from `provider` (`accounts.google.com`, a SAML
     /// provider ARN).
     pub fn web_identity(provider: &str) -> Self {
-        Self::base(PrincipalKind::WebIdentity, provider.to_owned(), None, provider.to_owned())
+        Self::base(
+            PrincipalKind::WebIdentity,
+            provider.to_owned(),
+            None,
+            provider.to_owned(),
+        )
     }
 
     /// Add a principal tag.
@@ -192,7 +216,10 @@ impl Principal {
 
     /// A principal tag, key compared case-insensitively.
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+        self.tags
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether the caller belongs to an account and is evaluated against
@@ -200,7 +227,10 @@ impl Principal {
     pub fn has_identity(&self) -> bool {
         matches!(
             self.kind,
-            PrincipalKind::Root | PrincipalKind::User | PrincipalKind::AssumedRole | PrincipalKind::FederatedUser
+            PrincipalKind::Root
+                | PrincipalKind::User
+                | PrincipalKind::AssumedRole
+                | PrincipalKind::FederatedUser
         )
     }
 }
@@ -272,9 +302,14 @@ impl AwsPrincipal {
             }
         }
         let mut parts = s.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some(service), Some(""), Some(account), Some(resource)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("arn"), Some(partition), Some(service), Some(""), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Self::Invalid;
         };
         if partition.is_empty() || !is_account_id(account) {
@@ -285,7 +320,9 @@ impl AwsPrincipal {
             "iam" if resource == "root" => Self::Account(account.to_owned()),
             "iam" if named("user/") => Self::User(s.to_owned()),
             "iam" if named("role/") => Self::Role(s.to_owned()),
-            "sts" if named("assumed-role/") && resource.matches('/').count() >= 2 => Self::Session(s.to_owned()),
+            "sts" if named("assumed-role/") && resource.matches('/').count() >= 2 => {
+                Self::Session(s.to_owned())
+            }
             "sts" if named("federated-user/") => Self::FederatedUser(s.to_owned()),
             _ => Self::Invalid,
         }
@@ -295,18 +332,30 @@ impl AwsPrincipal {
         use PrincipalKind as K;
         match self {
             Self::Any => Some(PrincipalMatch::Wildcard),
-            Self::Account(a) => (p.has_identity() && p.account.as_deref() == Some(a)).then_some(PrincipalMatch::Account),
+            Self::Account(a) => {
+                (p.has_identity() && p.account.as_deref() == Some(a)).then_some(PrincipalMatch::Account)
+            }
             Self::User(arn) => match p.kind {
                 K::User if &p.arn == arn => Some(PrincipalMatch::Exact),
-                K::FederatedUser if p.source_user_arn.as_ref() == Some(arn) => Some(PrincipalMatch::SourceUser),
+                K::FederatedUser if p.source_user_arn.as_ref() == Some(arn) => {
+                    Some(PrincipalMatch::SourceUser)
+                }
                 _ => None,
             },
-            Self::Role(arn) => (p.kind == K::AssumedRole && p.role_arn.as_ref() == Some(arn)).then_some(PrincipalMatch::Role),
-            Self::Session(arn) => (p.kind == K::AssumedRole && &p.arn == arn).then_some(PrincipalMatch::Exact),
-            Self::FederatedUser(arn) => (p.kind == K::FederatedUser && &p.arn == arn).then_some(PrincipalMatch::Exact),
+            Self::Role(arn) => {
+                (p.kind == K::AssumedRole && p.role_arn.as_ref() == Some(arn)).then_some(PrincipalMatch::Role)
+            }
+            Self::Session(arn) => {
+                (p.kind == K::AssumedRole && &p.arn == arn).then_some(PrincipalMatch::Exact)
+            }
+            Self::FederatedUser(arn) => {
+                (p.kind == K::FederatedUser && &p.arn == arn).then_some(PrincipalMatch::Exact)
+            }
             Self::UserId(id) => (p.kind == K::User && &p.unique_id == id).then_some(PrincipalMatch::Exact),
             Self::RoleId(id) => (p.kind == K::AssumedRole
-                && p.unique_id.split_once(':').is_some_and(|(role_id, _)| role_id == id))
+                && p.unique_id
+                    .split_once(':')
+                    .is_some_and(|(role_id, _)| role_id == id))
             .then_some(PrincipalMatch::Role),
             Self::Invalid => None,
         }
@@ -367,7 +416,10 @@ impl PrincipalSpec {
                     PrincipalKind::Service => m.service.iter().any(|s| s == &p.arn),
                     PrincipalKind::WebIdentity => m.federated.iter().any(|s| s == &p.arn),
                     _ => false,
-                } || p.canonical_id.as_ref().is_some_and(|id| m.canonical_user.contains(id));
+                } || p
+                    .canonical_id
+                    .as_ref()
+                    .is_some_and(|id| m.canonical_user.contains(id));
                 if exact {
                     best = Some(PrincipalMatch::Exact);
                 }
@@ -388,7 +440,8 @@ impl PrincipalSpec {
         if listed(&|k| *k == AwsPrincipal::Any) {
             return true;
         }
-        let account = |k: &AwsPrincipal| matches!(k, AwsPrincipal::Account(a) if p.account.as_ref() == Some(a));
+        let account =
+            |k: &AwsPrincipal| matches!(k, AwsPrincipal::Account(a) if p.account.as_ref() == Some(a));
         let own = |k: &AwsPrincipal| k.covers(p) == Some(PrincipalMatch::Exact);
         match p.kind {
             PrincipalKind::Root => listed(&account),
@@ -411,7 +464,10 @@ impl PrincipalSpec {
                 let aws: Vec<&str> = m.aws.iter().map(|e| e.raw.as_str()).collect();
                 let lists: [(&str, Vec<&str>); 4] = [
                     ("AWS", aws),
-                    ("CanonicalUser", m.canonical_user.iter().map(String::as_str).collect()),
+                    (
+                        "CanonicalUser",
+                        m.canonical_user.iter().map(String::as_str).collect(),
+                    ),
                     ("Federated", m.federated.iter().map(String::as_str).collect()),
                     ("Service", m.service.iter().map(String::as_str).collect()),
                 ];
@@ -460,7 +516,11 @@ mod tests {
         PrincipalSpec::Map(PrincipalMap {
             aws: aws
                 .iter()
-                .map(|s| AwsEntry { raw: (*s).to_owned(), kind: AwsPrincipal::classify(s), pos: Pos::default() })
+                .map(|s| AwsEntry {
+                    raw: (*s).to_owned(),
+                    kind: AwsPrincipal::classify(s),
+                    pos: Pos::default(),
+                })
                 .collect(),
             present: [true, false, false, false],
             ..PrincipalMap::default()
@@ -471,36 +531,72 @@ mod tests {
     fn classify_forms() {
         assert_eq!(AwsPrincipal::classify("*"), AwsPrincipal::Any);
         assert_eq!(AwsPrincipal::classify(A), AwsPrincipal::Account(A.into()));
-        assert_eq!(AwsPrincipal::classify(&format!("arn:aws:iam::{A}:root")), AwsPrincipal::Account(A.into()));
-        assert!(matches!(AwsPrincipal::classify("arn:aws:iam::111111111111:user/u"), AwsPrincipal::User(_)));
-        assert!(matches!(AwsPrincipal::classify("arn:aws:iam::111111111111:role/p/r"), AwsPrincipal::Role(_)));
+        assert_eq!(
+            AwsPrincipal::classify(&format!("arn:aws:iam::{A}:root")),
+            AwsPrincipal::Account(A.into())
+        );
+        assert!(matches!(
+            AwsPrincipal::classify("arn:aws:iam::111111111111:user/u"),
+            AwsPrincipal::User(_)
+        ));
+        assert!(matches!(
+            AwsPrincipal::classify("arn:aws:iam::111111111111:role/p/r"),
+            AwsPrincipal::Role(_)
+        ));
         assert!(matches!(
             AwsPrincipal::classify("arn:aws:sts::111111111111:assumed-role/r/s"),
             AwsPrincipal::Session(_)
         ));
-        assert_eq!(AwsPrincipal::classify("arn:aws:iam::111111111111:user/*"), AwsPrincipal::Invalid);
-        assert_eq!(AwsPrincipal::classify("arn:aws:sts::111111111111:assumed-role/r"), AwsPrincipal::Invalid);
-        assert!(matches!(AwsPrincipal::classify("AIDAJQABLZS4A3QDU576Q"), AwsPrincipal::UserId(_)));
-        assert!(matches!(AwsPrincipal::classify("AROADBQP57FF2AEXAMPLE"), AwsPrincipal::RoleId(_)));
+        assert_eq!(
+            AwsPrincipal::classify("arn:aws:iam::111111111111:user/*"),
+            AwsPrincipal::Invalid
+        );
+        assert_eq!(
+            AwsPrincipal::classify("arn:aws:sts::111111111111:assumed-role/r"),
+            AwsPrincipal::Invalid
+        );
+        assert!(matches!(
+            AwsPrincipal::classify("AIDAJQABLZS4A3QDU576Q"),
+            AwsPrincipal::UserId(_)
+        ));
+        assert!(matches!(
+            AwsPrincipal::classify("AROADBQP57FF2AEXAMPLE"),
+            AwsPrincipal::RoleId(_)
+        ));
     }
 
     #[test]
     fn how_it_matches() {
         let session = Principal::assumed_role(A, "/", "r", "s", "AROADBQP57FF2AEXAMPLE");
         let user = Principal::user(A, "/", "u", "AIDAJQABLZS4A3QDU576Q");
-        assert_eq!(map(&["arn:aws:iam::111111111111:role/r"]).covers(&session), Some(PrincipalMatch::Role));
-        assert_eq!(map(&["AROADBQP57FF2AEXAMPLE"]).covers(&session), Some(PrincipalMatch::Role));
+        assert_eq!(
+            map(&["arn:aws:iam::111111111111:role/r"]).covers(&session),
+            Some(PrincipalMatch::Role)
+        );
+        assert_eq!(
+            map(&["AROADBQP57FF2AEXAMPLE"]).covers(&session),
+            Some(PrincipalMatch::Role)
+        );
         assert_eq!(
             map(&["arn:aws:sts::111111111111:assumed-role/r/s"]).covers(&session),
             Some(PrincipalMatch::Exact)
         );
         assert_eq!(map(&[A]).covers(&session), Some(PrincipalMatch::Account));
-        assert_eq!(map(&[A, "arn:aws:iam::111111111111:user/u"]).covers(&user), Some(PrincipalMatch::Exact));
+        assert_eq!(
+            map(&[A, "arn:aws:iam::111111111111:user/u"]).covers(&user),
+            Some(PrincipalMatch::Exact)
+        );
         assert_eq!(map(&["arn:aws:iam::111111111111:user/U"]).covers(&user), None);
         assert_eq!(map(&[A]).covers(&Principal::anonymous()), None);
-        assert_eq!(PrincipalSpec::Any.covers(&Principal::anonymous()), Some(PrincipalMatch::Wildcard));
+        assert_eq!(
+            PrincipalSpec::Any.covers(&Principal::anonymous()),
+            Some(PrincipalMatch::Wildcard)
+        );
         let fed = Principal::federated_user(A, "f", Some("arn:aws:iam::111111111111:user/u"));
-        assert_eq!(map(&["arn:aws:iam::111111111111:user/u"]).covers(&fed), Some(PrincipalMatch::SourceUser));
+        assert_eq!(
+            map(&["arn:aws:iam::111111111111:user/u"]).covers(&fed),
+            Some(PrincipalMatch::SourceUser)
+        );
     }
 
     #[test]

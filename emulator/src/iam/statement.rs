@@ -37,11 +37,20 @@ fn resource_matches(st: &Statement, cx: &MatchCtx<'_>) -> bool {
     match &st.resource {
         // No `Resource`: the resource the policy is attached to (trust policies).
         None => true,
-        Some(r) => r.patterns.iter().any(|p| p.matches(cx.resource, &cx.env, ArnMode::Resource)) != r.negated,
+        Some(r) => {
+            r.patterns
+                .iter()
+                .any(|p| p.matches(cx.resource, &cx.env, ArnMode::Resource))
+                != r.negated
+        }
     }
 }
 
-fn principal_matches(block: Option<&PrincipalBlock>, effect: StatementEffect, cx: &MatchCtx<'_>) -> Option<Applies> {
+fn principal_matches(
+    block: Option<&PrincipalBlock>,
+    effect: StatementEffect,
+    cx: &MatchCtx<'_>,
+) -> Option<Applies> {
     let Some(block) = block else {
         return Some(None);
     };
@@ -60,7 +69,9 @@ fn principal_matches(block: Option<&PrincipalBlock>, effect: StatementEffect, cx
 }
 
 fn conditions_hold(st: &Statement, cx: &MatchCtx<'_>) -> bool {
-    st.condition.as_ref().is_none_or(|blocks| blocks.iter().all(|b| b.holds(&cx.env, cx.mode)))
+    st.condition
+        .as_ref()
+        .is_none_or(|blocks| blocks.iter().all(|b| b.holds(&cx.env, cx.mode)))
 }
 
 /// `Some(how)` when the statement applies to the request.
@@ -76,13 +87,19 @@ pub(crate) fn applies(st: &Statement, cx: &MatchCtx<'_>) -> Option<Applies> {
 pub(crate) fn misses(st: &Statement, cx: &MatchCtx<'_>) -> Vec<Miss> {
     let mut out = Vec::new();
     if !action_matches(st, cx) {
-        out.push(Miss::Action { requested: cx.action.to_owned() });
+        out.push(Miss::Action {
+            requested: cx.action.to_owned(),
+        });
     }
     if !resource_matches(st, cx) {
-        out.push(Miss::Resource { requested: cx.resource.to_owned() });
+        out.push(Miss::Resource {
+            requested: cx.resource.to_owned(),
+        });
     }
     if principal_matches(st.principal.as_ref(), st.effect, cx).is_none() {
-        out.push(Miss::Principal { caller: cx.env.principal.arn.clone() });
+        out.push(Miss::Principal {
+            caller: cx.env.principal.arn.clone(),
+        });
     }
     for block in st.condition.iter().flatten() {
         for entry in &block.entries {

@@ -62,13 +62,25 @@ pub struct PolicyError {
 
 impl PolicyError {
     fn new(code: PolicyErrorCode, message: impl Into<String>, pos: Pos) -> Self {
-        Self { code, message: message.into(), line: pos.line.max(1), column: pos.column.max(1) }
+        Self {
+            code,
+            message: message.into(),
+            line: pos.line.max(1),
+            column: pos.column.max(1),
+        }
     }
 }
 
 impl std::fmt::Display for PolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} (line {}, column {})", self.code.as_str(), self.message, self.line, self.column)
+        write!(
+            f,
+            "{}: {} (line {}, column {})",
+            self.code.as_str(),
+            self.message,
+            self.line,
+            self.column
+        )
     }
 }
 
@@ -131,8 +143,16 @@ const IAM_PATH_PREFIXES: [&str; 13] = [
     "report/",
     "access-report/",
 ];
-const PARTITIONS: [&str; 8] =
-    ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
 /// The `sts:` actions moto's trust validator accepts.
 const TRUST_ACTION_NAMES: [&str; 11] = [
     "sts:assumerole",
@@ -159,8 +179,17 @@ const S3_INVALID_ACTION: &str = "Policy has invalid action";
 const S3_INVALID_RESOURCE: &str = "Policy has invalid resource";
 const S3_MISMATCH: &str = "Action does not apply to any resource(s) in statement";
 
-const STATEMENT_KEYS: [&str; 9] =
-    ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+const STATEMENT_KEYS: [&str; 9] = [
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
 
 /// The error for a document that cannot be read at all.
 pub(crate) fn syntax_error(kind: PolicyKind, pos: Pos) -> PolicyError {
@@ -240,7 +269,10 @@ fn quota(kind: PolicyKind, options: &ParseOptions) -> (usize, PolicyErrorCode, S
 
 fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Node, PolicyError> {
     // The API's character-set constraint on policy documents (reference_iam-quotas.html).
-    if let Some(i) = text.chars().position(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}')) {
+    if let Some(i) = text
+        .chars()
+        .position(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}'))
+    {
         return Err(PolicyError::new(
             PolicyErrorCode::ValidationError,
             format!(
@@ -259,7 +291,10 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
     let root = json::parse(text).map_err(|e| malformed(SYNTAX, e.pos))?;
     let statements = iam_syntax(&root).map_err(|pos| malformed(SYNTAX, pos))?;
 
-    let identity_like = matches!(kind, PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Session);
+    let identity_like = matches!(
+        kind,
+        PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Session
+    );
     if identity_like {
         match root.get("Version") {
             Some(v) if v.value.as_str() == Some("2012-10-17") => {}
@@ -310,10 +345,19 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
     }
     // IAM allows only [A-Za-z0-9] in a Sid (reference_policies_elements_sid.html);
     // other services' resource policies allow more.
-    if matches!(kind, PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Session | PolicyKind::Trust) {
+    if matches!(
+        kind,
+        PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Session | PolicyKind::Trust
+    ) {
         for st in &statements {
             if let Some(m) = st.get("Sid") {
-                if !m.value.as_str().unwrap_or_default().chars().all(|c| c.is_ascii_alphanumeric()) {
+                if !m
+                    .value
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric())
+                {
                     return Err(malformed(SID_ALNUM, m.value.pos));
                 }
             }
@@ -322,7 +366,10 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
 
     for st in &statements {
         let actions = st.get("Action").or(st.get("NotAction"));
-        if actions.and_then(|m| string_list(&m.value)).is_none_or(|l| l.is_empty()) {
+        if actions
+            .and_then(|m| string_list(&m.value))
+            .is_none_or(|l| l.is_empty())
+        {
             return Err(malformed(NEED_ACTIONS, actions.map_or(st.pos, |m| m.value.pos)));
         }
     }
@@ -344,10 +391,17 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
     }
 
     match kind {
-        PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Session | PolicyKind::Scp | PolicyKind::Rcp => {
+        PolicyKind::Identity
+        | PolicyKind::Boundary
+        | PolicyKind::Session
+        | PolicyKind::Scp
+        | PolicyKind::Rcp => {
             for st in &statements {
                 let res = st.get("Resource").or(st.get("NotResource"));
-                if res.and_then(|m| string_list(&m.value)).is_none_or(|l| l.is_empty()) {
+                if res
+                    .and_then(|m| string_list(&m.value))
+                    .is_none_or(|l| l.is_empty())
+                {
                     return Err(malformed(NEED_RESOURCES, res.map_or(st.pos, |m| m.value.pos)));
                 }
             }
@@ -396,7 +450,10 @@ fn iam_syntax(root: &Node) -> Result<Vec<&Node>, Pos> {
         // (grammar notes); the message is inferred.
         return Err(d.key_pos);
     }
-    if let Some(m) = top.iter().find(|m| !matches!(m.key.as_str(), "Version" | "Id" | "Statement")) {
+    if let Some(m) = top
+        .iter()
+        .find(|m| !matches!(m.key.as_str(), "Version" | "Id" | "Statement"))
+    {
         return Err(m.key_pos);
     }
     if let Some(v) = root.get("Version") {
@@ -425,7 +482,11 @@ fn statement_syntax(n: &Node) -> Result<(), Pos> {
     if let Some(m) = members.iter().find(|m| !STATEMENT_KEYS.contains(&m.key.as_str())) {
         return Err(m.key_pos);
     }
-    for (a, b) in [("Resource", "NotResource"), ("Action", "NotAction"), ("Principal", "NotPrincipal")] {
+    for (a, b) in [
+        ("Resource", "NotResource"),
+        ("Action", "NotAction"),
+        ("Principal", "NotPrincipal"),
+    ] {
         if let (Some(_), Some(m)) = (n.get(a), n.get(b)) {
             return Err(m.key_pos);
         }
@@ -495,7 +556,10 @@ fn legacy(statements: &[&Node]) -> Result<(), PolicyError> {
 fn strings_with_pos(node: &Node) -> Vec<(&str, Pos)> {
     match &node.value {
         Json::String(s) => vec![(s.as_str(), node.pos)],
-        Json::Array(items) => items.iter().filter_map(|n| n.as_str().map(|s| (s, n.pos))).collect(),
+        Json::Array(items) => items
+            .iter()
+            .filter_map(|n| n.as_str().map(|s| (s, n.pos)))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -570,7 +634,11 @@ fn resource_format_error(r: &str) -> Option<String> {
         };
         let arn2 = at(1).unwrap_or("*");
         let arn3 = at(2).unwrap_or("*");
-        let arn4 = if remaining.len() > 3 { remaining.get(3..).unwrap_or_default().join(":") } else { "*".to_owned() };
+        let arn4 = if remaining.len() > 3 {
+            remaining.get(3..).unwrap_or_default().join(":")
+        } else {
+            "*".to_owned()
+        };
         return Some(format!(
             "Partition \"{partition}\" is not valid for resource \"arn:{partition}:{arn1}:{arn2}:{arn3}:{arn4}\"."
         ));
@@ -586,7 +654,9 @@ fn resource_format_error(r: &str) -> Option<String> {
     let region_present = !after_service.starts_with(':');
     let resource_part = after_service.splitn(3, ':').nth(2).unwrap_or_default();
     match service {
-        "iam" if region_present => return Some(format!("IAM resource {r} cannot contain region information.")),
+        "iam" if region_present => {
+            return Some(format!("IAM resource {r} cannot contain region information."))
+        }
         "s3" if region_present && !resource_part.starts_with("accesspoint/") => {
             return Some(format!("Resource {r} can not contain region information."))
         }
@@ -619,7 +689,11 @@ fn action_prefix_error(action: &str) -> Option<String> {
     if parts.len() > 2 {
         return Some(ONE_COLON.to_owned());
     }
-    if vendor != "*" && !vendor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+    if vendor != "*"
+        && !vendor
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
         return Some(format!("Vendor {vendor} is not valid"));
     }
     None
@@ -637,9 +711,17 @@ fn iam_principal_errors(node: &Node, kind: PolicyKind) -> Result<(), PolicyError
         return Ok(());
     };
     if let Some(e) = map.aws.iter().find(|e| e.kind == AwsPrincipal::Invalid) {
-        return Err(malformed(format!("Invalid principal in policy: \"AWS\":\"{}\"", e.raw), e.pos));
+        return Err(malformed(
+            format!("Invalid principal in policy: \"AWS\":\"{}\"", e.raw),
+            e.pos,
+        ));
     }
-    let bad = |label: &str, s: &str| malformed(format!("Invalid principal in policy: \"{label}\":\"{s}\""), node.pos);
+    let bad = |label: &str, s: &str| {
+        malformed(
+            format!("Invalid principal in policy: \"{label}\":\"{s}\""),
+            node.pos,
+        )
+    };
     if let Some(s) = map.service.iter().find(|s| !valid_service(s)) {
         return Err(bad("SERVICE", s));
     }
@@ -676,7 +758,10 @@ fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
         return Err(s3_error(S3_INVALID_JSON, d.key_pos));
     }
     let top = root.as_object().unwrap_or_default();
-    if let Some(m) = top.iter().find(|m| !matches!(m.key.as_str(), "Version" | "Id" | "Statement")) {
+    if let Some(m) = top
+        .iter()
+        .find(|m| !matches!(m.key.as_str(), "Version" | "Id" | "Statement"))
+    {
         // Inferred wording.
         return Err(s3_error(format!("Unknown field {}", m.key), m.key_pos));
     }
@@ -685,7 +770,9 @@ fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
             return Err(s3_error(S3_BAD_VERSION, v.value.pos));
         }
     }
-    let st = root.get("Statement").ok_or(s3_error(S3_MISSING_STATEMENT, ORIGIN))?;
+    let st = root
+        .get("Statement")
+        .ok_or(s3_error(S3_MISSING_STATEMENT, ORIGIN))?;
     let statements = statement_nodes(&st.value).ok_or(s3_error(S3_INVALID_JSON, st.value.pos))?;
     if statements.is_empty() {
         return Err(s3_error(S3_EMPTY_STATEMENT, st.value.pos));
@@ -701,12 +788,18 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
     if let Some(m) = members.iter().find(|m| !STATEMENT_KEYS.contains(&m.key.as_str())) {
         return Err(s3_error(format!("Unknown field {}", m.key), m.key_pos));
     }
-    for (a, b) in [("Resource", "NotResource"), ("Action", "NotAction"), ("Principal", "NotPrincipal")] {
+    for (a, b) in [
+        ("Resource", "NotResource"),
+        ("Action", "NotAction"),
+        ("Principal", "NotPrincipal"),
+    ] {
         if let (Some(_), Some(m)) = (n.get(a), n.get(b)) {
             return Err(s3_error(S3_INVALID_JSON, m.key_pos));
         }
     }
-    let effect = n.get("Effect").ok_or(s3_error("Missing required field Effect", n.pos))?;
+    let effect = n
+        .get("Effect")
+        .ok_or(s3_error("Missing required field Effect", n.pos))?;
     if !matches!(effect.value.as_str(), Some("Allow" | "Deny")) {
         let shown = effect.value.as_str().unwrap_or_default();
         return Err(s3_error(format!("Invalid effect: {shown}"), effect.value.pos));
@@ -724,7 +817,10 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
                 && map.present.iter().any(|p| *p) => {}
         _ => return Err(s3_error(S3_INVALID_PRINCIPAL, principal.value.pos)),
     }
-    let actions = n.get("Action").or(n.get("NotAction")).ok_or(s3_error("Missing required field Action", n.pos))?;
+    let actions = n
+        .get("Action")
+        .or(n.get("NotAction"))
+        .ok_or(s3_error("Missing required field Action", n.pos))?;
     let action_list = strings_with_pos(&actions.value);
     if string_list(&actions.value).is_none_or(|l| l.is_empty()) {
         return Err(s3_error(S3_INVALID_ACTION, actions.value.pos));
@@ -734,8 +830,10 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
             return Err(s3_error(S3_INVALID_ACTION, *pos));
         }
     }
-    let resources =
-        n.get("Resource").or(n.get("NotResource")).ok_or(s3_error("Missing required field Resource", n.pos))?;
+    let resources = n
+        .get("Resource")
+        .or(n.get("NotResource"))
+        .ok_or(s3_error("Missing required field Resource", n.pos))?;
     let resource_list = strings_with_pos(&resources.value);
     if string_list(&resources.value).is_none_or(|l| l.is_empty()) {
         return Err(s3_error(S3_INVALID_RESOURCE, resources.value.pos));
@@ -761,15 +859,26 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
         }
     }
     if let Some(c) = n.get("Condition") {
-        let ops = c.value.as_object().ok_or(s3_error(S3_INVALID_JSON, c.value.pos))?;
+        let ops = c
+            .value
+            .as_object()
+            .ok_or(s3_error(S3_INVALID_JSON, c.value.pos))?;
         for op in ops {
             let operator = Operator::parse(&op.key);
-            if operator.def.is_none() || (operator.if_exists && operator.def.is_some_and(|d| d.family == Family::Null))
+            if operator.def.is_none()
+                || (operator.if_exists && operator.def.is_some_and(|d| d.family == Family::Null))
             {
                 // Inferred wording.
-                return Err(s3_error(format!("Invalid Condition type : {}", op.key), op.key_pos));
+                return Err(s3_error(
+                    format!("Invalid Condition type : {}", op.key),
+                    op.key_pos,
+                ));
             }
-            for e in op.value.as_object().ok_or(s3_error(S3_INVALID_JSON, op.value.pos))? {
+            for e in op
+                .value
+                .as_object()
+                .ok_or(s3_error(S3_INVALID_JSON, op.value.pos))?
+            {
                 literal_list(&e.value).ok_or(s3_error(S3_INVALID_JSON, e.value.pos))?;
             }
         }
@@ -797,7 +906,8 @@ fn s3_action_level(action: &str) -> Option<Level> {
     let name = name.to_ascii_lowercase();
     if name.contains("bucket") {
         Some(Level::Bucket)
-    } else if name.contains("object") || name == "abortmultipartupload" || name == "listmultipartuploadparts" {
+    } else if name.contains("object") || name == "abortmultipartupload" || name == "listmultipartuploadparts"
+    {
         Some(Level::Object)
     } else {
         None
@@ -812,7 +922,9 @@ fn s3_action_valid(a: &str) -> bool {
         Some((vendor, name)) => {
             vendor.eq_ignore_ascii_case("s3")
                 && !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
         }
         None => false,
     }
@@ -861,7 +973,10 @@ pub fn check_principals_exist(policy: &Policy, exists: &dyn Fn(&str) -> bool) ->
             }
             return Err(match policy.kind() {
                 PolicyKind::Bucket => s3_error(S3_INVALID_PRINCIPAL, e.pos),
-                _ => malformed(format!("Invalid principal in policy: \"AWS\":\"{}\"", e.raw), e.pos),
+                _ => malformed(
+                    format!("Invalid principal in policy: \"AWS\":\"{}\"", e.raw),
+                    e.pos,
+                ),
             });
         }
     }
@@ -891,7 +1006,8 @@ mod tests {
             Some("Partition \"b\" is not valid for resource \"arn:b:c:d:e:f:g:h\".")
         );
         assert_eq!(resource_format_error("arn:aws").as_deref(), Some(VENDOR_REGEX));
-        assert!(resource_format_error("arn:aws:iam:::example_bucket").is_some_and(|m| m.starts_with("IAM resource path")));
+        assert!(resource_format_error("arn:aws:iam:::example_bucket")
+            .is_some_and(|m| m.starts_with("IAM resource path")));
         assert_eq!(resource_format_error("arn:aws:iam:::user/x"), None);
         assert_eq!(resource_format_error("arn:aws:fdsasf"), None);
         assert_eq!(resource_format_error("arn:aws:s3:::b/*"), None);
@@ -913,7 +1029,11 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"s3:ListBucket","NotResource":"*"}}"#,
         ];
         for d in docs {
-            assert!(Policy::parse(d, PolicyKind::Identity).is_ok(), "{d}: {:?}", Policy::parse(d, PolicyKind::Identity));
+            assert!(
+                Policy::parse(d, PolicyKind::Identity).is_ok(),
+                "{d}: {:?}",
+                Policy::parse(d, PolicyKind::Identity)
+            );
         }
     }
 
@@ -922,31 +1042,52 @@ mod tests {
         assert_eq!(err("This is not a json document", PolicyKind::Identity), SYNTAX);
         assert_eq!(err(r#"{"Version":"2012-10-17"}"#, PolicyKind::Identity), SYNTAX);
         assert_eq!(
-            err(r#"{"Statement":{"Effect":"denY","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}}"#, PolicyKind::Identity),
+            err(
+                r#"{"Statement":{"Effect":"denY","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}}"#,
+                PolicyKind::Identity
+            ),
             VERSION_2012
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"invalid"}}"#, PolicyKind::Identity),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"invalid"}}"#,
+                PolicyKind::Identity
+            ),
             NO_VENDOR
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Resource":"arn:aws:s3::example_bucket"}}"#, PolicyKind::Identity),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Resource":"arn:aws:s3::example_bucket"}}"#,
+                PolicyKind::Identity
+            ),
             LEGACY
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":["arn:error:s3:::example_bucket","arn:error:s3::example_bucket"]}}"#, PolicyKind::Identity),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":["arn:error:s3:::example_bucket","arn:error:s3::example_bucket"]}}"#,
+                PolicyKind::Identity
+            ),
             "Partition \"error\" is not valid for resource \"arn:error:s3:::example_bucket\"."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"allow","Resource":"arn:aws:s3:us-east-1::example_bucket"}}"#, PolicyKind::Identity),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"allow","Resource":"arn:aws:s3:us-east-1::example_bucket"}}"#,
+                PolicyKind::Identity
+            ),
             LEGACY
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:us-east-1::example_bucket"}}"#, PolicyKind::Identity),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:us-east-1::example_bucket"}}"#,
+                PolicyKind::Identity
+            ),
             "Resource arn:aws:s3:us-east-1::example_bucket can not contain region information."
         );
         assert_eq!(
-            err(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket","Condition":{"ForAnyValue::StringEqualsIfExists":{"a":"asf"}}}}"#, PolicyKind::Identity),
+            err(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket","Condition":{"ForAnyValue::StringEqualsIfExists":{"a":"asf"}}}}"#,
+                PolicyKind::Identity
+            ),
             SYNTAX
         );
     }

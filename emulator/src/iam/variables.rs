@@ -193,7 +193,10 @@ fn parse_var(inner: &str) -> VarRef {
     let (key, default) = match inner.split_once(',') {
         Some((k, d)) => {
             let d = d.trim();
-            let default = d.strip_prefix('\'').and_then(|d| d.strip_suffix('\'')).map(str::to_owned);
+            let default = d
+                .strip_prefix('\'')
+                .and_then(|d| d.strip_suffix('\''))
+                .map(str::to_owned);
             match default {
                 Some(default) => (k.trim(), Some(default)),
                 None => (inner, None),
@@ -201,7 +204,11 @@ fn parse_var(inner: &str) -> VarRef {
         }
         None => (inner.trim(), None),
     };
-    VarRef { key: key.to_owned(), key_lc: key.to_lowercase(), default }
+    VarRef {
+        key: key.to_owned(),
+        key_lc: key.to_lowercase(),
+        default,
+    }
 }
 
 #[cfg(test)]
@@ -211,7 +218,10 @@ mod tests {
     struct Env(Vec<(&'static str, &'static str)>);
     impl Lookup for Env {
         fn single(&self, key_lc: &str) -> Option<&str> {
-            self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(key_lc)).map(|(_, v)| *v)
+            self.0
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key_lc))
+                .map(|(_, v)| *v)
         }
     }
 
@@ -229,7 +239,10 @@ mod tests {
         let t = Template::parse("${*}", true, true);
         assert!(t.matches("*", &env, false));
         assert!(!t.matches("abc", &env, false));
-        assert_eq!(Template::parse("a${$}b${?}", true, true).resolve(&env).as_deref(), Some("a$b?"));
+        assert_eq!(
+            Template::parse("a${$}b${?}", true, true).resolve(&env).as_deref(),
+            Some("a$b?")
+        );
         // Missing variable matches nothing; default fills in.
         let t = Template::parse("${aws:PrincipalTag/dept}", true, true);
         assert!(!t.matches("", &env, false));
