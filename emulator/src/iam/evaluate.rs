@@ -146,7 +146,6 @@ struct Scan {
     start: usize,
     end: usize,
     allows: usize,
-    denies: usize,
     /// How many of the scanned policies had at least one applicable `Allow`.
     policies_allowing: usize,
     policies: usize,
@@ -179,12 +178,9 @@ impl<'p> Hits<'p> {
                         how,
                         effect: st.effect,
                     });
-                    match st.effect {
-                        StatementEffect::Allow => {
-                            allowed = true;
-                            out.allows += 1;
-                        }
-                        StatementEffect::Deny => out.denies += 1,
+                    if st.effect == StatementEffect::Allow {
+                        allowed = true;
+                        out.allows += 1;
                     }
                 }
             }
