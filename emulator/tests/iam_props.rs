@@ -559,6 +559,21 @@ fn pattern() -> impl Strategy<Value = String> {
     .prop_map(|v| v.into_iter().collect())
 }
 
+/// ARN-shaped patterns: 3 to 7 colon-separated segments, so the per-segment
+/// paths (six segments, literal prefixes, short patterns) are all exercised.
+fn arn_pattern() -> impl Strategy<Value = String> {
+    let seg = prop::collection::vec(
+        prop_oneof![3 => Just('a'), 1 => Just('b'), 1 => Just('/'), 1 => Just('*'), 1 => Just('?')],
+        0..3,
+    )
+    .prop_map(|v| v.into_iter().collect::<String>());
+    prop::collection::vec(seg, 3..8).prop_map(|segs| segs.join(":"))
+}
+
+fn any_pattern() -> impl Strategy<Value = String> {
+    prop_oneof![pattern(), arn_pattern()]
+}
+
 /// A string produced from `p`: `*` expands to 0–3 characters, `?` to one; then
 /// maybe one mutation so non-matches are covered too.
 fn from_pattern(p: String) -> impl Strategy<Value = (String, String)> {
@@ -631,8 +646,41 @@ fn arn_oracle(p: &str) -> regex::Regex {
     regex::Regex::new(&re).unwrap()
 }
 
+/// Oracle for the `Resource` element: as [`arn_oracle`], except that when the
+/// pattern has fewer than six segments and its last one ends in `*`, that last
+/// segment matches the rest of the value, colons included (the 2024 rule as this
+/// engine reads it; see `pattern.rs`).
+fn resource_oracle(p: &str) -> regex::Regex {
+    let segs: Vec<&str> = p.splitn(6, ':').collect();
+    let crossing = segs.len() < 6 && segs.last().is_some_and(|s| s.ends_with('*'));
+    let mut re = String::from("(?s)^");
+    for (i, seg) in segs.iter().enumerate() {
+        if i > 0 {
+            re.push(':');
+        }
+        let free = i == 5 || (crossing && i + 1 == segs.len());
+        for c in seg.chars() {
+            match (c, free) {
+                ('*', true) => re.push_str(".*"),
+                ('?', true) => re.push('.'),
+                ('*', false) => re.push_str("[^:]*"),
+                ('?', false) => re.push_str("[^:]"),
+                (c, _) => re.push_str(&regex::escape(&c.to_string())),
+            }
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re).unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2048, .. ProptestConfig::default() })]
+
+    #[test]
+    fn resource_matches_its_oracle((p, s) in any_pattern().prop_flat_map(from_pattern)) {
+        let got = ArnPattern::new(&p, false).matches(&s, &NoVariables, ArnMode::Resource);
+        prop_assert_eq!(got, p == "*" || resource_oracle(&p).is_match(&s), "{:?} vs {:?}", p, s);
+    }
 
     #[test]
     fn wildcard_matches_the_regex_oracle((p, s) in pattern().prop_flat_map(from_pattern)) {
@@ -647,7 +695,7 @@ proptest! {
     }
 
     #[test]
-    fn arn_like_matches_the_per_segment_oracle((p, s) in pattern().prop_flat_map(from_pattern)) {
+    fn arn_like_matches_the_per_segment_oracle((p, s) in any_pattern().prop_flat_map(from_pattern)) {
         let got = ArnPattern::new(&p, false).matches(&s, &NoVariables, ArnMode::Condition);
         prop_assert_eq!(got, p == "*" || arn_oracle(&p).is_match(&s), "{:?} vs {:?}", p, s);
     }

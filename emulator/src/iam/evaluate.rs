@@ -120,6 +120,7 @@ struct Hit<'p> {
     pol: &'p PolicyRef<'p>,
     index: usize,
     how: Applies,
+    effect: StatementEffect,
 }
 
 impl Hit<'_> {
@@ -138,43 +139,65 @@ impl Hit<'_> {
     }
 }
 
-#[derive(Debug, Default)]
-struct Scan<'p> {
-    allows: Vec<Hit<'p>>,
-    denies: Vec<Hit<'p>>,
+/// What scanning one policy type found: a range of the shared hit list (one
+/// allocation per decision, not one per type) and counts.
+#[derive(Debug, Clone, Copy, Default)]
+struct Scan {
+    start: usize,
+    end: usize,
+    allows: usize,
     /// How many of the scanned policies had at least one applicable `Allow`.
     policies_allowing: usize,
     policies: usize,
 }
 
-impl Scan<'_> {
+impl Scan {
     fn every_policy_allows(&self) -> bool {
         self.policies_allowing == self.policies
     }
 }
 
-fn scan<'p>(refs: &'p [PolicyRef<'p>], cx: &MatchCtx<'_>) -> Scan<'p> {
-    let mut out = Scan {
-        policies: refs.len(),
-        ..Scan::default()
-    };
-    for pol in refs {
-        let mut allowed = false;
-        for (index, st) in pol.policy.statements().iter().enumerate() {
-            if let Some(how) = applies(st, cx) {
-                let hit = Hit { pol, index, how };
-                match st.effect {
-                    StatementEffect::Allow => {
+/// Every applicable statement of a request, grouped by [`Scan`] ranges.
+#[derive(Debug, Default)]
+struct Hits<'p>(Vec<Hit<'p>>);
+
+impl<'p> Hits<'p> {
+    fn scan(&mut self, refs: &'p [PolicyRef<'p>], cx: &MatchCtx<'_>) -> Scan {
+        let mut out = Scan {
+            start: self.0.len(),
+            policies: refs.len(),
+            ..Scan::default()
+        };
+        for pol in refs {
+            let mut allowed = false;
+            for (index, st) in pol.policy.statements().iter().enumerate() {
+                if let Some(how) = applies(st, cx) {
+                    self.0.push(Hit {
+                        pol,
+                        index,
+                        how,
+                        effect: st.effect,
+                    });
+                    if st.effect == StatementEffect::Allow {
                         allowed = true;
-                        out.allows.push(hit);
+                        out.allows += 1;
                     }
-                    StatementEffect::Deny => out.denies.push(hit),
                 }
             }
+            out.policies_allowing += usize::from(allowed);
         }
-        out.policies_allowing += usize::from(allowed);
+        out.end = self.0.len();
+        out
     }
-    out
+
+    fn of(&self, scan: Scan, effect: StatementEffect) -> impl Iterator<Item = Hit<'p>> + '_ {
+        self.0
+            .get(scan.start..scan.end)
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(move |h| h.effect == effect)
+    }
 }
 
 /// How much a resource-policy grant is worth (evaluation-logic step 3 table).
@@ -242,6 +265,7 @@ fn near_misses(refs: &[PolicyRef<'_>], cx: &MatchCtx<'_>) -> Vec<NearMiss> {
                 pol,
                 index,
                 how: None,
+                effect: st.effect,
             }
             .to_ref();
             out.push(NearMiss {
@@ -277,25 +301,29 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     // anonymous callers (iam-simulate's "anonymous ignores SCP", unverified) or to
     // service principals, which belong to no account of the organization.
     let scps: &[PolicyRef<'_>] = if p.has_identity() { &policies.scps } else { &[] };
-    let scp = scan(scps, &cx);
-    let rcp = scan(&policies.rcps, &cx);
-    let resource = scan(policies.resource.as_slice(), &cx);
+    let mut hits = Hits::default();
+    let scp = hits.scan(scps, &cx);
+    let rcp = hits.scan(&policies.rcps, &cx);
+    let resource = hits.scan(policies.resource.as_slice(), &cx);
     let identity = if p.has_identity() {
-        scan(&policies.identity, &cx)
+        hits.scan(&policies.identity, &cx)
     } else {
         Scan::default()
     };
-    let boundary = scan(policies.boundary.as_slice(), &cx);
-    let session = scan(&policies.session, &cx);
+    let boundary = hits.scan(policies.boundary.as_slice(), &cx);
+    let session = hits.scan(&policies.session, &cx);
 
-    // 1. Explicit deny anywhere.
-    let groups = [&scp, &rcp, &resource, &identity, &boundary, &session];
-    if let Some(first) = groups.iter().find_map(|g| g.denies.first()) {
-        let decided_by = groups
-            .iter()
-            .flat_map(|g| g.denies.iter().map(|h| h.to_ref()))
-            .collect();
-        return decision(req, Effect::ExplicitDeny, decided_by, Some(first.pol.policy_type));
+    // 1. Explicit deny anywhere; `hits` is in the order SCP, RCP, resource,
+    // identity, boundary, session, so the first deny names the reported type.
+    let mut denies = hits
+        .0
+        .iter()
+        .filter(|h| h.effect == StatementEffect::Deny)
+        .peekable();
+    if let Some(first) = denies.peek() {
+        let denied_by = first.pol.policy_type;
+        let decided_by = denies.map(|h| h.to_ref()).collect();
+        return decision(req, Effect::ExplicitDeny, decided_by, Some(denied_by));
     }
 
     let implicit = |denied_by: PolicyType, refs: &[PolicyRef<'_>]| {
@@ -313,13 +341,13 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     }
 
     // The caller's side: identity ∩ boundary ∩ session.
-    let identity_ok = p.kind == PrincipalKind::Root || !identity.allows.is_empty();
-    let boundary_ok = policies.boundary.is_none() || !boundary.allows.is_empty();
+    let identity_ok = p.kind == PrincipalKind::Root || identity.allows > 0;
+    let boundary_ok = policies.boundary.is_none() || boundary.allows > 0;
     let session_ok = match p.kind {
         // A role session without a session policy is not limited by one.
-        PrincipalKind::AssumedRole => policies.session.is_empty() || !session.allows.is_empty(),
+        PrincipalKind::AssumedRole => policies.session.is_empty() || session.allows > 0,
         // A federated-user session without a session policy has no permissions.
-        PrincipalKind::FederatedUser => !session.allows.is_empty(),
+        PrincipalKind::FederatedUser => session.allows > 0,
         _ => true,
     };
     let caller_side = p.has_identity() && identity_ok && boundary_ok && session_ok;
@@ -337,7 +365,10 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let is_trust = resource_ref
         .is_some_and(|r| r.policy_type == PolicyType::RoleTrust || r.policy.kind() == PolicyKind::Trust);
     let required = is_trust || resource_ref.is_some_and(|r| r.policy.kind().always_required());
-    let grant = resource.allows.iter().map(|h| grant_of(h.how)).max();
+    let grant = hits
+        .of(resource, StatementEffect::Allow)
+        .map(|h| grant_of(h.how))
+        .max();
 
     let resource_account = req.resource_account.or_else(|| arn_account(req.resource));
     let same_account = p.has_identity() && resource_account.is_none_or(|a| p.account.as_deref() == Some(a));
@@ -373,20 +404,13 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
         };
     }
 
-    let mut decided_by: Vec<StatementRef> = Vec::new();
-    decided_by.extend(scp.allows.iter().chain(&rcp.allows).map(|h| h.to_ref()));
+    let allows = |scan: Scan| hits.of(scan, StatementEffect::Allow).map(Hit::to_ref);
+    let mut decided_by: Vec<StatementRef> = allows(scp).chain(allows(rcp)).collect();
     if via_resource || required || !same_account {
-        decided_by.extend(resource.allows.iter().map(|h| h.to_ref()));
+        decided_by.extend(allows(resource));
     }
     if via_caller {
-        decided_by.extend(
-            identity
-                .allows
-                .iter()
-                .chain(&boundary.allows)
-                .chain(&session.allows)
-                .map(|h| h.to_ref()),
-        );
+        decided_by.extend(allows(identity).chain(allows(boundary)).chain(allows(session)));
     }
     decision(req, Effect::Allow, decided_by, None)
 }

@@ -210,6 +210,10 @@ pub struct ArnPattern {
 enum ArnKind {
     /// `*`.
     Any,
+    /// Six segments whose first five are plain text (the common case:
+    /// `arn:aws:s3:::bucket/*`): the value must start with the prefix, up to and
+    /// including the fifth colon, and the rest must match the resource part.
+    Prefixed(Box<str>, Template),
     /// Per-segment templates, 1 to 6 of them.
     Segments(Vec<Template>),
 }
@@ -240,13 +244,23 @@ impl ArnPattern {
                 kind: ArnKind::Any,
             };
         }
-        let segments = arn_segments(raw)
+        let mut segments: Vec<Template> = arn_segments(raw)
             .enumerate()
             .map(|(i, seg)| Template::parse(seg, variables && i == 5, true))
             .collect();
+        let plain_head = segments.len() == 6 && segments.iter().take(5).all(Template::is_literal);
+        let kind = match (plain_head, raw.match_indices(':').nth(4), segments.pop()) {
+            (true, Some((fifth_colon, _)), Some(resource)) => {
+                ArnKind::Prefixed(raw.get(..=fifth_colon).unwrap_or_default().into(), resource)
+            }
+            (_, _, last) => {
+                segments.extend(last);
+                ArnKind::Segments(segments)
+            }
+        };
         Self {
             raw: raw.to_owned(),
-            kind: ArnKind::Segments(segments),
+            kind,
         }
     }
 
@@ -265,6 +279,11 @@ impl ArnPattern {
     pub fn matches(&self, value: &str, env: &dyn Lookup, mode: ArnMode) -> bool {
         let segs = match &self.kind {
             ArnKind::Any => return true,
+            ArnKind::Prefixed(prefix, resource) => {
+                return value
+                    .strip_prefix(&**prefix)
+                    .is_some_and(|rest| resource.matches(rest, env, false));
+            }
             ArnKind::Segments(segs) => segs,
         };
         let mut rest = value;
