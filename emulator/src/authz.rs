@@ -29,9 +29,15 @@ pub(crate) fn principal(world: &World, caller: &Caller) -> Principal {
             p
         }
         Identity::Session(s) => match &s.owner {
-            SessionOwner::Role { account, role, session_name } => {
+            SessionOwner::Role {
+                account,
+                role,
+                session_name,
+            } => {
                 let r = world.role(account, role);
-                let (path, id) = r.map_or(("/", "AROAUNKNOWNROLE00000"), |r| (r.path.as_str(), r.id.as_str()));
+                let (path, id) = r.map_or(("/", "AROAUNKNOWNROLE00000"), |r| {
+                    (r.path.as_str(), r.id.as_str())
+                });
                 let mut p = Principal::assumed_role(account, path, role, session_name, id);
                 for (k, v) in r.map(|r| r.tags.iter()).into_iter().flatten() {
                     p = p.with_tag(k, v);
@@ -43,7 +49,9 @@ pub(crate) fn principal(world: &World, caller: &Caller) -> Principal {
             }
             SessionOwner::User { account, user } => {
                 let u = world.user(account, user);
-                let (path, id) = u.map_or(("/", "AIDAUNKNOWNUSER00000"), |u| (u.path.as_str(), u.id.as_str()));
+                let (path, id) = u.map_or(("/", "AIDAUNKNOWNUSER00000"), |u| {
+                    (u.path.as_str(), u.id.as_str())
+                });
                 Principal::user(account, path, user, id)
             }
         },
@@ -58,23 +66,39 @@ pub(crate) struct CallerPolicies<'w> {
 }
 
 pub(crate) fn caller_policies<'w>(world: &'w World, caller: &'w Caller) -> CallerPolicies<'w> {
-    let none = CallerPolicies { identity: Vec::new(), boundary: None, session: Vec::new() };
+    let none = CallerPolicies {
+        identity: Vec::new(),
+        boundary: None,
+        session: Vec::new(),
+    };
     match &caller.identity {
         Identity::Anonymous => none,
         Identity::User(u) => match world.user(&u.account, &u.name) {
             // The world's current policies, so edits mid-scenario take effect at once.
-            Some(u) => CallerPolicies { identity: u.policies.iter().collect(), boundary: u.boundary.as_ref(), session: Vec::new() },
+            Some(u) => CallerPolicies {
+                identity: u.policies.iter().collect(),
+                boundary: u.boundary.as_ref(),
+                session: Vec::new(),
+            },
             None => none,
         },
         Identity::Session(s) => {
             let session: Vec<&PolicyDoc> = s.policies.iter().collect();
             match &s.owner {
                 SessionOwner::Role { account, role, .. } => match world.role(account, role) {
-                    Some(r) => CallerPolicies { identity: r.policies.iter().collect(), boundary: r.boundary.as_ref(), session },
+                    Some(r) => CallerPolicies {
+                        identity: r.policies.iter().collect(),
+                        boundary: r.boundary.as_ref(),
+                        session,
+                    },
                     None => CallerPolicies { session, ..none },
                 },
                 SessionOwner::User { account, user } => match world.user(account, user) {
-                    Some(u) => CallerPolicies { identity: u.policies.iter().collect(), boundary: u.boundary.as_ref(), session },
+                    Some(u) => CallerPolicies {
+                        identity: u.policies.iter().collect(),
+                        boundary: u.boundary.as_ref(),
+                        session,
+                    },
                     None => none,
                 },
             }
@@ -96,28 +120,50 @@ pub(crate) fn policies<'a>(
 ) -> Policies<'a> {
     let mut p = Policies {
         identity: refs(&mine.identity, PolicyType::IdentityBased),
-        boundary: mine.boundary.map(|b| PolicyRef::new(&b.id, PolicyType::PermissionsBoundary, &b.policy)),
+        boundary: mine
+            .boundary
+            .map(|b| PolicyRef::new(&b.id, PolicyType::PermissionsBoundary, &b.policy)),
         session: refs(&mine.session, PolicyType::Session),
         resource: resource.map(|(d, t)| PolicyRef::new(&d.id, t, &d.policy)),
         ..Policies::default()
     };
     if let Some(org) = &world.organization {
         if let Some(acct) = caller_account {
-            p.scps = org.scps_for(acct).iter().map(|d| PolicyRef::new(&d.id, PolicyType::ServiceControl, &d.policy)).collect();
+            p.scps = org
+                .scps_for(acct)
+                .iter()
+                .map(|d| PolicyRef::new(&d.id, PolicyType::ServiceControl, &d.policy))
+                .collect();
         }
-        p.rcps =
-            org.rcps_for(resource_account).iter().map(|d| PolicyRef::new(&d.id, PolicyType::ResourceControl, &d.policy)).collect();
+        p.rcps = org
+            .rcps_for(resource_account)
+            .iter()
+            .map(|d| PolicyRef::new(&d.id, PolicyType::ResourceControl, &d.policy))
+            .collect();
     }
     p
 }
 
 /// Global condition keys every request carries (IAM user guide, "AWS global
 /// condition context keys"; shared/reference/iam.md §4.1).
-pub(crate) fn global_context(world: &World, ctx: &Ctx, caller: &Caller, region: &str, user_agent: Option<&str>) -> RequestContext {
+pub(crate) fn global_context(
+    world: &World,
+    ctx: &Ctx,
+    caller: &Caller,
+    region: &str,
+    user_agent: Option<&str>,
+) -> RequestContext {
     let mut c = RequestContext::new()
         .set("aws:CurrentTime", crate::authn::rfc3339(ctx.now))
         .set("aws:EpochTime", ctx.now.unix_timestamp().to_string())
-        .set("aws:SecureTransport", if world.network.secure_transport { "true" } else { "false" })
+        .set(
+            "aws:SecureTransport",
+            if world.network.secure_transport {
+                "true"
+            } else {
+                "false"
+            },
+        )
         .set("aws:RequestedRegion", region)
         .set("aws:ViaAWSService", "false");
     // aws:SourceIp is absent for requests through a VPC endpoint (global keys page).
@@ -166,14 +212,23 @@ fn s3_auth_keys(mut c: RequestContext, facts: &AuthFacts) -> RequestContext {
 const S3_HEADER_KEYS: &[(&str, &str)] = &[
     ("x-amz-acl", "s3:x-amz-acl"),
     ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
-    ("x-amz-server-side-encryption-aws-kms-key-id", "s3:x-amz-server-side-encryption-aws-kms-key-id"),
-    ("x-amz-server-side-encryption-customer-algorithm", "s3:x-amz-server-side-encryption-customer-algorithm"),
+    (
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    ),
+    (
+        "x-amz-server-side-encryption-customer-algorithm",
+        "s3:x-amz-server-side-encryption-customer-algorithm",
+    ),
     ("x-amz-storage-class", "s3:x-amz-storage-class"),
     ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
     ("x-amz-grant-read", "s3:x-amz-grant-read"),
     ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
     ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
-    ("x-amz-website-redirect-location", "s3:x-amz-website-redirect-location"),
+    (
+        "x-amz-website-redirect-location",
+        "s3:x-amz-website-redirect-location",
+    ),
     ("x-amz-copy-source", "s3:x-amz-copy-source"),
     ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
     ("if-none-match", "s3:if-none-match"),
@@ -213,7 +268,9 @@ fn s3_context(r: &S3Request<'_>, ctx: &Ctx, region: &str) -> RequestContext {
 /// the bucket owner's account or organization get it (S3 user guide,
 /// "Troubleshoot access denied (403 Forbidden) errors").
 fn enriched(world: &World, caller: &Caller, owner: &str) -> bool {
-    caller.account().is_some_and(|a| world.same_organization(a, owner))
+    caller
+        .account()
+        .is_some_and(|a| world.same_organization(a, owner))
 }
 
 fn denied(world: &World, caller: &Caller, owner: &str, d: Decision, surface: Surface) -> ApiError {
@@ -222,8 +279,15 @@ fn denied(world: &World, caller: &Caller, owner: &str, d: Decision, surface: Sur
         _ => caller.account() == Some(owner),
     };
     let message = iam::access_denied_message(&d, surface, same);
-    let note = format!("{}: {}", d.effect, iam::explain_text(&d).lines().next().unwrap_or(""));
-    ApiError::new(crate::protocol::codes::Code::AccessDenied).message(message).with_decision(Arc::new(d)).note(note)
+    let note = format!(
+        "{}: {}",
+        d.effect,
+        iam::explain_text(&d).lines().next().unwrap_or("")
+    );
+    ApiError::new(crate::protocol::codes::Code::AccessDenied)
+        .message(message)
+        .with_decision(Arc::new(d))
+        .note(note)
 }
 
 /// The canned ACLs that grant to AllUsers or AuthenticatedUsers (S3 user guide,
@@ -236,19 +300,36 @@ pub(crate) fn authorize_s3(r: &S3Request<'_>, ctx: &mut Ctx) -> ApiResult<Option
     let caller = r.caller;
     let action = r.target.op.action();
     let (resource, owner, region) = match (r.bucket, &r.target.key) {
-        (Some(b), Some(k)) if r.target.op.is_object_op() => (format!("arn:aws:s3:::{}/{k}", b.name), b.account.as_str(), b.region.as_str()),
-        (Some(b), _) => (format!("arn:aws:s3:::{}", b.name), b.account.as_str(), b.region.as_str()),
+        (Some(b), Some(k)) if r.target.op.is_object_op() => (
+            format!("arn:aws:s3:::{}/{k}", b.name),
+            b.account.as_str(),
+            b.region.as_str(),
+        ),
+        (Some(b), _) => (
+            format!("arn:aws:s3:::{}", b.name),
+            b.account.as_str(),
+            b.region.as_str(),
+        ),
         (None, _) => ("*".to_string(), caller.account().unwrap_or_default(), "us-east-1"),
     };
     let principal = principal(world, caller);
     let mine = caller_policies(world, caller);
-    let bucket_policy = r.bucket.and_then(|b| b.policy.as_ref()).map(|d| (d, PolicyType::ResourceBased));
+    let bucket_policy = r
+        .bucket
+        .and_then(|b| b.policy.as_ref())
+        .map(|d| (d, PolicyType::ResourceBased));
     let pols = policies(world, caller.account(), owner, &mine, bucket_policy);
     let context = s3_context(r, ctx, region);
 
     let decide = |action: &str| {
         iam::evaluate(
-            &iam::Request { principal: &principal, action, resource: &resource, resource_account: Some(owner), context: &context },
+            &iam::Request {
+                principal: &principal,
+                action,
+                resource: &resource,
+                resource_account: Some(owner),
+                context: &context,
+            },
             &pols,
         )
     };
@@ -259,7 +340,11 @@ pub(crate) fn authorize_s3(r: &S3Request<'_>, ctx: &mut Ctx) -> ApiResult<Option
     // PutObject with ACL or tagging headers also needs s3:PutObjectAcl /
     // s3:PutObjectTagging (S3 API reference, PutObject "Permissions").
     if r.target.op == crate::route::S3Op::PutObject {
-        let acl = r.header("x-amz-acl").is_some() || r.parts.headers.keys().any(|k| k.as_str().starts_with("x-amz-grant-"));
+        let acl = r.header("x-amz-acl").is_some()
+            || r.parts
+                .headers
+                .keys()
+                .any(|k| k.as_str().starts_with("x-amz-grant-"));
         if acl {
             let d = decide("s3:PutObjectAcl");
             if !d.is_allowed() {
@@ -280,7 +365,10 @@ pub(crate) fn authorize_s3(r: &S3Request<'_>, ctx: &mut Ctx) -> ApiResult<Option
     if let Some(b) = r.bucket {
         // Requester Pays: a caller from another account must say it pays
         // (S3 user guide, "Using Requester Pays buckets").
-        if b.requester_pays && caller.account() != Some(b.account.as_str()) && r.header("x-amz-request-payer") != Some("requester") {
+        if b.requester_pays
+            && caller.account() != Some(b.account.as_str())
+            && r.header("x-amz-request-payer") != Some("requester")
+        {
             return Err(api_error!(AccessDenied).with_decision(Arc::new(decision)).note(
                 "Requester Pays bucket and a caller from another account without x-amz-request-payer: requester",
             ));
@@ -295,9 +383,14 @@ fn bucket_settings(r: &S3Request<'_>, b: &Bucket, principal: &Principal, resourc
     let public = r.header("x-amz-acl").is_some_and(|a| PUBLIC_ACLS.contains(&a))
         || r.parts.headers.iter().any(|(k, v)| {
             k.as_str().starts_with("x-amz-grant-")
-                && v.to_str().is_ok_and(|v| v.contains("acs.amazonaws.com/groups/global/AllUsers") || v.contains("AuthenticatedUsers"))
+                && v.to_str().is_ok_and(|v| {
+                    v.contains("acs.amazonaws.com/groups/global/AllUsers") || v.contains("AuthenticatedUsers")
+                })
         });
-    if public && b.object_ownership != ObjectOwnership::BucketOwnerEnforced && b.public_access_block.block_public_acls {
+    if public
+        && b.object_ownership != ObjectOwnership::BucketOwnerEnforced
+        && b.public_access_block.block_public_acls
+    {
         return Err(api_error!(
             AccessDenied,
             "User: {} is not authorized to perform: s3:PutObject on resource: \"{resource}\" because public ACLs are prevented by the BlockPublicAcls setting in S3 Block Public Access.",
@@ -326,7 +419,8 @@ fn kms(r: &S3Request<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiRe
         (None, Encryption::SseKms { key_arn, .. }) => key_arn.clone(),
         (None, Encryption::SseS3) => return Ok(()),
     };
-    let uses_kms = header.is_some_and(|h| h.starts_with("aws:kms")) || matches!(b.encryption, Encryption::SseKms { .. });
+    let uses_kms =
+        header.is_some_and(|h| h.starts_with("aws:kms")) || matches!(b.encryption, Encryption::SseKms { .. });
     if !uses_kms {
         return Ok(());
     }
@@ -334,7 +428,8 @@ fn kms(r: &S3Request<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiRe
         // The AWS managed key aws/s3 cannot be used from another account
         // (misconfigs.md M43; S3 troubleshoot-403).
         if r.caller.account() != Some(b.account.as_str()) {
-            return Err(api_error!(KmsNotFound, "Invalid keyId aws/s3").note("the bucket's default key is the AWS managed aws/s3 key"));
+            return Err(api_error!(KmsNotFound, "Invalid keyId aws/s3")
+                .note("the bucket's default key is the AWS managed aws/s3 key"));
         }
         return Ok(());
     };
@@ -344,7 +439,8 @@ fn kms(r: &S3Request<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiRe
     match key.state {
         KmsKeyState::Enabled => {}
         KmsKeyState::Disabled => {
-            return Err(api_error!(KmsDisabled, "{} is disabled.", key.arn()).note("the bucket's KMS key is disabled"))
+            return Err(api_error!(KmsDisabled, "{} is disabled.", key.arn())
+                .note("the bucket's KMS key is disabled"))
         }
         KmsKeyState::PendingDeletion => {
             return Err(ApiError::new(crate::protocol::codes::Code::KmsInvalidState)
@@ -353,13 +449,25 @@ fn kms(r: &S3Request<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiRe
         }
     }
     let mine = caller_policies(world, r.caller);
-    let pols = policies(world, r.caller.account(), &key.account, &mine, Some((&key.policy, PolicyType::ResourceBased)));
+    let pols = policies(
+        world,
+        r.caller.account(),
+        &key.account,
+        &mine,
+        Some((&key.policy, PolicyType::ResourceBased)),
+    );
     let context = global_context(world, ctx, r.caller, &key.region, r.header("user-agent"))
         .set("kms:ViaService", format!("s3.{}.amazonaws.com", b.region))
         .set("kms:CallerAccount", r.caller.account().unwrap_or_default());
     let arn = key.arn();
     let d = iam::evaluate(
-        &iam::Request { principal, action: "kms:GenerateDataKey", resource: &arn, resource_account: Some(&key.account), context: &context },
+        &iam::Request {
+            principal,
+            action: "kms:GenerateDataKey",
+            resource: &arn,
+            resource_account: Some(&key.account),
+            context: &context,
+        },
         &pols,
     );
     if !d.is_allowed() {
@@ -379,10 +487,22 @@ pub(crate) fn authorize_assume_role(
 ) -> Result<Decision, ApiError> {
     let principal = principal(world, caller);
     let mine = caller_policies(world, caller);
-    let pols = policies(world, caller.account(), &role.account, &mine, Some((&role.trust, PolicyType::RoleTrust)));
+    let pols = policies(
+        world,
+        caller.account(),
+        &role.account,
+        &mine,
+        Some((&role.trust, PolicyType::RoleTrust)),
+    );
     let arn = role.arn();
     let d = iam::evaluate(
-        &iam::Request { principal: &principal, action, resource: &arn, resource_account: Some(&role.account), context },
+        &iam::Request {
+            principal: &principal,
+            action,
+            resource: &arn,
+            resource_account: Some(&role.account),
+            context,
+        },
         &pols,
     );
     if d.is_allowed() {
@@ -390,4 +510,124 @@ pub(crate) fn authorize_assume_role(
     } else {
         Err(denied(world, caller, &role.account, d, Surface::Sts))
     }
+}
+
+/// Decide a hypothetical request without sending it: who (`principal_arn`: a user,
+/// an `assumed-role` session or a role ARN, or `anonymous`), what, on which
+/// resource, with which extra condition keys. The resource policy is found from
+/// the resource: a bucket's policy, a role's trust policy, a KMS key's policy.
+/// Used by `emulator explain`.
+pub fn explain(
+    world: &World,
+    principal_arn: &str,
+    action: &str,
+    resource: &str,
+    extra: &[(String, String)],
+    now: time::OffsetDateTime,
+) -> Result<Decision, String> {
+    let identity = identity_for(world, principal_arn)?;
+    let caller = Caller {
+        identity,
+        access_key_id: None,
+        facts: AuthFacts::default(),
+        verified: None,
+        payload: None,
+    };
+    let (resource_policy, owner): (Option<(&PolicyDoc, PolicyType)>, String) =
+        if let Some(rest) = resource.strip_prefix("arn:aws:s3:::") {
+            let bucket = rest.split('/').next().unwrap_or(rest);
+            match world.bucket(bucket) {
+                Some(b) => (
+                    b.policy.as_ref().map(|d| (d, PolicyType::ResourceBased)),
+                    b.account.clone(),
+                ),
+                None => return Err(format!("no bucket `{bucket}` in the world")),
+            }
+        } else if let Some(role) = world.role_by_arn(resource) {
+            (Some((&role.trust, PolicyType::RoleTrust)), role.account.clone())
+        } else if let Some(key) = world.kms_key(resource) {
+            (
+                Some((&key.policy, PolicyType::ResourceBased)),
+                key.account.clone(),
+            )
+        } else {
+            (
+                None,
+                crate::world::arn::Arn::parse(resource)
+                    .map(|a| a.account.to_string())
+                    .unwrap_or_default(),
+            )
+        };
+    let principal = principal(world, &caller);
+    let mine = caller_policies(world, &caller);
+    let pols = policies(world, caller.account(), &owner, &mine, resource_policy);
+    let mut context = RequestContext::new()
+        .set("aws:CurrentTime", crate::authn::rfc3339(now))
+        .set("aws:EpochTime", now.unix_timestamp().to_string())
+        .set(
+            "aws:SecureTransport",
+            if world.network.secure_transport {
+                "true"
+            } else {
+                "false"
+            },
+        );
+    if let Some(ip) = world.network.source_ip {
+        context = context.set("aws:SourceIp", ip.to_string());
+    }
+    for (k, v) in extra {
+        context = context.set(k, v.clone());
+    }
+    Ok(iam::evaluate(
+        &iam::Request {
+            principal: &principal,
+            action,
+            resource,
+            resource_account: Some(&owner),
+            context: &context,
+        },
+        &pols,
+    ))
+}
+
+fn identity_for(world: &World, arn: &str) -> Result<Identity, String> {
+    if arn == "anonymous" || arn == "*" {
+        return Ok(Identity::Anonymous);
+    }
+    if let Some(u) = world.users.iter().find(|u| u.arn() == arn) {
+        return Ok(Identity::User(Arc::new(u.clone())));
+    }
+    let session_of = |role: &crate::world::Role, session_name: &str| {
+        Identity::Session(Arc::new(crate::emulator::Session {
+            access_key_id: String::new(),
+            secret: String::new(),
+            token: String::new(),
+            issued_at: time::OffsetDateTime::UNIX_EPOCH,
+            expires: time::OffsetDateTime::UNIX_EPOCH,
+            owner: SessionOwner::Role {
+                account: role.account.clone(),
+                role: role.name.clone(),
+                session_name: session_name.to_string(),
+            },
+            policies: Vec::new(),
+            tags: std::collections::BTreeMap::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            issued_in_region: None,
+            chained: false,
+        }))
+    };
+    if let Some(role) = world.role_by_arn(arn) {
+        return Ok(session_of(role, "explain"));
+    }
+    if let Some(rest) = arn.strip_prefix("arn:aws:sts::") {
+        if let Some((account, path)) = rest.split_once(":assumed-role/") {
+            if let Some((role, session)) = path.split_once('/') {
+                if let Some(r) = world.role(account, role) {
+                    return Ok(session_of(r, session));
+                }
+            }
+        }
+    }
+    Err(format!("no user or role `{arn}` in the world (give a user ARN, a role ARN, an assumed-role ARN or `anonymous`)"))
 }

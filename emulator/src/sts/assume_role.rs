@@ -42,7 +42,8 @@ fn validation(field: &str, value: &str, constraint: &str) -> ApiError {
 
 /// `[\w+=,.@-]*` (and `:/` for ExternalId).
 fn charset_ok(s: &str, extra: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c))
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c))
 }
 
 fn random_token(emu: &Emulator, len: usize, alphabet: &[u8]) -> String {
@@ -71,8 +72,12 @@ pub(crate) fn assume_role(
 ) -> ApiResult<Response<ResBody>> {
     let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
     if !ROLE_ARN_LEN.contains(&role_arn.len()) {
-        return Err(validation("roleArn", role_arn, "Member must have length greater than or equal to 20")
-            .note("RoleArn is not a full role ARN (misconfigs.md M10)"));
+        return Err(validation(
+            "roleArn",
+            role_arn,
+            "Member must have length greater than or equal to 20",
+        )
+        .note("RoleArn is not a full role ARN (misconfigs.md M10)"));
     }
     let session_name = params.get("RoleSessionName").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"))?;
     if !SESSION_NAME_LEN.contains(&session_name.len()) || !charset_ok(session_name, "") {
@@ -85,23 +90,44 @@ pub(crate) fn assume_role(
     let external_id = params.get("ExternalId");
     if let Some(e) = external_id {
         if !EXTERNAL_ID_LEN.contains(&e.len()) || !charset_ok(e, ":/") {
-            return Err(validation("externalId", e, "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*"));
+            return Err(validation(
+                "externalId",
+                e,
+                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+            ));
         }
     }
     let source_identity = params.get("SourceIdentity");
     if let Some(s) = source_identity {
-        if !SOURCE_IDENTITY_LEN.contains(&s.len()) || !charset_ok(s, "") || s.to_ascii_lowercase().starts_with("aws:") {
-            return Err(validation("sourceIdentity", s, "Member must satisfy regular expression pattern: [\\w+=,.@-]*"));
+        if !SOURCE_IDENTITY_LEN.contains(&s.len())
+            || !charset_ok(s, "")
+            || s.to_ascii_lowercase().starts_with("aws:")
+        {
+            return Err(validation(
+                "sourceIdentity",
+                s,
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+            ));
         }
     }
     let duration: Option<i64> = match params.get("DurationSeconds") {
         Some(d) => {
-            let n: i64 = d.parse().map_err(|_| api_error!(ValidationError, "Value '{}' for parameter DurationSeconds is invalid", d))?;
+            let n: i64 = d.parse().map_err(|_| {
+                api_error!(
+                    ValidationError,
+                    "Value '{}' for parameter DurationSeconds is invalid",
+                    d
+                )
+            })?;
             if !DURATION.contains(&n) {
                 return Err(validation(
                     "durationSeconds",
                     d,
-                    if n < 900 { "Member must have value greater than or equal to 900" } else { "Member must have value less than or equal to 43200" },
+                    if n < 900 {
+                        "Member must have value greater than or equal to 900"
+                    } else {
+                        "Member must have value less than or equal to 43200"
+                    },
                 ));
             }
             Some(n)
@@ -113,20 +139,36 @@ pub(crate) fn assume_role(
     let mut session_policies: Vec<PolicyDoc> = Vec::new();
     if let Some(text) = params.get("Policy") {
         if text.chars().count() > MAX_SESSION_POLICY {
-            return Err(api_error!(PackedPolicyTooLarge).note(format!("inline session policy of {} characters", text.chars().count())));
+            return Err(api_error!(PackedPolicyTooLarge).note(format!(
+                "inline session policy of {} characters",
+                text.chars().count()
+            )));
         }
         let policy = Policy::parse(text, PolicyKind::Session).map_err(|e| {
-            api_error!(MalformedPolicyDocument, "{}", e.message).note(format!("session policy line {} column {}", e.line, e.column))
+            api_error!(MalformedPolicyDocument, "{}", e.message)
+                .note(format!("session policy line {} column {}", e.line, e.column))
         })?;
-        session_policies.push(PolicyDoc { id: format!("session:{session_name}"), policy: Arc::new(policy), text: text.to_string() });
+        session_policies.push(PolicyDoc {
+            id: format!("session:{session_name}"),
+            policy: Arc::new(policy),
+            text: text.to_string(),
+        });
     }
     let arns = params.members("PolicyArns", Some("arn"));
     if arns.len() > MAX_POLICY_ARNS {
-        return Err(validation("policyArns", &arns.len().to_string(), "Member must have length less than or equal to 10"));
+        return Err(validation(
+            "policyArns",
+            &arns.len().to_string(),
+            "Member must have length less than or equal to 10",
+        ));
     }
     for (_, arn) in arns {
         let Some(mp) = world.managed_policies.iter().find(|p| p.arn() == arn) else {
-            return Err(api_error!(InvalidParameterValue, "Policy {} does not exist or is not attachable.", arn));
+            return Err(api_error!(
+                InvalidParameterValue,
+                "Policy {} does not exist or is not attachable.",
+                arn
+            ));
         };
         let mut doc = mp.doc.clone();
         doc.id = format!("session:{}", mp.name);
@@ -137,23 +179,42 @@ pub(crate) fn assume_role(
     let keys = params.members("Tags", Some("Key"));
     let values = params.members("Tags", Some("Value"));
     if keys.len() > MAX_TAGS {
-        return Err(validation("tags", &keys.len().to_string(), "Member must have length less than or equal to 50"));
+        return Err(validation(
+            "tags",
+            &keys.len().to_string(),
+            "Member must have length less than or equal to 50",
+        ));
     }
     let mut tags: BTreeMap<String, String> = BTreeMap::new();
     for (n, k) in &keys {
-        let v = values.iter().find(|(m, _)| m == n).map(|(_, v)| v.clone()).unwrap_or_default();
+        let v = values
+            .iter()
+            .find(|(m, _)| m == n)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            return Err(validation("tags", k, "Member must have length less than or equal to 128"));
+            return Err(validation(
+                "tags",
+                k,
+                "Member must have length less than or equal to 128",
+            ));
         }
         tags.insert(k.clone(), v);
     }
-    let transitive: Vec<String> = params.members("TransitiveTagKeys", None).into_iter().map(|(_, v)| v).collect();
+    let transitive: Vec<String> = params
+        .members("TransitiveTagKeys", None)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
 
     // The role. A role that does not exist, or in another partition, is denied
     // exactly like a trust-policy mismatch (misconfigs.md M09, M11).
     let parsed = Arn::parse(role_arn);
     let account = parsed.as_ref().map_or("", |a| a.account).to_string();
-    if world.account(&account).is_some_and(|a| a.sts_disabled_regions.iter().any(|r| r == region)) {
+    if world
+        .account(&account)
+        .is_some_and(|a| a.sts_disabled_regions.iter().any(|r| r == region))
+    {
         return Err(api_error!(
             RegionDisabledException,
             "STS is not activated in this region for account:{}. Your account administrator can activate STS in this region using the IAM Console.",
@@ -162,18 +223,29 @@ pub(crate) fn assume_role(
     }
     let caller_arn = caller.arn();
     let not_authorized = |why: &str| {
-        api_error!(AccessDenied, "User: {} is not authorized to perform: sts:AssumeRole on resource: {}", caller_arn, role_arn).note(why.to_string())
+        api_error!(
+            AccessDenied,
+            "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
+            caller_arn,
+            role_arn
+        )
+        .note(why.to_string())
     };
     let Some(role) = world.role_by_arn(role_arn) else {
         let why = match &parsed {
-            Some(a) if a.partition != "aws" => format!("partition `{}` is not this emulator's (`aws`)", a.partition),
-            Some(a) if a.service != "iam" || !a.resource.starts_with("role/") => format!("`{role_arn}` is not a role ARN"),
+            Some(a) if a.partition != "aws" => {
+                format!("partition `{}` is not this emulator's (`aws`)", a.partition)
+            }
+            Some(a) if a.service != "iam" || !a.resource.starts_with("role/") => {
+                format!("`{role_arn}` is not a role ARN")
+            }
             _ => format!("no role `{role_arn}` in the world (role names and paths are case-sensitive here)"),
         };
         return Err(not_authorized(&why));
     };
 
-    let chained = matches!(&caller.identity, Identity::Session(s) if matches!(s.owner, SessionOwner::Role { .. }));
+    let chained =
+        matches!(&caller.identity, Identity::Session(s) if matches!(s.owner, SessionOwner::Role { .. }));
     let duration = duration.unwrap_or(3600);
     if chained && duration > CHAINED_MAX {
         return Err(api_error!(
@@ -182,12 +254,19 @@ pub(crate) fn assume_role(
         ));
     }
     if duration > role.max_session_duration {
-        return Err(api_error!(ValidationError, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-            .note(format!("requested {duration} s, the role allows {} s", role.max_session_duration)));
+        return Err(api_error!(
+            ValidationError,
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+        )
+        .note(format!(
+            "requested {duration} s, the role allows {} s",
+            role.max_session_duration
+        )));
     }
 
     // The request context for the trust policy (SAR, sts AssumeRole keys; iam.md §4.3).
-    let mut context = authz::global_context(world, ctx, caller, region, None).set("sts:RoleSessionName", session_name);
+    let mut context =
+        authz::global_context(world, ctx, caller, region, None).set("sts:RoleSessionName", session_name);
     if let Some(e) = external_id {
         context = context.set("sts:ExternalId", e);
     }
@@ -222,9 +301,23 @@ pub(crate) fn assume_role(
             }
         }
     }
-    let access_key_id = format!("ASIA{}", random_token(emu, 16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"));
-    let secret = random_token(emu, 40, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
-    let token = format!("IQoJb3JpZ2luX2Vj{}", random_token(emu, 300, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"));
+    let access_key_id = format!(
+        "ASIA{}",
+        random_token(emu, 16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    );
+    let secret = random_token(
+        emu,
+        40,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+    );
+    let token = format!(
+        "IQoJb3JpZ2luX2Vj{}",
+        random_token(
+            emu,
+            300,
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        )
+    );
     let expires = ctx.now + time::Duration::seconds(duration);
     let session = emu.add_session(Session {
         access_key_id: access_key_id.clone(),
@@ -232,20 +325,28 @@ pub(crate) fn assume_role(
         token: token.clone(),
         issued_at: ctx.now,
         expires,
-        owner: SessionOwner::Role { account: role.account.clone(), role: role.name.clone(), session_name: session_name.to_string() },
+        owner: SessionOwner::Role {
+            account: role.account.clone(),
+            role: role.name.clone(),
+            session_name: session_name.to_string(),
+        },
         policies: session_policies,
         tags,
         transitive_tag_keys: transitive,
-        source_identity: source_identity.map(str::to_string).or_else(|| match &caller.identity {
-            Identity::Session(s) => s.source_identity.clone(),
-            _ => None,
-        }),
+        source_identity: source_identity
+            .map(str::to_string)
+            .or_else(|| match &caller.identity {
+                Identity::Session(s) => s.source_identity.clone(),
+                _ => None,
+            }),
         issued_in_region: Some(region.to_string()),
         chained,
     });
 
     let expiration = expires
-        .format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
         .unwrap_or_default();
     let mut x = Xml::bare();
     x.open_ns("AssumeRoleResponse", STS_NS).open("AssumeRoleResult");
@@ -254,7 +355,13 @@ pub(crate) fn assume_role(
     }
     x.open("AssumedRoleUser")
         .elem("AssumedRoleId", &format!("{}:{session_name}", role.id))
-        .elem("Arn", &format!("arn:aws:sts::{}:assumed-role/{}/{session_name}", role.account, role.name))
+        .elem(
+            "Arn",
+            &format!(
+                "arn:aws:sts::{}:assumed-role/{}/{session_name}",
+                role.account, role.name
+            ),
+        )
         .close("AssumedRoleUser")
         .open("Credentials")
         .elem("AccessKeyId", &access_key_id)
@@ -264,9 +371,14 @@ pub(crate) fn assume_role(
         .close("Credentials");
     if params.get("Policy").is_some() || !session.tags.is_empty() {
         // A percentage of the packed-size quota; the emulator reports a proportional estimate.
-        let used = params.get("Policy").map_or(0, str::len) + session.tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        let used = params.get("Policy").map_or(0, str::len)
+            + session.tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         x.elem("PackedPolicySize", &(used * 100 / 2048).min(100).to_string());
     }
-    x.close("AssumeRoleResult").open("ResponseMetadata").elem("RequestId", &ctx.uuid).close("ResponseMetadata").close("AssumeRoleResponse");
+    x.close("AssumeRoleResult")
+        .open("ResponseMetadata")
+        .elem("RequestId", &ctx.uuid)
+        .close("ResponseMetadata")
+        .close("AssumeRoleResponse");
     ok(x.finish())
 }

@@ -317,7 +317,10 @@ impl Organization {
         if !members.iter().any(|m| m == account) {
             return Vec::new();
         }
-        list.iter().filter(|p| p.accounts.iter().any(|a| a == account)).map(|p| &p.doc).collect()
+        list.iter()
+            .filter(|p| p.accounts.iter().any(|a| a == account))
+            .map(|p| &p.doc)
+            .collect()
     }
 }
 
@@ -516,7 +519,11 @@ fn with_full_access(id: &str, text: &str, kind: PolicyKind) -> Option<PolicyDoc>
     statements.push(full);
     let text = json.to_string();
     let policy = Policy::parse(&text, kind).ok()?;
-    Some(PolicyDoc { id: id.to_string(), policy: Arc::new(policy), text })
+    Some(PolicyDoc {
+        id: id.to_string(),
+        policy: Arc::new(policy),
+        text,
+    })
 }
 
 /// Builds a [`World`] from a parsed file, turning every semantic problem into a
