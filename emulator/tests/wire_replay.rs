@@ -6,6 +6,13 @@
 //!
 //! The captures are read from `../shared/vectors/wire` (never copied here).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code outside #[test] fns: a failed unwrap is a failed test"
+)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
