@@ -519,3 +519,120 @@ async fn admin_api_drives_the_clock_and_shows_objects_and_decisions() {
     let (s, _) = exchange(emu.addr, &get("nope")).await.unwrap();
     assert_eq!(s, 404);
 }
+
+/// Sign a PUT to an arbitrary host (virtual-hosted style) and path.
+fn signed_to_host(host: &str, path: &str, body: &[u8]) -> Vec<u8> {
+    let uri = format!("http://{host}{path}");
+    let mut headers: Vec<(String, String)> = vec![
+        ("host".into(), host.into()),
+        ("content-length".into(), body.len().to_string()),
+    ];
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let identity = Credentials::new(common::AKID, common::SECRET, None, None, "vh").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("eu-west-1")
+        .name("s3")
+        .time(at_t0())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        "PUT",
+        uri.as_str(),
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    for (n, v) in instructions.headers() {
+        headers.push((n.to_string(), v.to_string()));
+    }
+    let mut head = vec![format!("PUT {path} HTTP/1.1")];
+    head.extend(headers.iter().map(|(n, v)| format!("{n}: {v}")));
+    bytes(&head, body)
+}
+
+#[tokio::test]
+async fn virtual_hosted_style_and_regional_endpoints() {
+    let (emu, _) = start(Config::default()).await;
+    // bucket.s3.REGION.localhost addresses the bucket; the key is the whole path.
+    expect(
+        emu.addr,
+        signed_to_host("lake.s3.eu-west-1.localhost:9", "/vh/key.txt", b"vh"),
+        200,
+        "",
+    )
+    .await;
+    assert!(emu.emulator.store().get("lake", "vh/key.txt").is_some());
+    expect(
+        emu.addr,
+        signed_to_host("lake.localhost:9", "/vh/short.txt", b"vh"),
+        200,
+        "",
+    )
+    .await;
+    // The us-west-2 regional endpoint for an eu-west-1 bucket: 301 PermanentRedirect.
+    let b = expect(
+        emu.addr,
+        signed_to_host("s3.us-west-2.localhost:9", "/lake/k", b"x"),
+        301,
+        "PermanentRedirect",
+    )
+    .await;
+    assert!(
+        b.contains("<Endpoint>lake.s3.eu-west-1.amazonaws.com</Endpoint>")
+            && b.contains("<Bucket>lake</Bucket>"),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn content_md5_and_checksum_headers_are_checked_against_the_body() {
+    let (emu, _) = start(Config::default()).await;
+    // MD5("data") = 8d777f385d3dfec8815d20f7496026dc
+    let (head, body) = signed_put(
+        "md5",
+        b"data",
+        &[("content-md5", "jXd/OF09/siBXSD3SWAm3A==")],
+        at_t0(),
+        user(),
+    );
+    expect(emu.addr, bytes(&head, &body), 200, "").await;
+    let (head, body) = signed_put(
+        "md5",
+        b"data",
+        &[("content-md5", "AAAAAAAAAAAAAAAAAAAAAA==")],
+        at_t0(),
+        user(),
+    );
+    expect(emu.addr, bytes(&head, &body), 400, "BadDigest").await;
+    let (head, body) = signed_put("md5", b"data", &[("content-md5", "not-base64")], at_t0(), user());
+    expect(emu.addr, bytes(&head, &body), 400, "InvalidDigest").await;
+    // CRC32("data") = rfPzYw== ; a wrong one is BadDigest naming the algorithm.
+    let (head, body) = signed_put(
+        "crc",
+        b"data",
+        &[("x-amz-checksum-crc32", "AAAAAA==")],
+        at_t0(),
+        user(),
+    );
+    let b = expect(emu.addr, bytes(&head, &body), 400, "BadDigest").await;
+    assert!(
+        b.contains("The CRC32 you specified did not match the calculated checksum."),
+        "{b}"
+    );
+    let (head, body) = signed_put(
+        "crc",
+        b"data",
+        &[("x-amz-sdk-checksum-algorithm", "CRC32")],
+        at_t0(),
+        user(),
+    );
+    expect(emu.addr, bytes(&head, &body), 400, "InvalidRequest").await;
+    assert!(emu.emulator.store().get("lake", "crc").is_none());
+}
