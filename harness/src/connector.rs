@@ -9,7 +9,10 @@ use crate::scenario::StepFile;
 
 /// Check a connector step's `with` at load time.
 pub fn check_with(src: &Source, step: &StepFile) -> Result<(), FileError> {
-    Err(src.error_in(&step.kind, "connector steps need the connector crate, which has not landed yet"))
+    Err(src.error_in(
+        &step.kind,
+        "connector steps need the connector crate, which has not landed yet",
+    ))
 }
 
 /// Run `connector.onboard`.

@@ -13,6 +13,26 @@ pub struct Found {
     pub name: String,
 }
 
+/// The name of a scenario file: its path relative to the nearest enclosing folder
+/// called `scenarios` (so `harness run scenarios/trust` and `cargo test -- trust/`
+/// agree on names), else relative to `base`.
+fn name_of(path: &Path, base: &Path) -> String {
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut dir = abs.parent();
+    while let Some(d) = dir {
+        if d.file_name().is_some_and(|n| n == "scenarios") {
+            if let Ok(rel) = abs.strip_prefix(d) {
+                return rel.to_string_lossy().replace('\\', "/");
+            }
+        }
+        dir = d.parent();
+    }
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
 /// Every scenario file under `paths` (files are taken as they are).
 pub fn find(paths: &[PathBuf]) -> std::io::Result<Vec<Found>> {
     let mut out = Vec::new();
@@ -22,17 +42,14 @@ pub fn find(paths: &[PathBuf]) -> std::io::Result<Vec<Found>> {
             walk(p, &mut files)?;
             files.sort();
             for f in files {
-                let name = f
-                    .strip_prefix(p)
-                    .unwrap_or(&f)
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let name = name_of(&f, p);
                 out.push(Found { path: f, name });
             }
         } else if p.exists() {
+            let base = p.parent().unwrap_or(Path::new(""));
             out.push(Found {
                 path: p.clone(),
-                name: p.to_string_lossy().into_owned(),
+                name: name_of(p, base),
             });
         } else {
             return Err(std::io::Error::new(

@@ -62,6 +62,10 @@ pub struct EditArgs {
     /// Bucket: remove the bucket policy.
     #[serde(default)]
     pub delete_bucket_policy: bool,
+    /// Bucket: hand the bucket to another account (name or id), as when a deleted
+    /// bucket's name is registered again by someone else.
+    #[serde(default)]
+    pub owner: Option<String>,
     /// User: activate or deactivate a key.
     #[serde(default)]
     pub key_status: Option<KeyStatusChange>,
@@ -86,6 +90,7 @@ impl EditArgs {
             || self.max_session_duration.is_some()
             || self.bucket_policy.is_some()
             || self.delete_bucket_policy
+            || self.owner.is_some()
             || self.key_status.is_some()
             || self.delete_key.is_some()
             || self.delete;
@@ -93,10 +98,16 @@ impl EditArgs {
             return Err("world.edit changes nothing".to_string());
         }
         if self.bucket.is_some() && (any_iam || self.trust_policy.is_some() || self.key_status.is_some()) {
-            return Err("a bucket takes `bucket_policy`, `delete_bucket_policy` or `delete`".to_string());
+            return Err(
+                "a bucket takes `bucket_policy`, `delete_bucket_policy`, `owner` or `delete`".to_string(),
+            );
         }
-        if self.bucket.is_none() && (self.bucket_policy.is_some() || self.delete_bucket_policy) {
-            return Err("`bucket_policy` needs `bucket = ...`".to_string());
+        if self.bucket.is_none()
+            && (self.bucket_policy.is_some() || self.delete_bucket_policy || self.owner.is_some())
+        {
+            return Err(
+                "`bucket_policy`, `delete_bucket_policy` and `owner` need `bucket = ...`".to_string(),
+            );
         }
         if self.user.is_some() && (self.trust_policy.is_some() || self.max_session_duration.is_some()) {
             return Err("`trust_policy` and `max_session_duration` apply to roles".to_string());
@@ -106,11 +117,16 @@ impl EditArgs {
         }
         if let Some(k) = &self.key_status {
             if k.status != "Active" && k.status != "Inactive" {
-                return Err(format!("key status `{}` must be `Active` or `Inactive`", k.status));
+                return Err(format!(
+                    "key status `{}` must be `Active` or `Inactive`",
+                    k.status
+                ));
             }
         }
         for text in [
-            self.put_policy.as_ref().map(|p| (&p.document, PolicyKind::Identity)),
+            self.put_policy
+                .as_ref()
+                .map(|p| (&p.document, PolicyKind::Identity)),
             self.trust_policy.as_ref().map(|t| (t, PolicyKind::Trust)),
             self.bucket_policy.as_ref().map(|b| (b, PolicyKind::Bucket)),
         ]
@@ -254,6 +270,9 @@ pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
             }
             if let Some(p) = &a.bucket_policy {
                 bucket.policy = Some(doc(format!("bucket:{name}"), p, PolicyKind::Bucket)?);
+            }
+            if let Some(owner) = &a.owner {
+                bucket.account = account_id(&world, owner)?;
             }
         }
     }

@@ -114,7 +114,11 @@ pub fn check(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
     }
     if let Some(n) = expect.requests {
         if n != outcome.entries.len() {
-            out.push(Mismatch::new("requests", n.to_string(), outcome.entries.len().to_string()));
+            out.push(Mismatch::new(
+                "requests",
+                n.to_string(),
+                outcome.entries.len().to_string(),
+            ));
         }
     }
     if !wire_given {
@@ -130,13 +134,21 @@ pub fn check(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
     };
     if let Some(status) = expect.status {
         if status != entry.status {
-            out.push(Mismatch::new("status", status.to_string(), entry.status.to_string()));
+            out.push(Mismatch::new(
+                "status",
+                status.to_string(),
+                entry.status.to_string(),
+            ));
         }
     }
     if let Some(code) = &expect.code {
         let actual = entry.code.clone().unwrap_or_default();
         if &actual != code {
-            let shown = if actual.is_empty() { "<none>".to_string() } else { actual };
+            let shown = if actual.is_empty() {
+                "<none>".to_string()
+            } else {
+                actual
+            };
             out.push(Mismatch::new("code", code.clone(), shown));
         }
     }

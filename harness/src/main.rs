@@ -10,7 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use harness::report::{closing_line, junit, ScenarioReport};
 
 #[derive(Debug, Parser)]
-#[command(name = "harness", about = "Run S3/STS misconfiguration scenarios against the emulator")]
+#[command(
+    name = "harness",
+    about = "Run S3/STS misconfiguration scenarios against the emulator"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -134,7 +137,9 @@ fn run(paths: Vec<PathBuf>, explain: bool, format: Format, jobs: Option<usize>) 
         for (i, h) in handles.into_iter().enumerate() {
             let report = match h.await {
                 Ok(r) => r,
-                Err(e) => ScenarioReport::load_error("?", PathBuf::new(), format!("scenario task failed: {e}")),
+                Err(e) => {
+                    ScenarioReport::load_error("?", PathBuf::new(), format!("scenario task failed: {e}"))
+                }
             };
             reports.push(report);
             let failed = reports.iter().filter(|r| !r.passed()).count();

@@ -138,7 +138,11 @@ impl RawArgs {
 }
 
 /// Characters kept as-is in an S3 key path segment (RFC 3986 unreserved).
-const KEY_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const KEY_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn encode_key(key: &str) -> String {
     key.split('/')
@@ -166,10 +170,7 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
     let sts = a.is_sts();
     let mut body: Vec<u8> = a.body.clone().unwrap_or_default().into_bytes();
     let mut headers: Vec<(String, String)> = Vec::new();
-    let host = a
-        .host
-        .clone()
-        .unwrap_or_else(|| run.running.addr.to_string());
+    let host = a.host.clone().unwrap_or_else(|| run.running.addr.to_string());
     headers.push(("host".to_string(), host));
     if sts && a.body.is_none() {
         let mut form = a.form.clone();
@@ -209,9 +210,10 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
             if sts {
                 "us-east-1".to_string()
             } else {
-                a.bucket
-                    .as_deref()
-                    .map_or_else(|| "us-east-1".to_string(), |b| crate::steps::bucket_region(run, b))
+                a.bucket.as_deref().map_or_else(
+                    || "us-east-1".to_string(),
+                    |b| crate::steps::bucket_region(run, b),
+                )
             }
         });
         let mut settings = SigningSettings::default();
@@ -226,7 +228,9 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
         }
         if let Some(p) = &a.presign {
             settings.signature_location = SignatureLocation::QueryParams;
-            settings.expires_in = Some(Duration::from_secs(parse_duration(p).unwrap_or(3600).unsigned_abs()));
+            settings.expires_in = Some(Duration::from_secs(
+                parse_duration(p).unwrap_or(3600).unsigned_abs(),
+            ));
         }
         let offset = a.time_offset.as_deref().and_then(parse_duration).unwrap_or(0);
         let now = SystemTime::from(run.clock.now());
@@ -295,7 +299,11 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
         }
     }
 
-    let target = if query.is_empty() { path } else { format!("{path}?{query}") };
+    let target = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    };
     let mut builder = http::Request::builder().method(method.as_str()).uri(target);
     for (k, v) in &headers {
         builder = builder.header(k.as_str(), v.as_str());

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use emulator::iam::Miss;
+use emulator::iam::explain_text;
 use emulator::log::LogEntry;
 use serde::Serialize;
 
@@ -150,7 +150,12 @@ impl ScenarioReport {
                 let _ = writeln!(out, "       at {}:{}", self.path.display(), s.line);
                 for m in &s.mismatches {
                     let _ = writeln!(out, "       {}: -expected {}", m.field, m.expected);
-                    let _ = writeln!(out, "       {}  +actual   {}", " ".repeat(m.field.len()), m.actual);
+                    let _ = writeln!(
+                        out,
+                        "       {}  +actual   {}",
+                        " ".repeat(m.field.len()),
+                        m.actual
+                    );
                 }
                 if let Some(d) = s.outcome.as_ref().and_then(|o| o.detail.as_ref()) {
                     let _ = writeln!(out, "       step said: {d}");
@@ -220,12 +225,7 @@ fn entry_json(e: &LogEntry) -> serde_json::Value {
 fn summary(o: &Outcome) -> String {
     let mut s = String::new();
     if let Some(e) = o.entries.last() {
-        let _ = write!(
-            s,
-            "{} {}",
-            e.operation.as_deref().unwrap_or("?"),
-            e.status
-        );
+        let _ = write!(s, "{} {}", e.operation.as_deref().unwrap_or("?"), e.status);
         if let Some(c) = &e.code {
             let _ = write!(s, " {c}");
         }
@@ -239,9 +239,10 @@ fn summary(o: &Outcome) -> String {
     s
 }
 
-/// One line per logged request: operation, status, code, principal, the decision and
-/// the statements behind it, the emulator's note, and for an implicit deny the
-/// statements that came closest and what each missed.
+/// Per logged request: a line with operation, status, code and principal (plus the
+/// emulator's note and injected faults), then the emulator's explanation of the
+/// decision ([`emulator::iam::explain_text`]): the statements that decided it, or for
+/// an implicit deny the statements that came closest and what each missed.
 pub fn explain_entries(entries: &[LogEntry]) -> Vec<String> {
     let mut out = Vec::new();
     for e in entries {
@@ -254,16 +255,6 @@ pub fn explain_entries(entries: &[LogEntry]) -> Vec<String> {
         if let Some(p) = &e.principal {
             let _ = write!(line, " as {p}");
         }
-        if let Some(d) = &e.decision {
-            let _ = write!(line, ": {} {} on {}", d.effect, d.action, d.resource);
-            if !d.decided_by.is_empty() {
-                let refs: Vec<String> = d.decided_by.iter().map(ToString::to_string).collect();
-                let _ = write!(line, " by [{}]", refs.join(", "));
-            }
-            if let Some(t) = d.denied_by {
-                let _ = write!(line, " (no allow / deny in: {} policy)", t.message_name());
-            }
-        }
         if let Some(n) = &e.note {
             let _ = write!(line, "; {n}");
         }
@@ -272,31 +263,10 @@ pub fn explain_entries(entries: &[LogEntry]) -> Vec<String> {
         }
         out.push(line);
         if let Some(d) = &e.decision {
-            for near in &d.closest {
-                let misses: Vec<String> = near.missed.iter().map(miss).collect();
-                out.push(format!("  closest {}: {}", near.statement, misses.join("; ")));
-            }
+            out.extend(explain_text(d).lines().map(|l| format!("  {l}")));
         }
     }
     out
-}
-
-fn miss(m: &Miss) -> String {
-    match m {
-        Miss::Action { requested } => format!("Action does not cover `{requested}`"),
-        Miss::Resource { requested } => format!("Resource does not cover `{requested}`"),
-        Miss::Principal { caller } => format!("Principal does not cover `{caller}`"),
-        Miss::Condition {
-            operator,
-            key,
-            actual,
-            expected,
-        } => format!(
-            "{operator} {key}: request has [{}], policy wants [{}]",
-            actual.join(", "),
-            expected.join(", ")
-        ),
-    }
 }
 
 /// `N passed, M failed`.

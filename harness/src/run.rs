@@ -152,7 +152,11 @@ pub async fn run(scenario: &Scenario, explain: bool) -> ScenarioReport {
     let start = scenario.world.now.unwrap_or(DEFAULT_START);
     let clock = Arc::new(ManualClock::new(start));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let emu = Arc::new(Emulator::new(Config::default(), scenario.world.clone(), dyn_clock));
+    let emu = Arc::new(Emulator::new(
+        Config::default(),
+        scenario.world.clone(),
+        dyn_clock,
+    ));
     let running = match emulator::spawn(emu).await {
         Ok(r) => r,
         Err(e) => {
@@ -195,7 +199,10 @@ pub async fn run(scenario: &Scenario, explain: bool) -> ScenarioReport {
                 ..Outcome::default()
             },
         };
-        outcome.entries = run.emulator().log().recent(usize::MAX, Some(seq.saturating_sub(1)));
+        outcome.entries = run
+            .emulator()
+            .log()
+            .recent(usize::MAX, Some(seq.saturating_sub(1)));
         let expect = s.expect.as_ref().map(|e| e.get_ref().clone()).unwrap_or_default();
         let mut mismatches = std::mem::take(&mut outcome.mismatches);
         mismatches.extend(check(&expect, &outcome));
@@ -214,7 +221,9 @@ pub async fn run(scenario: &Scenario, explain: bool) -> ScenarioReport {
         report.steps.push(sr);
     }
     if let Err(e) = run.running.shutdown().await {
-        report.error.get_or_insert_with(|| format!("emulator shutdown: {e}"));
+        report
+            .error
+            .get_or_insert_with(|| format!("emulator shutdown: {e}"));
     }
     report.duration = started.elapsed();
     report

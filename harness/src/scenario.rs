@@ -200,7 +200,10 @@ fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
         if !STEP_KINDS.contains(&kind) {
             return Err(src.error_in(
                 &s.kind,
-                format!("unknown step kind `{kind}`; expected one of {}", STEP_KINDS.join(", ")),
+                format!(
+                    "unknown step kind `{kind}`; expected one of {}",
+                    STEP_KINDS.join(", ")
+                ),
             ));
         }
         if let Some(save) = &s.save {
@@ -212,7 +215,9 @@ fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
             if let Actor::Named(name) = actor.get_ref() {
                 let known = name == "anonymous"
                     || name.starts_with("session:")
-                    || name.split_once('/').is_some_and(|(a, u)| !a.is_empty() && !u.is_empty());
+                    || name
+                        .split_once('/')
+                        .is_some_and(|(a, u)| !a.is_empty() && !u.is_empty());
                 if !known {
                     return Err(src.error_in(
                         actor,
@@ -226,7 +231,9 @@ fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
                 if !["allow", "explicit-deny", "implicit-deny", "none"].contains(&effect.as_str()) {
                     return Err(src.error_in(
                         e,
-                        format!("expect.effect `{effect}` must be allow, explicit-deny, implicit-deny or none"),
+                        format!(
+                            "expect.effect `{effect}` must be allow, explicit-deny, implicit-deny or none"
+                        ),
                     ));
                 }
             }
@@ -256,12 +263,18 @@ pub fn with_args<T: DeserializeOwned>(src: &Source, step: &StepFile) -> Result<T
         if slice.trim_start().starts_with('{') {
             return T::deserialize(toml::de::ValueDeserializer::new(slice)).map_err(|e| {
                 let at = span.start + e.span().map_or(0, |s| s.start);
-                src.error_at(at, format!("step `{}`: {}", step.id.get_ref(), e.message().trim()))
+                src.error_at(
+                    at,
+                    format!("step `{}`: {}", step.id.get_ref(), e.message().trim()),
+                )
             });
         }
     }
     T::deserialize(with.get_ref().clone()).map_err(|e| {
-        src.error_in(with, format!("step `{}`: {}", step.id.get_ref(), e.message().trim()))
+        src.error_in(
+            with,
+            format!("step `{}`: {}", step.id.get_ref(), e.message().trim()),
+        )
     })
 }
 

@@ -34,6 +34,10 @@ pub struct S3Args {
     /// The client's region (default: the bucket's region in the world).
     #[serde(default)]
     pub region: Option<String>,
+    /// The endpoint's host name (e.g. `s3.us-west-2.localhost`, another region's
+    /// endpoint); it resolves to the emulator. Default `127.0.0.1`.
+    #[serde(default)]
+    pub host: Option<String>,
     /// `s3.list_objects`: key prefix.
     #[serde(default)]
     pub prefix: Option<String>,
@@ -99,6 +103,10 @@ pub struct AssumeRoleArgs {
     /// The client's region (default `us-east-1`).
     #[serde(default)]
     pub region: Option<String>,
+    /// The endpoint's host name (`sts.amazonaws.com`, `sts.eu-west-1.amazonaws.com`);
+    /// it resolves to the emulator. Default `127.0.0.1`.
+    #[serde(default)]
+    pub host: Option<String>,
 }
 
 /// Arguments of `sts.get_caller_identity`.
@@ -108,6 +116,9 @@ pub struct CallerIdentityArgs {
     /// The client's region (default `us-east-1`).
     #[serde(default)]
     pub region: Option<String>,
+    /// The endpoint's host name; it resolves to the emulator. Default `127.0.0.1`.
+    #[serde(default)]
+    pub host: Option<String>,
 }
 
 /// Arguments of `clock.advance`.
@@ -189,7 +200,10 @@ pub fn check_with(src: &Source, step: &StepFile) -> Result<(), FileError> {
         "clock.advance" => {
             let a: AdvanceArgs = with_args(src, step)?;
             if parse_duration(&a.by).is_none_or(|s| s < 0) {
-                return Err(at(format!("`by = \"{}\"` is not a duration like `1h`, `15m`, `1h30m`", a.by)));
+                return Err(at(format!(
+                    "`by = \"{}\"` is not a duration like `1h`, `15m`, `1h30m`",
+                    a.by
+                )));
             }
         }
         "clock.set" => {
@@ -318,14 +332,50 @@ fn credentials(keys: &Keys) -> Credentials {
     )
 }
 
+/// Every host name resolves to the emulator's loopback address, so a step can address
+/// `s3.us-west-2.localhost` or `sts.amazonaws.com` the way a client would.
+#[derive(Debug, Clone, Copy)]
+struct ToLoopback;
+
+impl aws_smithy_runtime_api::client::dns::ResolveDns for ToLoopback {
+    fn resolve_dns<'a>(&'a self, _name: &'a str) -> aws_smithy_runtime_api::client::dns::DnsFuture<'a> {
+        aws_smithy_runtime_api::client::dns::DnsFuture::ready(Ok(vec![std::net::IpAddr::V4(
+            std::net::Ipv4Addr::LOCALHOST,
+        )]))
+    }
+}
+
+/// The SDK's own hyper client, with [`ToLoopback`] as its resolver.
+fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .build_with_resolver(ToLoopback)
+}
+
+/// The endpoint URL: the emulator's address, or `host` on the emulator's port.
+pub fn endpoint_url(run: &Run<'_>, host: Option<&str>) -> String {
+    match host {
+        Some(h) => format!("http://{h}:{}", run.running.addr.port()),
+        None => run.endpoint().to_string(),
+    }
+}
+
 /// An S3 client for the emulator: path-style, the emulator's clock, no retries (one
 /// step, one request), and the SDK's default CRC32 checksums unless `checksum` says.
-pub fn s3_client(run: &Run<'_>, keys: Option<&Keys>, region: &str, checksum: Option<&str>) -> aws_sdk_s3::Client {
+pub fn s3_client(
+    run: &Run<'_>,
+    keys: Option<&Keys>,
+    region: &str,
+    host: Option<&str>,
+    checksum: Option<&str>,
+) -> aws_sdk_s3::Client {
     let mut b = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new(region.to_string()))
-        .endpoint_url(run.endpoint())
+        .endpoint_url(endpoint_url(run, host))
         .force_path_style(true)
+        .http_client(http_client())
         .time_source(run.time_source())
         .retry_config(RetryConfig::disabled());
     match keys {
@@ -341,11 +391,17 @@ pub fn s3_client(run: &Run<'_>, keys: Option<&Keys>, region: &str, checksum: Opt
 }
 
 /// An STS client for the emulator.
-pub fn sts_client(run: &Run<'_>, keys: Option<&Keys>, region: &str) -> aws_sdk_sts::Client {
+pub fn sts_client(
+    run: &Run<'_>,
+    keys: Option<&Keys>,
+    region: &str,
+    host: Option<&str>,
+) -> aws_sdk_sts::Client {
     let mut b = aws_sdk_sts::Config::builder()
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
         .region(aws_sdk_sts::config::Region::new(region.to_string()))
-        .endpoint_url(run.endpoint())
+        .endpoint_url(endpoint_url(run, host))
+        .http_client(http_client())
         .time_source(run.time_source())
         .retry_config(RetryConfig::disabled());
     match keys {
@@ -378,7 +434,13 @@ where
 async fn s3_step(run: &Run<'_>, step: &StepFile, a: &S3Args) -> Result<Outcome, String> {
     let keys = run.keys(step)?;
     let region = a.region.clone().unwrap_or_else(|| bucket_region(run, &a.bucket));
-    let client = s3_client(run, keys.as_ref(), &region, a.checksum.as_deref());
+    let client = s3_client(
+        run,
+        keys.as_ref(),
+        &region,
+        a.host.as_deref(),
+        a.checksum.as_deref(),
+    );
     let key = a.key.clone().unwrap_or_default();
     let result: Result<(), String> = match step.kind.get_ref().as_str() {
         "s3.put_object" => {
@@ -473,7 +535,7 @@ async fn s3_step(run: &Run<'_>, step: &StepFile, a: &S3Args) -> Result<Outcome, 
 async fn assume_role(run: &mut Run<'_>, step: &StepFile, a: &AssumeRoleArgs) -> Result<Outcome, String> {
     let keys = run.keys(step)?;
     let region = a.region.clone().unwrap_or_else(|| "us-east-1".to_string());
-    let client = sts_client(run, keys.as_ref(), &region);
+    let client = sts_client(run, keys.as_ref(), &region, a.host.as_deref());
     let mut r = client
         .assume_role()
         .role_arn(&a.role_arn)
@@ -532,7 +594,7 @@ where
 async fn caller_identity(run: &Run<'_>, step: &StepFile, a: &CallerIdentityArgs) -> Result<Outcome, String> {
     let keys = run.keys(step)?;
     let region = a.region.clone().unwrap_or_else(|| "us-east-1".to_string());
-    let client = sts_client(run, keys.as_ref(), &region);
+    let client = sts_client(run, keys.as_ref(), &region, a.host.as_deref());
     Ok(match client.get_caller_identity().send().await {
         Ok(_) => ok(),
         Err(e) => failed(sts_error(&e)),
@@ -588,7 +650,11 @@ fn assert_objects(run: &Run<'_>, a: &ObjectsArgs) -> Outcome {
             want.iter().filter(|p| !keys.iter().any(|k| glob(p, k))).collect();
         let unexpected: Vec<&String> = keys.iter().filter(|k| !want.iter().any(|p| glob(p, k))).collect();
         if !unmatched_patterns.is_empty() || !unexpected.is_empty() || want.len() != keys.len() {
-            mismatches.push(Mismatch::new("objects.keys", format!("[{}]", want.join(", ")), shown()));
+            mismatches.push(Mismatch::new(
+                "objects.keys",
+                format!("[{}]", want.join(", ")),
+                shown(),
+            ));
         }
     }
     if let Some(content) = &a.content {
@@ -599,7 +665,11 @@ fn assert_objects(run: &Run<'_>, a: &ObjectsArgs) -> Outcome {
                 None => "<absent>".to_string(),
             };
             if &actual != content {
-                mismatches.push(Mismatch::new(format!("objects.content[{k}]"), content.clone(), actual));
+                mismatches.push(Mismatch::new(
+                    format!("objects.content[{k}]"),
+                    content.clone(),
+                    actual,
+                ));
             }
         }
     }
