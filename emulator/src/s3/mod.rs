@@ -75,7 +75,7 @@ where
         None => None,
     };
     if let Some(b) = bucket {
-        check_region(&target, b, &auth, host, &raw_path)?;
+        check_region(&target, b, &auth, host)?;
     } else if let Auth::V4(v4) = &auth {
         v4.check_scope(SigService::S3, None)
             .map_err(|e| e.to_api_error(Service::S3))?;
@@ -170,13 +170,7 @@ fn find_bucket<'w>(world: &'w World, name: &str) -> ApiResult<&'w Bucket> {
 /// AuthorizationQueryParametersError) naming the right one (captures in
 /// shared/reference/sigv4.md §3, misconfigs.md M30–M31). GetBucketLocation is
 /// answered from any region: it is how clients find out.
-fn check_region(
-    target: &S3Target,
-    bucket: &Bucket,
-    auth: &Auth,
-    host: &HostInfo,
-    raw_path: &str,
-) -> ApiResult<()> {
+fn check_region(target: &S3Target, bucket: &Bucket, auth: &Auth, host: &HostInfo) -> ApiResult<()> {
     if target.op == S3Op::GetBucketLocation {
         return Ok(());
     }
@@ -190,7 +184,6 @@ fn check_region(
                     bucket.region
                 )));
             }
-            let _ = raw_path;
             return Err(with_region(api_error!(PermanentRedirect))
                 .extra(
                     "Endpoint",

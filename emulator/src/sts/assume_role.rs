@@ -69,6 +69,7 @@ pub(crate) fn assume_role(
     caller: &Caller,
     params: &Params,
     region: &str,
+    issued_in_region: Option<String>,
 ) -> ApiResult<Response<ResBody>> {
     let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
     if !ROLE_ARN_LEN.contains(&role_arn.len()) {
@@ -339,7 +340,7 @@ pub(crate) fn assume_role(
                 Identity::Session(s) => s.source_identity.clone(),
                 _ => None,
             }),
-        issued_in_region: Some(region.to_string()),
+        issued_in_region,
         chained,
     });
 

@@ -116,7 +116,13 @@ where
     }
     match action.as_deref() {
         Some("GetCallerIdentity") => get_caller_identity(ctx, &world, &caller),
-        Some("AssumeRole") => assume_role::assume_role(emu, ctx, &world, &caller, &params, &region),
+        Some("AssumeRole") => {
+            // `sts.<suffix>` with no region is the global endpoint, whose tokens are
+            // version 1 unless the account says otherwise; every other host (or an IP
+            // endpoint) acts as the regional endpoint of the signing region.
+            let issued_in = (!(host.sts && host.region.is_none())).then(|| region.clone());
+            assume_role::assume_role(emu, ctx, &world, &caller, &params, &region, issued_in)
+        }
         Some(other) => Err(api_error!(
             InvalidAction,
             "Could not find operation {} for version 2011-06-15",
