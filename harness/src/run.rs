@@ -72,6 +72,8 @@ pub struct Run<'a> {
     pub clock: Arc<ManualClock>,
     /// Credentials saved by `sts.assume_role` steps (`save = "name"`).
     pub sessions: HashMap<String, Keys>,
+    /// Version ids saved by `s3.put_object` steps (`save = "name"`).
+    pub versions: HashMap<String, String>,
 }
 
 impl Run<'_> {
@@ -170,6 +172,7 @@ pub async fn run(scenario: &Scenario, explain: bool) -> ScenarioReport {
         running,
         clock,
         sessions: HashMap::new(),
+        versions: HashMap::new(),
     };
     let mut failed = false;
     for step in &scenario.file.steps {

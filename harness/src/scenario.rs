@@ -49,7 +49,8 @@ pub struct StepFile {
     /// The step's arguments; their shape depends on the kind.
     #[serde(default)]
     pub with: Option<Spanned<toml::Value>>,
-    /// `sts.assume_role`: bind the issued credentials to `session:<name>`.
+    /// `sts.assume_role`: bind the issued credentials to `session:<name>`;
+    /// `s3.put_object`: keep the new object's version id for `version_from = "<name>"`.
     #[serde(default)]
     pub save: Option<Spanned<String>>,
     /// What must come of it; absent means `ok = true`.
@@ -207,8 +208,11 @@ fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
             ));
         }
         if let Some(save) = &s.save {
-            if kind != "sts.assume_role" {
-                return Err(src.error_in(save, "`save` only applies to `sts.assume_role` steps"));
+            if kind != "sts.assume_role" && kind != "s3.put_object" {
+                return Err(src.error_in(
+                    save,
+                    "`save` only applies to `sts.assume_role` and `s3.put_object` steps",
+                ));
             }
         }
         if let Some(actor) = &s.actor {

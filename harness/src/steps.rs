@@ -71,6 +71,9 @@ pub struct S3Args {
     /// `versionId` (delete, get, head).
     #[serde(default)]
     pub version_id: Option<String>,
+    /// `versionId` saved by an earlier `s3.put_object` with `save = "<name>"`.
+    #[serde(default)]
+    pub version_from: Option<String>,
     /// `x-amz-meta-*`.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
@@ -431,8 +434,16 @@ where
     }
 }
 
-async fn s3_step(run: &Run<'_>, step: &StepFile, a: &S3Args) -> Result<Outcome, String> {
+async fn s3_step(run: &mut Run<'_>, step: &StepFile, a: &S3Args) -> Result<Outcome, String> {
     let keys = run.keys(step)?;
+    let mut a = a.clone();
+    if let Some(name) = &a.version_from {
+        let v = run.versions.get(name).ok_or_else(|| {
+            format!("no version `{name}`: an earlier s3.put_object must `save = \"{name}\"`")
+        })?;
+        a.version_id = Some(v.clone());
+    }
+    let a = &a;
     let region = a.region.clone().unwrap_or_else(|| bucket_region(run, &a.bucket));
     let client = s3_client(
         run,
@@ -474,11 +485,15 @@ async fn s3_step(run: &Run<'_>, step: &StepFile, a: &S3Args) -> Result<Outcome, 
             for (k, v) in &a.metadata {
                 r = r.metadata(k, v);
             }
-            r.body(ByteStream::from(body.into_bytes()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk_error(&e))
+            match r.body(ByteStream::from(body.into_bytes())).send().await {
+                Ok(out) => {
+                    if let (Some(name), Some(v)) = (&step.save, out.version_id()) {
+                        run.versions.insert(name.get_ref().clone(), v.to_string());
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(sdk_error(&e)),
+            }
         }
         "s3.delete_object" => {
             let mut r = client
