@@ -106,6 +106,9 @@ mod tests {
 
     #[test]
     fn system_clock_cannot_be_set() {
-        assert_eq!(SystemClock.set(datetime!(2026-01-01 00:00 UTC)), Err(ClockError::NotSettable));
+        assert_eq!(
+            SystemClock.set(datetime!(2026-01-01 00:00 UTC)),
+            Err(ClockError::NotSettable)
+        );
     }
 }

@@ -4,15 +4,47 @@
 //! # Layout
 //!
 //! - [`clock`]: the injectable clock every time read goes through.
+//! - [`config`]: wire settings that are not part of the world (host suffixes, limits).
+//! - [`world`]: accounts, users, roles, policies, credentials, buckets; the world file.
 //! - [`protocol`]: protocol facts as tables (error codes) and the XML the emulator speaks.
 //! - [`error`]: [`ApiError`], the one wire error type, and [`api_error!`].
-//! - [`sigv4`]: Signature Version 4 parsing and verification, aws-chunked decoding.
+//! - [`route`]: which service and operation a request addresses.
+//! - [`sigv4`]: Signature Version 4 (and SigV2 query) verification, aws-chunked decoding.
+//! - [`authn`]: from a signed request to a typed [`authn::Caller`].
+//! - `authz`: the policy decision for a request (never in handlers).
 //! - [`iam`]: the policy language, the statement matcher, the combiner, decisions.
+//! - `s3`, `sts`: the operations' handlers.
+//! - [`store`]: where objects live; bodies are committed only after every check.
+//! - [`fault`]: injected failures (503, 500, delays, connection resets).
+//! - [`log`]: recent requests with their outcome and decision.
+//! - `admin`: the `/_emulator/` API.
+//! - [`service`]: the pipeline and the one exit where errors become bytes.
+//! - [`server`]: the accept loop on a caller-bound listener.
+//! - [`emulator`]: the state one instance holds.
 
+pub mod admin;
+pub mod authn;
+mod authz;
 pub mod clock;
+pub mod config;
+pub mod emulator;
 pub mod error;
+pub mod fault;
 pub mod iam;
+pub mod log;
 pub mod protocol;
+pub mod route;
+mod s3;
+pub mod server;
+pub mod service;
 pub mod sigv4;
+pub mod store;
+mod sts;
+pub mod world;
 
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Config;
+pub use emulator::Emulator;
 pub use error::{ApiError, ApiResult};
+pub use server::{serve, spawn, spawn_on, Running};
+pub use world::World;

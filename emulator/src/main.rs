@@ -1,3 +1,148 @@
 //! `emulator`: serve a world file on a local port.
 
-fn main() {}
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use emulator::{Clock, Config, Emulator, ManualClock, SystemClock, World};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "emulator",
+    version,
+    about = "A local S3 + STS + IAM emulator that says why"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve a world on a local address.
+    Serve {
+        /// The world file (TOML).
+        #[arg(long)]
+        world: PathBuf,
+        /// Address to listen on; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Freeze the clock at this instant (RFC 3339); it then moves only through
+        /// the admin API. Without it the clock is the system's.
+        #[arg(long)]
+        clock: Option<String>,
+        /// Extra host suffix for virtual-hosted-style addressing (repeatable).
+        #[arg(long = "host-suffix")]
+        host_suffixes: Vec<String>,
+        /// Log format: `text` or `json`.
+        #[arg(long, default_value = "text")]
+        log_format: String,
+    },
+    /// Check a world file and print what it holds.
+    Check {
+        /// The world file (TOML).
+        world: PathBuf,
+    },
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { world } => match World::load(&world) {
+            Ok(w) => {
+                println!(
+                    "{}: {} accounts, {} users, {} roles, {} buckets",
+                    world.display(),
+                    w.accounts.len(),
+                    w.users.len(),
+                    w.roles.len(),
+                    w.buckets.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve {
+            world,
+            listen,
+            clock,
+            host_suffixes,
+            log_format,
+        } => {
+            init_logging(&log_format);
+            let world = match World::load(&world) {
+                Ok(w) => w,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let clock: Arc<dyn Clock> = match clock {
+                Some(text) => {
+                    match time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339) {
+                        Ok(at) => Arc::new(ManualClock::new(at)),
+                        Err(e) => {
+                            eprintln!("error: --clock `{text}` is not an RFC 3339 time: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
+                None => Arc::new(SystemClock),
+            };
+            let mut config = Config::default();
+            for s in host_suffixes {
+                config = config.with_host_suffix(s);
+            }
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::bind(listen).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("error: cannot listen on {listen}: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+                let addr = listener
+                    .local_addr()
+                    .map_or_else(|_| listen.to_string(), |a| a.to_string());
+                let emulator = Arc::new(Emulator::new(config, world, clock));
+                // The endpoint goes to stdout, alone on its line, so scripts can read it.
+                println!("http://{addr}");
+                let shutdown = async {
+                    let _ = tokio::signal::ctrl_c().await;
+                };
+                match emulator::serve(listener, emulator, shutdown).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            })
+        }
+    }
+}

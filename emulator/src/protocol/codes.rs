@@ -136,10 +136,21 @@ codes! {
     InvalidRequest => { S3: 400, "Invalid Request"; }
     /// A malformed or unknown session token.
     InvalidToken => { S3: 400, "The provided token is malformed or otherwise invalid."; }
+    /// A Range outside the object.
+    InvalidRange => { S3: 416, "The requested range is not satisfiable"; }
+    /// User metadata over 2 KiB.
+    MetadataTooLarge => { S3: 400, "Your metadata headers exceed the maximum allowed metadata size."; }
+    /// Request headers over 8 KiB on a PUT.
+    RequestHeaderSectionTooLarge => { S3: 400, "Your request header section exceeds the maximum allowed size."; }
     /// Chunk smaller than 8 KiB that is not the last in a signed stream (text from versitygw).
     InvalidChunkSizeError => { S3: 403, "Only the last chunk is allowed to have a size less than 8192 bytes"; }
     /// A bad session policy or policy document.
     MalformedPolicyDocument => { Sts: 400, "The policy document is malformed."; }
+    /// aws-chunked trailers that are malformed or differ from `x-amz-trailer` (S3 error
+    /// table text; no wire capture found).
+    MalformedTrailerError => {
+        S3: 400, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
+    }
     /// A body that does not parse as the expected XML.
     MalformedXML => {
         S3: 400, "The XML you provided was not well-formed or did not validate against our published schema.";
@@ -215,10 +226,18 @@ mod tests {
     #[test]
     fn every_code_has_a_row_and_a_sane_status() {
         for code in Code::ALL {
-            let rows: Vec<Row> = [Service::S3, Service::Sts].iter().filter_map(|s| code.row(*s)).collect();
+            let rows: Vec<Row> = [Service::S3, Service::Sts]
+                .iter()
+                .filter_map(|s| code.row(*s))
+                .collect();
             assert!(!rows.is_empty(), "{} has no row", code.as_str());
             for row in rows {
-                assert!((300..600).contains(&row.status), "{} has status {}", code.as_str(), row.status);
+                assert!(
+                    (300..600).contains(&row.status),
+                    "{} has status {}",
+                    code.as_str(),
+                    row.status
+                );
                 assert!(!row.message.is_empty());
                 assert_eq!(row.status_code().as_u16(), row.status);
             }

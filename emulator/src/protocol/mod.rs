@@ -1,3 +1,4 @@
 //! Protocol facts as data: the error-code table and the XML the emulator speaks.
 
 pub mod codes;
+pub mod xml;

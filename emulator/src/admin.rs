@@ -1,0 +1,285 @@
+//! The admin API under `/_emulator/` (no S3 bucket name can start with `_`):
+//! drive the clock, look at objects, read the request log with each decision's
+//! reason, inject faults and swap the world. JSON in, JSON out.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | GET | `/_emulator/health` | `{"ok": true}` |
+//! | GET | `/_emulator/clock` | `{"now": RFC 3339, "settable": bool}` |
+//! | PUT | `/_emulator/clock` | body `{"now": RFC 3339}` sets a manual clock |
+//! | POST | `/_emulator/clock/advance` | body `{"seconds": n}` or `{"by": "1h30m"}` |
+//! | GET | `/_emulator/buckets` | buckets with account, region and object count |
+//! | GET | `/_emulator/buckets/{bucket}/objects[?prefix=]` | object metadata |
+//! | GET | `/_emulator/buckets/{bucket}/objects/{key}` | the object's bytes |
+//! | GET | `/_emulator/log[?limit=&since=]` | recent requests, outcome and decision |
+//! | GET | `/_emulator/log/{request-id}` | one request |
+//! | DELETE | `/_emulator/log` | forget the log |
+//! | GET, POST, DELETE | `/_emulator/faults` | list, add (a rule as JSON), clear |
+//! | PUT | `/_emulator/world` | replace the world with a TOML world file (objects and sessions stay) |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::BodyExt;
+use serde_json::json;
+
+use crate::authn::rfc3339;
+use crate::emulator::Emulator;
+use crate::fault::FaultRule;
+use crate::route::{decode, query_get, query_pairs};
+use crate::service::{full, ResBody};
+use crate::store::ObjectData;
+use crate::world::World;
+
+fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<ResBody> {
+    let mut r = Response::new(full(value.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert("content-type", http::HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<ResBody> {
+    json_response(status, &json!({ "error": message.to_string() }))
+}
+
+/// Parse `90s`, `15m`, `1h30m`, `2d` (and plain seconds).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(Duration::from_secs(n));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    num.is_empty().then_some(Duration::from_secs(total))
+}
+
+/// Answer an admin request.
+pub(crate) async fn handle<B>(emu: &Arc<Emulator>, req: Request<B>) -> Response<ResBody>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
+{
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
+    };
+    let path = parts
+        .uri
+        .path()
+        .trim_start_matches("/_emulator")
+        .trim_start_matches('/')
+        .to_string();
+    let query = query_pairs(parts.uri.query().unwrap_or(""));
+    let segments: Vec<&str> = path.splitn(4, '/').collect();
+    let method = parts.method.as_str();
+    match (method, segments.as_slice()) {
+        ("GET", ["health"] | [""]) => json_response(StatusCode::OK, &json!({ "ok": true })),
+        ("GET", ["clock"]) => clock(emu),
+        ("PUT", ["clock"]) => set_clock(emu, &body),
+        ("POST", ["clock", "advance"]) => advance_clock(emu, &body),
+        ("GET", ["buckets"]) => buckets(emu),
+        ("GET", ["buckets", bucket, "objects"]) => {
+            let prefix = query_get(&query, "prefix").unwrap_or("");
+            let metas = emu.store.list(&decode(bucket), prefix, None, usize::MAX);
+            json_response(StatusCode::OK, &json!(metas))
+        }
+        ("GET", ["buckets", bucket, "objects", key]) => object(emu, &decode(bucket), &decode(key)),
+        ("GET", ["log"]) => {
+            let limit = query_get(&query, "limit")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(100);
+            let since = query_get(&query, "since").and_then(|l| l.parse().ok());
+            json_response(StatusCode::OK, &json!(emu.log.recent(limit, since)))
+        }
+        ("GET", ["log", id]) => match emu.log.find(id) {
+            Some(e) => json_response(StatusCode::OK, &json!(e)),
+            None => error(StatusCode::NOT_FOUND, format!("no request `{id}` in the log")),
+        },
+        ("DELETE", ["log"]) => {
+            emu.log.clear();
+            json_response(StatusCode::OK, &json!({ "cleared": true }))
+        }
+        ("GET", ["faults"]) => {
+            let rules: Vec<_> = emu
+                .faults
+                .list()
+                .into_iter()
+                .map(|(rule, matched, fired)| json!({ "rule": rule, "matched": matched, "fired": fired }))
+                .collect();
+            json_response(StatusCode::OK, &json!(rules))
+        }
+        ("POST", ["faults"]) => match serde_json::from_slice::<FaultRule>(&body) {
+            Ok(rule) => {
+                emu.faults.add(rule);
+                json_response(StatusCode::OK, &json!({ "added": true }))
+            }
+            Err(e) => error(StatusCode::BAD_REQUEST, format!("fault rule: {e}")),
+        },
+        ("DELETE", ["faults"]) => {
+            emu.faults.clear();
+            json_response(StatusCode::OK, &json!({ "cleared": true }))
+        }
+        ("PUT", ["world"]) => {
+            let text = String::from_utf8_lossy(&body);
+            match World::from_toml("world (admin API)", &text) {
+                Ok(w) => {
+                    emu.replace_world(w);
+                    json_response(StatusCode::OK, &json!({ "replaced": true }))
+                }
+                Err(e) => error(StatusCode::BAD_REQUEST, e),
+            }
+        }
+        _ => error(
+            StatusCode::NOT_FOUND,
+            format!("no admin endpoint {method} /_emulator/{path}"),
+        ),
+    }
+}
+
+fn clock(emu: &Emulator) -> Response<ResBody> {
+    let settable = emu.clock.set(emu.clock.now()).is_ok();
+    json_response(
+        StatusCode::OK,
+        &json!({ "now": rfc3339(emu.clock.now()), "settable": settable }),
+    )
+}
+
+fn set_clock(emu: &Emulator, body: &[u8]) -> Response<ResBody> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Set {
+        now: String,
+    }
+    let parsed: Set = match serde_json::from_slice(body) {
+        Ok(s) => s,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"now\": \"RFC 3339\"}}: {e}"),
+            )
+        }
+    };
+    let at = match time::OffsetDateTime::parse(&parsed.now, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => t,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("`{}` is not RFC 3339: {e}", parsed.now),
+            )
+        }
+    };
+    match emu.clock.set(at) {
+        Ok(()) => clock(emu),
+        Err(e) => error(StatusCode::CONFLICT, e),
+    }
+}
+
+fn advance_clock(emu: &Emulator, body: &[u8]) -> Response<ResBody> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Advance {
+        seconds: Option<u64>,
+        by: Option<String>,
+    }
+    let parsed: Advance = match serde_json::from_slice(body) {
+        Ok(a) => a,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"seconds\": n}} or {{\"by\": \"1h\"}}: {e}"),
+            )
+        }
+    };
+    let by = match (parsed.seconds, parsed.by.as_deref()) {
+        (Some(s), None) => Duration::from_secs(s),
+        (None, Some(text)) => match parse_duration(text) {
+            Some(d) => d,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("`{text}` is not a duration like 90s, 15m, 1h30m"),
+                )
+            }
+        },
+        _ => return error(StatusCode::BAD_REQUEST, "give exactly one of `seconds` or `by`"),
+    };
+    match emu.clock.advance(by) {
+        Ok(_) => clock(emu),
+        Err(e) => error(StatusCode::CONFLICT, e),
+    }
+}
+
+fn buckets(emu: &Emulator) -> Response<ResBody> {
+    let world = emu.world();
+    let list: Vec<_> = world
+        .buckets
+        .iter()
+        .map(|b| {
+            json!({
+                "name": b.name,
+                "account": b.account,
+                "region": b.region,
+                "objects": emu.store.list(&b.name, "", None, usize::MAX).len(),
+            })
+        })
+        .collect();
+    json_response(StatusCode::OK, &json!(list))
+}
+
+fn object(emu: &Emulator, bucket: &str, key: &str) -> Response<ResBody> {
+    let Some(obj) = emu.store.get(bucket, key) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no object `{key}` in bucket `{bucket}`"),
+        );
+    };
+    let data = match &obj.data {
+        ObjectData::Memory(b) => b.clone(),
+        ObjectData::File(p) => match std::fs::read(p) {
+            Ok(d) => Bytes::from(d),
+            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        },
+        ObjectData::Discarded => return error(StatusCode::CONFLICT, "the digest-only store keeps no bytes"),
+    };
+    let mut r = Response::new(full(data));
+    if let Ok(v) = http::HeaderValue::from_str(&obj.meta.etag) {
+        r.headers_mut().insert("etag", v);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d"), Some(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("1x"), None);
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("5m3"), None);
+    }
+}

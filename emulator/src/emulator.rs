@@ -1,0 +1,281 @@
+//! The emulator's state: the world, the sessions STS issued, the objects, the log.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use time::OffsetDateTime;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::fault::Faults;
+use crate::log::RequestLog;
+use crate::store::{MemoryStore, Store};
+use crate::world::{PolicyDoc, SessionOwner, TempCredentials, World};
+
+/// Temporary credentials the emulator knows: issued by its STS, or pre-issued in the world.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// ASIA…
+    pub access_key_id: String,
+    /// Secret.
+    pub secret: String,
+    /// Session token.
+    pub token: String,
+    /// When they were issued (`aws:TokenIssueTime`).
+    pub issued_at: OffsetDateTime,
+    /// When they expire.
+    pub expires: OffsetDateTime,
+    /// Whose session.
+    pub owner: SessionOwner,
+    /// Session policies passed to AssumeRole (inline `Policy` and `PolicyArns`).
+    pub policies: Vec<PolicyDoc>,
+    /// Session tags.
+    pub tags: BTreeMap<String, String>,
+    /// Transitive tag keys.
+    pub transitive_tag_keys: Vec<String>,
+    /// Source identity.
+    pub source_identity: Option<String>,
+    /// Region of the regional STS endpoint that issued it; `None` = the global endpoint.
+    pub issued_in_region: Option<String>,
+    /// Whether it came from role chaining (a session assuming a role).
+    pub chained: bool,
+}
+
+impl Session {
+    /// A session from pre-issued world credentials.
+    pub fn from_world(c: &TempCredentials, now: OffsetDateTime) -> Self {
+        Self {
+            access_key_id: c.access_key_id.clone(),
+            secret: c.secret.clone(),
+            token: c.session_token.clone(),
+            issued_at: now.min(c.expires),
+            expires: c.expires,
+            owner: c.owner.clone(),
+            policies: Vec::new(),
+            tags: BTreeMap::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            issued_in_region: c.issued_in_region.clone(),
+            chained: false,
+        }
+    }
+}
+
+/// One emulator instance.
+#[derive(Debug)]
+pub struct Emulator {
+    pub(crate) config: Config,
+    pub(crate) clock: Arc<dyn Clock>,
+    world: RwLock<Arc<World>>,
+    sessions: RwLock<HashMap<String, Arc<Session>>>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) log: RequestLog,
+    pub(crate) faults: Faults,
+    ids: AtomicU64,
+    id_seed: u64,
+}
+
+impl Emulator {
+    /// An emulator serving `world`, reading time from `clock`, keeping objects in memory.
+    pub fn new(config: Config, world: World, clock: Arc<dyn Clock>) -> Self {
+        Self::with_store(config, world, clock, Arc::new(MemoryStore::new()))
+    }
+
+    /// An emulator with another object store.
+    pub fn with_store(config: Config, world: World, clock: Arc<dyn Clock>, store: Arc<dyn Store>) -> Self {
+        let now = clock.now();
+        for b in &world.buckets {
+            store.create_bucket(&b.name);
+        }
+        let sessions = world
+            .credentials
+            .iter()
+            .map(|c| (c.access_key_id.clone(), Arc::new(Session::from_world(c, now))))
+            .collect();
+        let log = RequestLog::new(config.log_capacity);
+        // Request ids only need to be unique per emulator and differ between
+        // emulators started at different instants; the seed mixes in the start time.
+        let id_seed = splitmix(now.unix_timestamp_nanos() as u64);
+        Self {
+            config,
+            clock,
+            world: RwLock::new(Arc::new(world)),
+            sessions: RwLock::new(sessions),
+            store,
+            log,
+            faults: Faults::default(),
+            ids: AtomicU64::new(1),
+            id_seed,
+        }
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A snapshot of the world.
+    pub fn world(&self) -> Arc<World> {
+        self.world
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replace the world; objects and issued sessions are kept, buckets new to the
+    /// world start empty, and pre-issued credentials of the new world are added.
+    pub fn replace_world(&self, world: World) {
+        let now = self.clock.now();
+        for b in &world.buckets {
+            self.store.create_bucket(&b.name);
+        }
+        {
+            let mut sessions = self
+                .sessions
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for c in &world.credentials {
+                sessions
+                    .entry(c.access_key_id.clone())
+                    .or_insert_with(|| Arc::new(Session::from_world(c, now)));
+            }
+        }
+        *self
+            .world
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(world);
+    }
+
+    /// Edit the world in place (e.g. remove `s3:DeleteObject` from a role mid-scenario).
+    pub fn edit_world(&self, edit: impl FnOnce(&mut World)) {
+        let mut guard = self
+            .world
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut world = (**guard).clone();
+        edit(&mut world);
+        world.reindex();
+        for b in &world.buckets {
+            self.store.create_bucket(&b.name);
+        }
+        *guard = Arc::new(world);
+    }
+
+    /// The session holding an access key id.
+    pub fn session(&self, access_key_id: &str) -> Option<Arc<Session>> {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(access_key_id)
+            .cloned()
+    }
+
+    /// Record a session STS issued.
+    pub(crate) fn add_session(&self, session: Session) -> Arc<Session> {
+        let session = Arc::new(session);
+        self.sessions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(session.access_key_id.clone(), session.clone());
+        session
+    }
+
+    /// The object store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The request log.
+    pub fn log(&self) -> &RequestLog {
+        &self.log
+    }
+
+    /// The fault rules.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    /// A fresh counter value, mixed so ids look random but never repeat.
+    pub(crate) fn next_id(&self) -> u64 {
+        splitmix(self.id_seed ^ self.ids.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// An S3 request id: 16 uppercase letters and digits.
+    pub(crate) fn s3_request_id(&self, n: u64) -> String {
+        const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let mut x = n;
+        (0..16)
+            .map(|_| {
+                let c = ALPHABET.get((x % 36) as usize).copied().unwrap_or(b'0');
+                x = splitmix(x);
+                char::from(c)
+            })
+            .collect()
+    }
+
+    /// An S3 host id (`x-amz-id-2`): base64 of 48 pseudo-random bytes.
+    pub(crate) fn host_id(&self, n: u64) -> String {
+        use base64::Engine as _;
+        let mut bytes = Vec::with_capacity(48);
+        let mut x = n;
+        for _ in 0..6 {
+            x = splitmix(x);
+            bytes.extend_from_slice(&x.to_be_bytes());
+        }
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// An STS request id: a UUID.
+    pub(crate) fn uuid(&self, n: u64) -> String {
+        let a = splitmix(n);
+        let b = splitmix(a);
+        let hex = format!("{a:016x}{b:016x}");
+        let h = |r: std::ops::Range<usize>| hex.get(r).unwrap_or("0");
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            h(0..8),
+            h(8..12),
+            h(13..16),
+            h(17..20),
+            h(20..32)
+        )
+    }
+}
+
+/// SplitMix64: a tiny bijective mixer, enough to make ids look random.
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use time::macros::datetime;
+
+    #[test]
+    fn ids_have_aws_shapes() {
+        let e = Emulator::new(
+            Config::default(),
+            World::default(),
+            Arc::new(ManualClock::new(datetime!(2026-01-01 00:00 UTC))),
+        );
+        let n = e.next_id();
+        let rid = e.s3_request_id(n);
+        assert_eq!(rid.len(), 16);
+        assert!(rid.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+        let uuid = e.uuid(n);
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(uuid.matches('-').count(), 4);
+        assert_ne!(e.next_id(), n);
+    }
+}

@@ -1,0 +1,284 @@
+//! Fault injection: rules that make matching requests fail the way AWS and
+//! networks fail (503 SlowDown, 500 InternalError, latency, a connection reset
+//! before the body is read, or a reset after the object was stored so the write
+//! happened but the response is lost). Rules are set through the world file or
+//! the admin API; every injected fault is logged.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// What a matching request suffers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultAction {
+    /// Answer with this AWS error (`status` defaults to the code's status in the table).
+    Error {
+        /// AWS error code, e.g. `SlowDown`, `InternalError`, `Throttling`.
+        code: String,
+        /// HTTP status override.
+        #[serde(default)]
+        status: Option<u16>,
+        /// Message override.
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// Wait before handling the request normally.
+    Delay {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Drop the connection before reading the body; nothing is stored.
+    ResetBeforeBody,
+    /// Store the object, then drop the connection instead of answering.
+    ResetAfterStore,
+}
+
+/// A fault rule. Every present matcher must match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// A name for logs.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Operation name (`PutObject`, `DeleteObject`, `AssumeRole`, …).
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// Bucket name.
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// Key pattern with `*` and `?`.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Fire only on the n-th matching request (1-based).
+    #[serde(default)]
+    pub nth: Option<u64>,
+    /// Fire with this probability (0.0 to 1.0), drawn from a generator seeded with `seed`.
+    #[serde(default)]
+    pub probability: Option<f64>,
+    /// Seed for `probability`.
+    #[serde(default)]
+    pub seed: u64,
+    /// Fire at most this many times.
+    #[serde(default)]
+    pub times: Option<u64>,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+#[derive(Debug)]
+struct RuleState {
+    rule: FaultRule,
+    matched: u64,
+    fired: u64,
+    rng: u64,
+}
+
+/// The active rules.
+#[derive(Debug, Default)]
+pub struct Faults {
+    rules: Mutex<Vec<RuleState>>,
+}
+
+/// A fault chosen for one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fired {
+    /// The rule's name or index, for the log.
+    pub rule: String,
+    /// The action.
+    pub action: FaultAction,
+}
+
+impl Faults {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<RuleState>> {
+        self.rules
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Add a rule.
+    pub fn add(&self, rule: FaultRule) {
+        let rng = rule.seed ^ 0x5DEE_CE66_D1CE_4E5B;
+        self.lock().push(RuleState {
+            rule,
+            matched: 0,
+            fired: 0,
+            rng,
+        });
+    }
+
+    /// Remove every rule.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The rules, with how often each matched and fired.
+    pub fn list(&self) -> Vec<(FaultRule, u64, u64)> {
+        self.lock()
+            .iter()
+            .map(|s| (s.rule.clone(), s.matched, s.fired))
+            .collect()
+    }
+
+    /// The faults that fire for a request (a delay can combine with one other action).
+    pub fn check(&self, operation: &str, bucket: Option<&str>, key: Option<&str>) -> Vec<Fired> {
+        let mut rules = self.lock();
+        let mut fired = Vec::new();
+        for (i, s) in rules.iter_mut().enumerate() {
+            let r = &s.rule;
+            let matches = r
+                .operation
+                .as_deref()
+                .is_none_or(|o| o.eq_ignore_ascii_case(operation))
+                && r.bucket.as_deref().is_none_or(|b| Some(b) == bucket)
+                && r.key.as_deref().is_none_or(|p| key.is_some_and(|k| glob(p, k)));
+            if !matches {
+                continue;
+            }
+            s.matched += 1;
+            if r.times.is_some_and(|t| s.fired >= t) {
+                continue;
+            }
+            if r.nth.is_some_and(|n| n != s.matched) {
+                continue;
+            }
+            if let Some(p) = r.probability {
+                s.rng = next(s.rng);
+                // 53 random bits as a fraction in [0, 1).
+                let draw = (s.rng >> 11) as f64 / (1u64 << 53) as f64;
+                if draw >= p {
+                    continue;
+                }
+            }
+            s.fired += 1;
+            fired.push(Fired {
+                rule: r.name.clone().unwrap_or_else(|| format!("rule#{i}")),
+                action: r.action.clone(),
+            });
+        }
+        fired
+    }
+}
+
+impl FaultAction {
+    /// The delay, if this is one.
+    pub fn delay(&self) -> Option<Duration> {
+        match self {
+            Self::Delay { ms } => Some(Duration::from_millis(*ms)),
+            _ => None,
+        }
+    }
+}
+
+fn next(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// `*` matches any run of characters, `?` one character.
+fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None, 0usize);
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    pi = s + 1;
+                    mark += 1;
+                    ti = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(action: FaultAction) -> FaultRule {
+        FaultRule {
+            name: None,
+            operation: Some("PutObject".into()),
+            bucket: None,
+            key: None,
+            nth: None,
+            probability: None,
+            seed: 0,
+            times: None,
+            action,
+        }
+    }
+
+    #[test]
+    fn nth_fires_once_on_that_request() {
+        let f = Faults::default();
+        f.add(FaultRule {
+            nth: Some(2),
+            ..rule(FaultAction::ResetBeforeBody)
+        });
+        assert!(f.check("PutObject", Some("b"), Some("k")).is_empty());
+        assert_eq!(f.check("PutObject", Some("b"), Some("k")).len(), 1);
+        assert!(f.check("PutObject", Some("b"), Some("k")).is_empty());
+        assert!(f.check("DeleteObject", Some("b"), Some("k")).is_empty());
+    }
+
+    #[test]
+    fn probability_is_seeded_and_roughly_right() {
+        let run = |seed| {
+            let f = Faults::default();
+            f.add(FaultRule {
+                probability: Some(0.3),
+                seed,
+                ..rule(FaultAction::ResetAfterStore)
+            });
+            (0..1000)
+                .map(|_| f.check("PutObject", None, None).len())
+                .sum::<usize>()
+        };
+        assert_eq!(run(7), run(7));
+        let n = run(7);
+        assert!((200..400).contains(&n), "{n}");
+    }
+
+    #[test]
+    fn key_patterns_and_times() {
+        let f = Faults::default();
+        f.add(FaultRule {
+            key: Some("data/*.jsonl".into()),
+            times: Some(1),
+            ..rule(FaultAction::Error {
+                code: "SlowDown".into(),
+                status: None,
+                message: None,
+            })
+        });
+        assert!(f.check("PutObject", None, Some("other/x.jsonl")).is_empty());
+        assert_eq!(f.check("PutObject", None, Some("data/2026/x.jsonl")).len(), 1);
+        assert!(f.check("PutObject", None, Some("data/2026/x.jsonl")).is_empty());
+    }
+
+    #[test]
+    fn glob_matches() {
+        assert!(glob("a*c", "abbbc"));
+        assert!(glob("a?c", "abc"));
+        assert!(!glob("a?c", "abbc"));
+        assert!(glob("*", ""));
+        assert!(!glob("a", ""));
+    }
+}

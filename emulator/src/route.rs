@@ -1,0 +1,376 @@
+//! Which service and operation a request is for.
+//!
+//! One endpoint serves S3, STS and the admin API, as real clients need nothing
+//! but an endpoint URL: STS is recognised by its credential scope, its host or its
+//! form body; S3 by path-style or virtual-hosted-style addressing; the admin API
+//! by the `/_emulator/` prefix (no bucket name can start with `_`).
+
+use percent_encoding::percent_decode_str;
+
+use crate::api_error;
+use crate::error::ApiResult;
+
+/// The service a request addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// S3.
+    S3,
+    /// STS.
+    Sts,
+    /// The emulator's own admin API.
+    Admin,
+}
+
+/// How the bucket was addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `/bucket/key`.
+    Path,
+    /// `bucket.host/key`.
+    VirtualHost,
+}
+
+/// What the Host header says about the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostInfo {
+    /// The bucket named in the host (virtual-hosted style).
+    pub bucket: Option<String>,
+    /// The region named in the host (`s3.eu-west-1.localhost`), i.e. a regional endpoint.
+    pub region: Option<String>,
+    /// The host names an STS endpoint (`sts.…`).
+    pub sts: bool,
+}
+
+/// Read the Host header against the configured suffixes.
+pub fn parse_host(host: &str, suffixes: &[String]) -> HostInfo {
+    let name = strip_port(host).to_ascii_lowercase();
+    let plain = HostInfo {
+        bucket: None,
+        region: None,
+        sts: false,
+    };
+    if name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[') {
+        return plain;
+    }
+    for suffix in suffixes {
+        let suffix = suffix.to_ascii_lowercase();
+        if name == suffix {
+            return plain;
+        }
+        let Some(front) = name.strip_suffix(&suffix).and_then(|f| f.strip_suffix('.')) else {
+            continue;
+        };
+        // front is one of: s3 | s3.REGION | s3-REGION | sts | sts.REGION | BUCKET | BUCKET.s3 | BUCKET.s3.REGION
+        let labels: Vec<&str> = front.split('.').collect();
+        let region_of = |label: Option<&&str>| label.map(|r| (*r).to_string());
+        return match labels.as_slice() {
+            ["s3"] => plain,
+            ["sts"] => HostInfo { sts: true, ..plain },
+            ["sts", r] => HostInfo {
+                sts: true,
+                region: Some((*r).to_string()),
+                ..plain
+            },
+            ["s3", r] => HostInfo {
+                region: Some((*r).to_string()),
+                ..plain
+            },
+            [l] if l.starts_with("s3-") => HostInfo {
+                region: Some(l.trim_start_matches("s3-").to_string()),
+                ..plain
+            },
+            _ => {
+                // The bucket is everything before the last `s3` label (bucket names may hold dots).
+                if let Some(pos) = labels.iter().rposition(|l| *l == "s3" || l.starts_with("s3-")) {
+                    let bucket = labels.get(..pos).map(|b| b.join(".")).filter(|b| !b.is_empty());
+                    let region = labels
+                        .get(pos)
+                        .and_then(|l| l.strip_prefix("s3-"))
+                        .map(str::to_string)
+                        .or_else(|| region_of(labels.get(pos + 1)));
+                    HostInfo {
+                        bucket,
+                        region,
+                        sts: false,
+                    }
+                } else {
+                    HostInfo {
+                        bucket: Some(front.to_string()),
+                        ..plain
+                    }
+                }
+            }
+        };
+    }
+    plain
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split(']').next().map_or(host, |h| h.trim_start_matches('['));
+    }
+    host.rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(h, _)| h)
+}
+
+/// Percent-decode a path or query component (`+` stays `+`).
+pub fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// A request's query string as decoded pairs, in order; `?acl` gives `("acl", "")`.
+pub fn query_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (decode(k), decode(v)),
+            None => (decode(p), String::new()),
+        })
+        .collect()
+}
+
+/// The first value of a query parameter.
+pub fn query_get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// An S3 operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum S3Op {
+    /// `GET /`.
+    ListBuckets,
+    /// `HEAD /bucket`.
+    HeadBucket,
+    /// `GET /bucket?location`.
+    GetBucketLocation,
+    /// `GET /bucket?list-type=2`.
+    ListObjectsV2,
+    /// `GET /bucket`.
+    ListObjects,
+    /// `PUT /bucket/key`.
+    PutObject,
+    /// `GET /bucket/key`.
+    GetObject,
+    /// `HEAD /bucket/key`.
+    HeadObject,
+    /// `DELETE /bucket/key[?versionId=]`.
+    DeleteObject {
+        /// The version to delete permanently.
+        version_id: Option<String>,
+    },
+    /// Recognised but not implemented (name for the log).
+    Unsupported(&'static str),
+}
+
+impl S3Op {
+    /// The operation name as AWS documents it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ListBuckets => "ListBuckets",
+            Self::HeadBucket => "HeadBucket",
+            Self::GetBucketLocation => "GetBucketLocation",
+            Self::ListObjectsV2 => "ListObjectsV2",
+            Self::ListObjects => "ListObjects",
+            Self::PutObject => "PutObject",
+            Self::GetObject => "GetObject",
+            Self::HeadObject => "HeadObject",
+            Self::DeleteObject { .. } => "DeleteObject",
+            Self::Unsupported(name) => name,
+        }
+    }
+
+    /// The IAM action the operation needs (Service Authorization Reference, Amazon S3).
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::ListBuckets => "s3:ListAllMyBuckets",
+            Self::HeadBucket | Self::ListObjectsV2 | Self::ListObjects => "s3:ListBucket",
+            Self::GetBucketLocation => "s3:GetBucketLocation",
+            Self::PutObject => "s3:PutObject",
+            Self::GetObject | Self::HeadObject => "s3:GetObject",
+            Self::DeleteObject { version_id: None } => "s3:DeleteObject",
+            Self::DeleteObject { version_id: Some(_) } => "s3:DeleteObjectVersion",
+            Self::Unsupported(_) => "s3:*",
+        }
+    }
+
+    /// Whether the operation names an object (and so needs a key).
+    pub fn is_object_op(&self) -> bool {
+        matches!(
+            self,
+            Self::PutObject | Self::GetObject | Self::HeadObject | Self::DeleteObject { .. }
+        )
+    }
+}
+
+/// An S3 request's bucket, key and operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Target {
+    /// The bucket, if any.
+    pub bucket: Option<String>,
+    /// The object key, decoded.
+    pub key: Option<String>,
+    /// The operation.
+    pub op: S3Op,
+    /// How it was addressed.
+    pub style: Style,
+    /// The region of the endpoint, when the host names one.
+    pub endpoint_region: Option<String>,
+}
+
+/// Subresources that select bucket or object operations the emulator does not implement.
+const UNSUPPORTED_SUBRESOURCES: &[(&str, &str)] = &[
+    ("acl", "Acl"),
+    ("policy", "BucketPolicy"),
+    ("tagging", "Tagging"),
+    ("uploads", "MultipartUpload"),
+    ("uploadId", "MultipartUpload"),
+    ("versioning", "BucketVersioning"),
+    ("versions", "ListObjectVersions"),
+    ("lifecycle", "BucketLifecycle"),
+    ("cors", "BucketCors"),
+    ("encryption", "BucketEncryption"),
+    ("delete", "DeleteObjects"),
+    ("retention", "ObjectRetention"),
+    ("legal-hold", "ObjectLegalHold"),
+    ("attributes", "GetObjectAttributes"),
+    ("restore", "RestoreObject"),
+    ("select", "SelectObjectContent"),
+    ("ownershipControls", "OwnershipControls"),
+    ("publicAccessBlock", "PublicAccessBlock"),
+];
+
+/// Route an S3 request.
+pub fn s3_target(
+    method: &str,
+    raw_path: &str,
+    query: &[(String, String)],
+    host: &HostInfo,
+) -> ApiResult<S3Target> {
+    let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
+    let (bucket, key, style) = match &host.bucket {
+        Some(b) => (
+            Some(b.clone()),
+            (!path.is_empty()).then(|| decode(path)),
+            Style::VirtualHost,
+        ),
+        None => match path.split_once('/') {
+            Some((b, k)) => (Some(decode(b)), (!k.is_empty()).then(|| decode(k)), Style::Path),
+            None if path.is_empty() => (None, None, Style::Path),
+            None => (Some(decode(path)), None, Style::Path),
+        },
+    };
+    let has = |name: &str| query.iter().any(|(k, _)| k == name);
+    let unsupported = UNSUPPORTED_SUBRESOURCES
+        .iter()
+        .find(|(q, _)| has(q))
+        .map(|(_, name)| *name);
+    let op = match (method, &bucket, &key) {
+        (_, _, _) if unsupported.is_some() => S3Op::Unsupported(unsupported.unwrap_or("Unknown")),
+        ("GET", None, _) => S3Op::ListBuckets,
+        ("HEAD", Some(_), None) => S3Op::HeadBucket,
+        ("GET", Some(_), None) if has("location") => S3Op::GetBucketLocation,
+        ("GET", Some(_), None) if query_get(query, "list-type") == Some("2") => S3Op::ListObjectsV2,
+        ("GET", Some(_), None) => S3Op::ListObjects,
+        ("PUT", Some(_), Some(_)) => S3Op::PutObject,
+        ("GET", Some(_), Some(_)) => S3Op::GetObject,
+        ("HEAD", Some(_), Some(_)) => S3Op::HeadObject,
+        ("DELETE", Some(_), Some(_)) => S3Op::DeleteObject {
+            version_id: query_get(query, "versionId").map(str::to_string),
+        },
+        ("PUT", Some(_), None) => S3Op::Unsupported("CreateBucket"),
+        ("DELETE", Some(_), None) => S3Op::Unsupported("DeleteBucket"),
+        ("POST", Some(_), _) => S3Op::Unsupported("PostObject"),
+        _ => return Err(api_error!(MethodNotAllowed)),
+    };
+    Ok(S3Target {
+        bucket,
+        key,
+        op,
+        style,
+        endpoint_region: host.region.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suffixes() -> Vec<String> {
+        vec!["localhost".into()]
+    }
+
+    #[test]
+    fn hosts() {
+        let h = |s| parse_host(s, &suffixes());
+        assert_eq!(
+            h("127.0.0.1:9000"),
+            HostInfo {
+                bucket: None,
+                region: None,
+                sts: false
+            }
+        );
+        assert_eq!(h("localhost:9000").bucket, None);
+        assert_eq!(h("lake.localhost:9000").bucket.as_deref(), Some("lake"));
+        let v = h("my.dotted.bucket.s3.eu-west-1.localhost");
+        assert_eq!(
+            (v.bucket.as_deref(), v.region.as_deref()),
+            (Some("my.dotted.bucket"), Some("eu-west-1"))
+        );
+        assert_eq!(h("s3.eu-west-1.localhost").region.as_deref(), Some("eu-west-1"));
+        assert_eq!(h("s3.eu-west-1.localhost").bucket, None);
+        assert!(h("sts.eu-west-1.localhost").sts);
+        assert_eq!(
+            h("lake.s3-us-west-2.localhost").region.as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(h("[::1]:9000").bucket, None);
+    }
+
+    #[test]
+    fn path_style_keys_are_decoded_and_not_normalised() {
+        let t = s3_target(
+            "PUT",
+            "/lake/a%20b//c/../d",
+            &[],
+            &parse_host("127.0.0.1", &suffixes()),
+        )
+        .unwrap();
+        assert_eq!(t.bucket.as_deref(), Some("lake"));
+        assert_eq!(t.key.as_deref(), Some("a b//c/../d"));
+        assert_eq!(t.op, S3Op::PutObject);
+    }
+
+    #[test]
+    fn operations_and_actions() {
+        let host = parse_host("127.0.0.1", &suffixes());
+        let op = |m, p, q: &str| s3_target(m, p, &query_pairs(q), &host).unwrap().op;
+        assert_eq!(op("GET", "/", ""), S3Op::ListBuckets);
+        assert_eq!(op("GET", "/b", "list-type=2&prefix=x"), S3Op::ListObjectsV2);
+        assert_eq!(op("GET", "/b", "location"), S3Op::GetBucketLocation);
+        assert_eq!(
+            op("DELETE", "/b/k", "versionId=3").action(),
+            "s3:DeleteObjectVersion"
+        );
+        assert_eq!(
+            op("DELETE", "/b/k", "x-id=DeleteObject").action(),
+            "s3:DeleteObject"
+        );
+        assert_eq!(op("PUT", "/b/k", "acl"), S3Op::Unsupported("Acl"));
+        assert!(s3_target("PATCH", "/b/k", &[], &host).is_err());
+    }
+
+    #[test]
+    fn query_pairs_keep_flags_and_decode() {
+        assert_eq!(
+            query_pairs("acl&prefix=a%2Fb&x=1=2"),
+            vec![
+                ("acl".into(), String::new()),
+                ("prefix".into(), "a/b".into()),
+                ("x".into(), "1=2".into())
+            ]
+        );
+    }
+}

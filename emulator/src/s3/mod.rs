@@ -1,0 +1,216 @@
+//! S3: route a request, check where its bucket lives, authenticate, authorize,
+//! then hand it to the operation's handler.
+
+pub mod checksum;
+mod delete;
+mod put;
+mod read;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+
+use crate::api_error;
+use crate::authn::{self, Caller};
+use crate::emulator::Emulator;
+use crate::error::{ApiError, ApiResult};
+use crate::protocol::codes::Service;
+use crate::route::{self, HostInfo, S3Op, S3Target, Style};
+use crate::service::{Ctx, FaultOutcome, ResBody};
+use crate::sigv4::{self, Auth, RequestHead, SigService};
+use crate::world::{self, arn, Bucket, World};
+
+/// Everything a handler needs about an authorized request.
+#[derive(Debug)]
+pub(crate) struct S3Request<'a> {
+    pub emu: &'a Arc<Emulator>,
+    pub world: &'a World,
+    pub parts: &'a http::request::Parts,
+    pub query: &'a [(String, String)],
+    pub target: &'a S3Target,
+    pub bucket: Option<&'a Bucket>,
+    pub caller: &'a Caller,
+}
+
+impl S3Request<'_> {
+    /// A request header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.parts.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Handle an S3 request.
+pub(crate) async fn handle<B>(
+    emu: &Arc<Emulator>,
+    ctx: &mut Ctx,
+    req: Request<B>,
+    host: &HostInfo,
+) -> ApiResult<Response<ResBody>>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
+{
+    let (parts, body) = req.into_parts();
+    let raw_path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().unwrap_or("").to_string();
+    let query = route::query_pairs(&raw_query);
+    let target = route::s3_target(parts.method.as_str(), &raw_path, &query, host)?;
+    ctx.trace.operation = Some(target.op.name().to_string());
+    ctx.trace.bucket.clone_from(&target.bucket);
+    ctx.trace.key.clone_from(&target.key);
+    let world = emu.world();
+
+    let head = RequestHead {
+        method: parts.method.as_str(),
+        raw_path: &raw_path,
+        raw_query: &raw_query,
+        headers: &parts.headers,
+    };
+    let auth = sigv4::parse(&head, SigService::S3).map_err(|e| e.to_api_error(Service::S3))?;
+
+    let bucket = match &target.bucket {
+        Some(name) => Some(find_bucket(&world, name)?),
+        None => None,
+    };
+    if let Some(b) = bucket {
+        check_region(&target, b, &auth, host, &raw_path)?;
+    } else if let Auth::V4(v4) = &auth {
+        v4.check_scope(SigService::S3, None)
+            .map_err(|e| e.to_api_error(Service::S3))?;
+    }
+
+    let fired = emu
+        .faults
+        .check(target.op.name(), target.bucket.as_deref(), target.key.as_deref());
+    match emu.apply_faults(ctx, fired).await {
+        Ok(()) => {}
+        Err(FaultOutcome::Error(e)) => return Err(e),
+        Err(FaultOutcome::Reset) => {
+            ctx.trace.reset_after = true;
+            return Err(api_error!(InternalError).note("injected connection reset before the body was read"));
+        }
+    }
+
+    let region = bucket.map_or_else(
+        || match &auth {
+            Auth::V4(v4) => v4.scope.region.clone(),
+            _ => "us-east-1".to_string(),
+        },
+        |b| b.region.clone(),
+    );
+    let vhost_bucket = (target.style == Style::VirtualHost)
+        .then_some(target.bucket.as_deref())
+        .flatten();
+    let caller = authn::authenticate_s3(
+        emu,
+        &world,
+        &head,
+        &auth,
+        &region,
+        bucket.is_some_and(|b| b.sigv2),
+        vhost_bucket,
+    )?;
+    ctx.trace.principal = Some(caller.arn());
+    ctx.trace.access_key_id.clone_from(&caller.access_key_id);
+
+    if let S3Op::Unsupported(name) = target.op {
+        return Err(api_error!(NotImplemented).note(format!("the emulator does not implement {name}")));
+    }
+
+    let request = S3Request {
+        emu,
+        world: &world,
+        parts: &parts,
+        query: &query,
+        target: &target,
+        bucket,
+        caller: &caller,
+    };
+    let decision = crate::authz::authorize_s3(&request, ctx)?;
+    ctx.trace.decision = decision;
+
+    match &target.op {
+        S3Op::PutObject => put::put_object(&request, ctx, body).await,
+        S3Op::GetObject => read::get_object(&request, false),
+        S3Op::HeadObject => read::get_object(&request, true),
+        S3Op::DeleteObject { version_id } => delete::delete_object(&request, ctx, version_id.as_deref()),
+        S3Op::ListObjectsV2 => read::list_objects(&request, true),
+        S3Op::ListObjects => read::list_objects(&request, false),
+        S3Op::HeadBucket => read::head_bucket(&request),
+        S3Op::GetBucketLocation => read::bucket_location(&request),
+        S3Op::ListBuckets => read::list_buckets(&request),
+        S3Op::Unsupported(_) => Err(api_error!(NotImplemented)),
+    }
+}
+
+/// The bucket, or NoSuchBucket / InvalidBucketName as S3 answers.
+fn find_bucket<'w>(world: &'w World, name: &str) -> ApiResult<&'w Bucket> {
+    if let Some(b) = world.bucket(name) {
+        return Ok(b);
+    }
+    match arn::check_bucket_name(name) {
+        Err(why) => Err(api_error!(InvalidBucketName)
+            .extra("BucketName", name)
+            .note(format!("bucket name {why}"))),
+        Ok(()) => Err(api_error!(NoSuchBucket)
+            .extra("BucketName", name)
+            .note(format!("no bucket `{name}` in the world"))),
+    }
+}
+
+/// Where S3 refuses a request because the bucket lives in another region than the
+/// endpoint or the signature says.
+///
+/// A regional endpoint (a host naming a region) answers 301 PermanentRedirect, or
+/// 400 IllegalLocationConstraintException for regions launched after March 2019
+/// (S3 API reference, "Request redirection and the REST API"). A signature scoped
+/// to the wrong region gets AuthorizationHeaderMalformed (or, presigned,
+/// AuthorizationQueryParametersError) naming the right one (captures in
+/// shared/reference/sigv4.md §3, misconfigs.md M30–M31). GetBucketLocation is
+/// answered from any region: it is how clients find out.
+fn check_region(
+    target: &S3Target,
+    bucket: &Bucket,
+    auth: &Auth,
+    host: &HostInfo,
+    raw_path: &str,
+) -> ApiResult<()> {
+    if target.op == S3Op::GetBucketLocation {
+        return Ok(());
+    }
+    let with_region = |e: ApiError| e.header("x-amz-bucket-region", bucket.region.clone());
+    if let Some(endpoint_region) = &host.region {
+        if endpoint_region != &bucket.region {
+            if world::region_launched_after_2019(&bucket.region) {
+                return Err(with_region(api_error!(
+                    IllegalLocationConstraintException,
+                    "The {} location constraint is incompatible for the region specific endpoint this request was sent to.",
+                    bucket.region
+                )));
+            }
+            let _ = raw_path;
+            return Err(with_region(api_error!(PermanentRedirect))
+                .extra(
+                    "Endpoint",
+                    format!("{}.s3.{}.amazonaws.com", bucket.name, bucket.region),
+                )
+                .extra("Bucket", bucket.name.clone())
+                .note(format!(
+                    "endpoint region `{endpoint_region}`, bucket region `{}`",
+                    bucket.region
+                )));
+        }
+    }
+    if let Auth::V4(v4) = auth {
+        v4.check_scope(SigService::S3, Some(&bucket.region))
+            .map_err(|e| {
+                with_region(e.to_api_error(Service::S3)).note(format!(
+                    "signature scoped to `{}`, bucket `{}` is in `{}`",
+                    v4.scope.region, bucket.name, bucket.region
+                ))
+            })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,464 @@
+//! The reads a user needs to look: GetObject, HeadObject, ListObjects(V2),
+//! HeadBucket, GetBucketLocation, ListBuckets.
+
+use base64::Engine as _;
+use http::{Response, StatusCode};
+
+use super::S3Request;
+use crate::api_error;
+use crate::error::ApiResult;
+use crate::protocol::xml::{Xml, S3_NS};
+use crate::route::query_get;
+use crate::service::{empty, full, http_date, ResBody};
+use crate::store::{etag_matches, ObjectData, ObjectMeta};
+
+fn iso8601_ms(t: time::OffsetDateTime) -> String {
+    const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.to_offset(time::UtcOffset::UTC).format(FMT).unwrap_or_default()
+}
+
+fn parse_http_date(s: &str) -> Option<time::OffsetDateTime> {
+    const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(s.trim(), FMT)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
+/// A parsed `Range: bytes=…` for an object of `size` bytes: `Ok(None)` = whole object.
+fn parse_range(header: Option<&str>, size: u64) -> ApiResult<Option<(u64, u64)>> {
+    let Some(h) = header else { return Ok(None) };
+    let Some(spec) = h.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        // S3 serves only single ranges; it ignores multi-range requests (returns the whole object).
+        return Ok(None);
+    }
+    let (a, b) = spec.split_once('-').unwrap_or((spec, ""));
+    let unsatisfiable = || {
+        api_error!(InvalidRange)
+            .extra("RangeRequested", h.to_string())
+            .extra("ActualObjectSize", size.to_string())
+    };
+    let range = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().map_err(|_| unsatisfiable())?;
+            if n == 0 || size == 0 {
+                return Err(unsatisfiable());
+            }
+            (size.saturating_sub(n), size - 1)
+        }
+        (s, "") => {
+            let s: u64 = s.parse().map_err(|_| unsatisfiable())?;
+            if s >= size {
+                return Err(unsatisfiable());
+            }
+            (s, size - 1)
+        }
+        (s, e) => {
+            let (s, e): (u64, u64) = (
+                s.parse().map_err(|_| unsatisfiable())?,
+                e.parse().map_err(|_| unsatisfiable())?,
+            );
+            if s > e || s >= size {
+                return Err(unsatisfiable());
+            }
+            (s, e.min(size - 1))
+        }
+    };
+    Ok(Some(range))
+}
+
+fn object_headers(
+    mut res: http::response::Builder,
+    meta: &ObjectMeta,
+    versioned: bool,
+    checksum_mode: bool,
+) -> http::response::Builder {
+    res = res
+        .header("etag", meta.etag.as_str())
+        .header("last-modified", http_date(meta.last_modified))
+        .header("accept-ranges", "bytes")
+        .header(
+            "content-type",
+            meta.content_type.as_deref().unwrap_or("binary/octet-stream"),
+        );
+    if let Some(e) = &meta.content_encoding {
+        res = res.header("content-encoding", e.as_str());
+    }
+    for (k, v) in &meta.headers {
+        res = res.header(k.as_str(), v.as_str());
+    }
+    for (k, v) in &meta.metadata {
+        res = res.header(format!("x-amz-meta-{k}"), v.as_str());
+    }
+    if let Some(sse) = &meta.sse {
+        res = res.header("x-amz-server-side-encryption", sse.as_str());
+    }
+    if let Some(k) = &meta.sse_kms_key {
+        res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
+    }
+    if versioned {
+        res = res.header("x-amz-version-id", meta.version_id.as_str());
+    }
+    if meta.storage_class != "STANDARD" {
+        res = res.header("x-amz-storage-class", meta.storage_class.as_str());
+    }
+    if checksum_mode {
+        for (alg, value) in &meta.checksums {
+            if let Some(a) = super::checksum::Algorithm::from_name(alg) {
+                res = res
+                    .header(a.header(), value.as_str())
+                    .header("x-amz-checksum-type", "FULL_OBJECT");
+            }
+        }
+    }
+    res
+}
+
+pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Response<ResBody>> {
+    let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
+    let key = r.target.key.as_deref().unwrap_or("");
+    let Some(obj) = r.emu.store.get(&bucket.name, key) else {
+        return Err(api_error!(NoSuchKey).extra("Key", key));
+    };
+    let meta = &obj.meta;
+    if let Some(m) = r.header("if-match") {
+        if !etag_matches(m, &meta.etag) {
+            return Err(api_error!(PreconditionFailed).extra("Condition", "If-Match"));
+        }
+    }
+    let not_modified = || {
+        Response::builder()
+            .status(StatusCode::NOT_MODIFIED)
+            .header("etag", meta.etag.as_str())
+            .header("last-modified", http_date(meta.last_modified))
+            .body(empty())
+            .map_err(|e| api_error!(InternalError).note(e.to_string()))
+    };
+    if let Some(m) = r.header("if-none-match") {
+        if etag_matches(m, &meta.etag) {
+            return not_modified();
+        }
+    } else if let Some(since) = r.header("if-modified-since").and_then(parse_http_date) {
+        if meta.last_modified <= since {
+            return not_modified();
+        }
+    }
+    if r.header("if-match").is_none() {
+        if let Some(since) = r.header("if-unmodified-since").and_then(parse_http_date) {
+            if meta.last_modified > since {
+                return Err(api_error!(PreconditionFailed).extra("Condition", "If-Unmodified-Since"));
+            }
+        }
+    }
+    let versioned = bucket.versioning != crate::world::Versioning::Unversioned;
+    let checksum_mode = r
+        .header("x-amz-checksum-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    let range = parse_range(r.header("range"), meta.size)?;
+    let mut res = object_headers(
+        Response::builder(),
+        meta,
+        versioned,
+        checksum_mode && range.is_none(),
+    );
+    let (status, len) = match range {
+        Some((s, e)) => {
+            res = res.header("content-range", format!("bytes {s}-{e}/{}", meta.size));
+            (StatusCode::PARTIAL_CONTENT, e - s + 1)
+        }
+        None => (StatusCode::OK, meta.size),
+    };
+    res = res.status(status).header("content-length", len.to_string());
+    let body = if head_only {
+        empty()
+    } else {
+        match &obj.data {
+            ObjectData::Memory(bytes) => {
+                let slice = match range {
+                    Some((s, e)) => {
+                        bytes.slice(usize::try_from(s).unwrap_or(0)..usize::try_from(e + 1).unwrap_or(0))
+                    }
+                    None => bytes.clone(),
+                };
+                full(slice)
+            }
+            ObjectData::File(path) => {
+                let data = std::fs::read(path).map_err(|e| api_error!(InternalError).note(e.to_string()))?;
+                let data = match range {
+                    Some((s, e)) => data
+                        .get(usize::try_from(s).unwrap_or(0)..usize::try_from(e + 1).unwrap_or(0))
+                        .unwrap_or(&[])
+                        .to_vec(),
+                    None => data,
+                };
+                full(data)
+            }
+            ObjectData::Discarded => {
+                return Err(api_error!(NotImplemented).note(
+                    "this emulator runs the digest-only store, which keeps sizes and digests but not bytes",
+                ))
+            }
+        }
+    };
+    res.body(body)
+        .map_err(|e| api_error!(InternalError).note(e.to_string()))
+}
+
+pub(crate) fn list_objects(r: &S3Request<'_>, v2: bool) -> ApiResult<Response<ResBody>> {
+    let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
+    let q = |name| query_get(r.query, name);
+    let prefix = q("prefix").unwrap_or("");
+    let delimiter = q("delimiter").filter(|d| !d.is_empty());
+    let max_keys: usize = match q("max-keys") {
+        Some(v) => v.parse().map_err(|_| {
+            api_error!(
+                InvalidArgument,
+                "Provided max-keys not an integer or within integer range"
+            )
+            .extra("ArgumentName", "max-keys")
+            .extra("ArgumentValue", v)
+        })?,
+        None => 1000,
+    }
+    .min(1000);
+    let url_encode = q("encoding-type") == Some("url");
+    let continuation = q("continuation-token");
+    let start = if v2 {
+        match continuation {
+            Some(t) => Some(
+                base64::engine::general_purpose::STANDARD
+                    .decode(t)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| {
+                        api_error!(InvalidArgument, "The continuation token provided is incorrect")
+                            .extra("ArgumentName", "continuation-token")
+                    })?,
+            ),
+            None => q("start-after").map(str::to_string),
+        }
+    } else {
+        q("marker").map(str::to_string)
+    };
+    let all = r
+        .emu
+        .store
+        .list(&bucket.name, prefix, start.as_deref(), usize::MAX);
+    let enc = |s: &str| {
+        if url_encode {
+            url_encode_key(s)
+        } else {
+            s.to_string()
+        }
+    };
+
+    let mut contents: Vec<&ObjectMeta> = Vec::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut last_key: Option<String> = None;
+    let mut truncated = false;
+    for meta in &all {
+        if contents.len() + prefixes.len() >= max_keys {
+            truncated = true;
+            break;
+        }
+        if let Some(d) = delimiter {
+            if let Some(pos) = meta.key.get(prefix.len()..).and_then(|rest| rest.find(d)) {
+                let common = meta
+                    .key
+                    .get(..prefix.len() + pos + d.len())
+                    .unwrap_or("")
+                    .to_string();
+                if prefixes.last() != Some(&common) {
+                    prefixes.push(common);
+                }
+                last_key = Some(meta.key.clone());
+                continue;
+            }
+        }
+        contents.push(meta);
+        last_key = Some(meta.key.clone());
+    }
+    // Skip past every key of the last common prefix so the next page does not repeat it.
+    if truncated {
+        if let (Some(d), Some(p)) = (delimiter, prefixes.last()) {
+            if last_key.as_deref().is_some_and(|k| k.starts_with(p.as_str())) {
+                let _ = d;
+                last_key = all
+                    .iter()
+                    .rev()
+                    .find(|m| m.key.starts_with(p.as_str()))
+                    .map(|m| m.key.clone());
+            }
+        }
+    }
+
+    let mut x = Xml::with_declaration();
+    x.open_ns("ListBucketResult", S3_NS)
+        .elem("Name", &bucket.name)
+        .elem("Prefix", &enc(prefix));
+    if v2 {
+        if let Some(t) = continuation {
+            x.elem("ContinuationToken", t);
+        }
+        if let Some(s) = q("start-after") {
+            x.elem("StartAfter", &enc(s));
+        }
+        x.elem("KeyCount", &(contents.len() + prefixes.len()).to_string());
+    } else {
+        x.elem("Marker", &enc(q("marker").unwrap_or("")));
+    }
+    x.elem("MaxKeys", &max_keys.to_string());
+    if let Some(d) = delimiter {
+        x.elem("Delimiter", &enc(d));
+    }
+    if url_encode {
+        x.elem("EncodingType", "url");
+    }
+    x.elem("IsTruncated", if truncated { "true" } else { "false" });
+    if truncated {
+        if let Some(k) = &last_key {
+            if v2 {
+                x.elem(
+                    "NextContinuationToken",
+                    &base64::engine::general_purpose::STANDARD.encode(k),
+                );
+            } else if delimiter.is_some() {
+                x.elem("NextMarker", &enc(k));
+            }
+        }
+    }
+    let fetch_owner = !v2 || q("fetch-owner") == Some("true");
+    for m in contents {
+        x.open("Contents")
+            .elem("Key", &enc(&m.key))
+            .elem("LastModified", &iso8601_ms(m.last_modified))
+            .elem("ETag", &m.etag);
+        for alg in m.checksums.keys() {
+            x.elem("ChecksumAlgorithm", alg);
+        }
+        if !m.checksums.is_empty() {
+            x.elem("ChecksumType", "FULL_OBJECT");
+        }
+        x.elem("Size", &m.size.to_string());
+        if fetch_owner {
+            x.open("Owner").elem("ID", &canonical_id(&m.owner)).close("Owner");
+        }
+        x.elem("StorageClass", &m.storage_class).close("Contents");
+    }
+    for p in prefixes {
+        x.open("CommonPrefixes")
+            .elem("Prefix", &enc(&p))
+            .close("CommonPrefixes");
+    }
+    x.close("ListBucketResult");
+    xml_ok(x.finish())
+}
+
+/// `encoding-type=url`: keys percent-encoded, `/` kept.
+fn url_encode_key(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}
+
+/// A canonical user id for an account: 64 hex characters derived from the id.
+pub(crate) fn canonical_id(account: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(
+        format!("canonical-user:{account}").as_bytes(),
+    ))
+}
+
+pub(crate) fn head_bucket(r: &S3Request<'_>) -> ApiResult<Response<ResBody>> {
+    let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("x-amz-bucket-region", bucket.region.as_str())
+        .header("x-amz-access-point-alias", "false")
+        .body(empty())
+        .map_err(|e| api_error!(InternalError).note(e.to_string()))
+}
+
+pub(crate) fn bucket_location(r: &S3Request<'_>) -> ApiResult<Response<ResBody>> {
+    let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
+    // us-east-1 is reported as an empty LocationConstraint (S3 API, GetBucketLocation).
+    let body = if bucket.region == "us-east-1" {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{S3_NS}\"/>")
+    } else {
+        let mut x = Xml::with_declaration();
+        x.open_ns("LocationConstraint", S3_NS);
+        let mut doc = x.finish();
+        doc.push_str(&bucket.region);
+        doc.push_str("</LocationConstraint>");
+        doc
+    };
+    xml_ok(body)
+}
+
+pub(crate) fn list_buckets(r: &S3Request<'_>) -> ApiResult<Response<ResBody>> {
+    let account = r.caller.account().unwrap_or_default();
+    let name = r
+        .world
+        .account(account)
+        .map(|a| a.name.clone())
+        .unwrap_or_default();
+    let mut x = Xml::with_declaration();
+    x.open_ns("ListAllMyBucketsResult", S3_NS)
+        .open("Owner")
+        .elem("DisplayName", &name)
+        .elem("ID", &canonical_id(account))
+        .close("Owner")
+        .open("Buckets");
+    for b in r.world.buckets.iter().filter(|b| b.account == account) {
+        x.open("Bucket")
+            .elem("Name", &b.name)
+            .elem("CreationDate", "2026-01-01T00:00:00.000Z")
+            .elem("BucketRegion", &b.region)
+            .close("Bucket");
+    }
+    x.close("Buckets").close("ListAllMyBucketsResult");
+    xml_ok(x.finish())
+}
+
+fn xml_ok(body: String) -> ApiResult<Response<ResBody>> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/xml")
+        .body(full(body))
+        .map_err(|e| api_error!(InternalError).note(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range(Some("bytes=0-9"), 100).unwrap(), Some((0, 9)));
+        assert_eq!(parse_range(Some("bytes=90-"), 100).unwrap(), Some((90, 99)));
+        assert_eq!(parse_range(Some("bytes=-10"), 100).unwrap(), Some((90, 99)));
+        assert_eq!(parse_range(Some("bytes=95-200"), 100).unwrap(), Some((95, 99)));
+        assert!(parse_range(Some("bytes=100-"), 100).is_err());
+        assert_eq!(parse_range(None, 100).unwrap(), None);
+    }
+
+    #[test]
+    fn timestamps() {
+        let t = time::macros::datetime!(2026-11-27 18:06:30.5 UTC);
+        assert_eq!(iso8601_ms(t), "2026-11-27T18:06:30.500Z");
+        assert_eq!(
+            parse_http_date("Fri, 27 Nov 2026 18:06:30 GMT"),
+            Some(time::macros::datetime!(2026-11-27 18:06:30 UTC))
+        );
+    }
+}

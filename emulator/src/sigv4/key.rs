@@ -1,0 +1,164 @@
+//! The SigV4 signing key and the HMAC/SHA-256 primitives around it.
+//!
+//! Signatures are compared with [`hmac::Mac::verify_slice`], which is constant-time;
+//! nothing in this module compares a MAC with `==`.
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use super::canonical::CredentialScope;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Lowercase hex SHA-256 of the empty string, the "previous chunk" hash every chunk
+/// string to sign carries.
+pub(crate) const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// A fresh HMAC-SHA256 keyed with `key`.
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC accepts keys of any length; `new_from_slice` cannot fail"
+)]
+fn mac(key: &[u8]) -> HmacSha256 {
+    HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length")
+}
+
+/// `HMAC-SHA256(key, msg)`.
+fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut m = mac(key);
+    m.update(msg);
+    m.finalize().into_bytes().into()
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The derived key `kSigning` for one credential scope (one day, region and service).
+///
+/// ```text
+/// kSecret  = your secret access key
+/// kDate    = HMAC("AWS4" + kSecret, Date)        Date = yyyymmdd from the scope
+/// kRegion  = HMAC(kDate, Region)
+/// kService = HMAC(kRegion, Service)
+/// kSigning = HMAC(kService, "aws4_request")
+/// signature = hex(HMAC(kSigning, StringToSign))
+/// ```
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html>)
+///
+/// `Debug` never prints the key.
+#[derive(Clone)]
+pub struct SigningKey([u8; 32]);
+
+impl SigningKey {
+    /// Derive `kSigning` from the secret access key and the credential scope.
+    pub fn derive(secret_access_key: &str, scope: &CredentialScope) -> Self {
+        let mut k_secret = Vec::with_capacity(4 + secret_access_key.len());
+        k_secret.extend_from_slice(b"AWS4");
+        k_secret.extend_from_slice(secret_access_key.as_bytes());
+        let k_date = hmac_sha256(&k_secret, scope.date.as_bytes());
+        let k_region = hmac_sha256(&k_date, scope.region.as_bytes());
+        let k_service = hmac_sha256(&k_region, scope.service.as_bytes());
+        Self(hmac_sha256(&k_service, b"aws4_request"))
+    }
+
+    /// The key bytes as lowercase hex (the S3 doc example key for `20130524/us-east-1/s3` is
+    /// `dbb893ac…`); for tests and vectors, never for logs.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// `hex(HMAC(kSigning, string_to_sign))`.
+    pub fn sign(&self, string_to_sign: &[u8]) -> String {
+        hex::encode(hmac_sha256(&self.0, string_to_sign))
+    }
+
+    /// Whether `provided` is the lowercase hex signature of `string_to_sign`, compared in
+    /// constant time. Signers emit lowercase hex ([S3-AUTH]); anything else does not match.
+    pub fn verify(&self, string_to_sign: &[u8], provided: &str) -> bool {
+        if !provided
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return false;
+        }
+        let Ok(provided) = hex::decode(provided) else {
+            return false;
+        };
+        let mut m = mac(&self.0);
+        m.update(string_to_sign);
+        m.verify_slice(&provided).is_ok()
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(** redacted **)")
+    }
+}
+
+/// Verify a SigV2 signature: `provided` is base64 of `HMAC-SHA1(secret, string_to_sign)`,
+/// compared in constant time.
+pub(crate) fn verify_v2(secret_access_key: &str, string_to_sign: &[u8], provided: &str) -> bool {
+    use base64::Engine as _;
+    let Ok(provided) = base64::engine::general_purpose::STANDARD.decode(provided) else {
+        return false;
+    };
+    let mut m = v2_mac(secret_access_key);
+    m.update(string_to_sign);
+    m.verify_slice(&provided).is_ok()
+}
+
+/// base64 of `HMAC-SHA1(secret, string_to_sign)`: what a SigV2 signer sends.
+pub fn sign_v2(secret_access_key: &str, string_to_sign: &[u8]) -> String {
+    use base64::Engine as _;
+    let mut m = v2_mac(secret_access_key);
+    m.update(string_to_sign);
+    base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC accepts keys of any length; `new_from_slice` cannot fail"
+)]
+fn v2_mac(secret_access_key: &str) -> Hmac<sha1::Sha1> {
+    Hmac::<sha1::Sha1>::new_from_slice(secret_access_key.as_bytes()).expect("HMAC accepts keys of any length")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_example_signing_key() {
+        // S3 API Reference, sig-v4-header-based-auth: the key for 20130524/us-east-1/s3.
+        let scope = CredentialScope::new("20130524", "us-east-1", "s3");
+        let key = SigningKey::derive("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", &scope);
+        assert_eq!(
+            key.to_hex(),
+            "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378"
+        );
+        assert_eq!(format!("{key:?}"), "SigningKey(** redacted **)");
+    }
+
+    #[test]
+    fn verify_accepts_only_the_signature() {
+        let key = SigningKey::derive("secret", &CredentialScope::new("20240101", "us-east-1", "s3"));
+        let sig = key.sign(b"hello");
+        assert!(key.verify(b"hello", &sig));
+        assert!(!key.verify(b"hello", &sig.to_uppercase()));
+        assert!(!key.verify(b"hellO", &sig));
+        assert!(!key.verify(b"hello", &sig[..62]));
+        assert!(!key.verify(b"hello", "zz"));
+        assert_eq!(sha256_hex(b""), EMPTY_SHA256);
+    }
+
+    #[test]
+    fn v2_round_trip() {
+        let sig = sign_v2("secret", b"GET\n\n\n1\n/b/k");
+        assert!(verify_v2("secret", b"GET\n\n\n1\n/b/k", &sig));
+        assert!(!verify_v2("secret", b"GET\n\n\n2\n/b/k", &sig));
+        assert!(!verify_v2("secret", b"GET\n\n\n1\n/b/k", "not base64!"));
+    }
+}

@@ -1,0 +1,261 @@
+//! Payload modes (`x-amz-content-sha256`) and the sans-IO body checker.
+//!
+//! | `x-amz-content-sha256` | body | protected by |
+//! |---|---|---|
+//! | 64 lowercase hex | as is | its SHA-256 |
+//! | `UNSIGNED-PAYLOAD` | as is | nothing (a trailing checksum header, if any) |
+//! | `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` | aws-chunked | chunk signatures |
+//! | `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` | aws-chunked + trailers | chunk and trailer signatures |
+//! | `STREAMING-UNSIGNED-PAYLOAD-TRAILER` | aws-chunked + trailers | only the trailing checksum |
+//!
+//! ([S3-AUTH] <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html>)
+
+use sha2::{Digest, Sha256};
+
+use super::chunked::{AwsChunkedDecoder, ChunkSigning, DecoderConfig};
+use super::error::SigError;
+use super::verify::Verified;
+
+/// How the body is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PayloadMode {
+    /// `x-amz-content-sha256: <hex>`: the body must hash to this.
+    Hex([u8; 32]),
+    /// `UNSIGNED-PAYLOAD`.
+    Unsigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: aws-chunked, signed chunks.
+    StreamingSigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks and a signed trailer.
+    StreamingSignedTrailer,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: aws-chunked, unsigned chunks, trailing checksum.
+    StreamingUnsignedTrailer,
+    /// Non-S3 services: HashedPayload is hex SHA-256 of the body, which the caller computes
+    /// (STS bodies are small forms) and passes to [`super::AuthV4::verify`].
+    BodySha256,
+}
+
+impl PayloadMode {
+    /// Parse an S3 `x-amz-content-sha256` value.
+    ///
+    /// A hash must be 64 *lowercase* hex digits: the header value is used verbatim as
+    /// HashedPayload, and every signer writes lowercase (inferred; S3's answer to uppercase
+    /// hex is not documented). The SigV4a modes (`STREAMING-AWS4-ECDSA-P256-SHA256-…`) are
+    /// not supported and rejected like any unknown value.
+    pub fn parse(value: &str) -> Result<Self, SigError> {
+        match value {
+            "UNSIGNED-PAYLOAD" => Ok(Self::Unsigned),
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Ok(Self::StreamingSigned),
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => Ok(Self::StreamingSignedTrailer),
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => Ok(Self::StreamingUnsignedTrailer),
+            hex_value
+                if hex_value.len() == 64
+                    && hex_value
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+            {
+                let mut hash = [0_u8; 32];
+                hex::decode_to_slice(hex_value, &mut hash).map_err(|_| SigError::InvalidContentSha256 {
+                    value: value.to_owned(),
+                })?;
+                Ok(Self::Hex(hash))
+            }
+            _ => Err(SigError::InvalidContentSha256 {
+                value: value.to_owned(),
+            }),
+        }
+    }
+
+    /// The HashedPayload line of the canonical request, or `None` for [`Self::BodySha256`]
+    /// (the caller hashes the body).
+    pub fn canonical_value(&self) -> Option<String> {
+        Some(match self {
+            Self::Hex(hash) => hex::encode(hash),
+            Self::Unsigned => "UNSIGNED-PAYLOAD".to_owned(),
+            Self::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned(),
+            Self::StreamingSignedTrailer => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER".to_owned(),
+            Self::StreamingUnsignedTrailer => "STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_owned(),
+            Self::BodySha256 => return None,
+        })
+    }
+
+    /// Whether the body is aws-chunked.
+    pub fn is_aws_chunked(&self) -> bool {
+        matches!(
+            self,
+            Self::StreamingSigned | Self::StreamingSignedTrailer | Self::StreamingUnsignedTrailer
+        )
+    }
+}
+
+/// Trailers from an aws-chunked body: lowercase names, trimmed values, in received order
+/// (`x-amz-trailer-signature` excluded). The server checks checksum values itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trailers(pub Vec<(String, String)>);
+
+impl Trailers {
+    /// The value of trailer `name` (lowercase).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sans-IO body checker: the server feeds it the body bytes (HTTP chunking already
+/// removed) as they arrive, and stores nothing until [`BodyCheck::finish`] succeeds.
+#[derive(Debug)]
+pub enum BodyCheck {
+    /// Hash the body and compare with `x-amz-content-sha256` at the end.
+    Hex {
+        /// The hash the client declared.
+        expected: [u8; 32],
+        /// The running hash.
+        hasher: Sha256,
+    },
+    /// Nothing to check: `UNSIGNED-PAYLOAD`, SigV2 presigned, anonymous, or a body the
+    /// caller hashed before verifying (STS).
+    PassThrough,
+    /// Decode aws-chunked framing, verifying signatures as chunks end.
+    Chunked(Box<AwsChunkedDecoder>),
+}
+
+/// A header value as a string, if present and UTF-8.
+fn header<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl BodyCheck {
+    /// The checker for `mode`. aws-chunked modes read `x-amz-decoded-content-length`
+    /// (required for signed streams; optional for unsigned-trailer streams, which boto3
+    /// sends without it when the length is unknown) and `x-amz-trailer`.
+    pub fn new(mode: PayloadMode, verified: &Verified, headers: &http::HeaderMap) -> Result<Self, SigError> {
+        let (signing, trailers) = match mode {
+            PayloadMode::Hex(expected) => {
+                return Ok(Self::Hex {
+                    expected,
+                    hasher: Sha256::new(),
+                })
+            }
+            PayloadMode::Unsigned | PayloadMode::BodySha256 => return Ok(Self::PassThrough),
+            PayloadMode::StreamingSigned => (Some(ChunkSigning::from(verified)), false),
+            PayloadMode::StreamingSignedTrailer => (Some(ChunkSigning::from(verified)), true),
+            PayloadMode::StreamingUnsignedTrailer => (None, true),
+        };
+        let decoded_length = match header(headers, "x-amz-decoded-content-length") {
+            Some(v) => Some(
+                v.trim()
+                    .parse::<u64>()
+                    .map_err(|_| SigError::InvalidDecodedContentLength { value: v.to_owned() })?,
+            ),
+            None if headers.contains_key("x-amz-decoded-content-length") => {
+                return Err(SigError::InvalidDecodedContentLength { value: String::new() })
+            }
+            None if signing.is_some() => return Err(SigError::MissingDecodedContentLength),
+            None => None,
+        };
+        let declared_trailers = header(headers, "x-amz-trailer")
+            .map(|v| {
+                v.split(',')
+                    .map(|n| n.trim().to_ascii_lowercase())
+                    .filter(|n| !n.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self::Chunked(Box::new(AwsChunkedDecoder::new(DecoderConfig {
+            signing,
+            trailers,
+            declared_trailers,
+            decoded_length,
+        }))))
+    }
+
+    /// A checker that passes the body through (SigV2 presigned and anonymous requests).
+    pub fn pass_through() -> Self {
+        Self::PassThrough
+    }
+
+    /// Feed body bytes; the payload (decoded, for aws-chunked) is appended to `out`.
+    pub fn push(&mut self, wire: &[u8], out: &mut Vec<u8>) -> Result<(), SigError> {
+        match self {
+            Self::Hex { hasher, .. } => {
+                hasher.update(wire);
+                out.extend_from_slice(wire);
+                Ok(())
+            }
+            Self::PassThrough => {
+                out.extend_from_slice(wire);
+                Ok(())
+            }
+            Self::Chunked(decoder) => decoder.push(wire, out),
+        }
+    }
+
+    /// The body ended. Errors if the hash, the framing, a signature or the length is wrong.
+    pub fn finish(self) -> Result<Trailers, SigError> {
+        match self {
+            Self::Hex { expected, hasher } => {
+                let computed: [u8; 32] = hasher.finalize().into();
+                if computed == expected {
+                    Ok(Trailers::default())
+                } else {
+                    Err(SigError::ContentSha256Mismatch {
+                        client: hex::encode(expected),
+                        computed: hex::encode(computed),
+                    })
+                }
+            }
+            Self::PassThrough => Ok(Trailers::default()),
+            Self::Chunked(decoder) => decoder.finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse() {
+        assert_eq!(PayloadMode::parse("UNSIGNED-PAYLOAD"), Ok(PayloadMode::Unsigned));
+        assert_eq!(
+            PayloadMode::parse("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            Ok(PayloadMode::StreamingUnsignedTrailer)
+        );
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let mode = PayloadMode::parse(empty).unwrap();
+        assert_eq!(mode.canonical_value().as_deref(), Some(empty));
+        for bad in [
+            "",
+            "unsigned-payload",
+            &empty.to_uppercase(),
+            &empty[..63],
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+        ] {
+            assert!(
+                matches!(
+                    PayloadMode::parse(bad),
+                    Err(SigError::InvalidContentSha256 { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(PayloadMode::BodySha256.canonical_value(), None);
+    }
+
+    #[test]
+    fn hex_body_check_reports_both_hashes() {
+        let mut check = BodyCheck::Hex {
+            expected: [0; 32],
+            hasher: Sha256::new(),
+        };
+        let mut out = Vec::new();
+        check.push(b"abc", &mut out).unwrap();
+        assert_eq!(out, b"abc");
+        let err = check.finish().unwrap_err();
+        assert_eq!(
+            err,
+            SigError::ContentSha256Mismatch {
+                client: "0".repeat(64),
+                computed: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,475 @@
+//! Object storage behind the S3 handlers.
+//!
+//! A body reaches the store in two steps: the handler streams it into an
+//! [`ObjectWriter`] while SigV4 and checksums are checked, then calls
+//! [`Store::commit`] only when every check passed. A request that fails midway
+//! drops its writer and nothing is stored. `commit` evaluates the write
+//! conditions (`If-None-Match: *`, `If-Match`) atomically with the write, as S3
+//! does when it completes an upload.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+
+/// What S3 keeps about an object besides its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ObjectMeta {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The ETag, quoted: MD5 hex of the body for single-part PUTs.
+    pub etag: String,
+    /// Hex SHA-256 of the body (not an S3 field; the admin API shows it).
+    pub sha256: String,
+    /// When it was written.
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_modified: OffsetDateTime,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Encoding` with `aws-chunked` removed.
+    pub content_encoding: Option<String>,
+    /// Other standard headers S3 stores and returns.
+    pub headers: BTreeMap<String, String>,
+    /// `x-amz-meta-*`, names lowercased without the prefix.
+    pub metadata: BTreeMap<String, String>,
+    /// Stored checksums: algorithm (`CRC32`, …) -> base64 value.
+    pub checksums: BTreeMap<String, String>,
+    /// Server-side encryption: `AES256`, `aws:kms`.
+    pub sse: Option<String>,
+    /// KMS key ARN for SSE-KMS.
+    pub sse_kms_key: Option<String>,
+    /// The version id (`null` in unversioned buckets).
+    pub version_id: String,
+    /// The account that owns the object.
+    pub owner: String,
+    /// Storage class.
+    pub storage_class: String,
+}
+
+/// A stored version of a key: data or a delete marker.
+#[derive(Debug, Clone)]
+pub enum Version {
+    /// An object.
+    Object(Arc<StoredObject>),
+    /// A delete marker.
+    DeleteMarker {
+        /// Its version id.
+        version_id: String,
+        /// When it was placed.
+        at: OffsetDateTime,
+    },
+}
+
+/// An object and its data.
+#[derive(Debug)]
+pub struct StoredObject {
+    /// Metadata.
+    pub meta: ObjectMeta,
+    /// The data, when the store keeps it.
+    pub data: ObjectData,
+}
+
+/// How a store holds an object's bytes.
+#[derive(Debug, Clone)]
+pub enum ObjectData {
+    /// In memory.
+    Memory(Bytes),
+    /// Only size and digests are kept (load tests, very large objects).
+    Discarded,
+    /// In a file.
+    File(std::path::PathBuf),
+}
+
+/// Conditions on a write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteCondition {
+    /// `If-None-Match: *`: fail if the key exists.
+    pub if_none_match_any: bool,
+    /// `If-Match: "etag"`: fail unless the current ETag is this one.
+    pub if_match: Option<String>,
+}
+
+/// Why a write or delete did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The write condition did not hold (412).
+    PreconditionFailed,
+    /// The key does not exist (for `If-Match`).
+    NoSuchKey,
+    /// The bucket is unknown to the store.
+    NoSuchBucket,
+    /// An I/O error (directory store).
+    Io(String),
+}
+
+/// Receives a body as it streams in.
+pub trait ObjectWriter: Send + std::fmt::Debug {
+    /// Append bytes.
+    fn write(&mut self, data: &[u8]) -> Result<(), StoreError>;
+    /// The finished data, handed to [`Store::commit`].
+    fn finish(self: Box<Self>) -> Result<ObjectData, StoreError>;
+}
+
+/// Where objects live.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// A writer for a new body.
+    fn writer(&self, bucket: &str, key: &str) -> Result<Box<dyn ObjectWriter>, StoreError>;
+    /// Store an object if `condition` holds; `versioned` keeps earlier versions.
+    fn commit(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        data: ObjectData,
+        condition: &WriteCondition,
+        versioned: bool,
+    ) -> Result<Arc<StoredObject>, StoreError>;
+    /// The current version of a key, if it is an object.
+    fn get(&self, bucket: &str, key: &str) -> Option<Arc<StoredObject>>;
+    /// Delete a key. In a versioned bucket this places a delete marker and returns
+    /// its version id; otherwise the object is removed (absent keys are fine).
+    fn delete(&self, bucket: &str, key: &str, versioned: bool, at: OffsetDateTime) -> DeleteOutcome;
+    /// Permanently delete one version of a key; `true` if it existed.
+    fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> bool;
+    /// Current objects whose keys start with `prefix`, in key order, after `start_after`.
+    fn list(&self, bucket: &str, prefix: &str, start_after: Option<&str>, limit: usize) -> Vec<ObjectMeta>;
+    /// Make sure a bucket exists in the store.
+    fn create_bucket(&self, bucket: &str);
+}
+
+/// What a delete did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeleteOutcome {
+    /// A delete marker was placed, with this version id.
+    pub delete_marker: Option<String>,
+    /// An object was removed.
+    pub removed: bool,
+}
+
+type Keys = BTreeMap<String, Vec<Version>>;
+
+/// Keeps every object in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    buckets: RwLock<HashMap<String, Keys>>,
+    keep_data: bool,
+    version_counter: std::sync::atomic::AtomicU64,
+}
+
+impl MemoryStore {
+    /// A store that keeps bodies.
+    pub fn new() -> Self {
+        Self {
+            keep_data: true,
+            ..Self::default()
+        }
+    }
+
+    /// A store that keeps only sizes and digests, for load tests and huge objects.
+    pub fn digest_only() -> Self {
+        Self {
+            keep_data: false,
+            ..Self::default()
+        }
+    }
+
+    fn next_version_id(&self) -> String {
+        let n = self
+            .version_counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // S3 version ids are opaque 32-character strings; a counter keeps them ordered.
+        format!("v{n:031}")
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Keys>> {
+        self.buckets
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write_lock(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Keys>> {
+        self.buckets
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[derive(Debug)]
+struct MemoryWriter {
+    buf: Option<Vec<u8>>,
+}
+
+impl ObjectWriter for MemoryWriter {
+    fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        if let Some(buf) = &mut self.buf {
+            buf.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<ObjectData, StoreError> {
+        Ok(match self.buf {
+            Some(buf) => ObjectData::Memory(Bytes::from(buf)),
+            None => ObjectData::Discarded,
+        })
+    }
+}
+
+fn current(versions: &[Version]) -> Option<&Arc<StoredObject>> {
+    match versions.last() {
+        Some(Version::Object(o)) => Some(o),
+        _ => None,
+    }
+}
+
+impl Store for MemoryStore {
+    fn writer(&self, _bucket: &str, _key: &str) -> Result<Box<dyn ObjectWriter>, StoreError> {
+        Ok(Box::new(MemoryWriter {
+            buf: self.keep_data.then(Vec::new),
+        }))
+    }
+
+    fn commit(
+        &self,
+        bucket: &str,
+        mut meta: ObjectMeta,
+        data: ObjectData,
+        condition: &WriteCondition,
+        versioned: bool,
+    ) -> Result<Arc<StoredObject>, StoreError> {
+        let version_id = if versioned {
+            self.next_version_id()
+        } else {
+            "null".to_string()
+        };
+        let mut buckets = self.write_lock();
+        let keys = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
+        let versions = keys.entry(meta.key.clone()).or_default();
+        let existing = current(versions);
+        if condition.if_none_match_any && existing.is_some() {
+            return Err(StoreError::PreconditionFailed);
+        }
+        if let Some(want) = &condition.if_match {
+            match existing {
+                None => return Err(StoreError::NoSuchKey),
+                Some(o) if !etag_matches(want, &o.meta.etag) => return Err(StoreError::PreconditionFailed),
+                Some(_) => {}
+            }
+        }
+        meta.version_id = version_id;
+        let stored = Arc::new(StoredObject { meta, data });
+        if !versioned {
+            versions.retain(|v| !matches!(v, Version::Object(o) if o.meta.version_id == "null"));
+            versions
+                .retain(|v| !matches!(v, Version::DeleteMarker { version_id, .. } if version_id == "null"));
+        }
+        versions.push(Version::Object(stored.clone()));
+        Ok(stored)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Option<Arc<StoredObject>> {
+        self.read()
+            .get(bucket)?
+            .get(key)
+            .and_then(|v| current(v))
+            .cloned()
+    }
+
+    fn delete(&self, bucket: &str, key: &str, versioned: bool, at: OffsetDateTime) -> DeleteOutcome {
+        let mut buckets = self.write_lock();
+        let Some(keys) = buckets.get_mut(bucket) else {
+            return DeleteOutcome::default();
+        };
+        if versioned {
+            let version_id = self.next_version_id();
+            keys.entry(key.to_string())
+                .or_default()
+                .push(Version::DeleteMarker {
+                    version_id: version_id.clone(),
+                    at,
+                });
+            return DeleteOutcome {
+                delete_marker: Some(version_id),
+                removed: false,
+            };
+        }
+        let removed = keys.remove(key).is_some_and(|v| current(&v).is_some());
+        DeleteOutcome {
+            delete_marker: None,
+            removed,
+        }
+    }
+
+    fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> bool {
+        let mut buckets = self.write_lock();
+        let Some(versions) = buckets.get_mut(bucket).and_then(|k| k.get_mut(key)) else {
+            return false;
+        };
+        let before = versions.len();
+        versions.retain(|v| match v {
+            Version::Object(o) => o.meta.version_id != version_id,
+            Version::DeleteMarker { version_id: id, .. } => id != version_id,
+        });
+        let removed = versions.len() != before;
+        if versions.is_empty() {
+            if let Some(keys) = buckets.get_mut(bucket) {
+                keys.remove(key);
+            }
+        }
+        removed
+    }
+
+    fn list(&self, bucket: &str, prefix: &str, start_after: Option<&str>, limit: usize) -> Vec<ObjectMeta> {
+        let buckets = self.read();
+        let Some(keys) = buckets.get(bucket) else {
+            return Vec::new();
+        };
+        let lower = match start_after {
+            Some(s) if s >= prefix => std::ops::Bound::Excluded(s.to_string()),
+            _ => std::ops::Bound::Included(prefix.to_string()),
+        };
+        keys.range((lower, std::ops::Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .filter_map(|(_, v)| current(v).map(|o| o.meta.clone()))
+            .take(limit)
+            .collect()
+    }
+
+    fn create_bucket(&self, bucket: &str) {
+        self.write_lock().entry(bucket.to_string()).or_default();
+    }
+}
+
+/// Compare an `If-Match` value with a stored ETag: quotes optional, `*` matches any.
+pub fn etag_matches(wanted: &str, etag: &str) -> bool {
+    let strip = |s: &str| s.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    wanted
+        .split(',')
+        .any(|w| w.trim() == "*" || strip(w) == strip(etag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn meta(key: &str) -> ObjectMeta {
+        ObjectMeta {
+            key: key.into(),
+            size: 1,
+            etag: "\"abc\"".into(),
+            sha256: String::new(),
+            last_modified: datetime!(2026-01-01 00:00 UTC),
+            content_type: None,
+            content_encoding: None,
+            headers: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            checksums: BTreeMap::new(),
+            sse: None,
+            sse_kms_key: None,
+            version_id: String::new(),
+            owner: "111111111111".into(),
+            storage_class: "STANDARD".into(),
+        }
+    }
+
+    #[test]
+    fn if_none_match_star_refuses_an_existing_key() {
+        let s = MemoryStore::new();
+        s.create_bucket("b");
+        let cond = WriteCondition {
+            if_none_match_any: true,
+            if_match: None,
+        };
+        s.commit(
+            "b",
+            meta("k"),
+            ObjectData::Memory(Bytes::from_static(b"x")),
+            &cond,
+            false,
+        )
+        .unwrap();
+        let again = s.commit(
+            "b",
+            meta("k"),
+            ObjectData::Memory(Bytes::from_static(b"y")),
+            &cond,
+            false,
+        );
+        assert_eq!(again.unwrap_err(), StoreError::PreconditionFailed);
+        match &s.get("b", "k").unwrap().data {
+            ObjectData::Memory(b) => assert_eq!(&b[..], b"x"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn if_match_needs_the_same_etag() {
+        let s = MemoryStore::new();
+        s.create_bucket("b");
+        let none = WriteCondition::default();
+        s.commit("b", meta("k"), ObjectData::Discarded, &none, false)
+            .unwrap();
+        let wrong = WriteCondition {
+            if_none_match_any: false,
+            if_match: Some("\"zzz\"".into()),
+        };
+        assert_eq!(
+            s.commit("b", meta("k"), ObjectData::Discarded, &wrong, false)
+                .unwrap_err(),
+            StoreError::PreconditionFailed
+        );
+        let right = WriteCondition {
+            if_none_match_any: false,
+            if_match: Some("abc".into()),
+        };
+        assert!(s
+            .commit("b", meta("k"), ObjectData::Discarded, &right, false)
+            .is_ok());
+        let missing = s.commit("b", meta("other"), ObjectData::Discarded, &right, false);
+        assert_eq!(missing.unwrap_err(), StoreError::NoSuchKey);
+    }
+
+    #[test]
+    fn versioned_delete_places_a_marker_and_hides_the_object() {
+        let s = MemoryStore::new();
+        s.create_bucket("b");
+        s.commit(
+            "b",
+            meta("k"),
+            ObjectData::Discarded,
+            &WriteCondition::default(),
+            true,
+        )
+        .unwrap();
+        let out = s.delete("b", "k", true, datetime!(2026-01-01 00:00 UTC));
+        assert!(out.delete_marker.is_some());
+        assert!(s.get("b", "k").is_none());
+        assert!(s.list("b", "", None, 10).is_empty());
+    }
+
+    #[test]
+    fn list_honours_prefix_and_start_after() {
+        let s = MemoryStore::new();
+        s.create_bucket("b");
+        for k in ["a/1", "a/2", "a/3", "b/1"] {
+            s.commit(
+                "b",
+                meta(k),
+                ObjectData::Discarded,
+                &WriteCondition::default(),
+                false,
+            )
+            .unwrap();
+        }
+        let keys: Vec<String> = s
+            .list("b", "a/", Some("a/1"), 10)
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
+        assert_eq!(keys, ["a/2", "a/3"]);
+        assert_eq!(s.list("b", "", None, 2).len(), 2);
+    }
+}

@@ -1,0 +1,204 @@
+//! STS over the query protocol: form-encoded POST (or GET) bodies, XML answers.
+
+mod assume_role;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body::Body;
+use http_body_util::BodyExt;
+
+use crate::api_error;
+use crate::authn::{self, Caller, Identity};
+use crate::emulator::Emulator;
+use crate::error::ApiResult;
+use crate::protocol::codes::Service;
+use crate::protocol::xml::{Xml, STS_NS};
+use crate::route::{self, HostInfo};
+use crate::service::{full, Ctx, FaultOutcome, ResBody};
+use crate::sigv4::{self, Auth, RequestHead, SigService};
+use crate::world::SessionOwner;
+
+/// The decoded request parameters.
+#[derive(Debug, Default)]
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// `Prefix.member.N[.suffix]` lists, in N order.
+    pub(crate) fn members(&self, prefix: &str, suffix: Option<&str>) -> Vec<(usize, String)> {
+        let mut out: Vec<(usize, String)> = self
+            .0
+            .iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(prefix)?.strip_prefix(".member.")?;
+                let (n, tail) = rest.split_once('.').map_or((rest, None), |(n, t)| (n, Some(t)));
+                if tail != suffix {
+                    return None;
+                }
+                Some((n.parse().ok()?, v.clone()))
+            })
+            .collect();
+        out.sort_by_key(|(n, _)| *n);
+        out
+    }
+}
+
+/// Handle an STS request.
+pub(crate) async fn handle<B>(
+    emu: &Arc<Emulator>,
+    ctx: &mut Ctx,
+    req: Request<B>,
+    host: &HostInfo,
+) -> ApiResult<Response<ResBody>>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
+{
+    let (parts, body) = req.into_parts();
+    let body = read_body(emu, body).await?;
+    let raw_path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().unwrap_or("").to_string();
+    let mut pairs: Vec<(String, String)> = route::query_pairs(&raw_query)
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("X-Amz-"))
+        .collect();
+    if parts.method == http::Method::POST {
+        pairs.extend(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    }
+    let params = Params(pairs);
+    let action = params.get("Action").map(str::to_string);
+    ctx.trace.operation.clone_from(&action);
+
+    let head = RequestHead {
+        method: parts.method.as_str(),
+        raw_path: &raw_path,
+        raw_query: &raw_query,
+        headers: &parts.headers,
+    };
+    let auth = sigv4::parse(&head, SigService::Sts).map_err(|e| e.to_api_error(Service::Sts))?;
+    let Auth::V4(v4) = &auth else {
+        return Err(api_error!(MissingAuthenticationToken).note("STS needs a SigV4-signed request"));
+    };
+    v4.check_scope(SigService::Sts, None)
+        .map_err(|e| e.to_api_error(Service::Sts))?;
+    // The region STS runs in: the host's, else the signing region (clients sign
+    // with the region they call, and one endpoint stands for every region).
+    let region = host.region.clone().unwrap_or_else(|| v4.scope.region.clone());
+
+    let fired = emu.faults.check(action.as_deref().unwrap_or(""), None, None);
+    match emu.apply_faults(ctx, fired).await {
+        Ok(()) => {}
+        Err(FaultOutcome::Error(e)) => return Err(e),
+        Err(FaultOutcome::Reset) => {
+            ctx.trace.reset_after = true;
+            return Err(api_error!(InternalFailure).note("injected connection reset"));
+        }
+    }
+
+    let world = emu.world();
+    let body_hash = sigv4::sha256_hex(&body);
+    let caller = authn::authenticate_v4(emu, &world, &head, v4, SigService::Sts, &region, Some(&body_hash))?;
+    ctx.trace.principal = Some(caller.arn());
+    ctx.trace.access_key_id.clone_from(&caller.access_key_id);
+
+    if params.get("Version").is_some_and(|v| v != "2011-06-15") {
+        return Err(api_error!(
+            InvalidAction,
+            "Could not find operation {} for version {}",
+            action.as_deref().unwrap_or(""),
+            params.get("Version").unwrap_or("")
+        ));
+    }
+    match action.as_deref() {
+        Some("GetCallerIdentity") => get_caller_identity(ctx, &world, &caller),
+        Some("AssumeRole") => assume_role::assume_role(emu, ctx, &world, &caller, &params, &region),
+        Some(other) => Err(api_error!(
+            InvalidAction,
+            "Could not find operation {} for version 2011-06-15",
+            other
+        )),
+        None => Err(
+            api_error!(InvalidAction, "Could not find operation  for version 2011-06-15")
+                .note("no Action parameter"),
+        ),
+    }
+}
+
+async fn read_body<B>(emu: &Emulator, mut body: B) -> ApiResult<Vec<u8>>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
+{
+    let mut buf = Vec::new();
+    loop {
+        match tokio::time::timeout(emu.config.body_idle_timeout, body.frame()).await {
+            Err(_) => return Err(api_error!(InternalFailure).note("request body stalled")),
+            Ok(None) => return Ok(buf),
+            Ok(Some(Err(e))) => return Err(api_error!(InternalFailure).note(format!("request body: {e}"))),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    buf.extend_from_slice(&data);
+                    if buf.len() > emu.config.max_sts_body {
+                        return Err(api_error!(ValidationError, "Request body too large"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The unique id AWS reports for a caller (`aws:userid`).
+pub(crate) fn user_id(world: &crate::world::World, caller: &Caller) -> String {
+    match &caller.identity {
+        Identity::Anonymous => "anonymous".to_string(),
+        Identity::User(u) => u.id.clone(),
+        Identity::Session(s) => match &s.owner {
+            SessionOwner::Role {
+                account,
+                role,
+                session_name,
+            } => {
+                let id = world
+                    .role(account, role)
+                    .map_or_else(|| "AROAUNKNOWN".to_string(), |r| r.id.clone());
+                format!("{id}:{session_name}")
+            }
+            SessionOwner::User { account, user } => world
+                .user(account, user)
+                .map_or_else(|| "AIDAUNKNOWN".to_string(), |u| u.id.clone()),
+        },
+    }
+}
+
+fn get_caller_identity(
+    ctx: &Ctx,
+    world: &crate::world::World,
+    caller: &Caller,
+) -> ApiResult<Response<ResBody>> {
+    // GetCallerIdentity needs no permission, and an explicit deny is ignored (STS API reference).
+    let mut x = Xml::bare();
+    x.open_ns("GetCallerIdentityResponse", STS_NS)
+        .open("GetCallerIdentityResult")
+        .elem("Arn", &caller.arn());
+    x.elem("UserId", &user_id(world, caller));
+    x.elem("Account", caller.account().unwrap_or_default())
+        .close("GetCallerIdentityResult");
+    x.open("ResponseMetadata")
+        .elem("RequestId", &ctx.uuid)
+        .close("ResponseMetadata")
+        .close("GetCallerIdentityResponse");
+    ok(x.finish())
+}
+
+pub(crate) fn ok(body: String) -> ApiResult<Response<ResBody>> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/xml")
+        .body(full(body))
+        .map_err(|e| api_error!(InternalFailure).note(e.to_string()))
+}

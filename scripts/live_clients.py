@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""boto3 and the AWS CLI against a running emulator, with nothing but an endpoint URL.
+
+Starts `emulator serve` on 127.0.0.1:0 with scripts/worlds/clients.toml, then drives
+boto3 (default and when_required checksums; bytes and file bodies; put, head, get,
+delete; presigned URLs; STS AssumeRole) and the AWS CLI (s3api put-object, s3 cp,
+delete-object, sts assume-role), checking every result through the client and the
+emulator's admin API. Prints `N passed, M failed` and exits non-zero on any failure.
+
+Usage: scripts/live_clients.py [PATH-TO-EMULATOR-BINARY]
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import traceback
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "debug", "emulator")
+WORLD = os.path.join(ROOT, "scripts", "worlds", "clients.toml")
+AKID = "AKIAIOSFODNN7EXAMPLE"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+BUCKET = "customer-lake"
+REGION = "eu-west-1"
+BODY = b"Hello, SigV4 world!\n"
+BIG = bytes(i % 256 for i in range(204800))
+
+results = []
+
+
+def check(name):
+    def wrap(fn):
+        try:
+            fn()
+            results.append((name, None))
+            print(f"ok      {name}")
+        except Exception as e:  # noqa: BLE001 - every failure is reported, none hidden
+            results.append((name, e))
+            print(f"FAILED  {name}: {e}")
+            traceback.print_exc()
+        return fn
+    return wrap
+
+
+def admin(endpoint, path):
+    with urllib.request.urlopen(f"{endpoint}/_emulator/{path}") as r:
+        return r.read()
+
+
+def stored(endpoint, key):
+    return admin(endpoint, f"buckets/{BUCKET}/objects/{urllib.request.quote(key, safe='')}")
+
+
+def main():
+    env = dict(os.environ, RUST_LOG="warn")
+    proc = subprocess.Popen([BINARY, "serve", "--world", WORLD, "--listen", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        endpoint = proc.stdout.readline().strip()
+        assert endpoint.startswith("http://127.0.0.1:"), endpoint
+        run(endpoint)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    failed = sum(1 for _, e in results if e)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def run(endpoint):
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    def client(service, when_required=False, sigv4_presign=False, key=AKID, secret=SECRET, token=None):
+        kwargs = {"s3": {"addressing_style": "path"}}
+        if when_required:
+            kwargs["request_checksum_calculation"] = "when_required"
+            kwargs["response_checksum_validation"] = "when_required"
+        if sigv4_presign:
+            kwargs["signature_version"] = "s3v4"
+        sess = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                     aws_session_token=token, region_name=REGION)
+        return sess.client(service, endpoint_url=endpoint, config=Config(**kwargs))
+
+    for mode in (False, True):
+        label = "when_required" if mode else "default"
+        s3 = client("s3", when_required=mode)
+
+        @check(f"boto3 {label}: put bytes, head, get, delete")
+        def _():
+            key = f"boto3/{label}/bytes.txt"
+            s3.put_object(Bucket=BUCKET, Key=key, Body=BODY, ContentType="text/plain")
+            assert stored(endpoint, key) == BODY
+            head = s3.head_object(Bucket=BUCKET, Key=key)
+            assert head["ContentLength"] == len(BODY), head
+            assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == BODY
+            s3.delete_object(Bucket=BUCKET, Key=key)
+            try:
+                s3.head_object(Bucket=BUCKET, Key=key)
+                raise AssertionError("object still there")
+            except ClientError as e:
+                assert e.response["Error"]["Code"] in ("404", "NoSuchKey"), e.response
+
+        @check(f"boto3 {label}: put a file body (Expect: 100-continue)")
+        def _():
+            key = f"boto3/{label}/file.bin"
+            with tempfile.TemporaryFile() as f:
+                f.write(BIG)
+                f.seek(0)
+                s3.put_object(Bucket=BUCKET, Key=key, Body=f)
+            assert stored(endpoint, key) == BIG
+
+    s3 = client("s3")
+
+    @check("boto3: wrong secret gives SignatureDoesNotMatch")
+    def _():
+        bad = client("s3", secret="wrong")
+        try:
+            bad.put_object(Bucket=BUCKET, Key="x", Body=BODY)
+            raise AssertionError("accepted a wrong secret")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response
+            assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+    @check("boto3: conditional write refuses an existing key")
+    def _():
+        s3.put_object(Bucket=BUCKET, Key="boto3/once", Body=BODY, IfNoneMatch="*")
+        try:
+            s3.put_object(Bucket=BUCKET, Key="boto3/once", Body=b"other", IfNoneMatch="*")
+            raise AssertionError("overwrote")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "PreconditionFailed", e.response
+
+    @check("boto3: SigV4 presigned PUT works; SigV2 (boto3's default) is refused with S3's error")
+    def _():
+        v4 = client("s3", sigv4_presign=True)
+        url = v4.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "boto3/presigned"}, ExpiresIn=300)
+        req = urllib.request.Request(url, data=BODY, method="PUT")
+        with urllib.request.urlopen(req) as r:
+            assert r.status == 200
+        assert stored(endpoint, "boto3/presigned") == BODY
+        url2 = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "boto3/v2"}, ExpiresIn=300)
+        assert "AWSAccessKeyId=" in url2, url2
+        try:
+            urllib.request.urlopen(urllib.request.Request(url2, data=BODY, method="PUT"))
+            raise AssertionError("SigV2 accepted for a bucket that refuses it")
+        except urllib.error.HTTPError as e:
+            body = e.read().decode()
+            assert e.code == 400 and "<Code>InvalidRequest</Code>" in body, body
+
+    @check("boto3: STS AssumeRole, then write with the session")
+    def _():
+        sts = client("sts")
+        creds = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/transfer-role",
+                                RoleSessionName="boto3-test", ExternalId="ext-123")["Credentials"]
+        assert creds["AccessKeyId"].startswith("ASIA"), creds
+        role_s3 = client("s3", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"])
+        role_s3.put_object(Bucket=BUCKET, Key="boto3/role.txt", Body=BODY)
+        assert stored(endpoint, "boto3/role.txt") == BODY
+        who = client("sts", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"])
+        arn = who.get_caller_identity()["Arn"]
+        assert arn == "arn:aws:sts::111111111111:assumed-role/transfer-role/boto3-test", arn
+
+    cli_env = dict(os.environ, AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+                   AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
+    cli_env.pop("AWS_SESSION_TOKEN", None)
+    cli_env.pop("AWS_PROFILE", None)
+
+    def aws(*args, env=cli_env):
+        out = subprocess.run(["aws", "--endpoint-url", endpoint, *args], env=env,
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)}: {out.returncode} {out.stderr}")
+        return out.stdout
+
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        f.write(BIG)
+        path = f.name
+
+    for mode in ("when_supported", "when_required"):
+        env = dict(cli_env, AWS_REQUEST_CHECKSUM_CALCULATION=mode)
+
+        @check(f"aws cli ({mode}): s3api put-object, s3 cp, head-object, delete-object")
+        def _():
+            aws("s3api", "put-object", "--bucket", BUCKET, "--key", f"cli/{mode}/put.bin", "--body", path, env=env)
+            assert stored(endpoint, f"cli/{mode}/put.bin") == BIG
+            aws("s3", "cp", path, f"s3://{BUCKET}/cli/{mode}/cp.bin", env=env)
+            assert stored(endpoint, f"cli/{mode}/cp.bin") == BIG
+            head = json.loads(aws("s3api", "head-object", "--bucket", BUCKET, "--key", f"cli/{mode}/cp.bin", env=env))
+            assert head["ContentLength"] == len(BIG), head
+            aws("s3api", "delete-object", "--bucket", BUCKET, "--key", f"cli/{mode}/put.bin", env=env)
+
+    @check("aws cli: sts assume-role")
+    def _():
+        out = json.loads(aws("sts", "assume-role", "--role-arn", "arn:aws:iam::111111111111:role/transfer-role",
+                             "--role-session-name", "cli", "--external-id", "ext-123"))
+        assert out["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111111111111:assumed-role/transfer-role/cli", out
+
+    @check("aws cli: a denied AssumeRole (wrong ExternalId) exits non-zero with AccessDenied")
+    def _():
+        out = subprocess.run(["aws", "--endpoint-url", endpoint, "sts", "assume-role", "--role-arn",
+                              "arn:aws:iam::111111111111:role/transfer-role", "--role-session-name", "cli",
+                              "--external-id", "wrong"], env=cli_env, capture_output=True, text=True, timeout=60)
+        assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stderr
+
+    os.unlink(path)
+
+
+if __name__ == "__main__":
+    main()
