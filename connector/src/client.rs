@@ -32,7 +32,11 @@ pub(crate) async fn sdk_config(
     }
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(dest.region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts.max(1)))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(max_attempts.max(1))
+                .with_initial_backoff(settings.retry_initial_backoff()),
+        )
         .timeout_config(timeouts.build());
     if let Some(ts) = &settings.runtime.time_source {
         loader = loader.time_source(ts.clone());

@@ -165,6 +165,9 @@ pub struct ServiceSettings {
     pub sync_max_attempts: u32,
     /// Outer attempts of a whole idempotent batch put once the SDK gives up on a transient error.
     pub sync_outer_attempts: u32,
+    /// First retry backoff in milliseconds (SDK standard mode doubles it per attempt, with
+    /// jitter, up to 20 s; the outer batch retry uses the same base).
+    pub retry_initial_backoff_ms: u64,
     /// TCP/TLS connect timeout in milliseconds (`None`: SDK default).
     pub connect_timeout_ms: Option<u64>,
     /// Per-attempt timeout in milliseconds (`None`: no per-attempt timeout).
@@ -189,6 +192,7 @@ impl Default for ServiceSettings {
             onboarding_max_attempts: 3,
             sync_max_attempts: 10,
             sync_outer_attempts: 3,
+            retry_initial_backoff_ms: 1000,
             connect_timeout_ms: Some(10_000),
             attempt_timeout_ms: Some(120_000),
             runtime: Runtime::default(),
@@ -239,6 +243,11 @@ impl ServiceSettings {
     /// The clock everything reads (the system clock unless one was injected).
     pub fn time_source(&self) -> SharedTimeSource {
         self.runtime.time_source.clone().unwrap_or_default()
+    }
+
+    /// The first retry backoff.
+    pub fn retry_initial_backoff(&self) -> Duration {
+        Duration::from_millis(self.retry_initial_backoff_ms)
     }
 
     /// The requested session length, if any.

@@ -189,6 +189,7 @@ pub struct AppendWriter {
     dest: Destination,
     encoding: Encoding,
     outer_attempts: u32,
+    outer_backoff: Duration,
 }
 
 impl AppendWriter {
@@ -203,15 +204,23 @@ impl AppendWriter {
             destination,
             encoding,
             settings.sync_outer_attempts,
+            settings.retry_initial_backoff(),
         ))
     }
 
-    /// A writer on an already connected destination.
-    pub fn from_destination(dest: Destination, encoding: Encoding, outer_attempts: u32) -> Self {
+    /// A writer on an already connected destination: `outer_attempts` whole-put attempts, the
+    /// n-th retry after `outer_backoff · 2ⁿ⁻¹`.
+    pub fn from_destination(
+        dest: Destination,
+        encoding: Encoding,
+        outer_attempts: u32,
+        outer_backoff: Duration,
+    ) -> Self {
         Self {
             dest,
             encoding,
             outer_attempts: outer_attempts.max(1),
+            outer_backoff,
         }
     }
 
@@ -279,7 +288,7 @@ impl AppendWriter {
 
         for outer in 1..=self.outer_attempts {
             if outer > 1 {
-                let pause = Duration::from_secs(1 << (outer - 2).min(4));
+                let pause = self.outer_backoff.saturating_mul(1 << (outer - 2).min(4));
                 tracing::warn!(key = %key_text, outer, ?pause, "retrying batch put");
                 self.dest.sleep_impl().sleep(pause).await;
             }
