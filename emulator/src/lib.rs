@@ -11,7 +11,7 @@
 //! - [`route`]: which service and operation a request addresses.
 //! - [`sigv4`]: Signature Version 4 (and SigV2 query) verification, aws-chunked decoding.
 //! - [`authn`]: from a signed request to a typed [`authn::Caller`].
-//! - `authz`: the policy decision for a request (never in handlers).
+//! - [`authz`]: the policy decision for a request (never in handlers), and `explain`.
 //! - [`iam`]: the policy language, the statement matcher, the combiner, decisions.
 //! - `s3`, `sts`: the operations' handlers.
 //! - [`store`]: where objects live; bodies are committed only after every check.
@@ -24,7 +24,7 @@
 
 pub mod admin;
 pub mod authn;
-mod authz;
+pub mod authz;
 pub mod clock;
 pub mod config;
 pub mod emulator;

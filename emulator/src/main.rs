@@ -40,6 +40,27 @@ enum Command {
         #[arg(long, default_value = "text")]
         log_format: String,
     },
+    /// Decide a request against a world's policies and say why.
+    Explain {
+        /// The world file (TOML).
+        #[arg(long)]
+        world: PathBuf,
+        /// Who: a user ARN, a role or assumed-role ARN, or `anonymous`.
+        #[arg(long)]
+        principal: String,
+        /// The action, e.g. `s3:PutObject` or `sts:AssumeRole`.
+        #[arg(long)]
+        action: String,
+        /// The resource ARN.
+        #[arg(long)]
+        resource: String,
+        /// Extra condition keys, `KEY=VALUE` (repeatable), e.g. `sts:ExternalId=ext-123`.
+        #[arg(long = "context")]
+        context: Vec<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a world file and print what it holds.
     Check {
         /// The world file (TOML).
@@ -63,6 +84,51 @@ fn init_logging(format: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Explain {
+            world,
+            principal,
+            action,
+            resource,
+            context,
+            json,
+        } => {
+            let w = match World::load(&world) {
+                Ok(w) => w,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let mut extra = Vec::new();
+            for kv in context {
+                match kv.split_once('=') {
+                    Some((k, v)) => extra.push((k.to_string(), v.to_string())),
+                    None => {
+                        eprintln!("error: --context `{kv}` must be KEY=VALUE");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            let now = w.now.unwrap_or_else(time::OffsetDateTime::now_utc);
+            match emulator::authz::explain(&w, &principal, &action, &resource, &extra, now) {
+                Ok(d) => {
+                    if json {
+                        println!("{}", emulator::iam::explain_json(&d));
+                    } else {
+                        print!("{}", emulator::iam::explain_text(&d));
+                    }
+                    if d.is_allowed() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(2)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Check { world } => match World::load(&world) {
             Ok(w) => {
                 println!(

@@ -1,6 +1,13 @@
 //! aws-sdk-s3 (the real Rust SDK) against a running emulator: every payload mode
 //! it sends, the reads, conditional writes, and the rejections with AWS's codes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code outside #[test] fns: a failed unwrap is a failed test"
+)]
+
 mod common;
 
 use std::sync::Arc;

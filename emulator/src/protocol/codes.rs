@@ -215,6 +215,8 @@ codes! {
     }
     /// KMS key disabled (surfaced through S3 with KMS's code).
     KmsDisabled = "KMS.DisabledException" => { S3: 400, "The KMS key is disabled."; }
+    /// KMS key pending deletion (surfaced through S3 with KMS's code).
+    KmsInvalidState = "KMS.KMSInvalidStateException" => { S3: 400, "The KMS key is in an invalid state."; }
     /// KMS key not found (surfaced through S3 with KMS's code).
     KmsNotFound = "KMS.NotFoundException" => { S3: 400, "Invalid keyId"; }
 }

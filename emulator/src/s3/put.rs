@@ -156,7 +156,7 @@ where
 
     // Lengths. aws-chunked bodies announce their decoded length; everything else
     // needs Content-Length (S3 does not take plain chunked transfer encoding).
-    let payload = r.caller.payload.clone().unwrap_or(PayloadMode::Unsigned);
+    let payload = r.caller.payload.unwrap_or(PayloadMode::Unsigned);
     let content_encoding = r.header("content-encoding").unwrap_or("");
     let aws_chunked = payload.is_aws_chunked();
     let chunked_te = r
@@ -204,7 +204,7 @@ where
 
     // Stream the body.
     let mut check = match &r.caller.verified {
-        Some(v) => BodyCheck::new(payload.clone(), v, headers).map_err(|e| e.to_api_error(Service::S3))?,
+        Some(v) => BodyCheck::new(payload, v, headers).map_err(|e| e.to_api_error(Service::S3))?,
         None => BodyCheck::pass_through(),
     };
     let mut algorithms: Vec<Algorithm> = Vec::new();

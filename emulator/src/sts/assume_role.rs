@@ -1,16 +1,67 @@
-//! AssumeRole.
+//! AssumeRole: validate every parameter as STS does, decide the trust policy (and,
+//! where AWS requires it, the caller's own policies), then issue temporary
+//! credentials that expire on the emulator's clock.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use http::Response;
 
-use super::Params;
+use super::{ok, Params};
 use crate::api_error;
-use crate::authn::Caller;
-use crate::emulator::Emulator;
-use crate::error::ApiResult;
+use crate::authn::{Caller, Identity};
+use crate::authz;
+use crate::emulator::{Emulator, Session};
+use crate::error::{ApiError, ApiResult};
+use crate::iam::{Policy, PolicyKind};
+use crate::protocol::xml::{Xml, STS_NS};
 use crate::service::{Ctx, ResBody};
-use crate::world::World;
+use crate::world::{arn::Arn, PolicyDoc, SessionOwner, World};
 
-/// PLACEHOLDER until the policy engine is wired in.
+/// STS parameter limits (STS API reference, AssumeRole; iam.md §1.6).
+const SESSION_NAME_LEN: std::ops::RangeInclusive<usize> = 2..=64;
+const EXTERNAL_ID_LEN: std::ops::RangeInclusive<usize> = 2..=1224;
+const SOURCE_IDENTITY_LEN: std::ops::RangeInclusive<usize> = 2..=64;
+const DURATION: std::ops::RangeInclusive<i64> = 900..=43200;
+const ROLE_ARN_LEN: std::ops::RangeInclusive<usize> = 20..=2048;
+const MAX_SESSION_POLICY: usize = 2048;
+const MAX_POLICY_ARNS: usize = 10;
+const MAX_TAGS: usize = 50;
+/// A role session assuming a role (role chaining) is limited to one hour.
+const CHAINED_MAX: i64 = 3600;
+
+fn validation(field: &str, value: &str, constraint: &str) -> ApiError {
+    api_error!(
+        ValidationError,
+        "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: {}",
+        value,
+        field,
+        constraint
+    )
+}
+
+/// `[\w+=,.@-]*` (and `:/` for ExternalId).
+fn charset_ok(s: &str, extra: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c))
+}
+
+fn random_token(emu: &Emulator, len: usize, alphabet: &[u8]) -> String {
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        let mut x = emu.next_id();
+        for _ in 0..8 {
+            if out.len() == len {
+                break;
+            }
+            let i = (x % alphabet.len() as u64) as usize;
+            out.push(char::from(alphabet.get(i).copied().unwrap_or(b'A')));
+            x /= alphabet.len() as u64;
+        }
+    }
+    out
+}
+
 pub(crate) fn assume_role(
     emu: &Emulator,
     ctx: &mut Ctx,
@@ -19,6 +70,315 @@ pub(crate) fn assume_role(
     params: &Params,
     region: &str,
 ) -> ApiResult<Response<ResBody>> {
-    let _ = (emu, ctx, world, caller, params, region);
-    Err(api_error!(InternalFailure).note("AssumeRole needs the policy engine"))
+    let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
+    if !ROLE_ARN_LEN.contains(&role_arn.len()) {
+        return Err(validation(
+            "roleArn",
+            role_arn,
+            "Member must have length greater than or equal to 20",
+        )
+        .note("RoleArn is not a full role ARN (misconfigs.md M10)"));
+    }
+    let session_name = params.get("RoleSessionName").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"))?;
+    if !SESSION_NAME_LEN.contains(&session_name.len()) || !charset_ok(session_name, "") {
+        return Err(validation(
+            "roleSessionName",
+            session_name,
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    let external_id = params.get("ExternalId");
+    if let Some(e) = external_id {
+        if !EXTERNAL_ID_LEN.contains(&e.len()) || !charset_ok(e, ":/") {
+            return Err(validation(
+                "externalId",
+                e,
+                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+            ));
+        }
+    }
+    let source_identity = params.get("SourceIdentity");
+    if let Some(s) = source_identity {
+        if !SOURCE_IDENTITY_LEN.contains(&s.len())
+            || !charset_ok(s, "")
+            || s.to_ascii_lowercase().starts_with("aws:")
+        {
+            return Err(validation(
+                "sourceIdentity",
+                s,
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+            ));
+        }
+    }
+    let duration: Option<i64> = match params.get("DurationSeconds") {
+        Some(d) => {
+            let n: i64 = d.parse().map_err(|_| {
+                api_error!(
+                    ValidationError,
+                    "Value '{}' for parameter DurationSeconds is invalid",
+                    d
+                )
+            })?;
+            if !DURATION.contains(&n) {
+                return Err(validation(
+                    "durationSeconds",
+                    d,
+                    if n < 900 {
+                        "Member must have value greater than or equal to 900"
+                    } else {
+                        "Member must have value less than or equal to 43200"
+                    },
+                ));
+            }
+            Some(n)
+        }
+        None => None,
+    };
+
+    // Session policies.
+    let mut session_policies: Vec<PolicyDoc> = Vec::new();
+    if let Some(text) = params.get("Policy") {
+        if text.chars().count() > MAX_SESSION_POLICY {
+            return Err(api_error!(PackedPolicyTooLarge).note(format!(
+                "inline session policy of {} characters",
+                text.chars().count()
+            )));
+        }
+        let policy = Policy::parse(text, PolicyKind::Session).map_err(|e| {
+            api_error!(MalformedPolicyDocument, "{}", e.message)
+                .note(format!("session policy line {} column {}", e.line, e.column))
+        })?;
+        session_policies.push(PolicyDoc {
+            id: format!("session:{session_name}"),
+            policy: Arc::new(policy),
+            text: text.to_string(),
+        });
+    }
+    let arns = params.members("PolicyArns", Some("arn"));
+    if arns.len() > MAX_POLICY_ARNS {
+        return Err(validation(
+            "policyArns",
+            &arns.len().to_string(),
+            "Member must have length less than or equal to 10",
+        ));
+    }
+    for (_, arn) in arns {
+        let Some(mp) = world.managed_policies.iter().find(|p| p.arn() == arn) else {
+            return Err(api_error!(
+                InvalidParameterValue,
+                "Policy {} does not exist or is not attachable.",
+                arn
+            ));
+        };
+        let mut doc = mp.doc.clone();
+        doc.id = format!("session:{}", mp.name);
+        session_policies.push(doc);
+    }
+
+    // Session tags.
+    let keys = params.members("Tags", Some("Key"));
+    let values = params.members("Tags", Some("Value"));
+    if keys.len() > MAX_TAGS {
+        return Err(validation(
+            "tags",
+            &keys.len().to_string(),
+            "Member must have length less than or equal to 50",
+        ));
+    }
+    let mut tags: BTreeMap<String, String> = BTreeMap::new();
+    for (n, k) in &keys {
+        let v = values
+            .iter()
+            .find(|(m, _)| m == n)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if k.is_empty() || k.len() > 128 || v.len() > 256 {
+            return Err(validation(
+                "tags",
+                k,
+                "Member must have length less than or equal to 128",
+            ));
+        }
+        tags.insert(k.clone(), v);
+    }
+    let transitive: Vec<String> = params
+        .members("TransitiveTagKeys", None)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+
+    // The role. A role that does not exist, or in another partition, is denied
+    // exactly like a trust-policy mismatch (misconfigs.md M09, M11).
+    let parsed = Arn::parse(role_arn);
+    let account = parsed.as_ref().map_or("", |a| a.account).to_string();
+    if world
+        .account(&account)
+        .is_some_and(|a| a.sts_disabled_regions.iter().any(|r| r == region))
+    {
+        return Err(api_error!(
+            RegionDisabledException,
+            "STS is not activated in this region for account:{}. Your account administrator can activate STS in this region using the IAM Console.",
+            account
+        ));
+    }
+    let caller_arn = caller.arn();
+    let not_authorized = |why: &str| {
+        api_error!(
+            AccessDenied,
+            "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
+            caller_arn,
+            role_arn
+        )
+        .note(why.to_string())
+    };
+    let Some(role) = world.role_by_arn(role_arn) else {
+        let why = match &parsed {
+            Some(a) if a.partition != "aws" => {
+                format!("partition `{}` is not this emulator's (`aws`)", a.partition)
+            }
+            Some(a) if a.service != "iam" || !a.resource.starts_with("role/") => {
+                format!("`{role_arn}` is not a role ARN")
+            }
+            _ => format!("no role `{role_arn}` in the world (role names and paths are case-sensitive here)"),
+        };
+        return Err(not_authorized(&why));
+    };
+
+    let chained =
+        matches!(&caller.identity, Identity::Session(s) if matches!(s.owner, SessionOwner::Role { .. }));
+    let duration = duration.unwrap_or(3600);
+    if chained && duration > CHAINED_MAX {
+        return Err(api_error!(
+            ValidationError,
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+        ));
+    }
+    if duration > role.max_session_duration {
+        return Err(api_error!(
+            ValidationError,
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+        )
+        .note(format!(
+            "requested {duration} s, the role allows {} s",
+            role.max_session_duration
+        )));
+    }
+
+    // The request context for the trust policy (SAR, sts AssumeRole keys; iam.md §4.3).
+    let mut context =
+        authz::global_context(world, ctx, caller, region, None).set("sts:RoleSessionName", session_name);
+    if let Some(e) = external_id {
+        context = context.set("sts:ExternalId", e);
+    }
+    if let Some(s) = source_identity {
+        context = context.set("sts:SourceIdentity", s);
+    }
+    for (k, v) in &tags {
+        context = context.set(&format!("aws:RequestTag/{k}"), v.clone());
+    }
+    if !tags.is_empty() {
+        context = context.set_multi("aws:TagKeys", tags.keys().cloned());
+    }
+    if !transitive.is_empty() {
+        context = context.set_multi("sts:TransitiveTagKeys", transitive.iter().cloned());
+    }
+    let decision = authz::authorize_assume_role(world, caller, role, "sts:AssumeRole", &context)?;
+    // Tags need sts:TagSession, a source identity sts:SetSourceIdentity, both
+    // allowed the same way (IAM user guide, "Passing session tags").
+    if !tags.is_empty() || !transitive.is_empty() {
+        authz::authorize_assume_role(world, caller, role, "sts:TagSession", &context)?;
+    }
+    if source_identity.is_some() {
+        authz::authorize_assume_role(world, caller, role, "sts:SetSourceIdentity", &context)?;
+    }
+    ctx.trace.decision = Some(Arc::new(decision));
+
+    // Transitive tags of a chained session carry over.
+    if let Identity::Session(s) = &caller.identity {
+        for k in &s.transitive_tag_keys {
+            if let Some(v) = s.tags.get(k) {
+                tags.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    let access_key_id = format!(
+        "ASIA{}",
+        random_token(emu, 16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    );
+    let secret = random_token(
+        emu,
+        40,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+    );
+    let token = format!(
+        "IQoJb3JpZ2luX2Vj{}",
+        random_token(
+            emu,
+            300,
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        )
+    );
+    let expires = ctx.now + time::Duration::seconds(duration);
+    let session = emu.add_session(Session {
+        access_key_id: access_key_id.clone(),
+        secret: secret.clone(),
+        token: token.clone(),
+        issued_at: ctx.now,
+        expires,
+        owner: SessionOwner::Role {
+            account: role.account.clone(),
+            role: role.name.clone(),
+            session_name: session_name.to_string(),
+        },
+        policies: session_policies,
+        tags,
+        transitive_tag_keys: transitive,
+        source_identity: source_identity
+            .map(str::to_string)
+            .or_else(|| match &caller.identity {
+                Identity::Session(s) => s.source_identity.clone(),
+                _ => None,
+            }),
+        issued_in_region: Some(region.to_string()),
+        chained,
+    });
+
+    let expiration = expires
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default();
+    let mut x = Xml::bare();
+    x.open_ns("AssumeRoleResponse", STS_NS).open("AssumeRoleResult");
+    if let Some(s) = &session.source_identity {
+        x.elem("SourceIdentity", s);
+    }
+    x.open("AssumedRoleUser")
+        .elem("AssumedRoleId", &format!("{}:{session_name}", role.id))
+        .elem(
+            "Arn",
+            &format!(
+                "arn:aws:sts::{}:assumed-role/{}/{session_name}",
+                role.account, role.name
+            ),
+        )
+        .close("AssumedRoleUser")
+        .open("Credentials")
+        .elem("AccessKeyId", &access_key_id)
+        .elem("SecretAccessKey", &secret)
+        .elem("SessionToken", &token)
+        .elem("Expiration", &expiration)
+        .close("Credentials");
+    if params.get("Policy").is_some() || !session.tags.is_empty() {
+        // A percentage of the packed-size quota; the emulator reports a proportional estimate.
+        let used = params.get("Policy").map_or(0, str::len)
+            + session.tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        x.elem("PackedPolicySize", &(used * 100 / 2048).min(100).to_string());
+    }
+    x.close("AssumeRoleResult")
+        .open("ResponseMetadata")
+        .elem("RequestId", &ctx.uuid)
+        .close("ResponseMetadata")
+        .close("AssumeRoleResponse");
+    ok(x.finish())
 }

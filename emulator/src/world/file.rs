@@ -469,6 +469,10 @@ pub struct OrganizationFile {
     /// Member account names or ids (the management account is implied).
     #[serde(default)]
     pub accounts: Vec<Spanned<String>>,
+    /// Whether AWS's default FullAWSAccess SCP is attached beside each SCP
+    /// (default true; false models an allow-list organization).
+    #[serde(default)]
+    pub full_aws_access: Option<bool>,
     /// Service control policies.
     #[serde(default)]
     pub scps: Vec<OrgPolicyFile>,

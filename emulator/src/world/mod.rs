@@ -302,6 +302,28 @@ pub struct Organization {
     pub rcps: Vec<OrgPolicy>,
 }
 
+impl Organization {
+    /// The SCPs that cap principals of `account`; empty outside the organization.
+    pub fn scps_for(&self, account: &str) -> Vec<&PolicyDoc> {
+        Self::attached(&self.scps, &self.accounts, account)
+    }
+
+    /// The RCPs that cap resources of `account`; empty outside the organization.
+    pub fn rcps_for(&self, account: &str) -> Vec<&PolicyDoc> {
+        Self::attached(&self.rcps, &self.accounts, account)
+    }
+
+    fn attached<'a>(list: &'a [OrgPolicy], members: &[String], account: &str) -> Vec<&'a PolicyDoc> {
+        if !members.iter().any(|m| m == account) {
+            return Vec::new();
+        }
+        list.iter()
+            .filter(|p| p.accounts.iter().any(|a| a == account))
+            .map(|p| &p.doc)
+            .collect()
+    }
+}
+
 /// Network facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Network {
@@ -480,6 +502,28 @@ impl World {
                 .as_ref()
                 .is_some_and(|o| o.accounts.iter().any(|x| x == a) && o.accounts.iter().any(|x| x == b))
     }
+}
+
+/// `text` with AWS's FullAWSAccess statement added, as one policy.
+fn with_full_access(id: &str, text: &str, kind: PolicyKind) -> Option<PolicyDoc> {
+    let mut json: serde_json::Value = serde_json::from_str(text).ok()?;
+    let full = serde_json::json!({"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"});
+    let statements = match json.get_mut("Statement")? {
+        serde_json::Value::Array(list) => list,
+        other => {
+            let single = other.take();
+            *other = serde_json::Value::Array(vec![single]);
+            other.as_array_mut()?
+        }
+    };
+    statements.push(full);
+    let text = json.to_string();
+    let policy = Policy::parse(&text, kind).ok()?;
+    Some(PolicyDoc {
+        id: id.to_string(),
+        policy: Arc::new(policy),
+        text,
+    })
 }
 
 /// Builds a [`World`] from a parsed file, turning every semantic problem into a
@@ -859,10 +903,20 @@ impl Builder<'_> {
                     accounts.push(id);
                 }
             }
-            let org_policies = |list: &[file::OrgPolicyFile], kind: PolicyKind, prefix: &str| {
+            let full_aws_access = o.full_aws_access.unwrap_or(true);
+            let org_policies = |list: &[file::OrgPolicyFile], kind: PolicyKind, prefix: &str, full: bool| {
                 list.iter()
                     .map(|p| {
-                        let doc = self.policy(format!("{prefix}:{}", p.name.get_ref()), &p.document, kind)?;
+                        let id = format!("{prefix}:{}", p.name.get_ref());
+                        // Validate the document as written (errors point into the file) ...
+                        let mut doc = self.policy(id.clone(), &p.document, kind)?;
+                        // ... then evaluate it beside the FullAWSAccess policy AWS attaches at
+                        // every level (RCPFullAWSAccess cannot even be detached), so a
+                        // deny-list policy only subtracts, as in AWS. One world entry is one
+                        // level of the organization.
+                        if full {
+                            doc = with_full_access(&id, &doc.text, kind).unwrap_or(doc);
+                        }
                         let targets = if p.accounts.is_empty() {
                             accounts.clone()
                         } else {
@@ -878,8 +932,8 @@ impl Builder<'_> {
                     })
                     .collect::<Result<Vec<_>, FileError>>()
             };
-            let scps = org_policies(&o.scps, PolicyKind::Scp, "scp")?;
-            let rcps = org_policies(&o.rcps, PolicyKind::Rcp, "rcp")?;
+            let scps = org_policies(&o.scps, PolicyKind::Scp, "scp", full_aws_access)?;
+            let rcps = org_policies(&o.rcps, PolicyKind::Rcp, "rcp", true)?;
             self.world.organization = Some(Organization {
                 id: o.id.clone().unwrap_or_else(|| "o-exampleorgid".to_string()),
                 management_account,

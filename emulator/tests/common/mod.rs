@@ -219,6 +219,12 @@ access_keys = [
   { id = "AKIAIOSFODNN7EXAMPLE", secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
   { id = "AKIAINACTIVEEXAMPLE1", secret = "inactive-secret", status = "Inactive" },
 ]
+policies = [{ name = "lake", document = '''
+{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation"],
+   "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*", "arn:aws:s3:::test-bucket", "arn:aws:s3:::test-bucket/*"]}
+]}
+''' }]
 
 [[users]]
 account = "other"

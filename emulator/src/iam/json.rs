@@ -1,0 +1,514 @@
+//! A small JSON reader that keeps what `serde_json` throws away: the line and
+//! column of every value and key, and every key of an object even when a key
+//! repeats.
+//!
+//! Why not `serde_json::Value`: IAM rejects a document with a repeated key
+//! ("Individual elements must not contain multiple instances of the same key",
+//! `reference_policies_grammar.html`, notes), but `serde_json` silently keeps the
+//! last one; and our validation errors carry the position of the offending value.
+//! Numbers are kept as their source text so printing a policy back does not
+//! reformat them.
+
+/// A position in the source text, both counted from 1. Columns count characters,
+/// not bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1, in characters.
+    pub column: usize,
+}
+
+/// A JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    /// `null`.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number, as written.
+    Number(String),
+    /// A string, unescaped.
+    String(String),
+    /// An array.
+    Array(Vec<Node>),
+    /// An object, members in source order, repeats kept.
+    Object(Vec<Member>),
+}
+
+/// A value and where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub value: Json,
+    /// Where it starts.
+    pub pos: Pos,
+}
+
+/// One `"key": value` member of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The key, unescaped.
+    pub key: String,
+    /// Where the key's opening quote is.
+    pub key_pos: Pos,
+    /// The value.
+    pub value: Node,
+}
+
+impl Node {
+    /// The string, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The members, if this is an object.
+    pub fn as_object(&self) -> Option<&[Member]> {
+        match &self.value {
+            Json::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The first member named `key` (exact, case-sensitive).
+    pub fn get(&self, key: &str) -> Option<&Member> {
+        self.as_object()?.iter().find(|m| m.key == key)
+    }
+
+    /// The first repeated key anywhere in this value, depth first.
+    pub fn first_duplicate_key(&self) -> Option<&Member> {
+        match &self.value {
+            Json::Object(members) => {
+                for (i, m) in members.iter().enumerate() {
+                    if members.iter().take(i).any(|earlier| earlier.key == m.key) {
+                        return Some(m);
+                    }
+                    if let Some(d) = m.value.first_duplicate_key() {
+                        return Some(d);
+                    }
+                }
+                None
+            }
+            Json::Array(items) => items.iter().find_map(Node::first_duplicate_key),
+            _ => None,
+        }
+    }
+}
+
+/// Why the text is not JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// Where the reader gave up.
+    pub pos: Pos,
+    /// What it expected.
+    pub reason: &'static str,
+}
+
+/// Nesting deeper than this is refused rather than risking the stack.
+const MAX_DEPTH: usize = 64;
+
+/// Parse one JSON document; whitespace may surround it, nothing else may.
+pub fn parse(text: &str) -> Result<Node, JsonError> {
+    let mut r = Reader {
+        chars: text.chars().collect(),
+        at: 0,
+        line: 1,
+        column: 1,
+    };
+    r.skip_ws();
+    let node = r.value(0)?;
+    r.skip_ws();
+    if r.peek().is_some() {
+        return Err(r.error("unexpected text after the document"));
+    }
+    Ok(node)
+}
+
+struct Reader {
+    chars: Vec<char>,
+    at: usize,
+    line: usize,
+    column: usize,
+}
+
+impl Reader {
+    fn pos(&self) -> Pos {
+        Pos {
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    fn error(&self, reason: &'static str) -> JsonError {
+        JsonError {
+            pos: self.pos(),
+            reason,
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.at).copied()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.at += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.column = 1;
+        } else {
+            self.column += 1;
+        }
+        Some(c)
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(' ' | '\t' | '\n' | '\r')) {
+            self.bump();
+        }
+    }
+
+    fn expect(&mut self, c: char, reason: &'static str) -> Result<(), JsonError> {
+        if self.peek() == Some(c) {
+            self.bump();
+            Ok(())
+        } else {
+            Err(self.error(reason))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("nesting too deep"));
+        }
+        let pos = self.pos();
+        let value = match self.peek() {
+            Some('{') => self.object(depth)?,
+            Some('[') => self.array(depth)?,
+            Some('"') => Json::String(self.string()?),
+            Some('t') => self.word("true", Json::Bool(true))?,
+            Some('f') => self.word("false", Json::Bool(false))?,
+            Some('n') => self.word("null", Json::Null)?,
+            Some(c) if c == '-' || c.is_ascii_digit() => Json::Number(self.number()?),
+            _ => return Err(self.error("expected a value")),
+        };
+        Ok(Node { value, pos })
+    }
+
+    fn word(&mut self, word: &'static str, value: Json) -> Result<Json, JsonError> {
+        for expected in word.chars() {
+            if self.peek() != Some(expected) {
+                return Err(self.error("expected a value"));
+            }
+            self.bump();
+        }
+        Ok(value)
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
+        self.bump();
+        let mut members = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some('}') {
+            self.bump();
+            return Ok(Json::Object(members));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some('"') {
+                return Err(self.error("expected a string key"));
+            }
+            let key_pos = self.pos();
+            let key = self.string()?;
+            self.skip_ws();
+            self.expect(':', "expected `:`")?;
+            self.skip_ws();
+            let value = self.value(depth + 1)?;
+            members.push(Member { key, key_pos, value });
+            self.skip_ws();
+            match self.bump() {
+                Some(',') => continue,
+                Some('}') => return Ok(Json::Object(members)),
+                _ => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
+        self.bump();
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(']') {
+            self.bump();
+            return Ok(Json::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            items.push(self.value(depth + 1)?);
+            self.skip_ws();
+            match self.bump() {
+                Some(',') => continue,
+                Some(']') => return Ok(Json::Array(items)),
+                _ => return Err(self.error("expected `,` or `]`")),
+            }
+        }
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        self.bump();
+        let mut out = String::new();
+        loop {
+            match self.bump() {
+                None => return Err(self.error("unterminated string")),
+                Some('"') => return Ok(out),
+                Some('\\') => match self.bump() {
+                    Some('"') => out.push('"'),
+                    Some('\\') => out.push('\\'),
+                    Some('/') => out.push('/'),
+                    Some('b') => out.push('\u{8}'),
+                    Some('f') => out.push('\u{c}'),
+                    Some('n') => out.push('\n'),
+                    Some('r') => out.push('\r'),
+                    Some('t') => out.push('\t'),
+                    Some('u') => out.push(self.unicode_escape()?),
+                    _ => return Err(self.error("invalid escape")),
+                },
+                Some(c) if (c as u32) < 0x20 => return Err(self.error("control character in string")),
+                Some(c) => out.push(c),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = self
+                .bump()
+                .and_then(|c| c.to_digit(16))
+                .ok_or(self.error("invalid \\u escape"))?;
+            v = v * 16 + d;
+        }
+        Ok(v)
+    }
+
+    fn unicode_escape(&mut self) -> Result<char, JsonError> {
+        let hi = self.hex4()?;
+        if (0xD800..0xDC00).contains(&hi) {
+            if self.bump() != Some('\\') || self.bump() != Some('u') {
+                return Err(self.error("unpaired surrogate"));
+            }
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(self.error("unpaired surrogate"));
+            }
+            let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            return char::from_u32(c).ok_or(self.error("invalid \\u escape"));
+        }
+        char::from_u32(hi).ok_or(self.error("unpaired surrogate"))
+    }
+
+    fn digits(&mut self, out: &mut String) -> usize {
+        let mut n = 0;
+        while let Some(c) = self.peek().filter(char::is_ascii_digit) {
+            out.push(c);
+            self.bump();
+            n += 1;
+        }
+        n
+    }
+
+    fn number(&mut self) -> Result<String, JsonError> {
+        let mut out = String::new();
+        if self.peek() == Some('-') {
+            out.push('-');
+            self.bump();
+        }
+        match self.peek() {
+            Some('0') => {
+                out.push('0');
+                self.bump();
+            }
+            Some(c) if c.is_ascii_digit() => {
+                self.digits(&mut out);
+            }
+            _ => return Err(self.error("invalid number")),
+        }
+        if self.peek() == Some('.') {
+            out.push('.');
+            self.bump();
+            if self.digits(&mut out) == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if let Some(e @ ('e' | 'E')) = self.peek() {
+            out.push(e);
+            self.bump();
+            if let Some(s @ ('+' | '-')) = self.peek() {
+                out.push(s);
+                self.bump();
+            }
+            if self.digits(&mut out) == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Write `s` as a JSON string literal.
+pub fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Re-indent compact JSON (as printed by this crate) with two spaces, leaving
+/// strings and numbers untouched.
+pub fn indent(compact: &str) -> String {
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    let mut chars = compact.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                if matches!(chars.peek(), Some('}' | ']')) {
+                    continue;
+                }
+                depth += 1;
+                newline(&mut out, depth);
+            }
+            '}' | ']' => {
+                if !matches!(out.chars().last(), Some('{' | '[')) {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The document's length with whitespace outside strings removed: the size IAM
+/// compares with its quotas ("Policy size calculations do not include white space
+/// characters", `reference_policies_grammar.html`). Whether whitespace *inside*
+/// strings counts is not documented; we count it (inferred).
+pub fn minified_len(text: &str) -> usize {
+    let mut n = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            n += 1;
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if !c.is_whitespace() {
+            n += 1;
+            if c == '"' {
+                in_string = true;
+            }
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_and_duplicates() {
+        let text = "{\n  \"a\": 1,\n  \"b\": [true, \"x\\u00e9\"],\n  \"a\": null\n}";
+        let node = parse(text).unwrap();
+        let members = node.as_object().unwrap();
+        assert_eq!(members.len(), 3);
+        assert_eq!(members[1].key_pos, Pos { line: 3, column: 3 });
+        assert_eq!(members[1].value.pos, Pos { line: 3, column: 8 });
+        let dup = node.first_duplicate_key().unwrap();
+        assert_eq!(dup.key_pos, Pos { line: 4, column: 3 });
+        match &members[1].value.value {
+            Json::Array(items) => assert_eq!(items[1].as_str(), Some("xé")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_carry_positions() {
+        let e = parse("{\"a\": }").unwrap_err();
+        assert_eq!(e.pos, Pos { line: 1, column: 7 });
+        assert!(parse("{} x").is_err());
+        assert!(parse("[1,]").is_err());
+        assert!(parse("01").is_err());
+        assert_eq!(parse("-1.5e+3").unwrap().value, Json::Number("-1.5e+3".into()));
+        assert!(parse(&"[".repeat(100)).is_err());
+    }
+
+    #[test]
+    fn surrogates() {
+        assert_eq!(parse("\"\\ud83d\\ude00\"").unwrap().as_str(), Some("😀"));
+        assert!(parse("\"\\ud83d\"").is_err());
+    }
+
+    #[test]
+    fn indent_keeps_tokens() {
+        let compact = "{\"a\":[1,{}],\"b\":\"x, {y}\",\"c\":[]}";
+        let pretty = indent(compact);
+        let a: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        let b: serde_json::Value = serde_json::from_str(compact).unwrap();
+        assert_eq!(a, b);
+        assert!(pretty.contains("\n  \"b\": \"x, {y}\""));
+    }
+
+    #[test]
+    fn minified_length_ignores_whitespace_outside_strings() {
+        assert_eq!(minified_len("{ \"a b\" : 1 }"), "{\"a b\":1}".len());
+        assert_eq!(minified_len("{\"a\\\" \":1}"), "{\"a\\\" \":1}".len());
+    }
+}

@@ -1,0 +1,109 @@
+//! The `emulator` binary: `check` reports a broken world file with file, line and
+//! column; `explain` decides a request against a world's policies and says why.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_emulator"))
+        .args(args)
+        .output()
+        .expect("run emulator");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn write(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("emulator-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const WORLD: &str = r#"[[accounts]]
+id = "111111111111"
+name = "vendor"
+
+[[accounts]]
+id = "222222222222"
+name = "customer"
+
+[[users]]
+account = "vendor"
+name = "sync"
+policies = [{ name = "assume", document = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}''' }]
+
+[[roles]]
+account = "customer"
+name = "transfer-role"
+trust_policy = '''
+{"Version":"2012-10-17","Statement":[{"Sid":"Vendor","Effect":"Allow",
+  "Principal":{"AWS":"arn:aws:iam::111111111111:user/sync"},"Action":"sts:AssumeRole",
+  "Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}
+'''
+"#;
+
+#[test]
+fn explain_says_allow_or_which_condition_missed() {
+    let world = write("explain.toml", WORLD);
+    let w = world.to_str().unwrap();
+    let base = [
+        "explain",
+        "--world",
+        w,
+        "--principal",
+        "arn:aws:iam::111111111111:user/sync",
+        "--action",
+        "sts:AssumeRole",
+        "--resource",
+        "arn:aws:iam::222222222222:role/transfer-role",
+    ];
+    let (code, out, err) = run(&[&base[..], &["--context", "sts:ExternalId=ext-123"]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("trust:transfer-role#Vendor"), "{out}");
+    let (code, out, _) = run(&[&base[..], &["--context", "sts:ExternalId=wrong", "--json"]].concat());
+    assert_eq!(code, 2, "a deny exits 2: {out}");
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(json["effect"], "implicit-deny", "{json}");
+    assert!(json.to_string().contains("sts:ExternalId"), "{json}");
+}
+
+#[test]
+fn check_locates_errors_in_the_world_file() {
+    let bad_policy = WORLD.replace(
+        r#""Effect":"Allow","Action":"sts:AssumeRole","Resource":"*""#,
+        r#""Effect":"allow","Action":"sts:AssumeRole","Resource":"*""#,
+    );
+    let p = write("bad-policy.toml", &bad_policy);
+    let (code, _, err) = run(&["check", p.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("bad-policy.toml:12:93:"),
+        "the policy's line in the file: {err}"
+    );
+    assert!(err.contains("MalformedPolicyDocument"), "{err}");
+    let unknown = WORLD.replace(
+        r#"account = "vendor"
+name = "sync""#,
+        r#"account = "vendr"
+name = "sync""#,
+    );
+    let p = write("unknown.toml", &unknown);
+    let (code, _, err) = run(&["check", p.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("unknown.toml:10:11: unknown account `vendr`"),
+        "{err}"
+    );
+    let p = write("typo.toml", &WORLD.replace("name = \"sync\"", "nmae = \"sync\""));
+    let (_, _, err) = run(&["check", p.to_str().unwrap()]);
+    assert!(err.contains("typo.toml:11:1") && err.contains("nmae"), "{err}");
+    let (code, out, _) = run(&["check", write("ok.toml", WORLD).to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("2 accounts, 1 users, 1 roles, 0 buckets"), "{out}");
+}
