@@ -1,7 +1,12 @@
-//! The connector against an in-process emulator over real HTTP: the setup guide's HMAC path,
-//! append-only sync (lost responses, throttling, clock skew), and the diagnoses of the
-//! misconfigurations the emulator reproduces. Role-mode tests wait for the emulator's
-//! AssumeRole (a placeholder on main at the time of writing) and are ignored until then.
+//! The connector against an in-process emulator over real HTTP: the setup guide in HMAC and
+//! role mode, append-only sync (lost responses, throttling, clock skew, session expiry), and
+//! the diagnoses of the misconfigurations the emulator reproduces with its policy engine.
+
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "fixture helpers outside #[test] fns fail the test loudly, like the tests themselves"
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -580,7 +585,6 @@ fn role_settings(f: &Fixture) -> ServiceSettings {
 }
 
 #[tokio::test]
-#[ignore = "the emulator's AssumeRole is a placeholder (InternalFailure) until the policy engine lands"]
 async fn seed_setup_role_onboarding_passes() {
     let f = Fixture::start(ROLE_WORLD).await;
     let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
@@ -593,7 +597,6 @@ async fn seed_setup_role_onboarding_passes() {
 }
 
 #[tokio::test]
-#[ignore = "the emulator's AssumeRole is a placeholder (InternalFailure) until the policy engine lands"]
 async fn role_mode_without_external_id_is_diagnosed() {
     let f = Fixture::start(ROLE_WORLD).await;
     let report = onboard(&role_dest(None), &role_settings(&f)).await;
@@ -613,7 +616,6 @@ async fn role_mode_without_external_id_is_diagnosed() {
 }
 
 #[tokio::test]
-#[ignore = "the emulator's AssumeRole is a placeholder (InternalFailure) until the policy engine lands"]
 async fn role_sync_keeps_working_across_session_expiry() {
     let f = Fixture::start(ROLE_WORLD).await;
     let writer = AppendWriter::new(
@@ -639,4 +641,373 @@ async fn role_sync_keeps_working_across_session_expiry() {
         .expect("third hour");
     assert!(!later.already_present);
     assert_eq!(f.keys("exports/payments/").len(), 2);
+}
+
+// ---- role mode: the setup guide with one thing wrong at a time ----
+
+const TRUST_OK: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole"],
+  "Principal":{"AWS":"arn:aws:iam::111111111111:user/sync"},
+  "Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}"#;
+
+fn seed_policy(resource: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],"Resource":"{resource}"}}]}}"#
+    )
+}
+
+/// The role world with a given trust policy, permissions policy and extra TOML for the role,
+/// the customer account, the bucket, and the end of the file.
+struct RoleWorld<'a> {
+    trust: &'a str,
+    policy: String,
+    account_extra: &'a str,
+    role_extra: &'a str,
+    bucket_extra: &'a str,
+    tail: &'a str,
+}
+
+impl Default for RoleWorld<'_> {
+    fn default() -> Self {
+        Self {
+            trust: TRUST_OK,
+            policy: seed_policy("arn:aws:s3:::customer-lake/*"),
+            account_extra: "",
+            role_extra: "",
+            bucket_extra: "",
+            tail: "",
+        }
+    }
+}
+
+impl RoleWorld<'_> {
+    fn toml(&self) -> String {
+        format!(
+            r#"
+[[accounts]]
+id = "111111111111"
+name = "vendor"
+
+[[accounts]]
+id = "222222222222"
+name = "customer"
+{account_extra}
+
+[[users]]
+account = "vendor"
+name = "sync"
+access_keys = [{{ id = "AKIAVENDORSYNC000001", secret = "vendor-secret-vendor-secret-vendor-secre" }}]
+policies = [{{ name = "assume", document = '''
+{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"],"Resource":"*"}}]}}
+''' }}]
+
+[[roles]]
+account = "customer"
+name = "transfer-role"
+trust_policy = '''{trust}'''
+policies = [{{ name = "push-to-warehouse", document = '''{policy}''' }}]
+{role_extra}
+
+[[buckets]]
+name = "customer-lake"
+account = "customer"
+region = "eu-west-1"
+{bucket_extra}
+{tail}
+"#,
+            account_extra = self.account_extra,
+            trust = self.trust,
+            policy = self.policy,
+            role_extra = self.role_extra,
+            bucket_extra = self.bucket_extra,
+            tail = self.tail,
+        )
+    }
+}
+
+#[tokio::test]
+async fn role_misconfigurations_are_diagnosed() {
+    let trust_wrong_principal = TRUST_OK.replace("111111111111:user/sync", "222222222222:root");
+    let kms_tail = r#"
+[[kms_keys]]
+account = "customer"
+id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+region = "eu-west-1"
+"#;
+    let only_delete = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::customer-lake/*"}]}"#;
+    let boundary = r#"
+[[policies]]
+account = "customer"
+name = "read-only-boundary"
+document = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'''
+"#;
+    let deny_unencrypted = r#"policy = '''{"Version":"2012-10-17","Statement":[{"Sid":"DenyUnencrypted","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::customer-lake/*","Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}}]}'''"#;
+    let cases: Vec<(&str, RoleWorld<'_>, &str)> = vec![
+        (
+            "M01 trust names the customer's own root",
+            RoleWorld {
+                trust: &trust_wrong_principal,
+                ..RoleWorld::default()
+            },
+            "TrustPolicyDeniesAssumeRole",
+        ),
+        (
+            "M13 STS off in the region",
+            RoleWorld {
+                account_extra: r#"sts_disabled_regions = ["eu-west-1"]"#,
+                ..RoleWorld::default()
+            },
+            "RegionDisabledForSts",
+        ),
+        (
+            "M19 bucket ARN without /*",
+            RoleWorld {
+                policy: seed_policy("arn:aws:s3:::customer-lake"),
+                ..RoleWorld::default()
+            },
+            "PolicyMissingPutObject",
+        ),
+        (
+            "M20 placeholder left in",
+            RoleWorld {
+                policy: seed_policy("arn:aws:s3:::BUCKET_NAME/*"),
+                ..RoleWorld::default()
+            },
+            "PolicyMissingPutObject",
+        ),
+        (
+            "M21 another bucket",
+            RoleWorld {
+                policy: seed_policy("arn:aws:s3:::customer-lake-dev/*"),
+                ..RoleWorld::default()
+            },
+            "PolicyMissingPutObject",
+        ),
+        (
+            "M22 prefix-restricted policy",
+            RoleWorld {
+                policy: seed_policy("arn:aws:s3:::customer-lake/other/*"),
+                ..RoleWorld::default()
+            },
+            "PolicyMissingPutObject",
+        ),
+        (
+            "M24 no PutObject",
+            RoleWorld {
+                policy: only_delete.to_owned(),
+                ..RoleWorld::default()
+            },
+            "PolicyMissingPutObject",
+        ),
+        (
+            "M26 permissions boundary",
+            RoleWorld {
+                role_extra: r#"permissions_boundary = "arn:aws:iam::222222222222:policy/read-only-boundary""#,
+                tail: boundary,
+                ..RoleWorld::default()
+            },
+            "PermissionsBoundaryDeniesPutObject",
+        ),
+        (
+            "M39 KMS default encryption without kms:GenerateDataKey",
+            RoleWorld {
+                bucket_extra: r#"encryption = { algorithm = "aws:kms", kms_key = "arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab" }"#,
+                tail: kms_tail,
+                ..RoleWorld::default()
+            },
+            "KmsKeyDenied",
+        ),
+        (
+            "M49 bucket policy requires an SSE header",
+            RoleWorld {
+                bucket_extra: deny_unencrypted,
+                ..RoleWorld::default()
+            },
+            "BucketPolicyExplicitDeny",
+        ),
+    ];
+    for (name, world, want) in cases {
+        let f = Fixture::start(&world.toml()).await;
+        let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+        assert_eq!(report.kind(), Some(want), "{name}: {:#?}", report.diagnosis);
+        let d = report.diagnosis.as_ref().expect("diagnosis");
+        assert!(
+            d.evidence().and_then(|e| e.request_id.as_ref()).is_some(),
+            "{name}: request id"
+        );
+        assert!(f.keys("").is_empty(), "{name}: nothing written");
+        if want == "PolicyMissingPutObject" {
+            let policy = connector::diagnosis::permissions_policy("customer-lake");
+            assert!(d.remediation().contains(&policy), "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_prefix_restricted_policy_passes_with_the_matching_prefix() {
+    let world = RoleWorld {
+        policy: seed_policy("arn:aws:s3:::customer-lake/other/*"),
+        ..RoleWorld::default()
+    };
+    let f = Fixture::start(&world.toml()).await;
+    let mut dest = role_dest(Some("ext-123"));
+    dest.prefix = Some("other".to_owned());
+    let report = onboard(&dest, &role_settings(&f)).await;
+    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+}
+
+#[tokio::test]
+async fn a_missing_delete_permission_fails_the_test_but_leaves_sync_ready() {
+    let only_put = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::customer-lake/*"}]}"#;
+    let worm = r#"policy = '''{"Version":"2012-10-17","Statement":[{"Sid":"Worm","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::customer-lake/*"}]}'''"#;
+    for (name, world, want) in [
+        (
+            "M23 no DeleteObject",
+            RoleWorld {
+                policy: only_put.to_owned(),
+                ..RoleWorld::default()
+            },
+            "PolicyMissingDeleteObject",
+        ),
+        (
+            "M55 bucket policy denies deletes",
+            RoleWorld {
+                bucket_extra: worm,
+                ..RoleWorld::default()
+            },
+            "BucketPolicyDeniesDeleteObject",
+        ),
+    ] {
+        let f = Fixture::start(&world.toml()).await;
+        let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+        assert_eq!(report.kind(), Some(want), "{name}: {:#?}", report.diagnosis);
+        assert_eq!(
+            report.step(Step::PutTestObject).map(|s| s.outcome),
+            Some(StepOutcome::Passed)
+        );
+        assert_eq!(
+            report.step(Step::DeleteTestObject).map(|s| s.outcome),
+            Some(StepOutcome::Failed)
+        );
+        assert!(report.sync_ready, "{name}");
+        let key = report.test_object_key.clone().expect("key");
+        let d = report.diagnosis.as_ref().expect("diagnosis");
+        assert_eq!(d.artifact_left_behind(), Some(key.as_str()), "{name}");
+        assert!(d.remediation().contains(&key), "{name}");
+        assert_eq!(
+            f.keys("exports/_connection_test/"),
+            [key],
+            "{name}: the artifact is really there"
+        );
+    }
+}
+
+#[tokio::test]
+async fn session_options_the_trust_policy_must_allow() {
+    let f = Fixture::start(&RoleWorld::default().toml()).await;
+    let mut settings = role_settings(&f);
+    settings
+        .session_tags
+        .insert("tenant".to_owned(), "acme".to_owned());
+    let report = onboard(&role_dest(Some("ext-123")), &settings).await;
+    assert_eq!(
+        report.kind(),
+        Some("SessionTagsNotAllowed"),
+        "{:#?}",
+        report.diagnosis
+    );
+    assert!(report
+        .diagnosis
+        .as_ref()
+        .unwrap()
+        .remediation()
+        .contains("sts:TagSession"));
+
+    let mut settings = role_settings(&f);
+    settings.source_identity = Some("push-to-warehouse".to_owned());
+    let report = onboard(&role_dest(Some("ext-123")), &settings).await;
+    assert_eq!(
+        report.kind(),
+        Some("SourceIdentityNotAllowed"),
+        "{:#?}",
+        report.diagnosis
+    );
+
+    // Allowed by the trust policy: both work, through the SDK's provider and the custom one.
+    let trust = TRUST_OK.replace(
+        r#"["sts:AssumeRole"]"#,
+        r#"["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]"#,
+    );
+    let f = Fixture::start(
+        &RoleWorld {
+            trust: &trust,
+            ..RoleWorld::default()
+        }
+        .toml(),
+    )
+    .await;
+    for (tags, source_identity) in [(true, false), (true, true)] {
+        let mut settings = role_settings(&f);
+        if tags {
+            settings
+                .session_tags
+                .insert("tenant".to_owned(), "acme".to_owned());
+        }
+        if source_identity {
+            settings.source_identity = Some("push-to-warehouse".to_owned());
+        }
+        let report = onboard(&role_dest(Some("ext-123")), &settings).await;
+        assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+    }
+}
+
+#[tokio::test]
+async fn a_short_max_session_duration_falls_back_to_one_hour() {
+    let f = Fixture::start(&RoleWorld::default().toml()).await;
+    let mut settings = role_settings(&f);
+    settings.session_duration_seconds = Some(7200);
+    let report = onboard(&role_dest(Some("ext-123")), &settings).await;
+    assert_eq!(
+        report.outcome,
+        Outcome::PassedWithWarnings,
+        "{:#?}",
+        report.diagnosis
+    );
+    let kinds: Vec<&str> = report.warnings.iter().map(Diagnosis::kind).collect();
+    assert_eq!(kinds, ["MaxSessionDurationTooShort"]);
+    assert_eq!(
+        report.step(Step::AssumeRole).map(|s| s.outcome),
+        Some(StepOutcome::Warning)
+    );
+
+    let world = RoleWorld {
+        role_extra: "max_session_duration = 7200",
+        ..RoleWorld::default()
+    };
+    let f = Fixture::start(&world.toml()).await;
+    let mut settings = role_settings(&f);
+    settings.session_duration_seconds = Some(7200);
+    let report = onboard(&role_dest(Some("ext-123")), &settings).await;
+    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+}
+
+#[tokio::test]
+async fn a_versioned_bucket_keeps_the_test_object_as_a_warning() {
+    let world = RoleWorld {
+        bucket_extra: r#"versioning = "Enabled""#,
+        ..RoleWorld::default()
+    };
+    let f = Fixture::start(&world.toml()).await;
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    assert_eq!(
+        report.outcome,
+        Outcome::PassedWithWarnings,
+        "{:#?}",
+        report.diagnosis
+    );
+    let kinds: Vec<&str> = report.warnings.iter().map(Diagnosis::kind).collect();
+    assert_eq!(kinds, ["VersionedBucketKeepsTestObject"]);
+    assert_eq!(
+        report.warnings[0].artifact_left_behind(),
+        report.test_object_key.as_deref()
+    );
 }
