@@ -17,6 +17,13 @@ use connector::{DestinationConfig, ServiceSettings};
 use serde::Deserialize;
 use serde_json::Value;
 
+/// `println!` that ignores a closed stdout (`connector kinds | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "connector",
@@ -259,10 +266,10 @@ fn kinds(json: bool) -> ExitCode {
             .iter()
             .map(|(k, m)| serde_json::json!({ "kind": k, "covers": m }))
             .collect();
-        println!("{}", Value::Array(rows));
+        say!("{}", Value::Array(rows));
     } else {
         for (kind, covers) in Diagnosis::coverage() {
-            println!("{kind:<40} {}", covers.join(" "));
+            say!("{kind:<40} {}", covers.join(" "));
         }
     }
     ExitCode::SUCCESS
@@ -276,13 +283,13 @@ fn indent(text: &str) -> String {
 }
 
 fn print_diagnosis(label: &str, d: &Diagnosis) {
-    println!("{label}: {} ({:?}): {}", d.kind(), d.blame(), d.summary());
-    println!("{}", indent(&d.remediation()));
+    say!("{label}: {} ({:?}): {}", d.kind(), d.blame(), d.summary());
+    say!("{}", indent(&d.remediation()));
 }
 
 fn print_onboarding(dest: &DestinationConfig, report: &OnboardingReport, json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+        say!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
         return;
     }
     let prefix = dest
@@ -290,7 +297,12 @@ fn print_onboarding(dest: &DestinationConfig, report: &OnboardingReport, json: b
         .as_deref()
         .map(|p| format!("/{}", p.trim_matches('/')))
         .unwrap_or_default();
-    println!("onboarding s3://{}{prefix} ({})", dest.bucket, dest.region);
+    let place = if dest.bucket.contains("://") {
+        dest.bucket.clone()
+    } else {
+        format!("s3://{}{prefix}", dest.bucket)
+    };
+    say!("onboarding {place} ({})", dest.region);
     for s in &report.steps {
         let mark = match s.outcome {
             StepOutcome::Passed => "ok  ",
@@ -309,7 +321,7 @@ fn print_onboarding(dest: &DestinationConfig, report: &OnboardingReport, json: b
         if let Some(d) = &s.detail {
             line.push_str(&format!("  {d}"));
         }
-        println!("{line}");
+        say!("{line}");
     }
     if let Some(d) = &report.diagnosis {
         print_diagnosis("FAILED", d);
@@ -321,9 +333,9 @@ fn print_onboarding(dest: &DestinationConfig, report: &OnboardingReport, json: b
         print_diagnosis("warning", d);
     }
     if report.is_success() {
-        println!("connection test passed");
+        say!("connection test passed");
     } else if report.sync_ready {
-        println!("sync can write (PutObject works), but the connection test did not pass");
+        say!("sync can write (PutObject works), but the connection test did not pass");
     }
 }
 
@@ -340,7 +352,7 @@ async fn sync(
         Ok(w) => w,
         Err(d) => {
             if json {
-                println!("{}", serde_json::json!({ "ok": false, "diagnosis": d }));
+                say!("{}", serde_json::json!({ "ok": false, "diagnosis": d }));
             } else {
                 print_diagnosis("FAILED", &d);
             }
@@ -392,9 +404,9 @@ async fn sync(
         }
     }
     if json {
-        println!("{}", serde_json::json!({ "ok": true, "batches": reports }));
+        say!("{}", serde_json::json!({ "ok": true, "batches": reports }));
     } else {
-        println!(
+        say!(
             "synced {} batches ({} records, {} bytes) to s3://{}/{}",
             reports.len(),
             totals.0,
@@ -445,7 +457,7 @@ async fn flush(
         Err(e) => {
             if json {
                 let diagnosis = e.diagnosis().map(|d| serde_json::to_value(d).unwrap_or_default());
-                println!(
+                say!(
                     "{}",
                     serde_json::json!({
                         "ok": false, "kind": e.kind(), "error": e.to_string(),
@@ -453,7 +465,7 @@ async fn flush(
                     })
                 );
             } else {
-                println!("FAILED after {} batches: {e}", reports.len());
+                say!("FAILED after {} batches: {e}", reports.len());
                 if let Some(d) = e.diagnosis() {
                     print_diagnosis("diagnosis", d);
                 }
