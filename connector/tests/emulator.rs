@@ -1011,3 +1011,113 @@ async fn a_versioned_bucket_keeps_the_test_object_as_a_warning() {
         report.test_object_key.as_deref()
     );
 }
+
+#[tokio::test]
+async fn sync_reports_the_assume_role_error_when_the_trust_changes_later() {
+    let f = Fixture::start(&RoleWorld::default().toml()).await;
+    let writer = AppendWriter::new(
+        &role_dest(Some("ext-123")),
+        &role_settings(&f),
+        Encoding {
+            format: Format::JsonLines,
+            gzip: false,
+        },
+    )
+    .await
+    .expect("writer");
+    writer
+        .append("payments", &records(2), None)
+        .await
+        .expect("works at first");
+    // The customer regenerates the ExternalId condition; the cached session expires.
+    let trust = TRUST_OK.replace("ext-123", "ext-456");
+    let world = World::from_toml(
+        "edited",
+        &RoleWorld {
+            trust: &trust,
+            ..RoleWorld::default()
+        }
+        .toml(),
+    )
+    .expect("world");
+    f.emu.emulator.replace_world(world);
+    f.clock.advance(Duration::from_secs(2 * 3600)).unwrap();
+    let err = writer.append("payments", &records(3), None).await.unwrap_err();
+    assert_eq!(err.kind(), "TrustPolicyDeniesAssumeRole", "{err}");
+    let d = err.diagnosis().expect("diagnosis");
+    assert_eq!(
+        d.evidence().and_then(|e| e.operation),
+        Some(connector::diagnosis::Operation::AssumeRole)
+    );
+}
+
+/// A sleep that stands for "time passes while IAM propagates": the onboarding wait (5 s
+/// pauses) fixes the world and advances the manual clock; every other sleep (SDK backoff) is
+/// a real, short tokio sleep.
+#[derive(Debug)]
+struct PropagatingSleep {
+    clock: Arc<ManualClock>,
+    emulator: Arc<Emulator>,
+    fixed_world: String,
+    pauses: Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl aws_sdk_s3::config::AsyncSleep for PropagatingSleep {
+    fn sleep(&self, duration: Duration) -> aws_sdk_s3::config::Sleep {
+        if duration == Duration::from_secs(5) {
+            let n = self.pauses.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n == 1 {
+                let world = World::from_toml("propagated", &self.fixed_world).expect("world");
+                self.emulator.replace_world(world);
+            }
+            self.clock.advance(duration).expect("advance");
+            return aws_sdk_s3::config::Sleep::new(std::future::ready(()));
+        }
+        aws_sdk_s3::config::Sleep::new(tokio::time::sleep(duration))
+    }
+}
+
+#[tokio::test]
+async fn onboarding_waits_for_iam_propagation_within_its_budget() {
+    let only_delete = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::customer-lake/*"}]}"#;
+    let f = Fixture::start(
+        &RoleWorld {
+            policy: only_delete.to_owned(),
+            ..RoleWorld::default()
+        }
+        .toml(),
+    )
+    .await;
+    let pauses = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let sleep = PropagatingSleep {
+        clock: f.clock.clone(),
+        emulator: f.emu.emulator.clone(),
+        fixed_world: RoleWorld::default().toml(),
+        pauses: pauses.clone(),
+    };
+    let mut settings = role_settings(&f).with_sleep_impl(aws_sdk_s3::config::SharedAsyncSleep::new(sleep));
+    settings.propagation_wait_seconds = 60;
+    // Timeouts race the injected sleep; this test's sleep is not a clock for them.
+    settings.attempt_timeout_ms = None;
+    let report = onboard(&role_dest(Some("ext-123")), &settings).await;
+    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+    assert_eq!(
+        pauses.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "two 5 s pauses, then the policy arrived"
+    );
+    let put = report.step(Step::PutTestObject).expect("put step");
+    assert_eq!(put.duration_ms, 10_000, "durations come from the injected clock");
+
+    // Without a budget the same denial is reported at once.
+    let f = Fixture::start(
+        &RoleWorld {
+            policy: only_delete.to_owned(),
+            ..RoleWorld::default()
+        }
+        .toml(),
+    )
+    .await;
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    assert_eq!(report.kind(), Some("PolicyMissingPutObject"));
+}
