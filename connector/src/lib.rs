@@ -8,11 +8,14 @@
 //! - [`diagnosis`]: one [`Diagnosis`] variant per customer misconfiguration, the classifier from
 //!   AWS status/code/message to a variant, and each variant's remediation.
 //! - [`keys`]: the object key scheme (sync batches and connection-test objects).
-//! - [`format`]: JSON Lines / CSV encoding and gzip.
+//! - [`format`](mod@format): JSON Lines / CSV encoding and gzip.
 //! - `credentials`: the `sts:AssumeRole` request and the SDK's refreshing role provider.
 //! - [`client`]: SDK config and S3 client for a destination ([`Destination`]); nothing else.
 //! - [`onboarding`]: [`onboard`]: validate → assume role → put test object → delete it.
 //! - [`sync`]: [`AppendWriter`]: append-only batch writes with conditional PUTs.
+
+#![deny(missing_docs)]
+
 pub mod client;
 pub mod config;
 mod credentials;
