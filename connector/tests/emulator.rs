@@ -1121,3 +1121,55 @@ async fn onboarding_waits_for_iam_propagation_within_its_budget() {
     let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
     assert_eq!(report.kind(), Some("PolicyMissingPutObject"));
 }
+
+fn lose_first_response(f: &Fixture) {
+    f.emu.emulator.faults().add(FaultRule {
+        name: Some("lost response".to_owned()),
+        operation: Some("PutObject".to_owned()),
+        bucket: None,
+        key: None,
+        nth: Some(1),
+        probability: None,
+        seed: 0,
+        times: Some(1),
+        action: FaultAction::ResetAfterStore,
+    });
+}
+
+#[tokio::test]
+async fn a_lost_response_without_read_permission_relies_on_the_content_hash() {
+    // The setup guide's policy grants no s3:GetObject, so the read-back is denied.
+    let encoding = Encoding {
+        format: Format::Csv,
+        gzip: true,
+    };
+    let f = Fixture::start(&RoleWorld::default().toml()).await;
+    lose_first_response(&f);
+    let writer = AppendWriter::new(&role_dest(Some("ext-123")), &role_settings(&f), encoding)
+        .await
+        .expect("writer");
+    let report = writer
+        .append("payments", &records(4), None)
+        .await
+        .expect("delivered");
+    assert!(report.already_present);
+    assert_eq!(report.verified_by, Some(Verification::ContentAddressedKey));
+
+    // A caller-given id proves nothing about the content: the writer says it cannot tell.
+    let f = Fixture::start(&RoleWorld::default().toml()).await;
+    lose_first_response(&f);
+    let writer = AppendWriter::new(&role_dest(Some("ext-123")), &role_settings(&f), encoding)
+        .await
+        .expect("writer");
+    let err = writer
+        .append("payments", &records(4), Some(BatchId::sequence(9)))
+        .await
+        .unwrap_err();
+    match err {
+        SyncError::Unverifiable { key, detail } => {
+            assert!(key.ends_with("/00000000000000000009.csv.gz"), "{key}");
+            assert!(detail.contains("403"), "{detail}");
+        }
+        other => panic!("{other}"),
+    }
+}
