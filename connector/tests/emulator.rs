@@ -450,7 +450,7 @@ async fn a_lost_response_is_recognised_as_delivered() {
 }
 
 #[tokio::test]
-async fn throttling_and_server_errors_are_retried() {
+async fn throttling_server_errors_and_resets_are_retried() {
     let f = Fixture::start(SEED_WORLD).await;
     // Every matching rule fires on a request, so each fault gets its own request number.
     for (nth, code) in [
@@ -487,11 +487,23 @@ async fn throttling_and_server_errors_are_retried() {
     )
     .await
     .expect("writer");
+    // And a connection reset before the body was read (nothing stored).
+    f.emu.emulator.faults().add(FaultRule {
+        name: Some("reset".to_owned()),
+        operation: Some("PutObject".to_owned()),
+        bucket: None,
+        key: None,
+        nth: Some(6),
+        probability: None,
+        seed: 0,
+        times: None,
+        action: FaultAction::ResetBeforeBody,
+    });
     let report = writer
         .append("payments", &records(5), None)
         .await
         .expect("delivered after retries");
-    assert_eq!(report.attempts, 6, "{report:?}");
+    assert_eq!(report.attempts, 7, "{report:?}");
     assert!(!report.already_present);
 }
 
