@@ -62,14 +62,24 @@ fn random_token(emu: &Emulator, len: usize, alphabet: &[u8]) -> String {
     out
 }
 
+/// The STS endpoint a request reached.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Endpoint<'a> {
+    /// The region STS runs in for this request.
+    pub region: &'a str,
+    /// Whether it is the global endpoint (`sts.amazonaws.com`).
+    pub global: bool,
+}
+
 pub(crate) fn assume_role(
     emu: &Emulator,
     ctx: &mut Ctx,
     world: &World,
     caller: &Caller,
     params: &Params,
-    region: &str,
+    endpoint: &Endpoint<'_>,
 ) -> ApiResult<Response<ResBody>> {
+    let region = endpoint.region;
     let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
     if !ROLE_ARN_LEN.contains(&role_arn.len()) {
         return Err(validation(
@@ -339,7 +349,9 @@ pub(crate) fn assume_role(
                 Identity::Session(s) => s.source_identity.clone(),
                 _ => None,
             }),
-        issued_in_region: Some(region.to_string()),
+        // The global endpoint's tokens are version 1 (valid only in regions
+        // enabled by default) unless the account set version 2; authn checks that.
+        issued_in_region: (!endpoint.global).then(|| region.to_string()),
         chained,
     });
 
