@@ -90,9 +90,11 @@ const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"VendorAssume
 const WRITE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
  "Action":["s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::customer-lake/*"}]}"#;
 
-/// The vendor user's (and vendor role's) own permission to assume any role.
-const ASSUME_ANY: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+/// The vendor user's (and vendor role's) own permission to assume any role, with
+/// session tags and a source identity (cross account, the caller's side must
+/// allow those too: IAM user guide, "Passing session tags in AWS STS").
+const ASSUME_ANY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+ "Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"],"Resource":"*"}]}"#;
 
 /// The seed guide's permissions policy, verbatim (shared/seed/push-to-warehouse-s3-setup.txt,
 /// "Create policy").
@@ -702,7 +704,10 @@ async fn seed_setup_with_bucket_name_replaced_passes_the_connection_test() {
     );
     let role = env.s3(REGION, session_creds(&out), S3Opts::default());
     let hmac = env.s3(REGION, creds(HMAC_KEY), S3Opts::default());
-    for (s3, policy_id) in [(role, "role:transfer-role/write#0"), (hmac, "user:transfer-service/write#0")] {
+    for (s3, policy_id) in [
+        (role, "role:transfer-role/write#0"),
+        (hmac, "user:transfer-service/write#0"),
+    ] {
         put(&s3, TEST_KEY).await.expect("put");
         explained(&env.logged("PutObject"), Effect::Allow, None, &[policy_id]);
         delete(&s3, TEST_KEY).await.expect("delete");
@@ -762,10 +767,12 @@ async fn m01_trust_principal_wrong() {
         .external_id(EXTERNAL_ID)
         .send()
         .await;
-    wire(err).is(403, "AccessDenied").says(&cross_account_assume_denied(
-        "arn:aws:sts::111111111111:assumed-role/vendor-connector/exporter",
-        ROLE_ARN,
-    ));
+    wire(err)
+        .is(403, "AccessDenied")
+        .says(&cross_account_assume_denied(
+            "arn:aws:sts::111111111111:assumed-role/vendor-connector/exporter",
+            ROLE_ARN,
+        ));
     explained(
         &env.logged("AssumeRole"),
         Effect::ImplicitDeny,
@@ -810,9 +817,10 @@ async fn m03_external_id_required_but_not_sent() {
         .says(&cross_account_assume_denied(VENDOR_USER, ROLE_ARN));
     let e = env.logged("AssumeRole");
     explained(&e, Effect::ImplicitDeny, Some(PolicyType::RoleTrust), &[]);
-    closest_missed(&e, |m| {
-        matches!(m, Miss::Condition { key, actual, .. } if key == "sts:ExternalId" && actual.is_empty())
-    });
+    closest_missed(
+        &e,
+        |m| matches!(m, Miss::Condition { key, actual, .. } if key == "sts:ExternalId" && actual.is_empty()),
+    );
     env.assume(Some(EXTERNAL_ID)).await.expect("with the ExternalId");
 }
 
@@ -849,10 +857,7 @@ async fn m04_trust_lacks_assume_role_or_denies_it() {
     let with_deny = r#"{"Version":"2012-10-17","Statement":[
       {"Sid":"VendorAssume","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111111111111:root","arn:aws:iam::222222222222:root"]},"Action":"sts:AssumeRole"},
       {"Sid":"NoOneAssumes","Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
-    let env = W::default()
-        .trust(with_deny)
-        .start()
-        .await;
+    let env = W::default().trust(with_deny).start().await;
     wire(env.assume(Some(EXTERNAL_ID)).await)
         .is(403, "AccessDenied")
         .says(&cross_account_assume_denied(VENDOR_USER, ROLE_ARN));
@@ -929,9 +934,11 @@ async fn m06_source_identity_without_set_source_identity() {
             .source_identity("prequel-sync")
             .send()
     };
-    wire(with_source(&env).await).is(403, "AccessDenied").says(&format!(
-        "User: {VENDOR_USER} is not authorized to perform: sts:SetSourceIdentity on resource: {ROLE_ARN}"
-    ));
+    wire(with_source(&env).await)
+        .is(403, "AccessDenied")
+        .says(&format!(
+            "User: {VENDOR_USER} is not authorized to perform: sts:SetSourceIdentity on resource: {ROLE_ARN}"
+        ));
     let e = env.logged("AssumeRole");
     explained(&e, Effect::ImplicitDeny, Some(PolicyType::RoleTrust), &[]);
     assert_eq!(e.decision.as_ref().unwrap().action, "sts:SetSourceIdentity");
@@ -991,9 +998,9 @@ async fn m08_role_chaining_above_one_hour() {
             .duration_seconds(s)
             .send()
     };
-    wire(for_seconds(3601).await)
-        .is(400, "ValidationError")
-        .says("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+    wire(for_seconds(3601).await).is(400, "ValidationError").says(
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+    );
     for_seconds(3600).await.expect("one hour is fine");
     // The same request from the vendor's user (not chained) may have 12 hours.
     env.vendor_sts()
@@ -1034,8 +1041,14 @@ trust_policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Princi
         ("arn:aws:iam::222222222222:role/transfer-rol", "no role"),
         // The path omitted: `role/Name` for `role/service-role/Name`.
         (ROLE_ARN, "no role"),
-        ("arn:aws:iam::222222222222:policy/transfer-policy", "is not a role ARN"),
-        ("arn:aws:iam::222222222222:instance-profile/transfer-role", "is not a role ARN"),
+        (
+            "arn:aws:iam::222222222222:policy/transfer-policy",
+            "is not a role ARN",
+        ),
+        (
+            "arn:aws:iam::222222222222:instance-profile/transfer-role",
+            "is not a role ARN",
+        ),
     ] {
         let err = env
             .vendor_sts()
@@ -1156,17 +1169,20 @@ async fn m12_trust_names_a_recreated_vendor_role() {
         .expect("the current role's id");
     // ... a recreated one (new id) does not.
     let env = W::default().trust(&named("AROAOLDVENDORROLE0001")).start().await;
-    let err = env.vendor_role_sts()
+    let err = env
+        .vendor_role_sts()
         .await
         .assume_role()
         .role_arn(ROLE_ARN)
         .role_session_name(SESSION)
         .send()
         .await;
-    wire(err).is(403, "AccessDenied").says(&cross_account_assume_denied(
-        "arn:aws:sts::111111111111:assumed-role/vendor-connector/exporter",
-        ROLE_ARN,
-    ));
+    wire(err)
+        .is(403, "AccessDenied")
+        .says(&cross_account_assume_denied(
+            "arn:aws:sts::111111111111:assumed-role/vendor-connector/exporter",
+            ROLE_ARN,
+        ));
     explained(
         &env.logged("AssumeRole"),
         Effect::ImplicitDeny,
@@ -1228,9 +1244,12 @@ async fn m14_global_endpoint_token_in_an_opt_in_region() {
     w.is(403, "InvalidClientTokenId");
     // The bucket region's STS endpoint issues version-2 tokens.
     let regional = assume_via(&env, opt_in, None).await.expect("regional endpoint");
-    put(&env.s3(opt_in, session_creds(&regional), S3Opts::default()), TEST_KEY)
-        .await
-        .expect("regional token");
+    put(
+        &env.s3(opt_in, session_creds(&regional), S3Opts::default()),
+        TEST_KEY,
+    )
+    .await
+    .expect("regional token");
 
     // With "Global endpoint session tokens: valid in all Regions" the global
     // token works.
@@ -1242,9 +1261,12 @@ async fn m14_global_endpoint_token_in_an_opt_in_region() {
     let global = assume_via(&env, "us-east-1", Some("sts.amazonaws.com"))
         .await
         .expect("global endpoint");
-    put(&env.s3(opt_in, session_creds(&global), S3Opts::default()), TEST_KEY)
-        .await
-        .expect("version-2 token");
+    put(
+        &env.s3(opt_in, session_creds(&global), S3Opts::default()),
+        TEST_KEY,
+    )
+    .await
+    .expect("version-2 token");
 }
 
 /// M16: the trust pins `aws:SourceIp` to the vendor's old egress addresses.
@@ -1264,15 +1286,18 @@ async fn m16_trust_pins_old_vendor_ips() {
         .says(&cross_account_assume_denied(VENDOR_USER, ROLE_ARN));
     let e = env.logged("AssumeRole");
     explained(&e, Effect::ImplicitDeny, Some(PolicyType::RoleTrust), &[]);
-    closest_missed(&e, |m| {
-        matches!(m, Miss::Condition { key, actual, .. } if key == "aws:SourceIp" && actual == &["198.51.100.7".to_string()])
-    });
+    closest_missed(
+        &e,
+        |m| matches!(m, Miss::Condition { key, actual, .. } if key == "aws:SourceIp" && actual == &["198.51.100.7".to_string()]),
+    );
     let env = W::default()
         .trust(&pinned)
         .network(r#"source_ip = "203.0.113.40""#)
         .start()
         .await;
-    env.assume(Some(EXTERNAL_ID)).await.expect("from a listed address");
+    env.assume(Some(EXTERNAL_ID))
+        .await
+        .expect("from a listed address");
 }
 
 /// M17: the customer's organization has a resource control policy that keeps
@@ -1318,7 +1343,11 @@ document = '''{"Version":"2012-10-17","Statement":[{"Sid":"OnlyOwnAccount","Effe
         r#""arn:aws:iam::111111111111:root""#,
         r#"["arn:aws:iam::111111111111:root","arn:aws:iam::333333333333:root"]"#,
     );
-    let env = W::default().trust(&trust_both).tables(only_own_account).start().await;
+    let env = W::default()
+        .trust(&trust_both)
+        .tables(only_own_account)
+        .start()
+        .await;
     let err = env
         .sts(REGION, creds(OTHER_KEY), None)
         .assume_role()
@@ -1346,9 +1375,12 @@ async fn put_denied_by_identity(w: W, key: &str, miss: impl Fn(&Miss) -> bool) {
     for mode in MODES {
         let env = w.start().await;
         let (s3, principal) = env.writer(mode, S3Opts::default()).await;
-        wire(put(&s3, key).await)
-            .is(403, "AccessDenied")
-            .says(&s3_denied(principal, "s3:PutObject", key, &no_identity("s3:PutObject")));
+        wire(put(&s3, key).await).is(403, "AccessDenied").says(&s3_denied(
+            principal,
+            "s3:PutObject",
+            key,
+            &no_identity("s3:PutObject"),
+        ));
         let e = env.logged("PutObject");
         explained(&e, Effect::ImplicitDeny, Some(PolicyType::IdentityBased), &[]);
         closest_missed(&e, &miss);
@@ -1383,10 +1415,19 @@ async fn m20_placeholder_left_in_resource() {
             ),
             Mode::Hmac => env.s3(REGION, creds(HMAC_KEY), S3Opts::default()),
         };
-        let principal = if mode == Mode::Role { SESSION_ARN } else { HMAC_USER };
+        let principal = if mode == Mode::Role {
+            SESSION_ARN
+        } else {
+            HMAC_USER
+        };
         wire(put(&s3, TEST_KEY).await)
             .is(403, "AccessDenied")
-            .says(&s3_denied(principal, "s3:PutObject", TEST_KEY, &no_identity("s3:PutObject")));
+            .says(&s3_denied(
+                principal,
+                "s3:PutObject",
+                TEST_KEY,
+                &no_identity("s3:PutObject"),
+            ));
         let e = env.logged("PutObject");
         explained(&e, Effect::ImplicitDeny, Some(PolicyType::IdentityBased), &[]);
         closest_missed(&e, resource_miss);
@@ -1462,10 +1503,18 @@ document = '''{WRITE}'''"#
         let (s3, principal) = env.writer(mode, S3Opts::default()).await;
         wire(put(&s3, TEST_KEY).await)
             .is(403, "AccessDenied")
-            .says(&s3_denied(principal, "s3:PutObject", TEST_KEY, &no_identity("s3:PutObject")));
+            .says(&s3_denied(
+                principal,
+                "s3:PutObject",
+                TEST_KEY,
+                &no_identity("s3:PutObject"),
+            ));
         let e = env.logged("PutObject");
         explained(&e, Effect::ImplicitDeny, Some(PolicyType::IdentityBased), &[]);
-        assert!(e.decision.as_ref().unwrap().closest.is_empty(), "nothing attached: {e:#?}");
+        assert!(
+            e.decision.as_ref().unwrap().closest.is_empty(),
+            "nothing attached: {e:#?}"
+        );
     }
     // Attached, it works.
     let env = W::default()
@@ -1553,7 +1602,12 @@ async fn m28_delete_by_version_without_delete_object_version() {
     for mode in MODES {
         let env = w.start().await;
         let (s3, principal) = env.writer(mode, S3Opts::default()).await;
-        let version = put(&s3, TEST_KEY).await.expect("put").version_id().unwrap().to_string();
+        let version = put(&s3, TEST_KEY)
+            .await
+            .expect("put")
+            .version_id()
+            .unwrap()
+            .to_string();
         let err = s3
             .delete_object()
             .bucket(BUCKET)
@@ -1596,7 +1650,8 @@ async fn m30_other_regions_endpoint_permanent_redirect() {
     );
     assert_eq!(w.header("x-amz-bucket-region"), Some(REGION));
     assert!(
-        w.body.contains("<Endpoint>customer-lake.s3.eu-west-1.amazonaws.com</Endpoint>")
+        w.body
+            .contains("<Endpoint>customer-lake.s3.eu-west-1.amazonaws.com</Endpoint>")
             && w.body.contains("<Bucket>customer-lake</Bucket>"),
         "{w:#?}"
     );
@@ -1624,8 +1679,9 @@ async fn m31_wrong_signing_region() {
             },
         );
         let w = wire(put(&s3, TEST_KEY).await);
-        w.is(400, "AuthorizationHeaderMalformed")
-            .says("The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'");
+        w.is(400, "AuthorizationHeaderMalformed").says(
+            "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'",
+        );
         assert!(w.body.contains("<Region>eu-west-1</Region>"), "{w:#?}");
         assert_eq!(w.header("x-amz-bucket-region"), Some(REGION));
     }
@@ -1694,8 +1750,12 @@ async fn m34_bucket_does_not_exist() {
         .send()
         .await;
     let w = wire(err);
-    w.is(404, "NoSuchBucket").says("The specified bucket does not exist");
-    assert!(w.body.contains("<BucketName>customer-lake-prod</BucketName>"), "{w:#?}");
+    w.is(404, "NoSuchBucket")
+        .says("The specified bucket does not exist");
+    assert!(
+        w.body.contains("<BucketName>customer-lake-prod</BucketName>"),
+        "{w:#?}"
+    );
 }
 
 /// M35: a typo hits a bucket someone else owns: bare `Access Denied`; with
@@ -1717,11 +1777,13 @@ region = "eu-west-1""#;
             .send()
             .await;
         wire(err).is(403, "AccessDenied").says("Access Denied");
-        // The stranger's bucket has no policy naming the customer.
+        // Neither side allows: the writer's policy names only `customer-lake`
+        // (the side the emulator reports), and the stranger's bucket has no
+        // policy naming the customer.
         explained(
             &env.logged("PutObject"),
             Effect::ImplicitDeny,
-            Some(PolicyType::ResourceBased),
+            Some(PolicyType::IdentityBased),
             &[],
         );
         // ExpectedBucketOwner: the customer's own bucket passes, a mismatch is 403.
@@ -1744,7 +1806,10 @@ region = "eu-west-1""#;
         wire(err).is(403, "AccessDenied").says("Access Denied");
         let e = env.logged("PutObject");
         assert!(
-            e.note.as_deref().unwrap_or("").contains("x-amz-expected-bucket-owner"),
+            e.note
+                .as_deref()
+                .unwrap_or("")
+                .contains("x-amz-expected-bucket-owner"),
             "{e:#?}"
         );
     }
@@ -1764,8 +1829,12 @@ async fn m36_invalid_bucket_name() {
             .send()
             .await;
         let w = wire(err);
-        w.is(400, "InvalidBucketName").says("The specified bucket is not valid.");
-        assert!(w.body.contains(&format!("<BucketName>{name}</BucketName>")), "{w:#?}");
+        w.is(400, "InvalidBucketName")
+            .says("The specified bucket is not valid.");
+        assert!(
+            w.body.contains(&format!("<BucketName>{name}</BucketName>")),
+            "{w:#?}"
+        );
     }
 }
 
@@ -1806,7 +1875,10 @@ async fn m37_acls_disabled_refuse_acls() {
             .is(400, "AccessControlListNotSupported")
             .says("The bucket does not allow ACLs");
         let e = env.logged("PutObject");
-        assert!(e.note.as_deref().unwrap_or("").contains("BucketOwnerEnforced"), "{e:#?}");
+        assert!(
+            e.note.as_deref().unwrap_or("").contains("BucketOwnerEnforced"),
+            "{e:#?}"
+        );
         s3.put_object()
             .bucket(BUCKET)
             .key(TEST_KEY)
@@ -1843,7 +1915,10 @@ public_access_block = { block_public_acls = true, ignore_public_acls = true, blo
             "User: {principal} is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::{BUCKET}/{TEST_KEY}\" because public ACLs are prevented by the BlockPublicAcls setting in S3 Block Public Access."
         ));
         let e = env.logged("PutObject");
-        assert!(e.note.as_deref().unwrap_or("").contains("BlockPublicAcls"), "{e:#?}");
+        assert!(
+            e.note.as_deref().unwrap_or("").contains("BlockPublicAcls"),
+            "{e:#?}"
+        );
         assert!(!env.stored(TEST_KEY));
     }
 }
@@ -1864,7 +1939,8 @@ region = "eu-west-1""#
     t
 }
 
-const SSE_KMS_DEFAULT: &str = r#"encryption = { algorithm = "aws:kms", kms_key = "1234abcd-12ab-34cd-56ef-1234567890ab" }"#;
+const SSE_KMS_DEFAULT: &str =
+    r#"encryption = { algorithm = "aws:kms", kms_key = "1234abcd-12ab-34cd-56ef-1234567890ab" }"#;
 
 /// The seed policy plus `kms:GenerateDataKey` on the bucket's key.
 const WRITE_WITH_KMS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
@@ -1876,9 +1952,7 @@ const WRITE_WITH_KMS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"
 /// `kms:GenerateDataKey`. S3 relays KMS's message, the key ARN unquoted.
 #[tokio::test]
 async fn m39_sse_kms_without_generate_data_key() {
-    let w = W::default()
-        .tables(&kms_key(None, None))
-        .bucket(SSE_KMS_DEFAULT);
+    let w = W::default().tables(&kms_key(None, None)).bucket(SSE_KMS_DEFAULT);
     for mode in MODES {
         let env = w.start().await;
         let (s3, principal) = env.writer(mode, S3Opts::default()).await;
@@ -1976,11 +2050,11 @@ async fn m43_aws_managed_key_cross_account() {
 /// an `x-amz-checksum-*` header.
 #[tokio::test]
 async fn m44_object_lock_requires_a_checksum() {
-    let env = W::default()
-        .bucket(r#"object_lock = { mode = "GOVERNANCE", days = 1 }"#)
-        .start()
-        .await;
     for mode in MODES {
+        let env = W::default()
+            .bucket(r#"object_lock = { mode = "GOVERNANCE", days = 1 }"#)
+            .start()
+            .await;
         let (s3, _) = env
             .writer(
                 mode,
@@ -2021,7 +2095,12 @@ async fn m45_versioned_and_locked_cleanup() {
         .start()
         .await;
     let (s3, _) = env.writer(Mode::Role, S3Opts::default()).await;
-    let version = put(&s3, TEST_KEY).await.expect("put").version_id().unwrap().to_string();
+    let version = put(&s3, TEST_KEY)
+        .await
+        .expect("put")
+        .version_id()
+        .unwrap()
+        .to_string();
     let err = s3
         .delete_object()
         .bucket(BUCKET)
@@ -2055,9 +2134,14 @@ async fn m46_requester_pays_cross_account() {
         .start()
         .await;
     let s3 = env.s3(REGION, creds(OTHER_KEY), S3Opts::default());
-    wire(put(&s3, TEST_KEY).await).is(403, "AccessDenied").says("Access Denied");
+    wire(put(&s3, TEST_KEY).await)
+        .is(403, "AccessDenied")
+        .says("Access Denied");
     let e = env.logged("PutObject");
-    assert!(e.note.as_deref().unwrap_or("").contains("Requester Pays"), "{e:#?}");
+    assert!(
+        e.note.as_deref().unwrap_or("").contains("Requester Pays"),
+        "{e:#?}"
+    );
     s3.put_object()
         .bucket(BUCKET)
         .key(TEST_KEY)
@@ -2081,7 +2165,12 @@ async fn put_denied_by_bucket_policy(w: &W, sid: &str, o: S3Opts) {
         let (s3, principal) = env.writer(mode, o).await;
         wire(put(&s3, TEST_KEY).await)
             .is(403, "AccessDenied")
-            .says(&s3_denied(principal, "s3:PutObject", TEST_KEY, EXPLICIT_IN_BUCKET_POLICY));
+            .says(&s3_denied(
+                principal,
+                "s3:PutObject",
+                TEST_KEY,
+                EXPLICIT_IN_BUCKET_POLICY,
+            ));
         explained(
             &env.logged("PutObject"),
             Effect::ExplicitDeny,
@@ -2158,7 +2247,9 @@ async fn m49_bucket_policy_requires_sse_kms_header() {
 async fn m50_bucket_policy_requires_a_specific_kms_key() {
     let policy = deny_put_unless(
         "RequireBucketKey",
-        &format!(r#"{{"StringNotEquals":{{"s3:x-amz-server-side-encryption-aws-kms-key-id":"{KMS_KEY_ARN}"}}}}"#),
+        &format!(
+            r#"{{"StringNotEquals":{{"s3:x-amz-server-side-encryption-aws-kms-key-id":"{KMS_KEY_ARN}"}}}}"#
+        ),
     );
     let other_key = r#"
 [[kms_keys]]
@@ -2189,7 +2280,12 @@ region = "eu-west-1""#;
     };
     wire(with_key("arn:aws:kms:eu-west-1:222222222222:key/0000aaaa-00aa-00aa-00aa-000000000000").await)
         .is(403, "AccessDenied")
-        .says(&s3_denied(principal, "s3:PutObject", TEST_KEY, EXPLICIT_IN_BUCKET_POLICY));
+        .says(&s3_denied(
+            principal,
+            "s3:PutObject",
+            TEST_KEY,
+            EXPLICIT_IN_BUCKET_POLICY,
+        ));
     with_key(KMS_KEY_ARN).await.expect("the required key");
 }
 
@@ -2243,12 +2339,14 @@ async fn m53_vpc_endpoint_policy() {
     for mode in MODES {
         let env = w.start().await;
         let (s3, principal) = env.writer(mode, S3Opts::default()).await;
-        wire(put(&s3, TEST_KEY).await).is(403, "AccessDenied").says(&s3_denied(
-            principal,
-            "s3:PutObject",
-            TEST_KEY,
-            "because no VPC endpoint policy allows the s3:PutObject action",
-        ));
+        wire(put(&s3, TEST_KEY).await)
+            .is(403, "AccessDenied")
+            .says(&s3_denied(
+                principal,
+                "s3:PutObject",
+                TEST_KEY,
+                "because no VPC endpoint policy allows the s3:PutObject action",
+            ));
         explained(
             &env.logged("PutObject"),
             Effect::ImplicitDeny,
@@ -2261,12 +2359,14 @@ async fn m53_vpc_endpoint_policy() {
       {"Sid":"NoWrites","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#;
     let env = W::default().network(&endpoint(deny_writes)).start().await;
     let (s3, principal) = env.writer(Mode::Role, S3Opts::default()).await;
-    wire(put(&s3, TEST_KEY).await).is(403, "AccessDenied").says(&s3_denied(
-        principal,
-        "s3:PutObject",
-        TEST_KEY,
-        "with an explicit deny in a VPC endpoint policy",
-    ));
+    wire(put(&s3, TEST_KEY).await)
+        .is(403, "AccessDenied")
+        .says(&s3_denied(
+            principal,
+            "s3:PutObject",
+            TEST_KEY,
+            "with an explicit deny in a VPC endpoint policy",
+        ));
     explained(
         &env.logged("PutObject"),
         Effect::ExplicitDeny,
@@ -2287,7 +2387,9 @@ accounts = ["other"]"#;
         .start()
         .await;
     let s3 = env.s3(REGION, creds(OTHER_KEY), S3Opts::default());
-    wire(put(&s3, TEST_KEY).await).is(403, "AccessDenied").says("Access Denied");
+    wire(put(&s3, TEST_KEY).await)
+        .is(403, "AccessDenied")
+        .says("Access Denied");
     explained(
         &env.logged("PutObject"),
         Effect::ImplicitDeny,
@@ -2297,7 +2399,9 @@ accounts = ["other"]"#;
 
     // The endpoint policy allowing the bucket lets the writes through.
     let env = W::default()
-        .network(&endpoint(&other_bucket_only.replace("app-assets", "customer-lake")))
+        .network(&endpoint(
+            &other_bucket_only.replace("app-assets", "customer-lake"),
+        ))
         .start()
         .await;
     let (s3, _) = env.writer(Mode::Role, S3Opts::default()).await;
@@ -2324,12 +2428,14 @@ document = '''{"Version":"2012-10-17","Statement":[{"Sid":"DenyOutsideUsEast1","
         let (s3, principal) = env.writer(mode, S3Opts::default()).await;
         // misconfigs.md §0's grammar, with `on resource`: the S3 guide's SCP
         // example omits it, responses observed in the wild carry it.
-        wire(put(&s3, TEST_KEY).await).is(403, "AccessDenied").says(&s3_denied(
-            principal,
-            "s3:PutObject",
-            TEST_KEY,
-            "with an explicit deny in a service control policy",
-        ));
+        wire(put(&s3, TEST_KEY).await)
+            .is(403, "AccessDenied")
+            .says(&s3_denied(
+                principal,
+                "s3:PutObject",
+                TEST_KEY,
+                "with an explicit deny in a service control policy",
+            ));
         explained(
             &env.logged("PutObject"),
             Effect::ExplicitDeny,
@@ -2352,12 +2458,14 @@ document = '''{"Version":"2012-10-17","Statement":[{"Sid":"ReadAndAssume","Effec
     for mode in MODES {
         let env = w.start().await;
         let (s3, principal) = env.writer(mode, S3Opts::default()).await;
-        wire(put(&s3, TEST_KEY).await).is(403, "AccessDenied").says(&s3_denied(
-            principal,
-            "s3:PutObject",
-            TEST_KEY,
-            "because no service control policy allows the s3:PutObject action",
-        ));
+        wire(put(&s3, TEST_KEY).await)
+            .is(403, "AccessDenied")
+            .says(&s3_denied(
+                principal,
+                "s3:PutObject",
+                TEST_KEY,
+                "because no service control policy allows the s3:PutObject action",
+            ));
         explained(
             &env.logged("PutObject"),
             Effect::ImplicitDeny,
@@ -2380,7 +2488,12 @@ async fn m55_bucket_policy_denies_delete() {
         put(&s3, TEST_KEY).await.expect("put");
         wire(delete(&s3, TEST_KEY).await)
             .is(403, "AccessDenied")
-            .says(&s3_denied(principal, "s3:DeleteObject", TEST_KEY, EXPLICIT_IN_BUCKET_POLICY));
+            .says(&s3_denied(
+                principal,
+                "s3:DeleteObject",
+                TEST_KEY,
+                EXPLICIT_IN_BUCKET_POLICY,
+            ));
         explained(
             &env.logged("DeleteObject"),
             Effect::ExplicitDeny,
