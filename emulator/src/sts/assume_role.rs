@@ -13,7 +13,7 @@ use crate::authn::{Caller, Identity};
 use crate::authz;
 use crate::emulator::{Emulator, Session};
 use crate::error::{ApiError, ApiResult};
-use crate::iam::{Policy, PolicyKind};
+use crate::iam::{Decision, Effect, Policy, PolicyKind, PolicyType};
 use crate::protocol::xml::{Xml, STS_NS};
 use crate::service::{Ctx, ResBody};
 use crate::world::{arn::Arn, PolicyDoc, SessionOwner, World};
@@ -233,12 +233,26 @@ pub(crate) fn assume_role(
     }
     let caller_arn = caller.arn();
     let not_authorized = |why: &str| {
+        // AWS answers for a role that does not exist exactly as for a trust policy
+        // that does not name the caller (misconfigs.md M09, M11), so the log
+        // records the same decision: an implicit deny, no role trust policy
+        // allowing (there is none). The note says what was missing.
+        let decision = Decision {
+            effect: Effect::ImplicitDeny,
+            decided_by: Vec::new(),
+            denied_by: Some(PolicyType::RoleTrust),
+            closest: Vec::new(),
+            action: "sts:AssumeRole".to_string(),
+            resource: role_arn.to_string(),
+            principal: caller_arn.clone(),
+        };
         api_error!(
             AccessDenied,
             "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
             caller_arn,
             role_arn
         )
+        .with_decision(Arc::new(decision))
         .note(why.to_string())
     };
     let Some(role) = world.role_by_arn(role_arn) else {
