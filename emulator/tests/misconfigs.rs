@@ -1061,9 +1061,10 @@ trust_policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Princi
         wire(err)
             .is(403, "AccessDenied")
             .says(&cross_account_assume_denied(VENDOR_USER, arn));
-        // No policy was evaluated: the emulator says why in its note.
+        // Logged like a trust policy that does not name the caller; the note
+        // says there is no such role.
         let e = env.logged("AssumeRole");
-        assert!(e.decision.is_none(), "{e:#?}");
+        explained(&e, Effect::ImplicitDeny, Some(PolicyType::RoleTrust), &[]);
         assert!(e.note.as_deref().unwrap_or("").contains(note), "{e:#?}");
     }
     // The same role name in the dev account: it exists, but its trust does not
@@ -1127,6 +1128,7 @@ async fn m11_role_in_another_partition() {
             .is(403, "AccessDenied")
             .says(&cross_account_assume_denied(VENDOR_USER, arn));
         let e = env.logged("AssumeRole");
+        explained(&e, Effect::ImplicitDeny, Some(PolicyType::RoleTrust), &[]);
         assert!(e.note.as_deref().unwrap_or("").contains("partition"), "{e:#?}");
     }
 }
@@ -1820,7 +1822,13 @@ region = "eu-west-1""#;
 async fn m36_invalid_bucket_name() {
     let env = W::default().start().await;
     let s3 = env.s3(REGION, creds(HMAC_KEY), S3Opts::default());
-    for name in ["Customer_Lake", "ab", "customer-lake-.", "s3:customer-lake"] {
+    for name in [
+        "Customer_Lake",
+        "ab",
+        "customer-lake-.",
+        "s3://customer-lake",
+        "customer-lake/exports",
+    ] {
         let err = s3
             .put_object()
             .bucket(name)
@@ -1836,6 +1844,19 @@ async fn m36_invalid_bucket_name() {
             "{w:#?}"
         );
     }
+    // An ARN pasted as the bucket: the SDK refuses it before sending ("SDKs may
+    // reject before sending", misconfigs.md M36); nothing reaches S3.
+    let before = env.emu.emulator.log().next_seq();
+    let err = s3
+        .put_object()
+        .bucket("arn:aws:s3:::customer-lake")
+        .key(TEST_KEY)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SdkError::DispatchFailure(_)), "{err:?}");
+    assert!(env.emu.emulator.log().recent(10, Some(before - 1)).is_empty());
 }
 
 // ---- D. Bucket features -------------------------------------------------------------
