@@ -128,8 +128,7 @@ fn lookup(emu: &Emulator, world: &World, akid: &str) -> Option<Creds> {
 }
 
 /// The region a request's credentials are used in, for the opt-in-region token check.
-fn token_valid_in(emu: &Emulator, world: &World, s: &Session, region: &str) -> bool {
-    let _ = emu;
+fn token_valid_in(world: &World, s: &Session, region: &str) -> bool {
     if s.issued_in_region.is_some() || !world::OPT_IN_REGIONS.contains(&region) {
         return true;
     }
@@ -194,7 +193,7 @@ fn credentials(
                 };
                 return Err(err.note(format!("session expired at {}", rfc3339(s.expires))));
             }
-            if !token_valid_in(emu, world, &s, region) {
+            if !token_valid_in(world, &s, region) {
                 return Err(bad_token(t).note(format!(
                     "token from the global STS endpoint (version 1) used in opt-in region `{region}`"
                 )));

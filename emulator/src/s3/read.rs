@@ -286,9 +286,8 @@ pub(crate) fn list_objects(r: &S3Request<'_>, v2: bool) -> ApiResult<Response<Re
     }
     // Skip past every key of the last common prefix so the next page does not repeat it.
     if truncated {
-        if let (Some(d), Some(p)) = (delimiter, prefixes.last()) {
+        if let (Some(_), Some(p)) = (delimiter, prefixes.last()) {
             if last_key.as_deref().is_some_and(|k| k.starts_with(p.as_str())) {
-                let _ = d;
                 last_key = all
                     .iter()
                     .rev()

@@ -89,6 +89,12 @@ where
     // The region STS runs in: the host's, else the signing region (clients sign
     // with the region they call, and one endpoint stands for every region).
     let region = host.region.clone().unwrap_or_else(|| v4.scope.region.clone());
+    // A host `sts.<suffix>` without a region is the global endpoint
+    // (`sts.amazonaws.com`), which issues version-1 session tokens unless the
+    // account chose otherwise (IAM user guide, "Manage AWS STS in an AWS Region";
+    // misconfigs.md M14). Any other host stands for the regional endpoint of the
+    // signing region, which the SDKs use by default.
+    let global_endpoint = host.sts && host.global;
 
     let fired = emu.faults.check(action.as_deref().unwrap_or(""), None, None);
     match emu.apply_faults(ctx, fired).await {
@@ -116,7 +122,13 @@ where
     }
     match action.as_deref() {
         Some("GetCallerIdentity") => get_caller_identity(ctx, &world, &caller),
-        Some("AssumeRole") => assume_role::assume_role(emu, ctx, &world, &caller, &params, &region),
+        Some("AssumeRole") => {
+            let endpoint = assume_role::Endpoint {
+                region: &region,
+                global: global_endpoint,
+            };
+            assume_role::assume_role(emu, ctx, &world, &caller, &params, &endpoint)
+        }
         Some(other) => Err(api_error!(
             InvalidAction,
             "Could not find operation {} for version 2011-06-15",
