@@ -144,6 +144,16 @@ pub(crate) fn policies<'a>(
     p
 }
 
+/// The policy of the S3 gateway endpoint the requests come through, if the world
+/// has one (misconfigs.md M53).
+fn vpc_endpoint(world: &World) -> Option<PolicyRef<'_>> {
+    world
+        .network
+        .vpc_endpoint_policy
+        .as_ref()
+        .map(|d| PolicyRef::new(&d.id, PolicyType::VpcEndpoint, &d.policy))
+}
+
 /// Global condition keys every request carries (IAM user guide, "AWS global
 /// condition context keys"; shared/reference/iam.md §4.1).
 pub(crate) fn global_context(
@@ -179,6 +189,14 @@ pub(crate) fn global_context(
     }
     if let Some(ua) = user_agent {
         c = c.set("aws:UserAgent", ua);
+    }
+    // aws:PrincipalOrgID: "included in the request context only if the principal
+    // is a member of an organization" (IAM user guide, global condition keys); RCP
+    // data perimeters test it (misconfigs.md M17).
+    if let (Some(org), Some(account)) = (&world.organization, caller.account()) {
+        if org.accounts.iter().any(|a| a == account) {
+            c = c.set("aws:PrincipalOrgID", org.id.clone());
+        }
     }
     if let Identity::Session(s) = &caller.identity {
         c = c
@@ -267,16 +285,29 @@ fn s3_context(r: &S3Request<'_>, ctx: &Ctx, region: &str) -> RequestContext {
 /// Whether S3 gives the caller the enriched AccessDenied text: only callers in
 /// the bucket owner's account or organization get it (S3 user guide,
 /// "Troubleshoot access denied (403 Forbidden) errors").
-fn enriched(world: &World, caller: &Caller, owner: &str) -> bool {
-    caller
-        .account()
-        .is_some_and(|a| world.same_organization(a, owner))
+///
+/// Within one organization, "enhanced access denied messages aren't returned if a
+/// denial occurs because of a virtual private cloud (VPC) endpoint policy" (same
+/// page): a cross-account caller denied by the endpoint policy gets the bare text.
+fn enriched(world: &World, caller: &Caller, owner: &str, d: &Decision) -> bool {
+    match caller.account() {
+        Some(a) if a == owner => true,
+        Some(a) => world.same_organization(a, owner) && d.denied_by != Some(PolicyType::VpcEndpoint),
+        None => false,
+    }
 }
 
 fn denied(world: &World, caller: &Caller, owner: &str, d: Decision, surface: Surface) -> ApiError {
     let same = match surface {
-        Surface::S3 => enriched(world, caller, owner),
-        _ => caller.account() == Some(owner),
+        Surface::S3 => enriched(world, caller, owner, &d),
+        // STS gives callers in the role's organization the enriched text too:
+        // misconfigs.md M17 ("The same-org form is `… with an explicit deny in a
+        // resource control policy`"), as iam::message's module doc says; callers
+        // outside it get the bare `… on resource: <role-arn>`.
+        Surface::Sts => caller
+            .account()
+            .is_some_and(|a| world.same_organization(a, owner)),
+        Surface::Generic => caller.account() == Some(owner),
     };
     let message = iam::access_denied_message(&d, surface, same);
     let note = format!(
@@ -318,7 +349,8 @@ pub(crate) fn authorize_s3(r: &S3Request<'_>, ctx: &mut Ctx) -> ApiResult<Option
         .bucket
         .and_then(|b| b.policy.as_ref())
         .map(|d| (d, PolicyType::ResourceBased));
-    let pols = policies(world, caller.account(), owner, &mine, bucket_policy);
+    let mut pols = policies(world, caller.account(), owner, &mine, bucket_policy);
+    pols.vpc_endpoint = vpc_endpoint(world);
     let context = s3_context(r, ctx, region);
 
     let decide = |action: &str| {
@@ -560,7 +592,10 @@ pub fn explain(
         };
     let principal = principal(world, &caller);
     let mine = caller_policies(world, &caller);
-    let pols = policies(world, caller.account(), &owner, &mine, resource_policy);
+    let mut pols = policies(world, caller.account(), &owner, &mine, resource_policy);
+    if resource.starts_with("arn:aws:s3:::") {
+        pols.vpc_endpoint = vpc_endpoint(world);
+    }
     let mut context = RequestContext::new()
         .set("aws:CurrentTime", crate::authn::rfc3339(now))
         .set("aws:EpochTime", now.unix_timestamp().to_string())

@@ -40,6 +40,11 @@ pub struct HostInfo {
     pub region: Option<String>,
     /// The host names an STS endpoint (`sts.…`).
     pub sts: bool,
+    /// The host names a service's global endpoint: `s3.<suffix>`,
+    /// `bucket.s3.<suffix>` or `sts.<suffix>`, no region (`s3.amazonaws.com`,
+    /// `sts.amazonaws.com`). A host without the service label (an IP address,
+    /// `bucket.localhost`) names no endpoint in particular.
+    pub global: bool,
 }
 
 /// Read the Host header against the configured suffixes.
@@ -49,6 +54,7 @@ pub fn parse_host(host: &str, suffixes: &[String]) -> HostInfo {
         bucket: None,
         region: None,
         sts: false,
+        global: false,
     };
     if name.parse::<std::net::IpAddr>().is_ok() || name.starts_with('[') {
         return plain;
@@ -65,8 +71,15 @@ pub fn parse_host(host: &str, suffixes: &[String]) -> HostInfo {
         let labels: Vec<&str> = front.split('.').collect();
         let region_of = |label: Option<&&str>| label.map(|r| (*r).to_string());
         return match labels.as_slice() {
-            ["s3"] => plain,
-            ["sts"] => HostInfo { sts: true, ..plain },
+            ["s3"] => HostInfo {
+                global: true,
+                ..plain
+            },
+            ["sts"] => HostInfo {
+                sts: true,
+                global: true,
+                ..plain
+            },
             ["sts", r] => HostInfo {
                 sts: true,
                 region: Some((*r).to_string()),
@@ -90,6 +103,7 @@ pub fn parse_host(host: &str, suffixes: &[String]) -> HostInfo {
                         .map(str::to_string)
                         .or_else(|| region_of(labels.get(pos + 1)));
                     HostInfo {
+                        global: region.is_none(),
                         bucket,
                         region,
                         sts: false,
@@ -309,9 +323,12 @@ mod tests {
             HostInfo {
                 bucket: None,
                 region: None,
-                sts: false
+                sts: false,
+                global: false,
             }
         );
+        assert!(h("s3.localhost").global && h("lake.s3.localhost").global && h("sts.localhost").global);
+        assert!(!h("lake.localhost").global && !h("s3.eu-west-1.localhost").global);
         assert_eq!(h("localhost:9000").bucket, None);
         assert_eq!(h("lake.localhost:9000").bucket.as_deref(), Some("lake"));
         let v = h("my.dotted.bucket.s3.eu-west-1.localhost");

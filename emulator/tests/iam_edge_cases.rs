@@ -250,6 +250,7 @@ impl Case {
                 .zip(&rcp_ids)
                 .map(|(p, i)| PolicyRef::new(i, PolicyType::ResourceControl, p))
                 .collect(),
+            vpc_endpoint: None,
             options: self.options,
         };
         let req = Request {

@@ -55,6 +55,8 @@ pub enum PolicyType {
     PermissionsBoundary,
     /// A session policy passed to AssumeRole.
     Session,
+    /// The policy of the VPC endpoint the request arrived through.
+    VpcEndpoint,
 }
 
 impl PolicyType {
@@ -68,6 +70,7 @@ impl PolicyType {
             Self::IdentityBased => "identity-based",
             Self::PermissionsBoundary => "permissions boundary",
             Self::Session => "session",
+            Self::VpcEndpoint => "VPC endpoint",
         }
     }
 }

@@ -7,7 +7,8 @@
 //! 2. Deny pass: a matching `Deny` in an SCP, RCP, the resource policy, an
 //!    identity policy, the boundary or a session policy → explicit deny.
 //! 3. RCPs (resource's account), then SCPs (caller's account, not for anonymous or
-//!    service callers): each policy must allow → otherwise implicit deny.
+//!    service callers), then the policy of the VPC endpoint the request came
+//!    through: each policy must allow → otherwise implicit deny.
 //! 4. Same account: a resource-policy grant naming the caller's own ARN (user,
 //!    session, federated user) or `*` allows despite implicit denies in the
 //!    identity policies, boundary and session policy; one naming the role ARN
@@ -94,6 +95,11 @@ pub struct Policies<'a> {
     pub scps: Vec<PolicyRef<'a>>,
     /// RCPs of the resource's account, one per level; each must allow.
     pub rcps: Vec<PolicyRef<'a>>,
+    /// The policy of the VPC endpoint the request arrived through; it must allow
+    /// too ("VPC endpoint policies … don't grant any permissions", they only
+    /// limit: AWS PrivateLink guide, "Control access to VPC endpoints using
+    /// endpoint policies"). `None` is the default full-access policy.
+    pub vpc_endpoint: Option<PolicyRef<'a>>,
     /// Behaviour switches.
     pub options: EvalOptions,
 }
@@ -304,6 +310,7 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let mut hits = Hits::default();
     let scp = hits.scan(scps, &cx);
     let rcp = hits.scan(&policies.rcps, &cx);
+    let vpce = hits.scan(policies.vpc_endpoint.as_slice(), &cx);
     let resource = hits.scan(policies.resource.as_slice(), &cx);
     let identity = if p.has_identity() {
         hits.scan(&policies.identity, &cx)
@@ -313,8 +320,9 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let boundary = hits.scan(policies.boundary.as_slice(), &cx);
     let session = hits.scan(&policies.session, &cx);
 
-    // 1. Explicit deny anywhere; `hits` is in the order SCP, RCP, resource,
-    // identity, boundary, session, so the first deny names the reported type.
+    // 1. Explicit deny anywhere; `hits` is in the order SCP, RCP, VPC endpoint,
+    // resource, identity, boundary, session, so the first deny names the
+    // reported type.
     let mut denies = hits
         .0
         .iter()
@@ -332,12 +340,15 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
         d
     };
 
-    // 2. RCPs, then SCPs: every level must allow.
+    // 2. RCPs, then SCPs, then the VPC endpoint policy: every one must allow.
     if !rcp.every_policy_allows() {
         return implicit(PolicyType::ResourceControl, &policies.rcps);
     }
     if !scp.every_policy_allows() {
         return implicit(PolicyType::ServiceControl, scps);
+    }
+    if !vpce.every_policy_allows() {
+        return implicit(PolicyType::VpcEndpoint, policies.vpc_endpoint.as_slice());
     }
 
     // The caller's side: identity ∩ boundary ∩ session.
@@ -405,7 +416,7 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     }
 
     let allows = |scan: Scan| hits.of(scan, StatementEffect::Allow).map(Hit::to_ref);
-    let mut decided_by: Vec<StatementRef> = allows(scp).chain(allows(rcp)).collect();
+    let mut decided_by: Vec<StatementRef> = allows(scp).chain(allows(rcp)).chain(allows(vpce)).collect();
     if via_resource || required || !same_account {
         decided_by.extend(allows(resource));
     }

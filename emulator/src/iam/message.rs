@@ -10,7 +10,9 @@
 //!   anonymous callers) gets the bare `Access Denied`.
 //! - An SCP's implicit deny is worded as explicit ("the error message always
 //!   includes … explicit deny in a Service Control Policy, even if the denial is
-//!   implicit").
+//!   implicit", IAM user guide), except in S3: the S3 guide's "Access denied due
+//!   to a Service Control Policy – implicit denial" reads `… because no service
+//!   control policy allows the s3:GetObject action`, as misconfigs.md M54 does.
 //! - A permissions boundary is "a permissions boundary", not "… policy".
 //! - STS `AssumeRole`: a caller outside the role's account or organization gets
 //!   `… is not authorized to perform: sts:AssumeRole on resource: <role-arn>`,
@@ -35,7 +37,7 @@ pub enum Surface {
 }
 
 /// "because no … allows" / "with an explicit deny in …" for a type.
-fn reason(effect: Effect, policy_type: PolicyType, action: &str) -> String {
+fn reason(effect: Effect, policy_type: PolicyType, action: &str, surface: Surface) -> String {
     match (effect, policy_type) {
         (Effect::ExplicitDeny, PolicyType::RoleTrust) => {
             "with an explicit deny in the role trust policy".to_owned()
@@ -46,7 +48,14 @@ fn reason(effect: Effect, policy_type: PolicyType, action: &str) -> String {
         (Effect::ExplicitDeny, PolicyType::IdentityBased) => {
             "with an explicit deny in an identity-based policy".to_owned()
         }
-        (Effect::ExplicitDeny | Effect::ImplicitDeny, PolicyType::ServiceControl) => {
+        (Effect::ExplicitDeny, PolicyType::ServiceControl) => {
+            "with an explicit deny in a service control policy".to_owned()
+        }
+        // S3 words an SCP's implicit deny as implicit (S3 user guide,
+        // troubleshoot-403-errors.html, "Access denied due to a Service Control
+        // Policy – implicit denial"); the IAM guide says other services word it
+        // as explicit.
+        (Effect::ImplicitDeny, PolicyType::ServiceControl) if surface != Surface::S3 => {
             "with an explicit deny in a service control policy".to_owned()
         }
         (Effect::ExplicitDeny, t) => format!("with an explicit deny in a {} policy", t.message_name()),
@@ -68,7 +77,7 @@ pub fn access_denied_message(decision: &Decision, surface: Surface, same_account
     let user = decision.principal.as_str();
     let resource = decision.resource.as_str();
     let policy_type = decision.denied_by.unwrap_or(PolicyType::IdentityBased);
-    let because = reason(decision.effect, policy_type, action);
+    let because = reason(decision.effect, policy_type, action, surface);
     match surface {
         Surface::S3 => {
             if !same_account_or_org || user == "anonymous" {
@@ -135,7 +144,17 @@ mod tests {
             (
                 Effect::ImplicitDeny,
                 PolicyType::ServiceControl,
+                "User: arn:aws:sts::111122223333:assumed-role/etl-writer/etl is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::bucket/key\" because no service control policy allows the s3:PutObject action",
+            ),
+            (
+                Effect::ExplicitDeny,
+                PolicyType::ServiceControl,
                 "User: arn:aws:sts::111122223333:assumed-role/etl-writer/etl is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::bucket/key\" with an explicit deny in a service control policy",
+            ),
+            (
+                Effect::ImplicitDeny,
+                PolicyType::VpcEndpoint,
+                "User: arn:aws:sts::111122223333:assumed-role/etl-writer/etl is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::bucket/key\" because no VPC endpoint policy allows the s3:PutObject action",
             ),
             (
                 Effect::ExplicitDeny,
@@ -188,6 +207,18 @@ mod tests {
         assert_eq!(
             access_denied_message(&x, Surface::Sts, true),
             "User: arn:aws:iam::123456789012:user/John is not authorized to perform: sts:AssumeRole with an explicit deny in the role trust policy"
+        );
+        // Outside S3 an SCP's implicit deny reads as explicit (IAM user guide).
+        let x = d(
+            Effect::ImplicitDeny,
+            PolicyType::ServiceControl,
+            "sts:AssumeRole",
+            u,
+            r,
+        );
+        assert_eq!(
+            access_denied_message(&x, Surface::Sts, true),
+            "User: arn:aws:iam::123456789012:user/John is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/R with an explicit deny in a service control policy"
         );
         let x = d(
             Effect::ImplicitDeny,

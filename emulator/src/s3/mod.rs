@@ -119,6 +119,25 @@ where
         return Err(api_error!(NotImplemented).note(format!("the emulator does not implement {name}")));
     }
 
+    // ExpectedBucketOwner: "If the account ID that you provide does not match the
+    // actual owner of the bucket, the request fails with the HTTP status code 403
+    // Forbidden (access denied)" (S3 API reference, the `x-amz-expected-bucket-owner`
+    // header of every bucket and object operation; misconfigs.md M35, M70).
+    if let (Some(b), Some(expected)) = (
+        bucket,
+        parts
+            .headers
+            .get("x-amz-expected-bucket-owner")
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        if expected != b.account {
+            return Err(api_error!(AccessDenied).note(format!(
+                "x-amz-expected-bucket-owner `{expected}`, but account `{}` owns the bucket",
+                b.account
+            )));
+        }
+    }
+
     let request = S3Request {
         emu,
         world: &world,
@@ -175,12 +194,40 @@ fn check_region(target: &S3Target, bucket: &Bucket, auth: &Auth, host: &HostInfo
         return Ok(());
     }
     let with_region = |e: ApiError| e.header("x-amz-bucket-region", bucket.region.clone());
-    if let Some(endpoint_region) = &host.region {
-        if endpoint_region != &bucket.region {
-            if world::region_launched_after_2019(&bucket.region) {
+    // The global endpoint (`s3.amazonaws.com`) is US East (N. Virginia)'s: "For S3
+    // buckets in Regions launched after March 20, 2019, the DNS server doesn't
+    // route your request directly to the AWS Region where your bucket resides. It
+    // returns an HTTP 400 Bad Request error instead" (S3 user guide,
+    // "Virtual-hosted–style requests for other Regions"; misconfigs.md M33).
+    // Older regions' buckets are routed there (a wrong signing region then gets
+    // AuthorizationHeaderMalformed below, M31).
+    let endpoint_region = match (&host.region, host.global) {
+        (Some(r), _) => Some(r.as_str()),
+        (None, true) if world::region_launched_after_2019(&bucket.region) => Some("us-east-1"),
+        (None, _) => None,
+    };
+    if let Some(endpoint_region) = endpoint_region {
+        if endpoint_region != bucket.region {
+            // A new region's endpoint refuses another region's bucket the same
+            // way, naming the bucket's location constraint, "unspecified" for
+            // us-east-1 ("The unspecified location constraint is incompatible …"
+            // from ap-east-1 and af-south-1 endpoints:
+            // cloud-custodian/cloud-custodian#8005, #6028).
+            if world::region_launched_after_2019(&bucket.region)
+                || world::region_launched_after_2019(endpoint_region)
+            {
+                let constraint = if bucket.region == "us-east-1" {
+                    "unspecified"
+                } else {
+                    bucket.region.as_str()
+                };
                 return Err(with_region(api_error!(
                     IllegalLocationConstraintException,
                     "The {} location constraint is incompatible for the region specific endpoint this request was sent to.",
+                    constraint
+                ))
+                .note(format!(
+                    "endpoint region `{endpoint_region}`, bucket region `{}`",
                     bucket.region
                 )));
             }

@@ -13,7 +13,7 @@ use crate::authn::{Caller, Identity};
 use crate::authz;
 use crate::emulator::{Emulator, Session};
 use crate::error::{ApiError, ApiResult};
-use crate::iam::{Policy, PolicyKind};
+use crate::iam::{Decision, Effect, Policy, PolicyKind, PolicyType};
 use crate::protocol::xml::{Xml, STS_NS};
 use crate::service::{Ctx, ResBody};
 use crate::world::{arn::Arn, PolicyDoc, SessionOwner, World};
@@ -62,15 +62,24 @@ fn random_token(emu: &Emulator, len: usize, alphabet: &[u8]) -> String {
     out
 }
 
+/// The STS endpoint a request reached.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Endpoint<'a> {
+    /// The region STS runs in for this request.
+    pub region: &'a str,
+    /// Whether it is the global endpoint (`sts.amazonaws.com`).
+    pub global: bool,
+}
+
 pub(crate) fn assume_role(
     emu: &Emulator,
     ctx: &mut Ctx,
     world: &World,
     caller: &Caller,
     params: &Params,
-    region: &str,
-    issued_in_region: Option<String>,
+    endpoint: &Endpoint<'_>,
 ) -> ApiResult<Response<ResBody>> {
+    let region = endpoint.region;
     let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
     if !ROLE_ARN_LEN.contains(&role_arn.len()) {
         return Err(validation(
@@ -224,12 +233,26 @@ pub(crate) fn assume_role(
     }
     let caller_arn = caller.arn();
     let not_authorized = |why: &str| {
+        // AWS answers for a role that does not exist exactly as for a trust policy
+        // that does not name the caller (misconfigs.md M09, M11), so the log
+        // records the same decision: an implicit deny, no role trust policy
+        // allowing (there is none). The note says what was missing.
+        let decision = Decision {
+            effect: Effect::ImplicitDeny,
+            decided_by: Vec::new(),
+            denied_by: Some(PolicyType::RoleTrust),
+            closest: Vec::new(),
+            action: "sts:AssumeRole".to_string(),
+            resource: role_arn.to_string(),
+            principal: caller_arn.clone(),
+        };
         api_error!(
             AccessDenied,
             "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
             caller_arn,
             role_arn
         )
+        .with_decision(Arc::new(decision))
         .note(why.to_string())
     };
     let Some(role) = world.role_by_arn(role_arn) else {
@@ -340,7 +363,9 @@ pub(crate) fn assume_role(
                 Identity::Session(s) => s.source_identity.clone(),
                 _ => None,
             }),
-        issued_in_region,
+        // The global endpoint's tokens are version 1 (valid only in regions
+        // enabled by default) unless the account set version 2; authn checks that.
+        issued_in_region: (!endpoint.global).then(|| region.to_string()),
         chained,
     });
 

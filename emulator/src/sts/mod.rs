@@ -89,6 +89,12 @@ where
     // The region STS runs in: the host's, else the signing region (clients sign
     // with the region they call, and one endpoint stands for every region).
     let region = host.region.clone().unwrap_or_else(|| v4.scope.region.clone());
+    // A host `sts.<suffix>` without a region is the global endpoint
+    // (`sts.amazonaws.com`), which issues version-1 session tokens unless the
+    // account chose otherwise (IAM user guide, "Manage AWS STS in an AWS Region";
+    // misconfigs.md M14). Any other host stands for the regional endpoint of the
+    // signing region, which the SDKs use by default.
+    let global_endpoint = host.sts && host.global;
 
     let fired = emu.faults.check(action.as_deref().unwrap_or(""), None, None);
     match emu.apply_faults(ctx, fired).await {
@@ -117,11 +123,11 @@ where
     match action.as_deref() {
         Some("GetCallerIdentity") => get_caller_identity(ctx, &world, &caller),
         Some("AssumeRole") => {
-            // `sts.<suffix>` with no region is the global endpoint, whose tokens are
-            // version 1 unless the account says otherwise; every other host (or an IP
-            // endpoint) acts as the regional endpoint of the signing region.
-            let issued_in = (!(host.sts && host.region.is_none())).then(|| region.clone());
-            assume_role::assume_role(emu, ctx, &world, &caller, &params, &region, issued_in)
+            let endpoint = assume_role::Endpoint {
+                region: &region,
+                global: global_endpoint,
+            };
+            assume_role::assume_role(emu, ctx, &world, &caller, &params, &endpoint)
         }
         Some(other) => Err(api_error!(
             InvalidAction,

@@ -206,6 +206,10 @@ pub struct NetworkFile {
     /// A VPC id the requests arrive from (`aws:SourceVpc`); absent by default.
     #[serde(default)]
     pub source_vpc: Option<String>,
+    /// The policy of the S3 gateway endpoint `source_vpce` names, verbatim JSON;
+    /// absent = the default endpoint policy, which allows everything.
+    #[serde(default)]
+    pub vpc_endpoint_policy: Option<Spanned<String>>,
 }
 
 /// `[[accounts]]`.

@@ -325,7 +325,7 @@ impl Organization {
 }
 
 /// Network facts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Network {
     /// Apparent client IP; `None` uses the socket's peer address.
     pub source_ip: Option<std::net::IpAddr>,
@@ -335,6 +335,10 @@ pub struct Network {
     pub source_vpce: Option<String>,
     /// `aws:SourceVpc`.
     pub source_vpc: Option<String>,
+    /// The policy of the VPC endpoint `source_vpce` names (an S3 gateway endpoint):
+    /// S3 requests must be allowed by it too. `None` is the default endpoint
+    /// policy, which allows everything.
+    pub vpc_endpoint_policy: Option<PolicyDoc>,
 }
 
 impl Default for Network {
@@ -344,6 +348,7 @@ impl Default for Network {
             secure_transport: true,
             source_vpce: None,
             source_vpc: None,
+            vpc_endpoint_policy: None,
         }
     }
 }
@@ -658,11 +663,24 @@ impl Builder<'_> {
                 ),
                 None => None,
             };
+            let vpc_endpoint_policy = match (&net.vpc_endpoint_policy, &net.source_vpce) {
+                (None, _) => None,
+                (Some(p), None) => {
+                    return Err(self.err(
+                        p,
+                        "vpc_endpoint_policy needs `source_vpce`: the endpoint the requests arrive through",
+                    ))
+                }
+                // An S3 gateway endpoint policy is a resource policy with a
+                // Principal, in S3's grammar.
+                (Some(p), Some(vpce)) => Some(self.policy(format!("vpce:{vpce}"), p, PolicyKind::Bucket)?),
+            };
             self.world.network = Network {
                 source_ip,
                 secure_transport: net.secure_transport.unwrap_or(true),
                 source_vpce: net.source_vpce.clone(),
                 source_vpc: net.source_vpc.clone(),
+                vpc_endpoint_policy,
             };
         }
         for a in &f.accounts {

@@ -1,0 +1,571 @@
+//! The onboarding probe: validate → assume role → put a test object → delete it, with a report of
+//! every step and a [`Diagnosis`] on failure.
+
+use std::collections::hash_map::RandomState;
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_s3::config::{AsyncSleep, SharedAsyncSleep};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ChecksumAlgorithm;
+use aws_smithy_async::time::SharedTimeSource;
+use serde::Serialize;
+
+use crate::client::{sdk_config, Destination};
+use crate::config::{DestinationConfig, ServiceSettings};
+use crate::credentials::RoleRequest;
+use crate::diagnosis::{classify, Diagnosis, Evidence, Found, Operation, Phase, Target};
+use crate::keys::connection_test_key;
+use crate::validate::validate;
+
+/// Longest session every role allows (STS default and role-chaining cap).
+const FALLBACK_SESSION: Duration = Duration::from_secs(3600);
+
+/// One onboarding step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Client-side validation of the input.
+    Validate,
+    /// `sts:AssumeRole` (role mode only).
+    AssumeRole,
+    /// `PutObject` of the connection-test object.
+    PutTestObject,
+    /// `DeleteObject` of the connection-test object.
+    DeleteTestObject,
+}
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    /// It worked.
+    Passed,
+    /// It worked, with something to tell the customer.
+    Warning,
+    /// It failed; the report's diagnosis says why.
+    Failed,
+    /// Not run (an earlier step failed, or it does not apply).
+    Skipped,
+}
+
+/// The record of one step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepReport {
+    /// Which step.
+    pub step: Step,
+    /// How it ended.
+    pub outcome: StepOutcome,
+    /// Time taken on the injected clock, in milliseconds.
+    pub duration_ms: u64,
+    /// AWS request id of the last request, when one was answered.
+    pub request_id: Option<String>,
+    /// Human detail (key written, fallback taken, …).
+    pub detail: Option<String>,
+}
+
+/// The overall result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every step passed.
+    Passed,
+    /// Every step passed; see the warnings.
+    PassedWithWarnings,
+    /// A step failed; see the diagnosis.
+    Failed,
+}
+
+/// Everything onboarding found out.
+#[derive(Clone, Debug, Serialize)]
+pub struct OnboardingReport {
+    /// Overall result.
+    pub outcome: Outcome,
+    /// Each step in order (skipped ones included).
+    pub steps: Vec<StepReport>,
+    /// Why it failed.
+    pub diagnosis: Option<Diagnosis>,
+    /// Further validation errors beyond the first.
+    pub other_errors: Vec<Diagnosis>,
+    /// Non-blocking findings (no ExternalId, session length fallback, versioned bucket).
+    pub warnings: Vec<Diagnosis>,
+    /// The connection-test object's key, once chosen.
+    pub test_object_key: Option<String>,
+    /// `true` once a PutObject succeeded: sync can write even if the cleanup failed.
+    pub sync_ready: bool,
+}
+
+impl OnboardingReport {
+    /// `true` unless a step failed.
+    pub fn is_success(&self) -> bool {
+        self.outcome != Outcome::Failed
+    }
+
+    /// The failure's kind, e.g. `Some("PolicyMissingPutObject")`.
+    pub fn kind(&self) -> Option<&'static str> {
+        self.diagnosis.as_ref().map(Diagnosis::kind)
+    }
+
+    /// The report of `step`.
+    pub fn step(&self, step: Step) -> Option<&StepReport> {
+        self.steps.iter().find(|s| s.step == step)
+    }
+}
+
+/// Runs the connection test against `dest`.
+///
+/// Never panics and never returns early without a report: every failure becomes a
+/// [`Diagnosis`] on the report.
+pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> OnboardingReport {
+    let clock = settings.time_source();
+    let mut run = Run {
+        clock: clock.clone(),
+        steps: Vec::new(),
+        warnings: Vec::new(),
+    };
+
+    // 1. validate
+    let started = clock.now();
+    let validation = validate(dest, settings);
+    run.warnings.extend(validation.warnings);
+    let mut errors = validation.errors.into_iter();
+    if let Some(first) = errors.next() {
+        run.record(
+            Step::Validate,
+            StepOutcome::Failed,
+            started,
+            None,
+            Some(first.summary()),
+        );
+        return run.finish(Some(first), errors.collect(), None, false);
+    }
+    let outcome = if run.warnings.is_empty() {
+        StepOutcome::Passed
+    } else {
+        StepOutcome::Warning
+    };
+    run.record(Step::Validate, outcome, started, None, None);
+
+    let sdk = sdk_config(dest, settings, settings.onboarding_max_attempts).await;
+    let sleep = sdk.sleep_impl();
+    let wait = Waiter {
+        clock: clock.clone(),
+        sleep,
+        budget: Duration::from_secs(settings.propagation_wait_seconds),
+    };
+    let target = Target::new(dest, settings);
+
+    // 2. assume the role (role mode)
+    let provider = match RoleRequest::new(dest, settings) {
+        None => {
+            run.skip(Step::AssumeRole, "HMAC mode");
+            None
+        }
+        Some(mut role) => {
+            let started = clock.now();
+            let sts = aws_sdk_sts::Client::new(&sdk);
+            match assume_role(&sts, &role, &target, &wait).await {
+                Ok(request_id) => {
+                    run.record(Step::AssumeRole, StepOutcome::Passed, started, request_id, None)
+                }
+                Err(d) if falls_back(&d, &role) => {
+                    role.duration = Some(FALLBACK_SESSION);
+                    match assume_role(&sts, &role, &target, &wait).await {
+                        Ok(request_id) => {
+                            let detail =
+                                Some(format!("fell back to {} s sessions", FALLBACK_SESSION.as_secs()));
+                            run.warnings.push(d);
+                            run.record(
+                                Step::AssumeRole,
+                                StepOutcome::Warning,
+                                started,
+                                request_id,
+                                detail,
+                            );
+                        }
+                        Err(d2) => {
+                            run.record(
+                                Step::AssumeRole,
+                                StepOutcome::Failed,
+                                started,
+                                request_id_of(&d2),
+                                None,
+                            );
+                            run.skip(Step::PutTestObject, "assume role failed");
+                            run.skip(Step::DeleteTestObject, "assume role failed");
+                            return run.finish(Some(d2), Vec::new(), None, false);
+                        }
+                    }
+                }
+                Err(d) => {
+                    run.record(
+                        Step::AssumeRole,
+                        StepOutcome::Failed,
+                        started,
+                        request_id_of(&d),
+                        None,
+                    );
+                    run.skip(Step::PutTestObject, "assume role failed");
+                    run.skip(Step::DeleteTestObject, "assume role failed");
+                    return run.finish(Some(d), Vec::new(), None, false);
+                }
+            }
+            Some(role.provider(&sdk).await)
+        }
+    };
+    let destination = Destination::from_parts(dest, settings, &sdk, provider);
+
+    // 3. put the test object
+    let key = connection_test_key(destination.prefix(), clock.now(), nonce(clock.now()));
+    let target = target.with_key(&key);
+    let started = clock.now();
+    match put_test_object(&destination, &key, clock.now(), &target, &wait).await {
+        Ok(request_id) => {
+            run.record(
+                Step::PutTestObject,
+                StepOutcome::Passed,
+                started,
+                request_id,
+                Some(format!("wrote `{key}`")),
+            );
+        }
+        Err(d) => {
+            run.record(
+                Step::PutTestObject,
+                StepOutcome::Failed,
+                started,
+                request_id_of(&d),
+                None,
+            );
+            run.skip(Step::DeleteTestObject, "nothing to delete");
+            return run.finish(Some(d), Vec::new(), Some(key), false);
+        }
+    }
+
+    // 4. delete it
+    let started = clock.now();
+    match delete_test_object(&destination, &key, &target, &wait).await {
+        Ok((request_id, None)) => {
+            run.record(
+                Step::DeleteTestObject,
+                StepOutcome::Passed,
+                started,
+                request_id,
+                None,
+            );
+            run.finish(None, Vec::new(), Some(key), true)
+        }
+        Ok((request_id, Some(warning))) => {
+            run.record(
+                Step::DeleteTestObject,
+                StepOutcome::Warning,
+                started,
+                request_id,
+                Some(warning.summary()),
+            );
+            run.warnings.push(warning);
+            run.finish(None, Vec::new(), Some(key), true)
+        }
+        Err(d) => {
+            run.record(
+                Step::DeleteTestObject,
+                StepOutcome::Failed,
+                started,
+                request_id_of(&d),
+                None,
+            );
+            run.finish(Some(d), Vec::new(), Some(key), true)
+        }
+    }
+}
+
+struct Run {
+    clock: SharedTimeSource,
+    steps: Vec<StepReport>,
+    warnings: Vec<Diagnosis>,
+}
+
+impl Run {
+    fn record(
+        &mut self,
+        step: Step,
+        outcome: StepOutcome,
+        started: SystemTime,
+        request_id: Option<String>,
+        detail: Option<String>,
+    ) {
+        let elapsed = self.clock.now().duration_since(started).unwrap_or_default();
+        let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.steps.push(StepReport {
+            step,
+            outcome,
+            duration_ms,
+            request_id,
+            detail,
+        });
+    }
+
+    fn skip(&mut self, step: Step, why: &str) {
+        self.steps.push(StepReport {
+            step,
+            outcome: StepOutcome::Skipped,
+            duration_ms: 0,
+            request_id: None,
+            detail: Some(why.to_owned()),
+        });
+    }
+
+    fn finish(
+        self,
+        diagnosis: Option<Diagnosis>,
+        other_errors: Vec<Diagnosis>,
+        test_object_key: Option<String>,
+        sync_ready: bool,
+    ) -> OnboardingReport {
+        let outcome = match (&diagnosis, self.warnings.is_empty()) {
+            (Some(_), _) => Outcome::Failed,
+            (None, true) => Outcome::Passed,
+            (None, false) => Outcome::PassedWithWarnings,
+        };
+        OnboardingReport {
+            outcome,
+            steps: self.steps,
+            diagnosis,
+            other_errors,
+            warnings: self.warnings,
+            test_object_key,
+            sync_ready,
+        }
+    }
+}
+
+/// Retries denials that IAM's eventual consistency explains (M15, M62) for up to `budget`.
+struct Waiter {
+    clock: SharedTimeSource,
+    sleep: Option<SharedAsyncSleep>,
+    budget: Duration,
+}
+
+impl Waiter {
+    async fn retry<T, F, Fut>(&self, mut attempt: F) -> Result<T, Diagnosis>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Diagnosis>>,
+    {
+        let deadline = self.clock.now() + self.budget;
+        loop {
+            match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(d) => {
+                    let now = self.clock.now();
+                    let Some(sleep) = self
+                        .sleep
+                        .as_ref()
+                        .filter(|_| may_be_propagation(&d) && now < deadline)
+                    else {
+                        return Err(d);
+                    };
+                    let pause = deadline
+                        .duration_since(now)
+                        .unwrap_or_default()
+                        .min(Duration::from_secs(5));
+                    tracing::info!(kind = d.kind(), "waiting for IAM changes to propagate");
+                    sleep.sleep(pause).await;
+                }
+            }
+        }
+    }
+}
+
+fn may_be_propagation(d: &Diagnosis) -> bool {
+    matches!(
+        d,
+        Diagnosis::TrustPolicyDeniesAssumeRole { .. }
+            | Diagnosis::ExternalIdMismatchOrMissing { .. }
+            | Diagnosis::PolicyMissingPutObject { .. }
+            | Diagnosis::PolicyMissingDeleteObject { .. }
+            | Diagnosis::InvalidAccessKeyId { .. }
+    )
+}
+
+fn falls_back(d: &Diagnosis, role: &RoleRequest) -> bool {
+    let too_long = role.duration.is_some_and(|d| d > FALLBACK_SESSION);
+    too_long
+        && matches!(
+            d,
+            Diagnosis::MaxSessionDurationTooShort { .. } | Diagnosis::RoleChainingSessionLimit { .. }
+        )
+}
+
+fn request_id_of(d: &Diagnosis) -> Option<String> {
+    d.evidence().and_then(|e| e.request_id.clone())
+}
+
+async fn assume_role(
+    sts: &aws_sdk_sts::Client,
+    role: &RoleRequest,
+    target: &Target,
+    wait: &Waiter,
+) -> Result<Option<String>, Diagnosis> {
+    use aws_sdk_sts::operation::RequestId;
+    let mut target = target.clone();
+    if let crate::diagnosis::AuthSummary::AssumeRole { duration_seconds, .. } = &mut target.auth {
+        *duration_seconds = role.duration.and_then(|d| u32::try_from(d.as_secs()).ok());
+    }
+    let target = &target;
+    wait.retry(|| async move {
+        match role.request(sts).send().await {
+            Ok(out) => Ok(out.request_id().map(str::to_owned)),
+            Err(e) => Err(classify(
+                Evidence::from_sdk_error(Operation::AssumeRole, &e),
+                target,
+                Phase::Onboarding,
+            )),
+        }
+    })
+    .await
+}
+
+async fn put_test_object(
+    dest: &Destination,
+    key: &str,
+    now: SystemTime,
+    target: &Target,
+    wait: &Waiter,
+) -> Result<Option<String>, Diagnosis> {
+    use aws_sdk_s3::operation::RequestId;
+    let written = time::OffsetDateTime::from(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let body = format!("push-to-warehouse connection test\nwritten {written}\nsafe to delete\n");
+    let body = &body;
+    wait.retry(|| async move {
+        let result = dest
+            .s3()
+            .put_object()
+            .bucket(dest.bucket())
+            .key(key)
+            .body(ByteStream::from(body.clone().into_bytes()))
+            .content_type("text/plain; charset=utf-8")
+            // Append-only from the first write: never replace an existing object.
+            .if_none_match("*")
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .set_expected_bucket_owner(dest.expected_owner().map(str::to_owned))
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.request_id().map(str::to_owned)),
+            Err(e) => Err(diagnose_s3(Operation::PutObject, &e, target, Phase::Onboarding)),
+        }
+    })
+    .await
+}
+
+/// `Ok((request id, warning))`; the warning is set when the bucket kept a version.
+async fn delete_test_object(
+    dest: &Destination,
+    key: &str,
+    target: &Target,
+    wait: &Waiter,
+) -> Result<(Option<String>, Option<Diagnosis>), Diagnosis> {
+    use aws_sdk_s3::operation::RequestId;
+    wait.retry(|| async move {
+        let result = dest
+            .s3()
+            .delete_object()
+            .bucket(dest.bucket())
+            .key(key)
+            .set_expected_bucket_owner(dest.expected_owner().map(str::to_owned))
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let warning =
+                    (out.delete_marker() == Some(true)).then(|| Diagnosis::VersionedBucketKeepsTestObject {
+                        found: Box::new(Found {
+                            target: target.clone(),
+                            evidence: None,
+                            artifact_left_behind: Some(key.to_owned()),
+                        }),
+                    });
+                Ok((out.request_id().map(str::to_owned), warning))
+            }
+            Err(e) => Err(diagnose_s3(
+                Operation::DeleteObject,
+                &e,
+                target,
+                Phase::Onboarding,
+            )),
+        }
+    })
+    .await
+}
+
+/// Classifies an S3 failure; when the role provider failed underneath, classifies its
+/// `sts:AssumeRole` error instead.
+pub(crate) fn diagnose_s3<E>(
+    op: Operation,
+    err: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+    target: &Target,
+    phase: Phase,
+) -> Diagnosis
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if let Some(sts_err) = find_assume_role_error(err) {
+        return classify(
+            Evidence::from_sdk_error(Operation::AssumeRole, sts_err),
+            target,
+            phase,
+        );
+    }
+    classify(Evidence::from_sdk_error(op, err), target, phase)
+}
+
+type AssumeRoleSdkError = aws_smithy_runtime_api::client::result::SdkError<
+    aws_sdk_sts::operation::assume_role::AssumeRoleError,
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+>;
+
+fn find_assume_role_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a AssumeRoleSdkError> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<AssumeRoleSdkError>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// A per-process unique nonce for connection-test keys (no extra randomness crate: std's
+/// randomly seeded hasher, the clock and a counter).
+fn nonce(now: SystemTime) -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        now.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_differ() {
+        let t = SystemTime::UNIX_EPOCH;
+        let a: std::collections::BTreeSet<u64> = (0..100).map(|_| nonce(t)).collect();
+        assert_eq!(a.len(), 100);
+    }
+}

@@ -1,0 +1,503 @@
+//! Append-only sync: each batch becomes one new object, written with `If-None-Match: *` and never
+//! deleted or overwritten.
+//!
+//! Retries: the SDK's standard retry mode (`sync_max_attempts`, exponential backoff with jitter,
+//! throttling and 5xx and connection errors, clock-skew correction) handles each request; when it
+//! gives up on a transient error, the whole idempotent put is tried again, up to
+//! `sync_outer_attempts` times. A `412 PreconditionFailed` means the key already exists, usually
+//! because an earlier attempt landed and its response was lost: the stored object is checked and
+//! the batch counts as delivered when it matches.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_s3::config::{AsyncSleep, ConfigBag, RuntimeComponents};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ServerSideEncryption};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::Destination;
+use crate::config::{DestinationConfig, ServiceSettings};
+use crate::diagnosis::{Diagnosis, Operation, Phase};
+use crate::format::{EncodeError, Encoding};
+use crate::keys::{BatchId, KeyError, ObjectKey, StreamName};
+use crate::onboarding::diagnose_s3;
+
+/// How a re-sent batch was recognised as already delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// The stored object's CRC32 checksum equals the batch's.
+    Checksum,
+    /// The stored object's ETag equals the batch's MD5 (single-part, not SSE-KMS).
+    Etag,
+    /// The key embeds a hash of the records, and the stored object could not be read back.
+    ContentAddressedKey,
+}
+
+/// The result of one delivered batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BatchReport {
+    /// Object key.
+    pub key: String,
+    /// Object size in bytes (compressed when gzip).
+    pub bytes: u64,
+    /// Records in the batch.
+    pub records: usize,
+    /// PutObject attempts, SDK retries included.
+    pub attempts: u32,
+    /// `true` when the object was already there with the same content.
+    pub already_present: bool,
+    /// How "already present" was established.
+    pub verified_by: Option<Verification>,
+}
+
+/// Why a batch was not delivered.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The batch has no records.
+    EmptyBatch,
+    /// The stream name or batch id is not valid in a key.
+    Key(KeyError),
+    /// The records could not be encoded.
+    Encode(EncodeError),
+    /// Another object already holds this key.
+    Conflict {
+        /// The conflicting key.
+        key: String,
+        /// How it differs.
+        detail: String,
+    },
+    /// The key exists and its content could not be compared.
+    Unverifiable {
+        /// The key.
+        key: String,
+        /// Why.
+        detail: String,
+    },
+    /// AWS refused the write (or kept failing after every retry).
+    Rejected {
+        /// The key.
+        key: String,
+        /// PutObject attempts, SDK retries included.
+        attempts: u32,
+        /// What is wrong.
+        diagnosis: Box<Diagnosis>,
+    },
+}
+
+impl SyncError {
+    /// A stable name: `EmptyBatch`, `Key`, `Encode`, `Conflict`, `Unverifiable`, or the
+    /// diagnosis kind of a rejection.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::EmptyBatch => "EmptyBatch",
+            Self::Key(_) => "Key",
+            Self::Encode(_) => "Encode",
+            Self::Conflict { .. } => "Conflict",
+            Self::Unverifiable { .. } => "Unverifiable",
+            Self::Rejected { diagnosis, .. } => diagnosis.kind(),
+        }
+    }
+
+    /// The diagnosis of a rejection.
+    pub fn diagnosis(&self) -> Option<&Diagnosis> {
+        match self {
+            Self::Rejected { diagnosis, .. } => Some(diagnosis),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SyncError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EmptyBatch => write!(f, "the batch has no records"),
+            Self::Key(e) => write!(f, "{e}"),
+            Self::Encode(e) => write!(f, "{e}"),
+            Self::Conflict { key, detail } => {
+                write!(f, "key `{key}` already holds a different object: {detail}")
+            }
+            Self::Unverifiable { key, detail } => {
+                write!(
+                    f,
+                    "key `{key}` already exists and could not be compared: {detail}"
+                )
+            }
+            Self::Rejected {
+                key,
+                attempts,
+                diagnosis,
+            } => {
+                write!(f, "writing `{key}` failed after {attempts} attempts: {diagnosis}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SyncError {}
+
+impl From<KeyError> for SyncError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+impl From<EncodeError> for SyncError {
+    fn from(e: EncodeError) -> Self {
+        Self::Encode(e)
+    }
+}
+
+/// Counts SDK attempts of one operation (retries included).
+#[derive(Clone, Debug, Default)]
+struct AttemptCounter(Arc<AtomicU32>);
+
+impl AttemptCounter {
+    fn get(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Intercept for AttemptCounter {
+    fn name(&self) -> &'static str {
+        "AttemptCounter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Writes batches of records for named streams into the destination, append-only.
+#[derive(Clone, Debug)]
+pub struct AppendWriter {
+    dest: Destination,
+    encoding: Encoding,
+    outer_attempts: u32,
+    outer_backoff: Duration,
+}
+
+impl AppendWriter {
+    /// Validates `dest` and builds the clients (SDK retry: `settings.sync_max_attempts`).
+    pub async fn new(
+        dest: &DestinationConfig,
+        settings: &ServiceSettings,
+        encoding: Encoding,
+    ) -> Result<Self, Diagnosis> {
+        let destination = Destination::connect(dest, settings, settings.sync_max_attempts).await?;
+        Ok(Self::from_destination(
+            destination,
+            encoding,
+            settings.sync_outer_attempts,
+            settings.retry_initial_backoff(),
+        ))
+    }
+
+    /// A writer on an already connected destination: `outer_attempts` whole-put attempts, the
+    /// n-th retry after `outer_backoff · 2ⁿ⁻¹`.
+    pub fn from_destination(
+        dest: Destination,
+        encoding: Encoding,
+        outer_attempts: u32,
+        outer_backoff: Duration,
+    ) -> Self {
+        Self {
+            dest,
+            encoding,
+            outer_attempts: outer_attempts.max(1),
+            outer_backoff,
+        }
+    }
+
+    /// The destination.
+    pub fn destination(&self) -> &Destination {
+        &self.dest
+    }
+
+    /// The key `records` would be written to now (content-hash id unless `id` is given).
+    pub fn key_for(
+        &self,
+        stream: &str,
+        records: &[Value],
+        id: Option<BatchId>,
+    ) -> Result<ObjectKey, SyncError> {
+        Ok(self.prepare(stream, records, id)?.0)
+    }
+
+    fn prepare(
+        &self,
+        stream: &str,
+        records: &[Value],
+        id: Option<BatchId>,
+    ) -> Result<(ObjectKey, Vec<u8>), SyncError> {
+        let stream = StreamName::new(stream)?;
+        if records.is_empty() {
+            return Err(SyncError::EmptyBatch);
+        }
+        let plain = crate::format::encode(records, self.encoding.format)?;
+        let batch_id = id.unwrap_or_else(|| BatchId::content_hash(&plain));
+        let body = if self.encoding.gzip {
+            crate::format::gzip(&plain).map_err(|e| EncodeError::Compression(e.to_string()))?
+        } else {
+            plain
+        };
+        let now = self.dest.time_source().now();
+        let key = ObjectKey::new(self.dest.prefix(), stream, now, batch_id, self.encoding);
+        Ok((key, body))
+    }
+
+    /// Writes one batch of `records` to stream `stream`.
+    ///
+    /// `id` names the batch (e.g. [`BatchId::sequence`]); by default it is a hash of the encoded
+    /// records, so re-sending the same batch on the same day maps to the same key and is
+    /// recognised as delivered. The key's date comes from the injected clock when this is called;
+    /// a caller that retries a batch across days must reuse [`BatchReport::key`] (or `id`).
+    pub async fn append(
+        &self,
+        stream: &str,
+        records: &[Value],
+        id: Option<BatchId>,
+    ) -> Result<BatchReport, SyncError> {
+        let (key, body) = self.prepare(stream, records, id)?;
+        self.put(&key, body, records.len()).await
+    }
+
+    async fn put(&self, key: &ObjectKey, body: Vec<u8>, records: usize) -> Result<BatchReport, SyncError> {
+        let key_text = key.to_string();
+        let target = self.dest.target().clone().with_key(&key_text);
+        let crc32 = crc32_base64(&body);
+        let bytes = u64::try_from(body.len()).unwrap_or(u64::MAX);
+        let attempts = AttemptCounter::default();
+        let mut client = self.dest.s3().clone();
+        let mut last: Option<Diagnosis> = None;
+
+        for outer in 1..=self.outer_attempts {
+            if outer > 1 {
+                let pause = self.outer_backoff.saturating_mul(1 << (outer - 2).min(4));
+                tracing::warn!(key = %key_text, outer, ?pause, "retrying batch put");
+                self.dest.sleep_impl().sleep(pause).await;
+            }
+            let result = client
+                .put_object()
+                .bucket(self.dest.bucket())
+                .key(&key_text)
+                .body(ByteStream::from(body.clone()))
+                .content_type(key.encoding.content_type())
+                // Append-only: never replace an object (S3 conditional writes).
+                .if_none_match("*")
+                .checksum_algorithm(ChecksumAlgorithm::Crc32)
+                .set_expected_bucket_owner(self.dest.expected_owner().map(str::to_owned))
+                .customize()
+                .interceptor(attempts.clone())
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => {
+                    return Ok(BatchReport {
+                        key: key_text,
+                        bytes,
+                        records,
+                        attempts: attempts.get(),
+                        already_present: false,
+                        verified_by: None,
+                    });
+                }
+                Err(err) => err,
+            };
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            if status == Some(412) {
+                return self
+                    .verify_existing(&client, key, &key_text, &body, &crc32, records, attempts.get())
+                    .await;
+            }
+            let diagnosis = diagnose_s3(Operation::PutObject, &err, &target, Phase::Sync);
+            let retry = match &diagnosis {
+                // Someone else's conditional write raced ours (409 ConditionalRequestConflict).
+                _ if status == Some(409) => true,
+                Diagnosis::ExpiredToken { .. } => {
+                    client = self.dest.s3_with_fresh_credentials();
+                    true
+                }
+                Diagnosis::ClockSkew { .. } => true,
+                d => d.is_transient(),
+            };
+            tracing::warn!(key = %key_text, kind = diagnosis.kind(), retry, "batch put failed");
+            if !retry {
+                return Err(SyncError::Rejected {
+                    key: key_text,
+                    attempts: attempts.get(),
+                    diagnosis: Box::new(diagnosis),
+                });
+            }
+            last = Some(diagnosis);
+        }
+        let diagnosis = last.map_or_else(
+            || {
+                Box::new(Diagnosis::Unrecognized {
+                    found: Box::new(crate::diagnosis::Found {
+                        target,
+                        evidence: None,
+                        artifact_left_behind: None,
+                    }),
+                })
+            },
+            Box::new,
+        );
+        Err(SyncError::Rejected {
+            key: key_text,
+            attempts: attempts.get(),
+            diagnosis,
+        })
+    }
+
+    /// The key exists: delivered if the stored object is ours, otherwise a conflict.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one private call site; a struct would only rename them"
+    )]
+    async fn verify_existing(
+        &self,
+        client: &aws_sdk_s3::Client,
+        key: &ObjectKey,
+        key_text: &str,
+        body: &[u8],
+        crc32: &str,
+        records: usize,
+        attempts: u32,
+    ) -> Result<BatchReport, SyncError> {
+        let delivered = |verified_by| BatchReport {
+            key: key_text.to_owned(),
+            bytes: u64::try_from(body.len()).unwrap_or(u64::MAX),
+            records,
+            attempts,
+            already_present: true,
+            verified_by: Some(verified_by),
+        };
+        let conflict = |detail: String| SyncError::Conflict {
+            key: key_text.to_owned(),
+            detail,
+        };
+        let content_addressed = key.batch_id.is_content_hash();
+        let head = client
+            .head_object()
+            .bucket(self.dest.bucket())
+            .key(key_text)
+            .checksum_mode(ChecksumMode::Enabled)
+            .set_expected_bucket_owner(self.dest.expected_owner().map(str::to_owned))
+            .send()
+            .await;
+        let head = match head {
+            Ok(h) => h,
+            Err(e) => {
+                // The setup guide grants no s3:GetObject, so HeadObject is usually denied.
+                if content_addressed {
+                    return Ok(delivered(Verification::ContentAddressedKey));
+                }
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                return Err(SyncError::Unverifiable {
+                    key: key_text.to_owned(),
+                    detail: format!(
+                        "HeadObject answered {}; grant s3:GetObject on the prefix or use content-hash batch ids",
+                        status.map_or_else(|| "nothing".to_owned(), |s| s.to_string())
+                    ),
+                });
+            }
+        };
+        if let Some(len) = head.content_length() {
+            if u64::try_from(len).ok() != u64::try_from(body.len()).ok() {
+                return Err(conflict(format!(
+                    "stored object has {len} bytes, this batch {}",
+                    body.len()
+                )));
+            }
+        }
+        if let Some(stored) = head.checksum_crc32() {
+            return if stored == crc32 {
+                Ok(delivered(Verification::Checksum))
+            } else {
+                Err(conflict(format!("stored CRC32 {stored}, this batch {crc32}")))
+            };
+        }
+        let kms = matches!(
+            head.server_side_encryption(),
+            Some(ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse)
+        );
+        if let (Some(etag), false) = (head.e_tag(), kms) {
+            let etag = etag.trim_matches('"');
+            if etag.len() == 32 && etag.chars().all(|c| c.is_ascii_hexdigit()) {
+                let md5 = md5_hex(body);
+                return if etag.eq_ignore_ascii_case(&md5) {
+                    Ok(delivered(Verification::Etag))
+                } else {
+                    Err(conflict(format!("stored ETag {etag}, this batch's MD5 {md5}")))
+                };
+            }
+        }
+        if content_addressed {
+            return Ok(delivered(Verification::ContentAddressedKey));
+        }
+        Err(SyncError::Unverifiable {
+            key: key_text.to_owned(),
+            detail: "the stored object has no CRC32 checksum and no plain MD5 ETag".to_owned(),
+        })
+    }
+}
+
+/// S3's `x-amz-checksum-crc32`: big-endian CRC-32 (IEEE), base64.
+pub fn crc32_base64(bytes: &[u8]) -> String {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    base64::engine::general_purpose::STANDARD.encode(crc.sum().to_be_bytes())
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_s3_examples() {
+        // CRC-32/ISO-HDLC("123456789") = 0xCBF43926.
+        assert_eq!(
+            crc32_base64(b"123456789"),
+            base64::engine::general_purpose::STANDARD.encode([0xcb, 0xf4, 0x39, 0x26])
+        );
+        // The empty body: the `AAAAAA==` JS SDK v3 signs into presigned PUTs.
+        assert_eq!(crc32_base64(b""), "AAAAAA==");
+    }
+
+    #[test]
+    fn md5_hex_is_the_single_part_etag() {
+        assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    #[test]
+    fn sync_error_kinds() {
+        assert_eq!(SyncError::EmptyBatch.kind(), "EmptyBatch");
+        let e = SyncError::Conflict {
+            key: "k".to_owned(),
+            detail: "d".to_owned(),
+        };
+        assert_eq!(e.kind(), "Conflict");
+        assert!(e.to_string().contains("`k`"));
+    }
+}

@@ -1,0 +1,293 @@
+//! The `connector` binary against an in-process emulator: flags, `--config`, `--json`, exit
+//! status, and sync's progress lines.
+
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "fixture helpers outside #[test] fns fail the test loudly, like the tests themselves"
+)]
+
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use emulator::{Clock, Config, Emulator, Running, SystemClock, World};
+use serde_json::Value;
+
+const WORLD: &str = r#"
+[[accounts]]
+id = "111111111111"
+name = "vendor"
+
+[[accounts]]
+id = "222222222222"
+name = "customer"
+
+[[users]]
+account = "vendor"
+name = "sync"
+access_keys = [{ id = "AKIAVENDORSYNC000001", secret = "vendor-secret-vendor-secret-vendor-secre" }]
+policies = [{ name = "assume", document = '''
+{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}
+''' }]
+
+[[users]]
+account = "customer"
+name = "transfer-service"
+access_keys = [{ id = "AKIAIOSFODNN7EXAMPLE", secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }]
+policies = [{ name = "push-to-warehouse", document = '''
+{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],
+  "Resource":"arn:aws:s3:::customer-lake/*"}]}
+''' }]
+
+[[roles]]
+account = "customer"
+name = "transfer-role"
+trust_policy = '''
+{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+  "Principal":{"AWS":"arn:aws:iam::111111111111:user/sync"},
+  "Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}
+'''
+policies = [{ name = "push-to-warehouse", document = '''
+{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],
+  "Resource":"arn:aws:s3:::customer-lake/*"}]}
+''' }]
+
+[[buckets]]
+name = "customer-lake"
+account = "customer"
+region = "eu-west-1"
+"#;
+
+async fn start() -> Running {
+    let world = World::from_toml("cli world", WORLD).expect("world");
+    let emulator = Emulator::new(Config::default(), world, Arc::new(SystemClock) as Arc<dyn Clock>);
+    emulator::spawn(Arc::new(emulator)).await.expect("spawn")
+}
+
+/// Runs the binary off the runtime thread, so the in-process emulator keeps serving.
+async fn connector(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_connector"))
+            .args(args)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_PROFILE")
+            .env("RUST_LOG", "off")
+            .output()
+            .expect("run connector")
+    })
+    .await
+    .expect("join")
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn hmac_flags(endpoint: &str, region: &str) -> Vec<String> {
+    args(&[
+        "--bucket",
+        "customer-lake",
+        "--region",
+        region,
+        "--prefix",
+        "exports",
+        "--access-key-id",
+        "AKIAIOSFODNN7EXAMPLE",
+        "--secret-access-key",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "--endpoint-url",
+        endpoint,
+    ])
+}
+
+#[tokio::test]
+async fn onboard_with_flags_prints_json_and_exits_zero() {
+    let emu = start().await;
+    let mut a = args(&["--json", "onboard"]);
+    a.extend(hmac_flags(&emu.endpoint, "eu-west-1"));
+    let out = connector(a).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report = json(&out);
+    assert_eq!(report["outcome"], "passed");
+    assert_eq!(report["steps"].as_array().map(Vec::len), Some(4));
+    assert!(report["diagnosis"].is_null());
+}
+
+#[tokio::test]
+async fn onboard_failure_prints_the_diagnosis_and_exits_one() {
+    let emu = start().await;
+    let mut a = args(&["--json", "onboard"]);
+    a.extend(hmac_flags(&emu.endpoint, "us-east-1"));
+    let out = connector(a).await;
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["diagnosis"]["kind"], "BucketInOtherRegion");
+    assert_eq!(report["diagnosis"]["details"]["actual"], "eu-west-1");
+    assert_eq!(report["diagnosis"]["evidence"]["status"], 400);
+
+    let mut a = args(&["onboard"]);
+    a.extend(hmac_flags(&emu.endpoint, "us-east-1"));
+    let out = connector(a).await;
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FAILED: BucketInOtherRegion"), "{text}");
+    assert!(text.contains("from `us-east-1` to `eu-west-1`"), "{text}");
+}
+
+#[tokio::test]
+async fn onboard_role_mode_from_a_config_file() {
+    let emu = start().await;
+    let dir = std::env::temp_dir().join(format!("connector-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let path = dir.join("destination.toml");
+    let config = format!(
+        r#"
+bucket = "customer-lake"
+region = "eu-west-1"
+prefix = "exports"
+
+[auth]
+type = "assume_role"
+role_arn = "arn:aws:iam::222222222222:role/transfer-role"
+external_id = "ext-123"
+
+[service]
+endpoint_url = "{}"
+role_session_name = "cli-test"
+
+[service.base_credentials]
+type = "static"
+access_key_id = "AKIAVENDORSYNC000001"
+secret_access_key = "vendor-secret-vendor-secret-vendor-secre"
+"#,
+        emu.endpoint
+    );
+    std::fs::write(&path, config).expect("write config");
+    let config_arg = path.display().to_string();
+
+    let out = connector(args(&["onboard", "--config", &config_arg])).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("connection test passed"), "{text}");
+
+    // A flag overrides the file: the wrong ExternalId is diagnosed.
+    let out = connector(args(&[
+        "--json",
+        "onboard",
+        "--config",
+        &config_arg,
+        "--external-id",
+        "ext-999",
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["diagnosis"]["kind"], "TrustPolicyDeniesAssumeRole");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn sync_batches_a_file_and_reports_progress_on_stderr() {
+    let emu = start().await;
+    let dir = std::env::temp_dir().join(format!("connector-sync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let input = dir.join("records.jsonl");
+    let lines: Vec<String> = (0..25)
+        .map(|i| format!("{{\"id\":{i},\"memo\":\"row {i}\"}}"))
+        .collect();
+    std::fs::write(&input, lines.join("\n") + "\n").expect("write input");
+
+    let mut a = args(&[
+        "--json",
+        "sync",
+        "--stream",
+        "payments",
+        "--gzip",
+        "--batch-size",
+        "10",
+    ]);
+    a.extend(hmac_flags(&emu.endpoint, "eu-west-1"));
+    a.push(input.display().to_string());
+    let out = connector(a).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result = json(&out);
+    let batches = result["batches"].as_array().expect("batches");
+    let sizes: Vec<u64> = batches.iter().filter_map(|b| b["records"].as_u64()).collect();
+    assert_eq!(sizes, [10, 10, 5]);
+    for b in batches {
+        let key = b["key"].as_str().expect("key");
+        assert!(
+            key.starts_with("exports/payments/") && key.ends_with(".jsonl.gz"),
+            "{key}"
+        );
+        assert!(
+            emu.emulator.store().get("customer-lake", key).is_some(),
+            "{key} stored"
+        );
+    }
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        progress.lines().filter(|l| l.starts_with('[')).count(),
+        3,
+        "{progress}"
+    );
+
+    // The same input again: every batch is recognised as already delivered.
+    let mut a = args(&[
+        "--json",
+        "sync",
+        "--stream",
+        "payments",
+        "--gzip",
+        "--batch-size",
+        "10",
+    ]);
+    a.extend(hmac_flags(&emu.endpoint, "eu-west-1"));
+    a.push(input.display().to_string());
+    let out = connector(a).await;
+    assert_eq!(out.status.code(), Some(0));
+    let again = json(&out);
+    let present: Vec<bool> = again["batches"]
+        .as_array()
+        .expect("batches")
+        .iter()
+        .filter_map(|b| b["already_present"].as_bool())
+        .collect();
+    assert_eq!(present, [true, true, true]);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn usage_errors_exit_two() {
+    let out = connector(args(&[
+        "onboard",
+        "--bucket",
+        "customer-lake",
+        "--region",
+        "eu-west-1",
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--role-arn or --access-key-id"));
+    let out = connector(args(&["sync", "--stream", "x"])).await;
+    assert_eq!(out.status.code(), Some(2));
+}
