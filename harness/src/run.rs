@@ -22,12 +22,24 @@ pub const DEFAULT_START: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
 
 /// The SDK's clock, reading the emulator's [`ManualClock`]: signing dates and the
 /// expiry of cached credentials follow `clock.advance`, never the machine's clock.
+/// `offset_seconds` models a client host whose clock is off.
 #[derive(Debug, Clone)]
-pub struct EmulatorTime(pub Arc<ManualClock>);
+pub struct EmulatorTime {
+    /// The emulator's clock.
+    pub clock: Arc<ManualClock>,
+    /// How far the client's clock is off (negative: behind).
+    pub offset_seconds: i64,
+}
 
 impl TimeSource for EmulatorTime {
     fn now(&self) -> SystemTime {
-        SystemTime::from(self.0.now())
+        let now = SystemTime::from(self.clock.now());
+        let by = Duration::from_secs(self.offset_seconds.unsigned_abs());
+        if self.offset_seconds >= 0 {
+            now + by
+        } else {
+            now - by
+        }
     }
 }
 
@@ -89,7 +101,10 @@ impl Run<'_> {
 
     /// The SDK time source for this run.
     pub fn time_source(&self) -> SharedTimeSource {
-        SharedTimeSource::new(EmulatorTime(self.clock.clone()))
+        SharedTimeSource::new(EmulatorTime {
+            clock: self.clock.clone(),
+            offset_seconds: 0,
+        })
     }
 
     /// The credentials of `as`; `None` for anonymous.

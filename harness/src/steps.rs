@@ -349,7 +349,7 @@ impl aws_smithy_runtime_api::client::dns::ResolveDns for ToLoopback {
 }
 
 /// The SDK's own hyper client, with [`ToLoopback`] as its resolver.
-fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls;
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
