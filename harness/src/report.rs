@@ -167,7 +167,10 @@ impl ScenarioReport {
                 }
                 if explain {
                     if let Some(r) = s.outcome.as_ref().and_then(|o| o.remediation.as_ref()) {
-                        let _ = writeln!(out, "       remediation: {r}");
+                        for (i, line) in r.lines().enumerate() {
+                            let label = if i == 0 { "remediation: " } else { "             " };
+                            let _ = writeln!(out, "       {label}{line}");
+                        }
                     }
                 }
             }
