@@ -15,7 +15,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let trials = found
+    let mut trials: Vec<Trial> = found
         .into_iter()
         .map(|f| {
             let name = f.name.clone();
@@ -30,5 +30,51 @@ fn main() {
             })
         })
         .collect();
+    trials.extend(reproduce_trials());
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// `harness reproduce` on each example artefact folder: the scenario it writes must load
+/// and pass when run again (the observed outcome is pinned as its expectation).
+fn reproduce_trials() -> Vec<Trial> {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/artefacts"));
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            let name = format!(
+                "reproduce/{}",
+                dir.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            );
+            Trial::test(name.clone(), move || {
+                let args = harness::reproduce::Args {
+                    from: dir.clone(),
+                    out: None,
+                    bucket: None,
+                    vendor_principal: "arn:aws:iam::111111111111:user/sync".to_string(),
+                };
+                let text = harness::reproduce::reproduce(&args)
+                    .map_err(Failed::from)?
+                    .scenario;
+                let source = emulator::world::Source::new(name.clone(), text);
+                let scenario = harness::scenario::from_source(&dir, &name, source)
+                    .map_err(|e| Failed::from(e.to_string()))?;
+                let report = harness::run_blocking(&scenario, false);
+                if report.passed() {
+                    Ok(())
+                } else {
+                    Err(Failed::from(report.failure()))
+                }
+            })
+        })
+        .collect()
 }
