@@ -144,8 +144,45 @@ impl EditArgs {
     }
 }
 
-fn doc(id: String, text: &str, kind: PolicyKind) -> Result<PolicyDoc, String> {
+/// Whether a principal a resource policy names exists, as IAM and S3 check when the
+/// policy is saved: user, role and role-session ARNs and unique ids (`AIDA…`,
+/// `AROA…`) must name an entity of the world; other forms are not checked.
+fn principal_exists(world: &World, p: &str) -> bool {
+    if p.starts_with("AIDA") {
+        return world.users.iter().any(|u| u.id == p);
+    }
+    if p.starts_with("AROA") {
+        return world.roles.iter().any(|r| r.id == p);
+    }
+    let Some(rest) = p.strip_prefix("arn:aws:") else {
+        return true;
+    };
+    let mut parts = rest.splitn(4, ':');
+    let (service, _region, account, resource) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    match (service, resource.split_once('/')) {
+        ("iam", Some(("user", _))) => world.users.iter().any(|u| u.arn() == p),
+        ("iam", Some(("role", _))) => world.roles.iter().any(|r| r.arn() == p),
+        ("sts", Some(("assumed-role", role_session))) => {
+            let role = role_session.split('/').next().unwrap_or("");
+            world.role(account, role).is_some()
+        }
+        _ => true,
+    }
+}
+
+/// Parse a policy the way IAM does when it is saved: the grammar, and for resource
+/// policies (trust, bucket) that every named principal exists.
+fn doc(world: &World, id: String, text: &str, kind: PolicyKind) -> Result<PolicyDoc, String> {
     let policy = Policy::parse(text, kind).map_err(|e| format!("MalformedPolicyDocument: {}", e.message))?;
+    if matches!(kind, PolicyKind::Trust | PolicyKind::Bucket) {
+        emulator::iam::check_principals_exist(&policy, &|p| principal_exists(world, p))
+            .map_err(|e| format!("the policy is refused on save: {}", e.message))?;
+    }
     Ok(PolicyDoc {
         id,
         policy: Arc::new(policy),
@@ -194,7 +231,12 @@ pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
         } else if let Some(role) = next.roles.get_mut(idx) {
             let owner = format!("role:{name}");
             if let Some(p) = &a.put_policy {
-                let new = doc(format!("{owner}/{}", p.name), &p.document, PolicyKind::Identity)?;
+                let new = doc(
+                    &world,
+                    format!("{owner}/{}", p.name),
+                    &p.document,
+                    PolicyKind::Identity,
+                )?;
                 match role.policies.iter_mut().find(|d| d.id == new.id) {
                     Some(existing) => *existing = new,
                     None => role.policies.push(new),
@@ -204,7 +246,7 @@ pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
                 remove_named(&mut role.policies, &owner, n)?;
             }
             if let Some(t) = &a.trust_policy {
-                role.trust = doc(format!("trust:{name}"), t, PolicyKind::Trust)?;
+                role.trust = doc(&world, format!("trust:{name}"), t, PolicyKind::Trust)?;
             }
             if let Some(d) = a.max_session_duration {
                 role.max_session_duration = d;
@@ -226,7 +268,12 @@ pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
         } else if let Some(user) = next.users.get_mut(idx) {
             let owner = format!("user:{name}");
             if let Some(p) = &a.put_policy {
-                let new = doc(format!("{owner}/{}", p.name), &p.document, PolicyKind::Identity)?;
+                let new = doc(
+                    &world,
+                    format!("{owner}/{}", p.name),
+                    &p.document,
+                    PolicyKind::Identity,
+                )?;
                 match user.policies.iter_mut().find(|d| d.id == new.id) {
                     Some(existing) => *existing = new,
                     None => user.policies.push(new),
@@ -269,7 +316,7 @@ pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
                 bucket.policy = None;
             }
             if let Some(p) = &a.bucket_policy {
-                bucket.policy = Some(doc(format!("bucket:{name}"), p, PolicyKind::Bucket)?);
+                bucket.policy = Some(doc(&world, format!("bucket:{name}"), p, PolicyKind::Bucket)?);
             }
             if let Some(owner) = &a.owner {
                 bucket.account = account_id(&world, owner)?;
