@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use harness::report::{closing_line, junit, ScenarioReport};
+use harness::report::{closing_line, junit, out, ScenarioReport};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -86,10 +86,10 @@ fn check(paths: Vec<PathBuf>) -> ExitCode {
     for f in &found {
         if let Err(e) = harness::load(&f.path, &f.name) {
             bad += 1;
-            println!("{e}");
+            out(&format!("{e}\n"));
         }
     }
-    println!("{} files, {} with errors", found.len(), bad);
+    out(&format!("{} files, {} with errors\n", found.len(), bad));
     if bad == 0 {
         ExitCode::SUCCESS
     } else {
@@ -161,9 +161,9 @@ fn run(paths: Vec<PathBuf>, explain: bool, format: Format, jobs: Option<usize>) 
     match format {
         Format::Text => {
             for r in &reports {
-                print!("{}", r.text(explain));
+                out(&r.text(explain));
             }
-            println!("{}", closing_line(&reports));
+            out(&format!("{}\n", closing_line(&reports)));
         }
         Format::Json => {
             let all: Vec<serde_json::Value> = reports.iter().map(ScenarioReport::json).collect();
@@ -173,11 +173,14 @@ fn run(paths: Vec<PathBuf>, explain: bool, format: Format, jobs: Option<usize>) 
                 "passed": passed,
                 "failed": reports.len() - passed,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            ));
             eprintln!("{}", closing_line(&reports));
         }
         Format::Junit => {
-            print!("{}", junit(&reports));
+            out(&junit(&reports));
             eprintln!("{}", closing_line(&reports));
         }
     }

@@ -316,3 +316,9 @@ pub fn junit(reports: &[ScenarioReport]) -> String {
     let _ = writeln!(out, "</testsuite></testsuites>");
     out
 }
+
+/// Write to stdout; a closed pipe (`harness run | head`) is not an error.
+pub fn out(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}

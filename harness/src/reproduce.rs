@@ -59,7 +59,7 @@ pub fn main(args: &Args) -> ExitCode {
             if let Some(path) = &args.out {
                 eprintln!("wrote {}", path.display());
             } else {
-                print!("{}", r.scenario);
+                crate::report::out(&r.scenario);
             }
             r.print();
             ExitCode::SUCCESS
@@ -534,28 +534,30 @@ impl Reproduced {
     /// Print the diagnosis, its remediation and the emulator's explanation.
     pub fn print(&self) {
         let o = &self.outcome;
-        println!();
+        let mut t = String::from("\n");
         if o.ok {
-            println!("onboarding passes against the reproduced setup");
+            t.push_str("onboarding passes against the reproduced setup\n");
         } else {
-            println!(
+            let _ = writeln!(
+                t,
                 "onboarding fails: {}",
                 o.error_kind.as_deref().unwrap_or("(no diagnosis)")
             );
         }
         for w in &o.warnings {
-            println!("warning: {w}");
+            let _ = writeln!(t, "warning: {w}");
         }
         if let Some(d) = &o.detail {
-            println!("{d}");
+            let _ = writeln!(t, "{d}");
         }
         if let Some(r) = &o.remediation {
-            println!("\nremediation:\n{r}");
+            let _ = writeln!(t, "\nremediation:\n{r}");
         }
-        println!("\nwhat the emulator saw:");
+        t.push_str("\nwhat the emulator saw:\n");
         for line in &self.explain {
-            println!("  {line}");
+            let _ = writeln!(t, "  {line}");
         }
+        crate::report::out(&t);
     }
 }
 

@@ -266,10 +266,16 @@ pub fn with_args<T: DeserializeOwned>(src: &Source, step: &StepFile) -> Result<T
     if let Some(slice) = src.text.get(span.clone()) {
         if slice.trim_start().starts_with('{') {
             return T::deserialize(toml::de::ValueDeserializer::new(slice)).map_err(|e| {
-                let at = span.start + e.span().map_or(0, |s| s.start);
+                let message = e.message().trim();
+                let within = e
+                    .span()
+                    .map(|s| s.start)
+                    .filter(|s| *s > 0)
+                    .or_else(|| unknown_key_offset(slice, message))
+                    .unwrap_or(0);
                 src.error_at(
-                    at,
-                    format!("step `{}`: {}", step.id.get_ref(), e.message().trim()),
+                    span.start + within,
+                    format!("step `{}`: {message}", step.id.get_ref()),
                 )
             });
         }
@@ -280,6 +286,27 @@ pub fn with_args<T: DeserializeOwned>(src: &Source, step: &StepFile) -> Result<T
             format!("step `{}`: {}", step.id.get_ref(), e.message().trim()),
         )
     })
+}
+
+/// Where the key an "unknown field `x`" message names is written in `slice`, so the
+/// error points at the typo rather than at the opening brace.
+fn unknown_key_offset(slice: &str, message: &str) -> Option<usize> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let key = rest.split('`').next()?;
+    let bytes = slice.as_bytes();
+    let mut from = 0;
+    while let Some(i) = slice.get(from..)?.find(key) {
+        let at = from + i;
+        let before = at.checked_sub(1).and_then(|b| bytes.get(b)).copied();
+        let after = bytes.get(at + key.len()).copied();
+        let boundary =
+            |c: Option<u8>| c.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-'));
+        if boundary(before) && boundary(after) {
+            return Some(at);
+        }
+        from = at + key.len();
+    }
+    None
 }
 
 /// `1h`, `90s`, `15m`, `1h30m`, `2d`, optionally with a leading `-`: seconds.
@@ -347,7 +374,8 @@ with = { by = "1h", colour = "red" }
         let err = from_source(Path::new("t.toml"), "t", Source::new("t.toml", MINIMAL)).unwrap_err();
         assert_eq!(err.line, 10, "{err}");
         assert!(err.message.contains("colour"), "{err}");
-        assert!(err.column > 1, "{err}");
+        // `with = { by = "1h", colour = "red" }`: the column of `colour`.
+        assert_eq!(err.column, 21, "{err}");
     }
 
     #[test]
