@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use aws_smithy_async::time::SharedTimeSource;
 
+use crate::expect::mask;
 use crate::run::{EmulatorTime, Outcome, Run};
 use crate::scenario::{parse_duration, with_args, StepFile};
 use crate::steps::{bucket_region, endpoint_url, http_client};
@@ -198,9 +199,9 @@ fn destination(
 fn failure(d: &Diagnosis) -> Outcome {
     Outcome {
         ok: false,
-        detail: Some(d.to_string()),
+        detail: Some(mask(&d.to_string())),
         error_kind: Some(d.kind().to_string()),
-        remediation: Some(d.remediation()),
+        remediation: Some(mask(&d.remediation())),
         ..Outcome::default()
     }
 }
@@ -220,7 +221,7 @@ pub async fn onboard(run: &mut Run<'_>, step: &StepFile) -> Result<Outcome, Stri
         },
     };
     if outcome.remediation.is_none() {
-        outcome.remediation = report.warnings.first().map(Diagnosis::remediation);
+        outcome.remediation = report.warnings.first().map(|w| mask(&w.remediation()));
     }
     outcome.warnings = warnings;
     Ok(outcome)
@@ -251,9 +252,9 @@ pub async fn sync(run: &mut Run<'_>, step: &StepFile) -> Result<Outcome, String>
         if let Err(e) = writer.append(&stream, &records, id).await {
             return Ok(Outcome {
                 ok: false,
-                detail: Some(e.to_string()),
+                detail: Some(mask(&e.to_string())),
                 error_kind: Some(e.kind().to_string()),
-                remediation: e.diagnosis().map(Diagnosis::remediation),
+                remediation: e.diagnosis().map(|d| mask(&d.remediation())),
                 ..Outcome::default()
             });
         }

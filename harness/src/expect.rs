@@ -174,3 +174,151 @@ pub fn check(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
     }
     out
 }
+
+/// Replace the volatile parts of a message (AWS request ids) with `<masked>`, so
+/// reports compare across runs.
+pub fn mask(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("request id ") {
+        let (head, tail) = rest.split_at(i + "request id ".len());
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(tail.len());
+        out.push_str("<masked>");
+        rest = tail.get(end..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use emulator::iam::{Decision, Effect, PolicyType, StatementRef};
+    use emulator::log::LogEntry;
+
+    use super::*;
+
+    fn entry(op: &str, status: u16, code: Option<&str>, decision: Option<Decision>) -> LogEntry {
+        LogEntry {
+            seq: 1,
+            request_id: "X".into(),
+            time: time::OffsetDateTime::UNIX_EPOCH,
+            method: "PUT".into(),
+            uri: "/b/k".into(),
+            service: emulator::route::ServiceKind::S3,
+            operation: Some(op.into()),
+            bucket: None,
+            key: None,
+            principal: Some("arn:aws:iam::222222222222:user/u".into()),
+            access_key_id: None,
+            status,
+            code: code.map(str::to_string),
+            message: None,
+            decision: decision.map(Arc::new),
+            note: None,
+            faults: Vec::new(),
+        }
+    }
+
+    fn deny(sid: &str) -> Decision {
+        Decision {
+            effect: Effect::ExplicitDeny,
+            decided_by: vec![StatementRef {
+                policy: "bucket:b".into(),
+                policy_type: PolicyType::ResourceBased,
+                sid: Some(sid.into()),
+                index: 0,
+            }],
+            denied_by: Some(PolicyType::ResourceBased),
+            closest: Vec::new(),
+            action: "s3:PutObject".into(),
+            resource: "arn:aws:s3:::b/k".into(),
+            principal: "arn:aws:iam::222222222222:user/u".into(),
+        }
+    }
+
+    fn outcome(ok: bool, entries: Vec<LogEntry>) -> Outcome {
+        Outcome {
+            ok,
+            entries,
+            ..Outcome::default()
+        }
+    }
+
+    #[test]
+    fn nothing_expected_means_success() {
+        assert!(check(&Expect::default(), &outcome(true, vec![])).is_empty());
+        let m = check(&Expect::default(), &outcome(false, vec![]));
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].field, "ok");
+    }
+
+    #[test]
+    fn a_code_implies_failure_and_is_read_from_the_log() {
+        let e = Expect {
+            code: Some("AccessDenied".into()),
+            effect: Some("explicit-deny".into()),
+            decided_by: Some(vec!["bucket:b#DenyAll".into()]),
+            ..Expect::default()
+        };
+        let o = outcome(
+            false,
+            vec![entry(
+                "PutObject",
+                403,
+                Some("AccessDenied"),
+                Some(deny("DenyAll")),
+            )],
+        );
+        assert!(check(&e, &o).is_empty());
+        let o = outcome(
+            false,
+            vec![entry("PutObject", 403, Some("AccessDenied"), Some(deny("Other")))],
+        );
+        let m = check(&e, &o);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].field, "decided_by");
+        assert_eq!(m[0].actual, "[bucket:b#Other]");
+    }
+
+    #[test]
+    fn request_selects_the_operation_and_implies_nothing_about_ok() {
+        let e = Expect {
+            request: Some("PutObject".into()),
+            status: Some(200),
+            ..Expect::default()
+        };
+        let o = outcome(
+            false,
+            vec![
+                entry("PutObject", 200, None, None),
+                entry("DeleteObject", 403, Some("AccessDenied"), None),
+            ],
+        );
+        assert!(check(&e, &o).is_empty());
+        assert_eq!(effect_of(&o.entries[0]), "none");
+    }
+
+    #[test]
+    fn a_missing_request_is_reported() {
+        let e = Expect {
+            status: Some(403),
+            ..Expect::default()
+        };
+        let m = check(&e, &outcome(false, vec![]));
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].field, "request");
+    }
+
+    #[test]
+    fn request_ids_are_masked() {
+        assert_eq!(
+            mask("AWS answered 403 (request id TV9E7NEXFY2JKCYC). And request id 3c43d67d-0ce1"),
+            "AWS answered 403 (request id <masked>). And request id <masked>"
+        );
+    }
+}
