@@ -175,9 +175,30 @@ pub fn check(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
     out
 }
 
-/// Replace the volatile parts of a message (AWS request ids) with `<masked>`, so
-/// reports compare across runs.
+/// Replace the volatile parts of a message (AWS request ids, the emulator's port)
+/// with placeholders, so reports compare across runs.
 pub fn mask(text: &str) -> String {
+    mask_port(&mask_request_ids(text))
+}
+
+fn mask_port(text: &str) -> String {
+    const HOST: &str = "127.0.0.1:";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(HOST) {
+        let (head, tail) = rest.split_at(i + HOST.len());
+        out.push_str(head);
+        let end = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
+        if end > 0 {
+            out.push_str("<port>");
+        }
+        rest = tail.get(end..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+fn mask_request_ids(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("request id ") {
@@ -320,5 +341,6 @@ mod tests {
             mask("AWS answered 403 (request id TV9E7NEXFY2JKCYC). And request id 3c43d67d-0ce1"),
             "AWS answered 403 (request id <masked>). And request id <masked>"
         );
+        assert_eq!(mask("host:127.0.0.1:40213\nx"), "host:127.0.0.1:<port>\nx");
     }
 }

@@ -264,7 +264,7 @@ pub fn explain_entries(entries: &[LogEntry]) -> Vec<String> {
         if !e.faults.is_empty() {
             let _ = write!(line, "; faults: {}", e.faults.join(", "));
         }
-        out.push(line);
+        out.push(crate::expect::mask(&line));
         if let Some(d) = &e.decision {
             out.extend(explain_text(d).lines().map(|l| format!("  {l}")));
         }
