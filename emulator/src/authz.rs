@@ -401,12 +401,50 @@ pub(crate) fn authorize_s3(r: &S3Request<'_>, ctx: &mut Ctx) -> ApiResult<Option
             && caller.account() != Some(b.account.as_str())
             && r.header("x-amz-request-payer") != Some("requester")
         {
-            return Err(api_error!(AccessDenied).with_decision(Arc::new(decision)).note(
+            // Not a policy decision: the allow above stays out of this denial's log entry.
+            return Err(api_error!(AccessDenied).note(
                 "Requester Pays bucket and a caller from another account without x-amz-request-payer: requester",
             ));
         }
     }
     Ok(Some(Arc::new(decision)))
+}
+
+/// What S3 answers for a GetObject/HeadObject of a key that does not exist: 404
+/// NoSuchKey when the caller may list the bucket, else 403 AccessDenied, so that
+/// callers cannot probe for keys (S3 API reference, GetObject, "Permissions").
+/// The denial carries the `s3:ListBucket` decision (its message follows the
+/// AccessDenied grammar for that action: inferred, no capture found).
+pub(crate) fn missing_key(r: &S3Request<'_>, ctx: &Ctx, not_found: ApiError) -> ApiError {
+    let Some(b) = r.bucket else { return not_found };
+    let caller = r.caller;
+    let principal = principal(r.world, caller);
+    let mine = caller_policies(r.world, caller);
+    let pols = policies(
+        r.world,
+        caller.account(),
+        &b.account,
+        &mine,
+        b.policy.as_ref().map(|d| (d, PolicyType::ResourceBased)),
+    );
+    let context = s3_context(r, ctx, &b.region);
+    let resource = format!("arn:aws:s3:::{}", b.name);
+    let d = iam::evaluate(
+        &iam::Request {
+            principal: &principal,
+            action: "s3:ListBucket",
+            resource: &resource,
+            resource_account: Some(&b.account),
+            context: &context,
+        },
+        &pols,
+    );
+    if d.is_allowed() {
+        not_found
+    } else {
+        denied(r.world, caller, &b.account, d, Surface::S3)
+            .note("the key does not exist and the caller may not list the bucket")
+    }
 }
 
 /// Block Public Access against public ACLs on ACL-enabled buckets (ACL-disabled

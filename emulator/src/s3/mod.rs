@@ -152,8 +152,11 @@ where
 
     match &target.op {
         S3Op::PutObject => put::put_object(&request, ctx, body).await,
-        S3Op::GetObject => read::get_object(&request, false),
-        S3Op::HeadObject => read::get_object(&request, true),
+        S3Op::GetObject | S3Op::HeadObject => read::get_object(&request, target.op == S3Op::HeadObject)
+            .map_err(|e| match e.code {
+                crate::protocol::codes::Code::NoSuchKey => crate::authz::missing_key(&request, ctx, e),
+                _ => e,
+            }),
         S3Op::DeleteObject { version_id } => delete::delete_object(&request, ctx, version_id.as_deref()),
         S3Op::ListObjectsV2 => read::list_objects(&request, true),
         S3Op::ListObjects => read::list_objects(&request, false),

@@ -303,8 +303,13 @@ pub struct Organization {
 }
 
 impl Organization {
-    /// The SCPs that cap principals of `account`; empty outside the organization.
+    /// The SCPs that cap principals of `account`; empty outside the organization
+    /// and for the management account ("SCPs don't affect users or roles in the
+    /// management account", AWS Organizations user guide, "Service control policies").
     pub fn scps_for(&self, account: &str) -> Vec<&PolicyDoc> {
+        if account == self.management_account {
+            return Vec::new();
+        }
         Self::attached(&self.scps, &self.accounts, account)
     }
 
