@@ -6,12 +6,6 @@
 //! byte-identical, and nothing else. The closing line prints the lost and duplicated
 //! counts, which must be zero.
 
-#![expect(
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test fixtures fail the test loudly"
-)]
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
