@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::emulator::splitmix;
 use crate::iam::pattern::Wildcard;
 
 /// What a matching request suffers.
@@ -148,7 +149,7 @@ impl Faults {
                 continue;
             }
             if let Some(p) = r.probability {
-                s.rng = next(s.rng);
+                s.rng = splitmix(s.rng);
                 // 53 random bits as a fraction in [0, 1).
                 let draw = (s.rng >> 11) as f64 / (1u64 << 53) as f64;
                 if draw >= p {
@@ -163,23 +164,6 @@ impl Faults {
         }
         fired
     }
-}
-
-impl FaultAction {
-    /// The delay, if this is one.
-    pub fn delay(&self) -> Option<Duration> {
-        match self {
-            Self::Delay { ms } => Some(Duration::from_millis(*ms)),
-            _ => None,
-        }
-    }
-}
-
-fn next(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]
