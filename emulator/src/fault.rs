@@ -5,7 +5,6 @@
 //! the admin API; every injected fault is logged.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
