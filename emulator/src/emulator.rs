@@ -94,6 +94,10 @@ impl Emulator {
             .map(|c| (c.access_key_id.clone(), Arc::new(Session::from_world(c, now))))
             .collect();
         let log = RequestLog::new(config.log_capacity);
+        let faults = Faults::default();
+        for rule in &world.faults {
+            faults.add(rule.clone());
+        }
         // Request ids only need to be unique per emulator and differ between
         // emulators started at different instants; the seed mixes in the start time.
         let id_seed = splitmix(now.unix_timestamp_nanos() as u64);
@@ -104,7 +108,7 @@ impl Emulator {
             sessions: RwLock::new(sessions),
             store,
             log,
-            faults: Faults::default(),
+            faults,
             ids: AtomicU64::new(1),
             id_seed,
         }

@@ -636,3 +636,26 @@ async fn content_md5_and_checksum_headers_are_checked_against_the_body() {
     expect(emu.addr, bytes(&head, &body), 400, "InvalidRequest").await;
     assert!(emu.emulator.store().get("lake", "crc").is_none());
 }
+
+#[tokio::test]
+async fn fault_rules_can_be_declared_in_the_world_file() {
+    let world = format!(
+        "{}\n{}",
+        world_with_session(),
+        r#"
+[[faults]]
+name = "first put throttled"
+operation = "PutObject"
+nth = 1
+action = { kind = "error", code = "SlowDown" }
+"#
+    );
+    let clock = Arc::new(ManualClock::new(t0()));
+    let emu = common::start_with(&world, clock, Config::default()).await;
+    let (head, body) = signed_put("k", b"data", &[], at_t0(), user());
+    let b = expect(emu.addr, bytes(&head, &body), 503, "SlowDown").await;
+    assert!(b.contains("Please reduce your request rate."), "{b}");
+    expect(emu.addr, bytes(&head, &body), 200, "").await;
+    let log = emu.emulator.log().recent(2, None);
+    assert_eq!(log[0].faults.len(), 1, "the injected fault is logged: {log:?}");
+}

@@ -186,6 +186,9 @@ pub struct WorldFile {
     /// An AWS Organization, its accounts and SCPs/RCPs.
     #[serde(default)]
     pub organization: Option<OrganizationFile>,
+    /// Fault rules active from the start (the admin API adds more at run time).
+    #[serde(default)]
+    pub faults: Vec<crate::fault::FaultRule>,
 }
 
 /// `[network]`.

@@ -381,6 +381,8 @@ pub struct World {
     pub kms_keys: Vec<KmsKey>,
     /// Organization.
     pub organization: Option<Organization>,
+    /// Fault rules active from the start.
+    pub faults: Vec<crate::fault::FaultRule>,
     key_index: HashMap<String, (usize, usize)>,
     bucket_index: HashMap<String, usize>,
 }
@@ -659,6 +661,7 @@ impl Builder<'_> {
         if let Some(now) = &f.now {
             self.world.now = Some(self.time(now)?);
         }
+        self.world.faults.clone_from(&f.faults);
         if let Some(net) = &f.network {
             let source_ip = match &net.source_ip {
                 Some(ip) => Some(
