@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked
-cargo build -p emulator --locked
+# cargo test built the emulator binary for its integration tests (same features);
+# a separate `cargo build -p emulator` would resolve features anew and rebuild.
 python3 scripts/live_clients.py target/debug/emulator
