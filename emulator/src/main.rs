@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use emulator::store::{DirStore, MemoryStore, Store};
 use emulator::{Clock, Config, Emulator, ManualClock, SystemClock, World};
 
 #[derive(Parser, Debug)]
@@ -39,6 +40,11 @@ enum Command {
         /// Log format: `text` or `json`.
         #[arg(long, default_value = "text")]
         log_format: String,
+        /// Where objects live: `memory` (bodies in memory), `digest` (sizes and
+        /// digests only: load tests, huge bodies) or `dir:PATH` (bodies in files
+        /// under PATH, kept across restarts).
+        #[arg(long, default_value = "memory")]
+        store: String,
     },
     /// Decide a request against a world's policies and say why.
     Explain {
@@ -78,6 +84,20 @@ fn init_logging(format: &str) {
         builder.json().init();
     } else {
         builder.init();
+    }
+}
+
+/// The store `--store` names.
+fn open_store(spec: &str) -> Result<Arc<dyn Store>, String> {
+    match spec {
+        "memory" => Ok(Arc::new(MemoryStore::new())),
+        "digest" => Ok(Arc::new(MemoryStore::digest_only())),
+        _ => match spec.strip_prefix("dir:") {
+            Some(path) if !path.is_empty() => DirStore::open(path)
+                .map(|s| Arc::new(s) as Arc<dyn Store>)
+                .map_err(|e| format!("cannot open the directory store: {e:?}")),
+            _ => Err("expected `memory`, `digest` or `dir:PATH`".to_string()),
+        },
     }
 }
 
@@ -152,8 +172,16 @@ fn main() -> ExitCode {
             clock,
             host_suffixes,
             log_format,
+            store,
         } => {
             init_logging(&log_format);
+            let store = match open_store(&store) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: --store `{store}`: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let world = match World::load(&world) {
                 Ok(w) => w,
                 Err(e) => {
@@ -195,7 +223,7 @@ fn main() -> ExitCode {
                 let addr = listener
                     .local_addr()
                     .map_or_else(|_| listen.to_string(), |a| a.to_string());
-                let emulator = Arc::new(Emulator::new(config, world, clock));
+                let emulator = Arc::new(Emulator::with_store(config, world, clock, store));
                 // The endpoint goes to stdout, alone on its line, so scripts can read it.
                 println!("http://{addr}");
                 let shutdown = async {
