@@ -56,6 +56,9 @@ enum Op {
     Put,
     Delete,
     AssumeRole,
+    /// One `CreateBucket` in `--region` (moto starts empty; the emulator's
+    /// buckets come from its world and it answers NotImplemented).
+    CreateBucket,
 }
 
 #[derive(Debug, Clone)]
@@ -81,7 +84,7 @@ struct Opts {
 
 fn usage() -> ! {
     eprintln!(
-        "usage:\n  loadgen run --target http://127.0.0.1:PORT --op put|delete|assume-role [--size BYTES] \
+        "usage:\n  loadgen run --target http://127.0.0.1:PORT --op put|delete|assume-role|create-bucket [--size BYTES] \
          [--concurrency N] [--requests N] [--duration SECS] [--keys N] [--prefix P] [--bucket B] \
          [--region R] [--access-key-id K] [--secret S] [--role-arn ARN] [--external-id X] \
          [--unsigned-payload] [--json] [--label L]\n  loadgen coldstart [--expect STATUS] [--path /P] \
@@ -137,6 +140,7 @@ fn parse_run(args: &[String]) -> Opts {
                     "put" => Op::Put,
                     "delete" => Op::Delete,
                     "assume-role" => Op::AssumeRole,
+                    "create-bucket" => Op::CreateBucket,
                     _ => usage(),
                 }
             }
@@ -223,9 +227,22 @@ fn encode_key(s: &str) -> String {
     out
 }
 
+fn create_bucket_body(o: &Opts) -> String {
+    format!(
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+        o.region
+    )
+}
+
 fn body_unit(o: &Opts) -> (Bytes, u64) {
-    if o.op == Op::AssumeRole || o.op == Op::Delete {
-        return (Bytes::new(), 0);
+    match o.op {
+        Op::AssumeRole | Op::Delete => return (Bytes::new(), 0),
+        Op::CreateBucket => {
+            let b = create_bucket_body(o);
+            let len = b.len() as u64;
+            return (Bytes::from(b), len);
+        }
+        Op::Put => {}
     }
     let unit = o.size.min(FRAME as u64) as usize;
     let data: Vec<u8> = (0..unit).map(|i| (i % 251) as u8).collect();
@@ -276,6 +293,14 @@ fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now
             ];
             (Method::POST, "/".into(), "sts", h, form.into_bytes())
         }
+        Op::CreateBucket => {
+            let body = create_bucket_body(o);
+            let h = vec![
+                ("host".to_string(), host.clone()),
+                ("content-length".into(), body.len().to_string()),
+            ];
+            (Method::PUT, format!("/{}", o.bucket), "s3", h, body.into_bytes())
+        }
     };
     let mut settings = SigningSettings::default();
     if service == "s3" {
@@ -294,7 +319,7 @@ fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now
         .unwrap()
         .into();
     let signable_body = match o.op {
-        Op::AssumeRole => SignableBody::Bytes(&body),
+        Op::AssumeRole | Op::CreateBucket => SignableBody::Bytes(&body),
         _ if o.unsigned => SignableBody::UnsignedPayload,
         _ => SignableBody::Precomputed(payload_hash.to_string()),
     };
@@ -336,6 +361,7 @@ fn prepare(o: Opts) -> Shared {
     let now = SystemTime::now();
     let pool_size = match o.op {
         Op::AssumeRole => o.keys.min(256),
+        Op::CreateBucket => 1,
         _ => o.keys,
     };
     let pool = (0..pool_size)
@@ -352,8 +378,8 @@ fn prepare(o: Opts) -> Shared {
 fn request(shared: &Shared, i: usize) -> Request<RepeatBody> {
     let p = &shared.pool[i % shared.pool.len()];
     let body = match shared.opts.op {
-        Op::AssumeRole => unreachable_assume_body(shared, i),
-        Op::Put => RepeatBody {
+        Op::AssumeRole => assume_role_body(shared, i),
+        Op::Put | Op::CreateBucket => RepeatBody {
             chunk: shared.chunk.clone(),
             left: shared.body_len,
         },
@@ -371,7 +397,7 @@ fn request(shared: &Shared, i: usize) -> Request<RepeatBody> {
 
 /// AssumeRole bodies differ per pooled request (the session name): rebuild the
 /// form the signature covers.
-fn unreachable_assume_body(shared: &Shared, i: usize) -> RepeatBody {
+fn assume_role_body(shared: &Shared, i: usize) -> RepeatBody {
     let o = &shared.opts;
     let index = i % shared.pool.len();
     let form = form_urlencoded::Serializer::new(String::new())
@@ -440,13 +466,23 @@ async fn worker(
             s.ready().await?;
             let res = s.send_request(req).await?;
             let status = res.status().as_u16();
+            // A server that closes after each answer (moto's does) costs a
+            // reconnect per request: that is part of its latency, not an error.
+            let close = res
+                .headers()
+                .get(http::header::CONNECTION)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
+                || res.version() == http::Version::HTTP_10;
             let body = res.into_body().collect().await?.to_bytes();
-            Ok::<_, hyper::Error>((status, body))
+            Ok::<_, hyper::Error>((status, body, close))
         }
         .await;
         let took = start.elapsed();
         match outcome {
-            Ok((status, body)) => {
+            Ok((status, body, close)) => {
+                if close {
+                    sender = None;
+                }
                 *r.statuses.entry(status).or_default() += 1;
                 if ok_status(status) {
                     r.latencies_us.push(took.as_micros().min(u128::from(u32::MAX)) as u32);
