@@ -111,7 +111,7 @@ for round in $(seq 1 "$ROUNDS"); do
             json=$("$R/examples/loadgen" run --target "http://127.0.0.1:$PORT" $args \
                 --duration "$SECONDS_PER_LOAD" --json --label "$target/$name")
             record "{\"kind\":\"load\",\"target\":\"$target\",\"scenario\":\"$name\",\"round\":$round,\"load1\":$(load1),\"result\":$json}"
-            printf '   %-9s %-15s %s\n' "$target" "$name" "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(f"{r["rps"]:>9.0f} req/s  p50 {r["p50_ms"]:.2f} ms  p99 {r["p99_ms"]:.2f} ms  errors {r["errors"]}")' "$json")"
+            printf '   %-9s %-15s %s\n' "$target" "$name" "$(python3 scripts/bench_report.py --line "$json")"
         done
         stop "$PID"
     done

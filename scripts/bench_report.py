@@ -111,5 +111,15 @@ def main(path):
     print("\n".join(out))
 
 
+def line(text):
+    """One load result as a progress line."""
+    r = json.loads(text)
+    print(f"{r['rps']:>9.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}"
+          + (f"  first error: {r['first_error'][:120]}" if r.get("first_error") else ""))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--line":
+        line(sys.argv[2])
+    else:
+        main(sys.argv[1])

@@ -100,7 +100,10 @@ fn sign_request(mode: Mode, payload: &[u8]) -> Signed {
         ("content-type".into(), "application/octet-stream".into()),
     ];
     let streaming = !matches!(mode, Mode::SignedPayload | Mode::Unsigned);
-    let trailer = matches!(mode, Mode::StreamingSignedTrailer | Mode::StreamingUnsignedTrailer);
+    let trailer = matches!(
+        mode,
+        Mode::StreamingSignedTrailer | Mode::StreamingUnsignedTrailer
+    );
     if streaming {
         headers.push(("content-encoding".into(), "aws-chunked".into()));
         headers.push(("x-amz-decoded-content-length".into(), payload.len().to_string()));
@@ -157,8 +160,12 @@ fn sign_request(mode: Mode, payload: &[u8]) -> Signed {
         for data in payload.chunks(CHUNK).chain(std::iter::once(&[][..])) {
             wire.extend_from_slice(format!("{:x}", data.len()).as_bytes());
             if signed_chunks {
-                let sig = aws_sigv4::sign::v4::sign_chunk(&bytes::Bytes::copy_from_slice(data), &previous, &chunk_params)
-                    .unwrap();
+                let sig = aws_sigv4::sign::v4::sign_chunk(
+                    &bytes::Bytes::copy_from_slice(data),
+                    &previous,
+                    &chunk_params,
+                )
+                .unwrap();
                 previous = sig.into_parts().1;
                 wire.extend_from_slice(format!(";chunk-signature={previous}").as_bytes());
             }
@@ -175,7 +182,9 @@ fn sign_request(mode: Mode, payload: &[u8]) -> Signed {
                 let mut trailers = aws_smithy_runtime_api::http::Headers::new();
                 trailers.insert("x-amz-checksum-crc32", crc);
                 let sig = aws_sigv4::sign::v4::sign_trailer(&trailers, &previous, &chunk_params).unwrap();
-                wire.extend_from_slice(format!("x-amz-trailer-signature:{}\r\n", sig.into_parts().1).as_bytes());
+                wire.extend_from_slice(
+                    format!("x-amz-trailer-signature:{}\r\n", sig.into_parts().1).as_bytes(),
+                );
             }
         }
         wire.extend_from_slice(b"\r\n");

@@ -40,7 +40,10 @@ fn main() {
         eprintln!("ceiling: listens on 127.0.0.1 only, got `{listen}`");
         std::process::exit(2);
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen).await.unwrap();
         println!("http://{}", listener.local_addr().unwrap());

@@ -52,7 +52,10 @@ fn main() {
         }
     }
     let text = std::fs::read_to_string(&world_path).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut parse_ms = Vec::new();
     let mut start_ms = Vec::new();
     rt.block_on(async {

@@ -181,7 +181,10 @@ impl http_body::Body for RepeatBody {
     type Data = Bytes;
     type Error = std::convert::Infallible;
 
-    fn poll_frame(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if self.left == 0 {
             return Poll::Ready(None);
         }
@@ -261,13 +264,20 @@ fn body_sha256(chunk: &Bytes, len: u64) -> String {
     hex::encode(h.finalize())
 }
 
+/// A request before signing: method, path, signing name, headers, body.
+type Unsigned = (Method, String, &'static str, Vec<(String, String)>, Vec<u8>);
+
 fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now: SystemTime) -> Prepared {
     let host = &o.host;
-    let (method, path, service, mut headers, body): (Method, String, &str, Vec<(String, String)>, Vec<u8>) = match o.op {
+    let (method, path, service, mut headers, body): Unsigned = match o.op {
         Op::Put | Op::Delete => {
             let key = format!("{}{index:08}", o.prefix);
             let path = format!("/{}/{}", o.bucket, encode_key(&key));
-            let method = if o.op == Op::Put { Method::PUT } else { Method::DELETE };
+            let method = if o.op == Op::Put {
+                Method::PUT
+            } else {
+                Method::DELETE
+            };
             let mut h = vec![("host".to_string(), host.clone())];
             if o.op == Op::Put {
                 h.push(("content-type".into(), "application/octet-stream".into()));
@@ -485,7 +495,8 @@ async fn worker(
                 }
                 *r.statuses.entry(status).or_default() += 1;
                 if ok_status(status) {
-                    r.latencies_us.push(took.as_micros().min(u128::from(u32::MAX)) as u32);
+                    r.latencies_us
+                        .push(took.as_micros().min(u128::from(u32::MAX)) as u32);
                 } else {
                     r.errors += 1;
                     r.first_error
@@ -580,8 +591,10 @@ fn try_request(port: u16, path: &str) -> Option<u16> {
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
     s.set_nodelay(true).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\n\r\n").as_bytes())
-        .ok()?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+    .ok()?;
     let mut buf = [0_u8; 64];
     let mut got = 0;
     while got < 12 {
@@ -605,7 +618,9 @@ fn coldstart(args: &[String]) {
         match a.as_str() {
             "--expect" => expect = it.next().and_then(|v| v.parse().ok()),
             "--path" => path = it.next().cloned().unwrap_or_else(|| usage()),
-            "--timeout" => timeout = Duration::from_secs_f64(it.next().and_then(|v| v.parse().ok()).unwrap_or(30.0)),
+            "--timeout" => {
+                timeout = Duration::from_secs_f64(it.next().and_then(|v| v.parse().ok()).unwrap_or(30.0))
+            }
             "--json" => json = true,
             "--" => {
                 command = it.by_ref().cloned().collect();
@@ -618,7 +633,10 @@ fn coldstart(args: &[String]) {
         usage()
     }
     let port = free_port();
-    let command: Vec<String> = command.iter().map(|a| a.replace("{port}", &port.to_string())).collect();
+    let command: Vec<String> = command
+        .iter()
+        .map(|a| a.replace("{port}", &port.to_string()))
+        .collect();
     let start = Instant::now();
     let mut child = std::process::Command::new(&command[0])
         .args(&command[1..])
@@ -646,10 +664,19 @@ fn coldstart(args: &[String]) {
     let _ = child.kill();
     let _ = child.wait();
     match served {
-        Some((t, status)) if json => println!("{{\"coldstart_ms\":{:.3},\"status\":{status}}}", t.as_secs_f64() * 1000.0),
-        Some((t, status)) => println!("first answer (HTTP {status}) after {:.3} ms", t.as_secs_f64() * 1000.0),
+        Some((t, status)) if json => println!(
+            "{{\"coldstart_ms\":{:.3},\"status\":{status}}}",
+            t.as_secs_f64() * 1000.0
+        ),
+        Some((t, status)) => println!(
+            "first answer (HTTP {status}) after {:.3} ms",
+            t.as_secs_f64() * 1000.0
+        ),
         None => {
-            eprintln!("loadgen: no answer from `{}` within {timeout:?}", command.join(" "));
+            eprintln!(
+                "loadgen: no answer from `{}` within {timeout:?}",
+                command.join(" ")
+            );
             std::process::exit(1)
         }
     }

@@ -1,9 +1,10 @@
 //! `emulator`: serve a world file on a local port.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use emulator::store::{DirStore, MemoryStore, Store};
@@ -74,12 +75,70 @@ enum Command {
     },
 }
 
+/// Log lines collected for stderr: one `write(2)` per 50 ms (or per 64 KiB)
+/// instead of one per request, which under load cost as much as a SigV4 check.
+/// Lines are at most 50 ms late; [`flush_logs`] runs before the process exits.
+#[derive(Debug, Default)]
+struct LogBuffer(Mutex<Vec<u8>>);
+
+/// Flush at this size without waiting for the timer.
+const LOG_FLUSH_BYTES: usize = 64 * 1024;
+
+static LOG_BUFFER: LogBuffer = LogBuffer(Mutex::new(Vec::new()));
+
+impl LogBuffer {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Write out what is buffered; the lock is not held during the write.
+    fn flush(&self) {
+        let pending = std::mem::take(&mut *self.lock());
+        if !pending.is_empty() {
+            let _ = std::io::stderr().lock().write_all(&pending);
+        }
+    }
+}
+
+/// The writer the fmt layer gets for each event.
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let full = {
+            let mut buf = LOG_BUFFER.lock();
+            buf.extend_from_slice(data);
+            buf.len() >= LOG_FLUSH_BYTES
+        };
+        if full {
+            LOG_BUFFER.flush();
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn flush_logs() {
+    LOG_BUFFER.flush();
+}
+
 fn init_logging(format: &str) {
+    std::thread::spawn(|| loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        LOG_BUFFER.flush();
+    });
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only on a terminal: escape codes in a log file are noise, and
+    // writing them cost a fifth of the per-request logging time.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(ansi)
+        .with_writer(|| LogWriter);
     if format == "json" {
         builder.json().init();
     } else {
@@ -229,7 +288,9 @@ fn main() -> ExitCode {
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                match emulator::serve(listener, emulator, shutdown).await {
+                let served = emulator::serve(listener, emulator, shutdown).await;
+                flush_logs();
+                match served {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => {
                         eprintln!("error: {e}");

@@ -60,7 +60,12 @@ impl AuthV4 {
         service: SigService,
         payload_hash: &str,
     ) -> Result<Verified, SigError> {
-        self.verify_with_key(head, SigningKey::derive(secret_access_key, &self.scope), service, payload_hash)
+        self.verify_with_key(
+            head,
+            SigningKey::derive(secret_access_key, &self.scope),
+            service,
+            payload_hash,
+        )
     }
 
     /// [`AuthV4::verify`] with `kSigning` already derived for this request's scope

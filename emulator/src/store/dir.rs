@@ -45,7 +45,7 @@ struct Sidecar {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Entry {
     Object {
-        meta: ObjectMeta,
+        meta: Box<ObjectMeta>,
     },
     DeleteMarker {
         version_id: String,
@@ -145,7 +145,7 @@ impl DirStore {
                             continue;
                         }
                         Version::Object(Arc::new(StoredObject {
-                            meta,
+                            meta: *meta,
                             data: ObjectData::File(data),
                         }))
                     }
@@ -277,7 +277,9 @@ impl Store for DirStore {
             return Err(StoreError::NoSuchBucket);
         };
         let versions = keys.entry(meta.key.clone()).or_default();
-        let existing = versions.last().and_then(|(_, v)| current(std::slice::from_ref(v)));
+        let existing = versions
+            .last()
+            .and_then(|(_, v)| current(std::slice::from_ref(v)));
         if let Err(e) = check_condition(existing, condition) {
             discard(&data);
             return Err(e);
@@ -304,7 +306,7 @@ impl Store for DirStore {
             seq,
             bucket: bucket.to_string(),
             key: meta.key.clone(),
-            entry: Entry::Object { meta },
+            entry: Entry::Object { meta: Box::new(meta) },
         };
         if let Err(e) = self.write_sidecar(&stem, &record) {
             let _ = std::fs::remove_file(&body_path);
@@ -314,7 +316,7 @@ impl Store for DirStore {
             return Err(StoreError::Io("sidecar changed kind".into()));
         };
         let stored = Arc::new(StoredObject {
-            meta,
+            meta: *meta,
             data: ObjectData::File(body_path),
         });
         if !versioned {
@@ -352,9 +354,13 @@ impl Store for DirStore {
                 // The marker still applies for this run; it just will not survive a restart.
                 tracing::warn!(bucket, key, error = ?e, "delete marker not persisted");
             }
-            keys.entry(key.to_string())
-                .or_default()
-                .push((seq, Version::DeleteMarker { version_id: version_id.clone(), at }));
+            keys.entry(key.to_string()).or_default().push((
+                seq,
+                Version::DeleteMarker {
+                    version_id: version_id.clone(),
+                    at,
+                },
+            ));
             return DeleteOutcome {
                 delete_marker: Some(version_id),
                 removed: false,
@@ -524,9 +530,15 @@ mod tests {
         assert_eq!(tmp_files(&s), 0, "a refused commit removes the temp file");
         assert_eq!(body(&s.get("b", "k").unwrap()), b"first");
         assert_eq!(
-            s.commit("b", meta("k"), ObjectData::Discarded, &WriteCondition::default(), false)
-                .map(|_| ())
-                .ok(),
+            s.commit(
+                "b",
+                meta("k"),
+                ObjectData::Discarded,
+                &WriteCondition::default(),
+                false
+            )
+            .map(|_| ())
+            .ok(),
             Some(())
         );
         assert!(put(&s, "k", b"x", false).is_ok());

@@ -115,6 +115,9 @@ pub enum StoreError {
 
 /// Receives a body as it streams in.
 pub trait ObjectWriter: Send + std::fmt::Debug {
+    /// The body's announced length, before the first write (a hint: the body
+    /// may still fail or differ, and a client may announce more than it sends).
+    fn reserve(&mut self, _len: u64) {}
     /// Append bytes.
     fn write(&mut self, data: &[u8]) -> Result<(), StoreError>;
     /// The finished data, handed to [`Store::commit`].
@@ -209,7 +212,18 @@ struct MemoryWriter {
     buf: Option<Vec<u8>>,
 }
 
+/// The most a memory writer reserves up front: an announced length is the
+/// client's word, and a body that never comes should not cost gigabytes.
+const MAX_RESERVE: u64 = 16 * 1024 * 1024;
+
 impl ObjectWriter for MemoryWriter {
+    fn reserve(&mut self, len: u64) {
+        if let Some(buf) = &mut self.buf {
+            // Growing by doubling copied a 1 MiB body about twice over.
+            buf.reserve(usize::try_from(len.min(MAX_RESERVE)).unwrap_or(0));
+        }
+    }
+
     fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         if let Some(buf) = &mut self.buf {
             buf.extend_from_slice(data);
@@ -341,7 +355,10 @@ impl Store for MemoryStore {
 }
 
 /// Whether a write under `condition` may replace `existing` (the current object).
-fn check_condition(existing: Option<&Arc<StoredObject>>, condition: &WriteCondition) -> Result<(), StoreError> {
+fn check_condition(
+    existing: Option<&Arc<StoredObject>>,
+    condition: &WriteCondition,
+) -> Result<(), StoreError> {
     if condition.if_none_match_any && existing.is_some() {
         return Err(StoreError::PreconditionFailed);
     }
