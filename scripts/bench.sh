@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+STARTED=$(date +%s)
 SECONDS_PER_LOAD="${BENCH_SECONDS:-5}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 WORLD=scripts/worlds/clients.toml
@@ -169,4 +170,5 @@ for name, mid, unit in re.findall(r"^(policy/\S+)\s+time:.*?\n\s+thrpt:\s+\[\S+ 
     print(json.dumps({"kind": "policy", "bench": name, "per_s": float(mid) * scale[unit], "load1": float(sys.argv[2])}))
 EOF
 
+record "{\"kind\":\"elapsed\",\"seconds\":$(( $(date +%s) - STARTED ))}"
 python3 scripts/bench_report.py "$RESULTS" | tee "$OUT/table.md"

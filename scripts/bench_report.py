@@ -37,6 +37,9 @@ def main(path):
     w(f"Machine: {machine.get('nproc')} cores, {machine.get('cpu')}; load average at start "
       f"{machine.get('loadavg_start')}; {machine.get('rounds')} rounds of {machine.get('seconds_per_load')} s "
       f"per load; {machine.get('date')}, commit {machine.get('commit')}.")
+    elapsed = next((r["seconds"] for r in rows if r["kind"] == "elapsed"), None)
+    if elapsed is not None:
+        w(f"The whole run took {elapsed // 60} min {elapsed % 60} s.")
     w("")
     w("| figure (median of rounds) | ceiling | emulator | moto | emulator/ceiling | emulator/moto | load avg (1 min) |")
     w("|---|---:|---:|---:|---:|---:|---:|")
