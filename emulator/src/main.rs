@@ -301,3 +301,22 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_flag_names_the_three_stores() {
+        assert!(open_store("memory").is_ok());
+        assert!(open_store("digest").is_ok());
+        let dir = std::env::temp_dir().join(format!("emulator-store-flag-{}", std::process::id()));
+        let store = open_store(&format!("dir:{}", dir.display()));
+        assert!(store.is_ok());
+        assert!(dir.join(".tmp").is_dir(), "the directory store made its layout");
+        let _ = std::fs::remove_dir_all(&dir);
+        for bad in ["", "dir:", "disk", "memory:x"] {
+            assert!(open_store(bad).is_err(), "{bad}");
+        }
+    }
+}
