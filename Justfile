@@ -27,6 +27,14 @@ scenarios *ARGS:
 emulator WORLD="scripts/worlds/clients.toml":
     cargo run -q -p emulator -- serve --world {{WORLD}}
 
+# Benchmarks side by side: ceiling, emulator, moto (about 8 minutes; see README).
+bench:
+    bash scripts/bench.sh
+
+# The criterion microbenchmarks (SigV4 verification, policy evaluation, error rendering).
+microbench *ARGS:
+    cargo bench -p emulator --bench sigv4 --bench policy --bench errors {{ARGS}}
+
 # What CI runs.
 ci:
     bash .ci/run

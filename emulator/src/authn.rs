@@ -244,8 +244,9 @@ pub fn authenticate_v4(
         }
         SigService::Sts => (None, sts_body_hash.unwrap_or_default().to_string()),
     };
+    let key = emu.signing_key(&secret, &auth.scope);
     let verified = auth
-        .verify(head, &secret, service, &hash)
+        .verify_with_key(head, key, service, &hash)
         .map_err(|e| sig(e, wire))?;
     let age = (now - auth.timestamp).whole_milliseconds().max(0);
     Ok(Caller {

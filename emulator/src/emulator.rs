@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::fault::Faults;
 use crate::log::RequestLog;
+use crate::sigv4::{CredentialScope, SigningKey};
 use crate::store::{MemoryStore, Store};
 use crate::world::{PolicyDoc, SessionOwner, TempCredentials, World};
 
@@ -74,7 +75,14 @@ pub struct Emulator {
     pub(crate) faults: Faults,
     ids: AtomicU64,
     id_seed: u64,
+    /// Derived SigV4 keys by secret and scope: deriving one is four HMACs, and a
+    /// client signs every request of a day with the same one.
+    signing_keys: std::sync::Mutex<HashMap<(String, CredentialScope), SigningKey>>,
 }
+
+/// Past this many cached signing keys the cache starts over (a bound, not an LRU:
+/// a real client uses a handful of scopes).
+const SIGNING_KEY_CACHE: usize = 4096;
 
 impl Emulator {
     /// An emulator serving `world`, reading time from `clock`, keeping objects in memory.
@@ -111,6 +119,7 @@ impl Emulator {
             faults,
             ids: AtomicU64::new(1),
             id_seed,
+            signing_keys: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -188,6 +197,25 @@ impl Emulator {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(session.access_key_id.clone(), session.clone());
         session
+    }
+
+    /// `kSigning` for `secret` and `scope`, derived once and then cached. Keyed by
+    /// the secret itself, so a rotated or edited secret never meets a stale key.
+    pub fn signing_key(&self, secret: &str, scope: &CredentialScope) -> SigningKey {
+        let mut cache = self
+            .signing_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lookup = (secret.to_string(), scope.clone());
+        if let Some(key) = cache.get(&lookup) {
+            return key.clone();
+        }
+        if cache.len() >= SIGNING_KEY_CACHE {
+            cache.clear();
+        }
+        let key = SigningKey::derive(secret, scope);
+        cache.insert(lookup, key.clone());
+        key
     }
 
     /// The object store.

@@ -210,9 +210,18 @@ where
     let mut algorithms: Vec<Algorithm> = Vec::new();
     algorithms.extend(header_checksum.as_ref().map(|(a, _)| *a));
     algorithms.extend(trailer_algorithm);
-    let mut digests = Digests::new(&algorithms);
+    // With `x-amz-content-sha256: <hex>` the body check hashes the body and
+    // refuses it unless it matches, so that hash is the body's SHA-256.
+    let known_sha256 = match (&check, payload) {
+        (BodyCheck::Hex { .. }, PayloadMode::Hex(hash)) => Some(hash),
+        _ => None,
+    };
+    let mut digests = Digests::with_known_sha256(&algorithms, known_sha256);
     let mut writer = emu.store.writer(&bucket.name, &key).map_err(store_error)?;
-    let mut out = Vec::with_capacity(64 * 1024);
+    writer.reserve(expected_len);
+    // Sized to the body: a 64 KiB buffer for every 1 KiB PUT cost more in the
+    // allocator (malloc_consolidate) than the body did.
+    let mut out = Vec::with_capacity(usize::try_from(expected_len.min(64 * 1024)).unwrap_or(64 * 1024));
     let mut received: u64 = 0;
     let idle = emu.config.body_idle_timeout;
     loop {

@@ -201,7 +201,11 @@ impl AwsChunkedDecoder {
                 State::Data { remaining } => {
                     let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(input.len());
                     let (data, rest) = input.split_at_checked(n).unwrap_or((input, &[]));
-                    self.hasher.update(data);
+                    // Only signed chunks need their hash: hashing unsigned streams cost
+                    // as much as the rest of the decoder together.
+                    if self.config.signing.is_some() {
+                        self.hasher.update(data);
+                    }
                     out.extend_from_slice(data);
                     // INVARIANT: n <= remaining, and decoded + size was checked against the
                     // declared length when the size line arrived.
@@ -320,8 +324,8 @@ impl AwsChunkedDecoder {
 
     /// A chunk's data ended: check its signature and chain.
     fn end_chunk(&mut self) -> Result<(), SigError> {
-        let hash = hex::encode(std::mem::take(&mut self.hasher).finalize());
         if let Some(signing) = &self.config.signing {
+            let hash = hex::encode(std::mem::take(&mut self.hasher).finalize());
             let provided = self.signature.take().unwrap_or_default();
             let sts =
                 StringToSign::chunk(&signing.amz_date, &signing.scope, &self.previous, &hash).to_string();

@@ -60,9 +60,25 @@ impl AuthV4 {
         service: SigService,
         payload_hash: &str,
     ) -> Result<Verified, SigError> {
+        self.verify_with_key(
+            head,
+            SigningKey::derive(secret_access_key, &self.scope),
+            service,
+            payload_hash,
+        )
+    }
+
+    /// [`AuthV4::verify`] with `kSigning` already derived for this request's scope
+    /// (a server may cache keys: deriving one costs four HMACs per request).
+    pub fn verify_with_key(
+        &self,
+        head: &RequestHead<'_>,
+        signing_key: SigningKey,
+        service: SigService,
+        payload_hash: &str,
+    ) -> Result<Verified, SigError> {
         let canonical = self.canonical_request(head, service.uri_rules(), payload_hash)?;
         let string_to_sign = self.string_to_sign(&canonical).to_string();
-        let signing_key = SigningKey::derive(secret_access_key, &self.scope);
         if signing_key.verify(string_to_sign.as_bytes(), &self.signature) {
             return Ok(Verified {
                 access_key_id: self.access_key_id.clone(),

@@ -6,6 +6,14 @@
 //! drops its writer and nothing is stored. `commit` evaluates the write
 //! conditions (`If-None-Match: *`, `If-Match`) atomically with the write, as S3
 //! does when it completes an upload.
+//!
+//! Three stores: [`MemoryStore::new`] keeps bodies in memory (the default),
+//! [`MemoryStore::digest_only`] keeps only sizes and digests (load tests, huge
+//! bodies), and [`DirStore`] writes bodies to files and survives a restart.
+
+mod dir;
+
+pub use dir::DirStore;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -14,7 +22,7 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 
 /// What S3 keeps about an object besides its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectMeta {
     /// The key.
     pub key: String,
@@ -107,6 +115,9 @@ pub enum StoreError {
 
 /// Receives a body as it streams in.
 pub trait ObjectWriter: Send + std::fmt::Debug {
+    /// The body's announced length, before the first write (a hint: the body
+    /// may still fail or differ, and a client may announce more than it sends).
+    fn reserve(&mut self, _len: u64) {}
     /// Append bytes.
     fn write(&mut self, data: &[u8]) -> Result<(), StoreError>;
     /// The finished data, handed to [`Store::commit`].
@@ -201,7 +212,18 @@ struct MemoryWriter {
     buf: Option<Vec<u8>>,
 }
 
+/// The most a memory writer reserves up front: an announced length is the
+/// client's word, and a body that never comes should not cost gigabytes.
+const MAX_RESERVE: u64 = 16 * 1024 * 1024;
+
 impl ObjectWriter for MemoryWriter {
+    fn reserve(&mut self, len: u64) {
+        if let Some(buf) = &mut self.buf {
+            // Growing by doubling copied a 1 MiB body about twice over.
+            buf.reserve(usize::try_from(len.min(MAX_RESERVE)).unwrap_or(0));
+        }
+    }
+
     fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
         if let Some(buf) = &mut self.buf {
             buf.extend_from_slice(data);
@@ -247,17 +269,7 @@ impl Store for MemoryStore {
         let mut buckets = self.write_lock();
         let keys = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
         let versions = keys.entry(meta.key.clone()).or_default();
-        let existing = current(versions);
-        if condition.if_none_match_any && existing.is_some() {
-            return Err(StoreError::PreconditionFailed);
-        }
-        if let Some(want) = &condition.if_match {
-            match existing {
-                None => return Err(StoreError::NoSuchKey),
-                Some(o) if !etag_matches(want, &o.meta.etag) => return Err(StoreError::PreconditionFailed),
-                Some(_) => {}
-            }
-        }
+        check_condition(current(versions), condition)?;
         meta.version_id = version_id;
         let stored = Arc::new(StoredObject { meta, data });
         if !versioned {
@@ -342,6 +354,24 @@ impl Store for MemoryStore {
     }
 }
 
+/// Whether a write under `condition` may replace `existing` (the current object).
+fn check_condition(
+    existing: Option<&Arc<StoredObject>>,
+    condition: &WriteCondition,
+) -> Result<(), StoreError> {
+    if condition.if_none_match_any && existing.is_some() {
+        return Err(StoreError::PreconditionFailed);
+    }
+    if let Some(want) = &condition.if_match {
+        match existing {
+            None => return Err(StoreError::NoSuchKey),
+            Some(o) if !etag_matches(want, &o.meta.etag) => return Err(StoreError::PreconditionFailed),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// Compare an `If-Match` value with a stored ETag: quotes optional, `*` matches any.
 pub fn etag_matches(wanted: &str, etag: &str) -> bool {
     let strip = |s: &str| s.trim().trim_start_matches("W/").trim_matches('"').to_string();
@@ -355,7 +385,7 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn meta(key: &str) -> ObjectMeta {
+    pub(super) fn meta(key: &str) -> ObjectMeta {
         ObjectMeta {
             key: key.into(),
             size: 1,

@@ -1,0 +1,608 @@
+//! A store that keeps bodies in files under one directory and survives a restart.
+//!
+//! Layout under the root:
+//!
+//! ```text
+//! .tmp/N-PID.part                  bodies while they stream in
+//! BUCKET/KEYHASH.VERSION.data      committed bodies (KEYHASH: hex SHA-256 of the key,
+//!                                  since keys are up to 1024 bytes of anything)
+//! BUCKET/KEYHASH.VERSION.json      the sidecar: the key, the metadata, the order
+//! ```
+//!
+//! A body goes to a temp file as it streams (memory stays flat for any size),
+//! and [`Store::commit`] renames it into place and writes the sidecar (itself
+//! through a temp file and a rename, so a crash leaves either the old or the new
+//! record). Nothing is fsynced: this is an emulator, and a crash may lose the
+//! last writes but never leaves a half-written record. The index of keys and
+//! versions lives in memory and is rebuilt from the sidecars by [`DirStore::open`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use sha2::Digest as _;
+use time::OffsetDateTime;
+
+use super::{
+    check_condition, current, DeleteOutcome, ObjectData, ObjectMeta, ObjectWriter, Store, StoreError,
+    StoredObject, Version, WriteCondition,
+};
+
+/// What a sidecar file records.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Sidecar {
+    /// Order of versions of one key (higher is newer).
+    seq: u64,
+    bucket: String,
+    key: String,
+    #[serde(flatten)]
+    entry: Entry,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Entry {
+    Object {
+        meta: Box<ObjectMeta>,
+    },
+    DeleteMarker {
+        version_id: String,
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+}
+
+/// One version in the index, with its sequence number for ordering.
+type Versions = Vec<(u64, Version)>;
+type Keys = BTreeMap<String, Versions>;
+
+/// Keeps bodies in files under a directory; see the module docs.
+#[derive(Debug)]
+pub struct DirStore {
+    root: PathBuf,
+    buckets: RwLock<HashMap<String, Keys>>,
+    /// Next sequence number; also numbers version ids and temp files.
+    counter: AtomicU64,
+}
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+/// A directory name for a bucket: the name itself when it is a plain S3 name,
+/// else its hex (world files are validated, but the store should not trust that).
+fn bucket_dir(bucket: &str) -> String {
+    let plain = !bucket.is_empty()
+        && bucket != "."
+        && bucket != ".."
+        && !bucket.starts_with(".tmp")
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if plain {
+        bucket.to_string()
+    } else {
+        format!("x-{}", hex::encode(bucket))
+    }
+}
+
+fn key_hash(key: &str) -> String {
+    hex::encode(sha2::Sha256::digest(key.as_bytes()))
+}
+
+/// `stem` + `.ext`: appended, since the stem's version id looks like an extension.
+fn with_ext(stem: &Path, ext: &str) -> PathBuf {
+    let mut s = stem.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+fn version_of(v: &Version) -> &str {
+    match v {
+        Version::Object(o) => &o.meta.version_id,
+        Version::DeleteMarker { version_id, .. } => version_id,
+    }
+}
+
+impl DirStore {
+    /// Open (or create) a store at `root`, loading every object committed there
+    /// before. Leftover temp files of an earlier run are removed.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let root = root.into();
+        let tmp = root.join(".tmp");
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(io)?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(io)?;
+        let mut buckets: HashMap<String, Keys> = HashMap::new();
+        let mut max_seq = 0_u64;
+        for dir in std::fs::read_dir(&root).map_err(io)? {
+            let dir = dir.map_err(io)?;
+            if dir.file_name() == ".tmp" || !dir.file_type().map_err(io)?.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(dir.path()).map_err(io)? {
+                let path = file.map_err(io)?.path();
+                if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                    continue;
+                }
+                let Some(record) = std::fs::read(&path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Sidecar>(&b).ok())
+                else {
+                    tracing::warn!(path = %path.display(), "skipping an unreadable sidecar");
+                    continue;
+                };
+                max_seq = max_seq.max(record.seq);
+                let version = match record.entry {
+                    Entry::Object { meta } => {
+                        let data = path.with_extension("data");
+                        if !data.is_file() {
+                            tracing::warn!(path = %path.display(), "skipping a sidecar without its body");
+                            continue;
+                        }
+                        Version::Object(Arc::new(StoredObject {
+                            meta: *meta,
+                            data: ObjectData::File(data),
+                        }))
+                    }
+                    Entry::DeleteMarker { version_id, at } => Version::DeleteMarker { version_id, at },
+                };
+                buckets
+                    .entry(record.bucket)
+                    .or_default()
+                    .entry(record.key)
+                    .or_default()
+                    .push((record.seq, version));
+            }
+        }
+        for keys in buckets.values_mut() {
+            for versions in keys.values_mut() {
+                versions.sort_by_key(|(seq, _)| *seq);
+            }
+        }
+        Ok(Self {
+            root,
+            buckets: RwLock::new(buckets),
+            counter: AtomicU64::new(max_seq + 1),
+        })
+    }
+
+    /// The directory the store lives in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn next(&self) -> u64 {
+        self.counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Keys>> {
+        self.buckets
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write_lock(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Keys>> {
+        self.buckets
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `BUCKET/KEYHASH.VERSION` without extension.
+    fn stem(&self, bucket: &str, key: &str, version_id: &str) -> PathBuf {
+        self.root
+            .join(bucket_dir(bucket))
+            .join(format!("{}.{version_id}", key_hash(key)))
+    }
+
+    fn write_sidecar(&self, stem: &Path, record: &Sidecar) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec_pretty(record).map_err(|e| StoreError::Io(e.to_string()))?;
+        let tmp = self.root.join(".tmp").join(format!("{}.json", self.next()));
+        std::fs::write(&tmp, bytes).map_err(io)?;
+        std::fs::rename(&tmp, with_ext(stem, "json")).map_err(io)
+    }
+
+    /// Remove a version's files (missing files are fine: the goal is their absence).
+    fn remove_files(&self, bucket: &str, key: &str, version_id: &str) {
+        let stem = self.stem(bucket, key, version_id);
+        for ext in ["json", "data"] {
+            let _ = std::fs::remove_file(with_ext(&stem, ext));
+        }
+    }
+}
+
+/// A body on its way to a temp file; dropped unfinished, the file goes away.
+#[derive(Debug)]
+struct DirWriter {
+    file: Option<std::fs::File>,
+    path: PathBuf,
+}
+
+impl ObjectWriter for DirWriter {
+    fn write(&mut self, data: &[u8]) -> Result<(), StoreError> {
+        match &mut self.file {
+            Some(f) => f.write_all(data).map_err(io),
+            None => Err(StoreError::Io("writer already finished".into())),
+        }
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<ObjectData, StoreError> {
+        // Closing the file hands it to commit, which renames or removes it.
+        self.file = None;
+        Ok(ObjectData::File(std::mem::take(&mut self.path)))
+    }
+}
+
+impl Drop for DirWriter {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl Store for DirStore {
+    fn writer(&self, _bucket: &str, _key: &str) -> Result<Box<dyn ObjectWriter>, StoreError> {
+        let path = self
+            .root
+            .join(".tmp")
+            .join(format!("{}-{}.part", self.next(), std::process::id()));
+        let file = std::fs::File::create(&path).map_err(io)?;
+        Ok(Box::new(DirWriter {
+            file: Some(file),
+            path,
+        }))
+    }
+
+    fn commit(
+        &self,
+        bucket: &str,
+        mut meta: ObjectMeta,
+        data: ObjectData,
+        condition: &WriteCondition,
+        versioned: bool,
+    ) -> Result<Arc<StoredObject>, StoreError> {
+        let discard = |data: &ObjectData| {
+            if let ObjectData::File(tmp) = data {
+                let _ = std::fs::remove_file(tmp);
+            }
+        };
+        let mut buckets = self.write_lock();
+        let Some(keys) = buckets.get_mut(bucket) else {
+            discard(&data);
+            return Err(StoreError::NoSuchBucket);
+        };
+        let versions = keys.entry(meta.key.clone()).or_default();
+        let existing = versions
+            .last()
+            .and_then(|(_, v)| current(std::slice::from_ref(v)));
+        if let Err(e) = check_condition(existing, condition) {
+            discard(&data);
+            return Err(e);
+        }
+        let seq = self.next();
+        meta.version_id = if versioned {
+            format!("v{seq:031}")
+        } else {
+            "null".to_string()
+        };
+        let stem = self.stem(bucket, &meta.key, &meta.version_id);
+        let body_path = with_ext(&stem, "data");
+        let written = match &data {
+            ObjectData::File(tmp) => std::fs::rename(tmp, &body_path),
+            // Another store's data (tests hand in bytes): write it out.
+            ObjectData::Memory(bytes) => std::fs::write(&body_path, bytes),
+            ObjectData::Discarded => std::fs::write(&body_path, []),
+        };
+        if let Err(e) = written {
+            discard(&data);
+            return Err(io(e));
+        }
+        let record = Sidecar {
+            seq,
+            bucket: bucket.to_string(),
+            key: meta.key.clone(),
+            entry: Entry::Object { meta: Box::new(meta) },
+        };
+        if let Err(e) = self.write_sidecar(&stem, &record) {
+            let _ = std::fs::remove_file(&body_path);
+            return Err(e);
+        }
+        let Entry::Object { meta } = record.entry else {
+            return Err(StoreError::Io("sidecar changed kind".into()));
+        };
+        let stored = Arc::new(StoredObject {
+            meta: *meta,
+            data: ObjectData::File(body_path),
+        });
+        if !versioned {
+            // The new "null" version replaced the files of the old one in place.
+            versions.retain(|(_, v)| version_of(v) != "null");
+        }
+        versions.push((seq, Version::Object(stored.clone())));
+        Ok(stored)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Option<Arc<StoredObject>> {
+        let buckets = self.read();
+        let (_, last) = buckets.get(bucket)?.get(key)?.last()?;
+        current(std::slice::from_ref(last)).cloned()
+    }
+
+    fn delete(&self, bucket: &str, key: &str, versioned: bool, at: OffsetDateTime) -> DeleteOutcome {
+        let mut buckets = self.write_lock();
+        let Some(keys) = buckets.get_mut(bucket) else {
+            return DeleteOutcome::default();
+        };
+        if versioned {
+            let seq = self.next();
+            let version_id = format!("v{seq:031}");
+            let record = Sidecar {
+                seq,
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+                entry: Entry::DeleteMarker {
+                    version_id: version_id.clone(),
+                    at,
+                },
+            };
+            if let Err(e) = self.write_sidecar(&self.stem(bucket, key, &version_id), &record) {
+                // The marker still applies for this run; it just will not survive a restart.
+                tracing::warn!(bucket, key, error = ?e, "delete marker not persisted");
+            }
+            keys.entry(key.to_string()).or_default().push((
+                seq,
+                Version::DeleteMarker {
+                    version_id: version_id.clone(),
+                    at,
+                },
+            ));
+            return DeleteOutcome {
+                delete_marker: Some(version_id),
+                removed: false,
+            };
+        }
+        let Some(versions) = keys.remove(key) else {
+            return DeleteOutcome::default();
+        };
+        let removed = versions
+            .last()
+            .is_some_and(|(_, v)| matches!(v, Version::Object(_)));
+        for (_, v) in &versions {
+            self.remove_files(bucket, key, version_of(v));
+        }
+        DeleteOutcome {
+            delete_marker: None,
+            removed,
+        }
+    }
+
+    fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> bool {
+        let mut buckets = self.write_lock();
+        let Some(keys) = buckets.get_mut(bucket) else {
+            return false;
+        };
+        let Some(versions) = keys.get_mut(key) else {
+            return false;
+        };
+        let before = versions.len();
+        versions.retain(|(_, v)| version_of(v) != version_id);
+        let removed = versions.len() != before;
+        if removed {
+            self.remove_files(bucket, key, version_id);
+        }
+        if versions.is_empty() {
+            keys.remove(key);
+        }
+        removed
+    }
+
+    fn list(&self, bucket: &str, prefix: &str, start_after: Option<&str>, limit: usize) -> Vec<ObjectMeta> {
+        let buckets = self.read();
+        let Some(keys) = buckets.get(bucket) else {
+            return Vec::new();
+        };
+        let lower = match start_after {
+            Some(s) if s >= prefix => std::ops::Bound::Excluded(s.to_string()),
+            _ => std::ops::Bound::Included(prefix.to_string()),
+        };
+        keys.range((lower, std::ops::Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .filter_map(|(_, v)| {
+                let (_, last) = v.last()?;
+                current(std::slice::from_ref(last)).map(|o| o.meta.clone())
+            })
+            .take(limit)
+            .collect()
+    }
+
+    fn create_bucket(&self, bucket: &str) {
+        if let Err(e) = std::fs::create_dir_all(self.root.join(bucket_dir(bucket))) {
+            tracing::warn!(bucket, error = %e, "cannot create the bucket's directory");
+        }
+        self.write_lock().entry(bucket.to_string()).or_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::meta;
+    use super::*;
+    use time::macros::datetime;
+
+    /// A fresh directory under the system temp dir, removed when dropped.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> Self {
+            static N: AtomicU64 = AtomicU64::new(0);
+            let path = std::env::temp_dir().join(format!(
+                "emulator-dirstore-{name}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&path);
+            Self(path)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn put(s: &DirStore, key: &str, body: &[u8], versioned: bool) -> Result<Arc<StoredObject>, StoreError> {
+        let mut w = s.writer("b", key)?;
+        for part in body.chunks(3) {
+            w.write(part)?;
+        }
+        let data = w.finish()?;
+        s.commit("b", meta(key), data, &WriteCondition::default(), versioned)
+    }
+
+    fn body(o: &StoredObject) -> Vec<u8> {
+        match &o.data {
+            ObjectData::File(p) => std::fs::read(p).unwrap(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn tmp_files(s: &DirStore) -> usize {
+        std::fs::read_dir(s.root().join(".tmp")).unwrap().count()
+    }
+
+    #[test]
+    fn bodies_stream_to_a_file_and_survive_a_restart() {
+        let dir = TempDir::new("restart");
+        {
+            let s = DirStore::open(&dir.0).unwrap();
+            s.create_bucket("b");
+            put(&s, "a/one.txt", b"hello world", false).unwrap();
+            put(&s, "a/two.txt", b"second", false).unwrap();
+            put(&s, "a/one.txt", b"replaced", false).unwrap();
+            assert_eq!(body(&s.get("b", "a/one.txt").unwrap()), b"replaced");
+            assert_eq!(tmp_files(&s), 0, "temp files are renamed into place");
+        }
+        let s = DirStore::open(&dir.0).unwrap();
+        s.create_bucket("b");
+        let one = s.get("b", "a/one.txt").unwrap();
+        assert_eq!(body(&one), b"replaced");
+        assert_eq!(one.meta.key, "a/one.txt");
+        assert_eq!(one.meta.version_id, "null");
+        assert_eq!(body(&s.get("b", "a/two.txt").unwrap()), b"second");
+        let keys: Vec<String> = s.list("b", "a/", None, 10).into_iter().map(|m| m.key).collect();
+        assert_eq!(keys, ["a/one.txt", "a/two.txt"]);
+        // One data file and one sidecar per object: the replaced body is gone.
+        let files = std::fs::read_dir(dir.0.join("b")).unwrap().count();
+        assert_eq!(files, 4);
+    }
+
+    #[test]
+    fn an_unfinished_or_refused_write_leaves_nothing() {
+        let dir = TempDir::new("refused");
+        let s = DirStore::open(&dir.0).unwrap();
+        s.create_bucket("b");
+        {
+            let mut w = s.writer("b", "k").unwrap();
+            w.write(b"partial").unwrap();
+            assert_eq!(tmp_files(&s), 1);
+        }
+        assert_eq!(tmp_files(&s), 0, "a dropped writer removes its temp file");
+        assert!(s.get("b", "k").is_none());
+
+        put(&s, "k", b"first", false).unwrap();
+        let mut w = s.writer("b", "k").unwrap();
+        w.write(b"second").unwrap();
+        let data = w.finish().unwrap();
+        let cond = WriteCondition {
+            if_none_match_any: true,
+            if_match: None,
+        };
+        assert_eq!(
+            s.commit("b", meta("k"), data, &cond, false).unwrap_err(),
+            StoreError::PreconditionFailed
+        );
+        assert_eq!(tmp_files(&s), 0, "a refused commit removes the temp file");
+        assert_eq!(body(&s.get("b", "k").unwrap()), b"first");
+        assert_eq!(
+            s.commit(
+                "b",
+                meta("k"),
+                ObjectData::Discarded,
+                &WriteCondition::default(),
+                false
+            )
+            .map(|_| ())
+            .ok(),
+            Some(())
+        );
+        assert!(put(&s, "k", b"x", false).is_ok());
+        let missing = s.writer("nope", "k").unwrap().finish().unwrap();
+        assert_eq!(
+            s.commit("nope", meta("k"), missing, &WriteCondition::default(), false)
+                .unwrap_err(),
+            StoreError::NoSuchBucket
+        );
+        assert_eq!(tmp_files(&s), 0);
+    }
+
+    #[test]
+    fn versions_and_delete_markers_survive_a_restart() {
+        let dir = TempDir::new("versions");
+        let (v1, v2);
+        {
+            let s = DirStore::open(&dir.0).unwrap();
+            s.create_bucket("b");
+            v1 = put(&s, "k", b"one", true).unwrap().meta.version_id.clone();
+            v2 = put(&s, "k", b"two", true).unwrap().meta.version_id.clone();
+            assert_ne!(v1, v2);
+            let out = s.delete("b", "k", true, datetime!(2026-01-01 00:00 UTC));
+            assert!(out.delete_marker.is_some());
+            assert!(s.get("b", "k").is_none());
+        }
+        let s = DirStore::open(&dir.0).unwrap();
+        s.create_bucket("b");
+        assert!(s.get("b", "k").is_none(), "the delete marker is still on top");
+        let marker = {
+            let buckets = s.read();
+            let versions = buckets.get("b").unwrap().get("k").unwrap();
+            assert_eq!(versions.len(), 3);
+            version_of(&versions.last().unwrap().1).to_string()
+        };
+        assert!(s.delete_version("b", "k", &marker));
+        assert_eq!(body(&s.get("b", "k").unwrap()), b"two");
+        assert!(s.delete_version("b", "k", &v2));
+        assert_eq!(body(&s.get("b", "k").unwrap()), b"one");
+        // New versions number after the loaded ones.
+        let v3 = put(&s, "k", b"three", true).unwrap().meta.version_id.clone();
+        assert!(v3 > v1 && v3 > v2, "{v3} after {v1}, {v2}");
+    }
+
+    #[test]
+    fn unversioned_delete_removes_the_files() {
+        let dir = TempDir::new("delete");
+        let s = DirStore::open(&dir.0).unwrap();
+        s.create_bucket("b");
+        put(&s, "k", b"body", false).unwrap();
+        let out = s.delete("b", "k", false, datetime!(2026-01-01 00:00 UTC));
+        assert!(out.removed);
+        assert_eq!(std::fs::read_dir(dir.0.join("b")).unwrap().count(), 0);
+        drop(s);
+        let s = DirStore::open(&dir.0).unwrap();
+        assert!(s.get("b", "k").is_none());
+        assert!(!s.delete("b", "k", false, datetime!(2026-01-01 00:00 UTC)).removed);
+    }
+
+    #[test]
+    fn odd_bucket_names_get_safe_directories() {
+        assert_eq!(bucket_dir("customer-lake"), "customer-lake");
+        assert_eq!(bucket_dir(".."), "x-2e2e");
+        assert_eq!(bucket_dir("A/b"), "x-412f62");
+        assert_eq!(key_hash("k").len(), 64);
+    }
+}

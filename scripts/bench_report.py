@@ -1,0 +1,128 @@
+"""Turn scripts/bench.sh's results.jsonl into the benchmark table (Markdown).
+
+Every figure is the median of its rounds; the load average printed beside it is
+the median of the 1-minute load averages read right after each of those runs.
+Targets (issue 6) are printed as PASS/MISS lines, never as tests that fail.
+"""
+
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+MIB = 1024 * 1024
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def main(path):
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    machine = next((r for r in rows if r["kind"] == "machine"), {})
+    loads = defaultdict(list)  # (target, scenario) -> [result]
+    for r in rows:
+        if r["kind"] == "load":
+            loads[(r["target"], r["scenario"])].append(r)
+
+    def fig(target, scenario, key="rps"):
+        runs = loads.get((target, scenario), [])
+        return median([x["result"][key] for x in runs]), median([x["load1"] for x in runs])
+
+    def errors(target, scenario):
+        return sum(x["result"]["errors"] for x in loads.get((target, scenario), []))
+
+    out = []
+    w = out.append
+    w(f"Machine: {machine.get('nproc')} cores, {machine.get('cpu')}; load average at start "
+      f"{machine.get('loadavg_start')}; {machine.get('rounds')} rounds of {machine.get('seconds_per_load')} s "
+      f"per load; {machine.get('date')}, commit {machine.get('commit')}.")
+    elapsed = next((r["seconds"] for r in rows if r["kind"] == "elapsed"), None)
+    if elapsed is not None:
+        w(f"The whole run took {elapsed // 60} min {elapsed % 60} s.")
+    w("")
+    w("| figure (median of rounds) | ceiling | emulator | moto | emulator/ceiling | emulator/moto | load avg (1 min) |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    scenarios = []
+    for (t, s) in loads:
+        if s not in scenarios:
+            scenarios.append(s)
+    ratios = {}
+    for s in scenarios:
+        c, lc = fig("ceiling", s)
+        e, le = fig("emulator", s)
+        m, lm = fig("moto", s)
+        ratios[s] = e / c if c else float("nan")
+        unit = "req/s"
+        err = {t: errors(t, s) for t in ("ceiling", "emulator", "moto")}
+        note = "" if not any(err.values()) else " (errors: " + ", ".join(f"{t} {n}" for t, n in err.items() if n) + ")"
+        w(f"| {s} {unit}{note} | {c:,.0f} | {e:,.0f} | {m:,.0f} | {e / c:.0%} | {e / m:.1f}× | {median([lc, le, lm]):.2f} |")
+        pc, _ = fig("ceiling", s, "p50_ms")
+        pe, _ = fig("emulator", s, "p50_ms")
+        pm, _ = fig("moto", s, "p50_ms")
+        qc, _ = fig("ceiling", s, "p99_ms")
+        qe, _ = fig("emulator", s, "p99_ms")
+        qm, _ = fig("moto", s, "p99_ms")
+        w(f"| {s} p50 / p99 ms | {pc:.2f} / {qc:.2f} | {pe:.2f} / {qe:.2f} | {pm:.2f} / {qm:.2f} | | | |")
+
+    def simple(kind, key, target=None):
+        xs = [r for r in rows if r["kind"] == kind and (target is None or r.get("target") == target)]
+        return median([r["result"][key] if "result" in r and key in r["result"] else r[key] for r in xs]), median(
+            [r["load1"] for r in xs])
+
+    cs = {t: simple("coldstart", "coldstart_ms", t) for t in ("ceiling", "emulator", "moto")}
+    w(f"| cold start, spawn → first answer (ms) | {cs['ceiling'][0]:.1f} | {cs['emulator'][0]:.1f} | "
+      f"{cs['moto'][0]:.0f} | {cs['emulator'][0] / cs['ceiling'][0]:.1f}× | "
+      f"{cs['emulator'][0] / cs['moto'][0]:.3f}× | {cs['emulator'][1]:.2f} |")
+    inproc, linproc = simple("inproc", "inproc_start_ms")
+    w(f"| in-process start, `emulator::spawn` → first answer (ms) | | {inproc:.3f} | | | | {linproc:.2f} |")
+    rss = {t: simple("rss", "kib", t) for t in ("ceiling", "emulator", "moto")}
+    w(f"| RSS after 10,000 × 1 KiB PutObject (MiB) | {rss['ceiling'][0] / 1024:.1f} | {rss['emulator'][0] / 1024:.1f} | "
+      f"{rss['moto'][0] / 1024:.1f} | | {rss['emulator'][0] / rss['moto'][0]:.2f}× | {rss['emulator'][1]:.2f} |")
+    big = {r["store"]: r for r in rows if r["kind"] == "bigput"}
+    for store, r in big.items():
+        grow = (r["peak_kib"] - r["before_kib"]) / 1024
+        ok = r["result"]["ok"] == 1
+        w(f"| 1 GiB PutObject, `--store {store}`: peak RSS growth (MiB) | | {grow:.1f}{'' if ok else ' (PUT failed)'} | | | | {r['load1']:.2f} |")
+    pol = [r for r in rows if r["kind"] == "policy"]
+    for r in pol:
+        w(f"| {r['bench']} (decisions/s, one core) | | {r['per_s']:,.0f} | | | | {r['load1']:.2f} |")
+
+    w("")
+    w("Targets:")
+    w("")
+
+    def target(ok, text):
+        w(f"- {'PASS' if ok else 'MISS'}: {text}")
+
+    if "put-1k-c8" in ratios:
+        target(ratios["put-1k-c8"] >= 0.60, f"PutObject 1 KiB at 8 connections ≥ 60% of the ceiling: {ratios['put-1k-c8']:.0%}")
+    if "put-1m-c8" in ratios:
+        target(ratios["put-1m-c8"] >= 0.70, f"PutObject 1 MiB at 8 connections ≥ 70% of the ceiling: {ratios['put-1m-c8']:.0%}")
+    if "assume-role-c8" in ratios:
+        target(ratios["assume-role-c8"] >= 0.50, f"AssumeRole at 8 connections ≥ 50% of the ceiling: {ratios['assume-role-c8']:.0%}")
+    target(cs["emulator"][0] <= 10, f"cold start of the binary ≤ 10 ms: {cs['emulator'][0]:.1f} ms")
+    target(inproc <= 1, f"in-process start ≤ 1 ms: {inproc:.3f} ms")
+    target(rss["emulator"][0] * 1024 <= 32e6, f"RSS after 10,000 × 1 KiB ≤ 32 MB: {rss['emulator'][0] * 1024 / 1e6:.1f} MB")
+    for store, r in big.items():
+        grow = (r["peak_kib"] - r["before_kib"]) / 1024
+        target(grow <= 64 and r["result"]["ok"] == 1,
+               f"1 GiB PutObject with `--store {store}` grows RSS by ≤ 64 MiB: {grow:.1f} MiB (peak)")
+    seed = [r["per_s"] for r in pol if r["bench"].startswith("policy/seed/")]
+    if seed:
+        target(min(seed) >= 1e6, f"policy evaluation ≥ 1,000,000 decisions/s on one core (seed policies, slowest case): {min(seed):,.0f}/s")
+    print("\n".join(out))
+
+
+def line(text):
+    """One load result as a progress line."""
+    r = json.loads(text)
+    print(f"{r['rps']:>9.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  errors {r['errors']}"
+          + (f"  first error: {r['first_error'][:120]}" if r.get("first_error") else ""))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--line":
+        line(sys.argv[2])
+    else:
+        main(sys.argv[1])
