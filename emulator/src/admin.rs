@@ -256,7 +256,7 @@ fn object(emu: &Emulator, bucket: &str, key: &str) -> Response<ResBody> {
     };
     let data = match &obj.data {
         ObjectData::Memory(b) => b.clone(),
-        ObjectData::File(p) => match std::fs::read(p) {
+        ObjectData::File(f) => match std::fs::read(f.path()) {
             Ok(d) => Bytes::from(d),
             Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
         },

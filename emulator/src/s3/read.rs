@@ -175,37 +175,37 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
         None => (StatusCode::OK, meta.size),
     };
     res = res.status(status).header("content-length", len.to_string());
-    let body = if head_only {
-        empty()
-    } else {
-        match &obj.data {
-            ObjectData::Memory(bytes) => {
-                let slice = match range {
-                    Some((s, e)) => {
-                        bytes.slice(usize::try_from(s).unwrap_or(0)..usize::try_from(e + 1).unwrap_or(0))
-                    }
-                    None => bytes.clone(),
-                };
-                full(slice)
-            }
-            ObjectData::File(path) => {
-                let data = std::fs::read(path).map_err(|e| api_error!(InternalError).note(e.to_string()))?;
-                let data = match range {
-                    Some((s, e)) => data
-                        .get(usize::try_from(s).unwrap_or(0)..usize::try_from(e + 1).unwrap_or(0))
-                        .unwrap_or(&[])
-                        .to_vec(),
-                    None => data,
-                };
-                full(data)
-            }
-            ObjectData::Discarded => {
-                return Err(api_error!(NotImplemented).note(
+    let body =
+        if head_only {
+            empty()
+        } else {
+            match &obj.data {
+                ObjectData::Memory(bytes) => {
+                    let slice = match range {
+                        Some((s, e)) => {
+                            bytes.slice(usize::try_from(s).unwrap_or(0)..usize::try_from(e + 1).unwrap_or(0))
+                        }
+                        None => bytes.clone(),
+                    };
+                    full(slice)
+                }
+                ObjectData::File(file) => {
+                    let data = std::fs::read(file.path())
+                        .map_err(|e| api_error!(InternalError).note(e.to_string()))?;
+                    let data = match range {
+                        Some((s, e)) => data
+                            .get(usize::try_from(s).unwrap_or(0)..usize::try_from(e + 1).unwrap_or(0))
+                            .unwrap_or(&[])
+                            .to_vec(),
+                        None => data,
+                    };
+                    full(data)
+                }
+                ObjectData::Discarded => return Err(api_error!(NotImplemented).note(
                     "this emulator runs the digest-only store, which keeps sizes and digests but not bytes",
-                ))
+                )),
             }
-        }
-    };
+        };
     res.body(body)
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
 }

@@ -4,10 +4,14 @@
 //!
 //! ```text
 //! .tmp/N-PID.part                  bodies while they stream in
-//! BUCKET/KEYHASH.VERSION.data      committed bodies (KEYHASH: hex SHA-256 of the key,
-//!                                  since keys are up to 1024 bytes of anything)
-//! BUCKET/KEYHASH.VERSION.json      the sidecar: the key, the metadata, the order
+//! BUCKET/KEYHASH.VERSION.json      the sidecar: the key, the metadata, the order (SEQ)
+//! BUCKET/KEYHASH.VERSION.SEQ.data  the body (KEYHASH: hex SHA-256 of the key, since
+//!                                  keys are up to 1024 bytes of anything)
 //! ```
+//!
+//! Every commit has a body file of its own (SEQ is unique), so overwriting the
+//! `null` version never writes over a file a reader may be reading: the old body
+//! is retired and removed when its last reader is done ([`BodyFile`]).
 //!
 //! A body goes to a temp file as it streams (memory stays flat for any size),
 //! and [`Store::commit`] renames it into place and writes the sidecar (itself
@@ -26,8 +30,8 @@ use sha2::Digest as _;
 use time::OffsetDateTime;
 
 use super::{
-    check_condition, current, DeleteOutcome, ObjectData, ObjectMeta, ObjectWriter, Store, StoreError,
-    StoredObject, Version, WriteCondition,
+    check_condition, current, BodyFile, DeleteOutcome, ObjectData, ObjectMeta, ObjectWriter, Store,
+    StoreError, StoredObject, Version, WriteCondition,
 };
 
 /// What a sidecar file records.
@@ -139,14 +143,14 @@ impl DirStore {
                 max_seq = max_seq.max(record.seq);
                 let version = match record.entry {
                     Entry::Object { meta } => {
-                        let data = path.with_extension("data");
+                        let data = with_ext(&path.with_extension(""), &format!("{}.data", record.seq));
                         if !data.is_file() {
                             tracing::warn!(path = %path.display(), "skipping a sidecar without its body");
                             continue;
                         }
                         Version::Object(Arc::new(StoredObject {
                             meta: *meta,
-                            data: ObjectData::File(data),
+                            data: ObjectData::File(Arc::new(BodyFile::new(data))),
                         }))
                     }
                     Entry::DeleteMarker { version_id, at } => Version::DeleteMarker { version_id, at },
@@ -206,11 +210,14 @@ impl DirStore {
         std::fs::rename(&tmp, with_ext(stem, "json")).map_err(io)
     }
 
-    /// Remove a version's files (missing files are fine: the goal is their absence).
-    fn remove_files(&self, bucket: &str, key: &str, version_id: &str) {
-        let stem = self.stem(bucket, key, version_id);
-        for ext in ["json", "data"] {
-            let _ = std::fs::remove_file(with_ext(&stem, ext));
+    /// Remove a version's sidecar now and its body once no reader holds it
+    /// (a missing file is fine: the goal is its absence).
+    fn remove_version(&self, bucket: &str, key: &str, version: &Version) {
+        let _ = std::fs::remove_file(with_ext(&self.stem(bucket, key, version_of(version)), "json"));
+        if let Version::Object(o) = version {
+            if let ObjectData::File(body) = &o.data {
+                body.retire();
+            }
         }
     }
 }
@@ -233,7 +240,9 @@ impl ObjectWriter for DirWriter {
     fn finish(mut self: Box<Self>) -> Result<ObjectData, StoreError> {
         // Closing the file hands it to commit, which renames or removes it.
         self.file = None;
-        Ok(ObjectData::File(std::mem::take(&mut self.path)))
+        Ok(ObjectData::File(Arc::new(BodyFile::new(std::mem::take(
+            &mut self.path,
+        )))))
     }
 }
 
@@ -268,7 +277,7 @@ impl Store for DirStore {
     ) -> Result<Arc<StoredObject>, StoreError> {
         let discard = |data: &ObjectData| {
             if let ObjectData::File(tmp) = data {
-                let _ = std::fs::remove_file(tmp);
+                let _ = std::fs::remove_file(tmp.path());
             }
         };
         let mut buckets = self.write_lock();
@@ -291,9 +300,9 @@ impl Store for DirStore {
             "null".to_string()
         };
         let stem = self.stem(bucket, &meta.key, &meta.version_id);
-        let body_path = with_ext(&stem, "data");
+        let body_path = with_ext(&stem, &format!("{seq}.data"));
         let written = match &data {
-            ObjectData::File(tmp) => std::fs::rename(tmp, &body_path),
+            ObjectData::File(tmp) => std::fs::rename(tmp.path(), &body_path),
             // Another store's data (tests hand in bytes): write it out.
             ObjectData::Memory(bytes) => std::fs::write(&body_path, bytes),
             ObjectData::Discarded => std::fs::write(&body_path, []),
@@ -317,11 +326,22 @@ impl Store for DirStore {
         };
         let stored = Arc::new(StoredObject {
             meta: *meta,
-            data: ObjectData::File(body_path),
+            data: ObjectData::File(Arc::new(BodyFile::new(body_path))),
         });
         if !versioned {
-            // The new "null" version replaced the files of the old one in place.
-            versions.retain(|(_, v)| version_of(v) != "null");
+            // The new "null" version's sidecar replaced the old one's; its body
+            // goes once readers of the old version are done.
+            versions.retain(|(_, v)| {
+                let replaced = version_of(v) == "null";
+                if replaced {
+                    if let Version::Object(o) = v {
+                        if let ObjectData::File(body) = &o.data {
+                            body.retire();
+                        }
+                    }
+                }
+                !replaced
+            });
         }
         versions.push((seq, Version::Object(stored.clone())));
         Ok(stored)
@@ -373,7 +393,7 @@ impl Store for DirStore {
             .last()
             .is_some_and(|(_, v)| matches!(v, Version::Object(_)));
         for (_, v) in &versions {
-            self.remove_files(bucket, key, version_of(v));
+            self.remove_version(bucket, key, v);
         }
         DeleteOutcome {
             delete_marker: None,
@@ -389,12 +409,12 @@ impl Store for DirStore {
         let Some(versions) = keys.get_mut(key) else {
             return false;
         };
-        let before = versions.len();
-        versions.retain(|(_, v)| version_of(v) != version_id);
-        let removed = versions.len() != before;
-        if removed {
-            self.remove_files(bucket, key, version_id);
-        }
+        let Some(at) = versions.iter().position(|(_, v)| version_of(v) == version_id) else {
+            return false;
+        };
+        let (_, gone) = versions.remove(at);
+        self.remove_version(bucket, key, &gone);
+        let removed = true;
         if versions.is_empty() {
             keys.remove(key);
         }
@@ -467,7 +487,7 @@ mod tests {
 
     fn body(o: &StoredObject) -> Vec<u8> {
         match &o.data {
-            ObjectData::File(p) => std::fs::read(p).unwrap(),
+            ObjectData::File(f) => std::fs::read(f.path()).unwrap(),
             other => panic!("{other:?}"),
         }
     }
@@ -596,6 +616,40 @@ mod tests {
         let s = DirStore::open(&dir.0).unwrap();
         assert!(s.get("b", "k").is_none());
         assert!(!s.delete("b", "k", false, datetime!(2026-01-01 00:00 UTC)).removed);
+    }
+
+    #[test]
+    fn a_reader_of_an_overwritten_object_keeps_its_bytes() {
+        let dir = TempDir::new("overwrite");
+        let s = DirStore::open(&dir.0).unwrap();
+        s.create_bucket("b");
+        put(&s, "k", b"old", false).unwrap();
+        let held = s.get("b", "k").unwrap(); // a GET looked the object up...
+        put(&s, "k", b"new", false).unwrap(); // ...then a PUT replaced it
+        assert_eq!(
+            body(&held),
+            b"old",
+            "the bytes match the metadata the reader holds"
+        );
+        assert_eq!(body(&s.get("b", "k").unwrap()), b"new");
+        let data_files = || {
+            std::fs::read_dir(dir.0.join("b"))
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "data")
+                })
+                .count()
+        };
+        assert_eq!(data_files(), 2, "the old body lives while it is read");
+        drop(held);
+        assert_eq!(data_files(), 1, "and goes when its last reader is done");
+        drop(s);
+        let s = DirStore::open(&dir.0).unwrap();
+        assert_eq!(body(&s.get("b", "k").unwrap()), b"new");
     }
 
     #[test]

@@ -88,7 +88,46 @@ pub enum ObjectData {
     /// Only size and digests are kept (load tests, very large objects).
     Discarded,
     /// In a file.
-    File(std::path::PathBuf),
+    File(Arc<BodyFile>),
+}
+
+/// A body kept in a file by [`dir::DirStore`].
+///
+/// Every commit writes a file of its own, and a version that is overwritten or
+/// deleted is only *retired*: its file goes when the last reader holding the
+/// version lets go. So a GET that looked up the old version just before an
+/// overwrite still reads the bytes its metadata (ETag, length) describes.
+#[derive(Debug)]
+pub struct BodyFile {
+    path: std::path::PathBuf,
+    retired: std::sync::atomic::AtomicBool,
+}
+
+impl BodyFile {
+    pub(crate) fn new(path: std::path::PathBuf) -> Self {
+        Self {
+            path,
+            retired: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Where the bytes are.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The store no longer lists this body: remove the file once unused.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Drop for BodyFile {
+    fn drop(&mut self) {
+        if self.retired.load(std::sync::atomic::Ordering::Acquire) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Conditions on a write.
