@@ -170,5 +170,21 @@ for name, mid, unit in re.findall(r"^(policy/\S+)\s+time:.*?\n\s+thrpt:\s+\[\S+ 
     print(json.dumps({"kind": "policy", "bench": name, "per_s": float(mid) * scale[unit], "load1": float(sys.argv[2])}))
 EOF
 
+echo "== the scenario catalogue (harness run scenarios, after the build; 3 runs)"
+# As README's main job runs it (`cargo run -p harness -- run scenarios`): the dev
+# profile, whose dependencies are optimised (Cargo.toml).
+cargo build --locked -q -p harness --bin harness
+for run in 1 2 3; do
+    t0=$(date +%s%N)
+    target/debug/harness run scenarios >"$OUT/catalogue.txt" 2>&1 || {
+        echo "bench: the scenario catalogue failed (see $OUT/catalogue.txt)" >&2
+        exit 1
+    }
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    files=$(find scenarios -name '*.toml' | wc -l)
+    record "{\"kind\":\"catalogue\",\"round\":$run,\"ms\":$ms,\"files\":$files,\"load1\":$(load1)}"
+    printf '   run %d: %d scenario files in %d ms\n' "$run" "$files" "$ms"
+done
+
 record "{\"kind\":\"elapsed\",\"seconds\":$(( $(date +%s) - STARTED ))}"
 python3 scripts/bench_report.py "$RESULTS" | tee "$OUT/table.md"

@@ -87,6 +87,11 @@ def main(path):
     pol = [r for r in rows if r["kind"] == "policy"]
     for r in pol:
         w(f"| {r['bench']} (decisions/s, one core) | | {r['per_s']:,.0f} | | | | {r['load1']:.2f} |")
+    cat = [r for r in rows if r["kind"] == "catalogue"]
+    if cat:
+        cat_ms = median([r["ms"] for r in cat])
+        w(f"| scenario catalogue, {cat[0]['files']} files, `harness run scenarios` (s) | | {cat_ms / 1000:.2f} | | | | "
+          f"{median([r['load1'] for r in cat]):.2f} |")
 
     w("")
     w("Targets:")
@@ -111,6 +116,8 @@ def main(path):
     seed = [r["per_s"] for r in pol if r["bench"].startswith("policy/seed/")]
     if seed:
         target(min(seed) >= 1e6, f"policy evaluation ≥ 1,000,000 decisions/s on one core (seed policies, slowest case): {min(seed):,.0f}/s")
+    if cat:
+        target(cat_ms <= 3000, f"the whole scenario catalogue after the build ≤ 3 s: {cat_ms / 1000:.2f} s")
     print("\n".join(out))
 
 
