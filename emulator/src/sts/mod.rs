@@ -25,6 +25,19 @@ use crate::world::SessionOwner;
 pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
+    /// The parameters of an STS request: the query's (the presigned `X-Amz-*`
+    /// parameters left out), then, for a POST, the form body's, in order.
+    pub(crate) fn from_request(raw_query: &str, post: bool, body: &[u8]) -> Self {
+        let mut pairs: Vec<(String, String)> = route::query_pairs(raw_query)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("X-Amz-"))
+            .collect();
+        if post {
+            pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+        }
+        Self(pairs)
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -63,14 +76,7 @@ where
     let body = read_body(emu, body).await?;
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
-    let mut pairs: Vec<(String, String)> = route::query_pairs(&raw_query)
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("X-Amz-"))
-        .collect();
-    if parts.method == http::Method::POST {
-        pairs.extend(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
-    }
-    let params = Params(pairs);
+    let params = Params::from_request(&raw_query, parts.method == http::Method::POST, &body);
     let action = params.get("Action").map(str::to_string);
     ctx.trace.operation.clone_from(&action);
 
@@ -112,14 +118,7 @@ where
     ctx.trace.principal = Some(caller.arn());
     ctx.trace.access_key_id.clone_from(&caller.access_key_id);
 
-    if params.get("Version").is_some_and(|v| v != "2011-06-15") {
-        return Err(api_error!(
-            InvalidAction,
-            "Could not find operation {} for version {}",
-            action.as_deref().unwrap_or(""),
-            params.get("Version").unwrap_or("")
-        ));
-    }
+    check_version(&params)?;
     match action.as_deref() {
         Some("GetCallerIdentity") => get_caller_identity(ctx, &world, &caller),
         Some("AssumeRole") => {
@@ -139,6 +138,30 @@ where
                 .note("no Action parameter"),
         ),
     }
+}
+
+/// Only API version `2011-06-15` exists; an absent `Version` is taken as it.
+fn check_version(params: &Params) -> ApiResult<()> {
+    match params.get("Version") {
+        Some(version) if version != "2011-06-15" => Err(api_error!(
+            InvalidAction,
+            "Could not find operation {} for version {}",
+            params.get("Action").unwrap_or(""),
+            version
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What STS checks of a request's parameters before it looks at the world: the API
+/// version and, for `AssumeRole`, every parameter's constraints (the fuzzing entry point).
+pub(crate) fn check_params(raw_query: &str, post: bool, body: &[u8]) -> ApiResult<()> {
+    let params = Params::from_request(raw_query, post, body);
+    check_version(&params)?;
+    if params.get("Action") == Some("AssumeRole") {
+        assume_role::AssumeRoleInput::parse(&params)?;
+    }
+    Ok(())
 }
 
 async fn read_body<B>(emu: &Emulator, mut body: B) -> ApiResult<Vec<u8>>
