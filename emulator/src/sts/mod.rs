@@ -237,3 +237,59 @@ pub(crate) fn ok(body: String) -> ApiResult<Response<ResBody>> {
         .body(full(body))
         .map_err(|e| api_error!(InternalFailure).note(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::codes::Code;
+
+    fn code(query: &str, body: &str) -> Option<Code> {
+        check_params(query, true, body.as_bytes()).err().map(|e| e.code)
+    }
+
+    const ASSUME: &str = "Action=AssumeRole&Version=2011-06-15\
+        &RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fwriter&RoleSessionName=sync";
+
+    #[test]
+    fn parameters_are_checked_without_a_world() {
+        assert_eq!(code("", ASSUME), None);
+        assert_eq!(code("", "Action=GetCallerIdentity"), None);
+        assert_eq!(
+            code("", "Action=AssumeRole&Version=2010-05-08"),
+            Some(Code::InvalidAction)
+        );
+        assert_eq!(code("", "Action=AssumeRole"), Some(Code::ValidationError));
+        assert_eq!(
+            code("", &format!("{ASSUME}&DurationSeconds=899")),
+            Some(Code::ValidationError)
+        );
+        assert_eq!(
+            code("", &format!("{ASSUME}&Policy=%7B")),
+            Some(Code::MalformedPolicyDocument)
+        );
+        let eleven: String = (1..=11)
+            .map(|n| format!("&PolicyArns.member.{n}.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2Fp{n}"))
+            .collect();
+        assert_eq!(
+            code("", &format!("{ASSUME}{eleven}")),
+            Some(Code::ValidationError)
+        );
+        assert_eq!(
+            code("", &format!("{ASSUME}&Tags.member.1.Key=&Tags.member.1.Value=v")),
+            Some(Code::ValidationError)
+        );
+    }
+
+    #[test]
+    fn query_and_form_both_carry_parameters() {
+        // A GET carries them in the query; presigned X-Amz-* parameters are not STS's.
+        assert_eq!(check_params(ASSUME, false, b"").err().map(|e| e.code), None);
+        let params = Params::from_request("X-Amz-Date=x&Action=AssumeRole", true, b"Version=2011-06-15");
+        assert_eq!(params.get("X-Amz-Date"), None);
+        assert_eq!(params.get("Action"), Some("AssumeRole"));
+        assert_eq!(params.get("Version"), Some("2011-06-15"));
+        // The body of a GET is not read.
+        let params = Params::from_request("", false, b"Action=AssumeRole");
+        assert_eq!(params.get("Action"), None);
+    }
+}
