@@ -27,6 +27,10 @@ scenarios *ARGS:
 emulator WORLD="scripts/worlds/clients.toml":
     cargo run -q -p emulator -- serve --world {{WORLD}}
 
+# Fuzz every target (or the named ones) for SECONDS each; crashes land in fuzz/artifacts/.
+fuzz SECONDS="60" *TARGETS:
+    bash scripts/fuzz.sh {{SECONDS}} {{TARGETS}}
+
 # What CI runs.
 ci:
     bash .ci/run
