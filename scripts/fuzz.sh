@@ -67,6 +67,9 @@ else
     fi
 fi
 
+# cargo fuzz has no --locked: fail here if fuzz/Cargo.lock is out of date.
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null
+
 echo "== build (sanitizer: $sanitizer)"
 start=$(date +%s)
 if [[ $# -gt 0 ]]; then
