@@ -35,6 +35,10 @@ bench:
 microbench *ARGS:
     cargo bench -p emulator --bench sigv4 --bench policy --bench errors {{ARGS}}
 
+# Fuzz every target (or the named ones) for SECONDS each; crashes land in fuzz/artifacts/.
+fuzz SECONDS="60" *TARGETS:
+    bash scripts/fuzz.sh {{SECONDS}} {{TARGETS}}
+
 # What CI runs.
 ci:
     bash .ci/run

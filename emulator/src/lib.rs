@@ -21,6 +21,7 @@
 //! - [`service`]: the pipeline and the one exit where errors become bytes.
 //! - [`server`]: the accept loop on a caller-bound listener.
 //! - [`emulator`]: the state one instance holds.
+//! - `fuzzing`: entry points for the fuzz targets in `fuzz/` (hidden, not a stable API).
 
 pub mod admin;
 pub mod authn;
@@ -30,6 +31,8 @@ pub mod config;
 pub mod emulator;
 pub mod error;
 pub mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iam;
 pub mod log;
 pub mod protocol;

@@ -359,6 +359,12 @@ impl Reader {
 }
 
 /// Write `s` as a JSON string literal.
+///
+/// Characters above U+00FF are written as `\uXXXX` escapes (UTF-16 surrogate pairs
+/// above U+FFFF): IAM refuses a document with such a character in its text
+/// (`[\u0009\u000A\u000D\u0020-\u00FF]+`, `reference_iam-quotas.html`) but accepts
+/// its escape, so a policy that holds one can only have been written escaped, and
+/// printing it raw would give a document IAM refuses.
 pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
@@ -369,6 +375,12 @@ pub fn write_string(out: &mut String, s: &str) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) > 0xFF => {
+                let mut units = [0_u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
             c => out.push(c),
         }
     }

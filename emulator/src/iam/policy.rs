@@ -462,4 +462,24 @@ mod tests {
         assert!(printed.contains("\"aws:SecureTransport\":false"));
         assert!(p.to_json_pretty().contains("\n"));
     }
+
+    /// Found by the `policy_json` fuzz target: `\u0200` escaped in an identity policy is
+    /// accepted (only the raw character is outside IAM's character set), but the printer
+    /// wrote it raw, so the printed policy was refused.
+    #[test]
+    fn characters_above_latin1_print_escaped() {
+        let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*",
+            "Resource":"arn:aws:s3:::b/\ud83d\ude00\u00e9",
+            "Condition":{"NotIpAddress":{"aws:SourceIp":"198\u02000.0/24"}}}]}"#;
+        let p = Policy::parse(text, PolicyKind::Identity).unwrap();
+        let printed = p.to_json();
+        assert!(printed.contains(r#""198\u02000.0/24""#), "{printed}");
+        assert!(printed.contains(r#""arn:aws:s3:::b/\ud83d\ude00é""#), "{printed}");
+        let again = Policy::parse(&printed, PolicyKind::Identity).unwrap();
+        assert_eq!(p, again);
+        assert_eq!(
+            Policy::parse(&p.to_json_pretty(), PolicyKind::Identity).unwrap(),
+            p
+        );
+    }
 }

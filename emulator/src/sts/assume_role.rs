@@ -71,6 +71,167 @@ pub(crate) struct Endpoint<'a> {
     pub global: bool,
 }
 
+/// AssumeRole's parameters, each checked as STS checks them before it looks at any
+/// role: lengths, character sets, the duration range, the inline session policy,
+/// how many policy ARNs and tags.
+#[derive(Debug)]
+pub(crate) struct AssumeRoleInput<'a> {
+    pub role_arn: &'a str,
+    pub session_name: &'a str,
+    pub external_id: Option<&'a str>,
+    pub source_identity: Option<&'a str>,
+    pub duration: Option<i64>,
+    /// The inline session policy, parsed, and its text.
+    pub policy: Option<(Policy, &'a str)>,
+    /// `PolicyArns.member.N.arn`, in N order; whether each exists is the caller's check.
+    pub policy_arns: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub transitive_tag_keys: Vec<String>,
+}
+
+impl<'a> AssumeRoleInput<'a> {
+    /// Validate the parameters. The first violation is the error, in STS's order.
+    pub(crate) fn parse(params: &'a Params) -> ApiResult<Self> {
+        let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
+        if !ROLE_ARN_LEN.contains(&role_arn.len()) {
+            return Err(validation(
+                "roleArn",
+                role_arn,
+                "Member must have length greater than or equal to 20",
+            )
+            .note("RoleArn is not a full role ARN (misconfigs.md M10)"));
+        }
+        let session_name = params.get("RoleSessionName").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"))?;
+        if !SESSION_NAME_LEN.contains(&session_name.len()) || !charset_ok(session_name, "") {
+            return Err(validation(
+                "roleSessionName",
+                session_name,
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+            ));
+        }
+        let external_id = params.get("ExternalId");
+        if let Some(e) = external_id {
+            if !EXTERNAL_ID_LEN.contains(&e.len()) || !charset_ok(e, ":/") {
+                return Err(validation(
+                    "externalId",
+                    e,
+                    "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+                ));
+            }
+        }
+        let source_identity = params.get("SourceIdentity");
+        if let Some(s) = source_identity {
+            if !SOURCE_IDENTITY_LEN.contains(&s.len())
+                || !charset_ok(s, "")
+                || s.to_ascii_lowercase().starts_with("aws:")
+            {
+                return Err(validation(
+                    "sourceIdentity",
+                    s,
+                    "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+                ));
+            }
+        }
+        let duration: Option<i64> = match params.get("DurationSeconds") {
+            Some(d) => {
+                let n: i64 = d.parse().map_err(|_| {
+                    api_error!(
+                        ValidationError,
+                        "Value '{}' for parameter DurationSeconds is invalid",
+                        d
+                    )
+                })?;
+                if !DURATION.contains(&n) {
+                    return Err(validation(
+                        "durationSeconds",
+                        d,
+                        if n < 900 {
+                            "Member must have value greater than or equal to 900"
+                        } else {
+                            "Member must have value less than or equal to 43200"
+                        },
+                    ));
+                }
+                Some(n)
+            }
+            None => None,
+        };
+
+        // The inline session policy.
+        let policy = match params.get("Policy") {
+            Some(text) => {
+                if text.chars().count() > MAX_SESSION_POLICY {
+                    return Err(api_error!(PackedPolicyTooLarge).note(format!(
+                        "inline session policy of {} characters",
+                        text.chars().count()
+                    )));
+                }
+                let policy = Policy::parse(text, PolicyKind::Session).map_err(|e| {
+                    api_error!(MalformedPolicyDocument, "{}", e.message)
+                        .note(format!("session policy line {} column {}", e.line, e.column))
+                })?;
+                Some((policy, text))
+            }
+            None => None,
+        };
+        let policy_arns: Vec<String> = params
+            .members("PolicyArns", Some("arn"))
+            .into_iter()
+            .map(|(_, arn)| arn)
+            .collect();
+        if policy_arns.len() > MAX_POLICY_ARNS {
+            return Err(validation(
+                "policyArns",
+                &policy_arns.len().to_string(),
+                "Member must have length less than or equal to 10",
+            ));
+        }
+
+        // Session tags.
+        let keys = params.members("Tags", Some("Key"));
+        let values = params.members("Tags", Some("Value"));
+        if keys.len() > MAX_TAGS {
+            return Err(validation(
+                "tags",
+                &keys.len().to_string(),
+                "Member must have length less than or equal to 50",
+            ));
+        }
+        let mut tags: BTreeMap<String, String> = BTreeMap::new();
+        for (n, k) in &keys {
+            let v = values
+                .iter()
+                .find(|(m, _)| m == n)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            if k.is_empty() || k.len() > 128 || v.len() > 256 {
+                return Err(validation(
+                    "tags",
+                    k,
+                    "Member must have length less than or equal to 128",
+                ));
+            }
+            tags.insert(k.clone(), v);
+        }
+        let transitive_tag_keys: Vec<String> = params
+            .members("TransitiveTagKeys", None)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        Ok(Self {
+            role_arn,
+            session_name,
+            external_id,
+            source_identity,
+            duration,
+            policy,
+            policy_arns,
+            tags,
+            transitive_tag_keys,
+        })
+    }
+}
+
 pub(crate) fn assume_role(
     emu: &Emulator,
     ctx: &mut Ctx,
@@ -80,99 +241,27 @@ pub(crate) fn assume_role(
     endpoint: &Endpoint<'_>,
 ) -> ApiResult<Response<ResBody>> {
     let region = endpoint.region;
-    let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
-    if !ROLE_ARN_LEN.contains(&role_arn.len()) {
-        return Err(validation(
-            "roleArn",
-            role_arn,
-            "Member must have length greater than or equal to 20",
-        )
-        .note("RoleArn is not a full role ARN (misconfigs.md M10)"));
-    }
-    let session_name = params.get("RoleSessionName").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"))?;
-    if !SESSION_NAME_LEN.contains(&session_name.len()) || !charset_ok(session_name, "") {
-        return Err(validation(
-            "roleSessionName",
-            session_name,
-            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-        ));
-    }
-    let external_id = params.get("ExternalId");
-    if let Some(e) = external_id {
-        if !EXTERNAL_ID_LEN.contains(&e.len()) || !charset_ok(e, ":/") {
-            return Err(validation(
-                "externalId",
-                e,
-                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
-            ));
-        }
-    }
-    let source_identity = params.get("SourceIdentity");
-    if let Some(s) = source_identity {
-        if !SOURCE_IDENTITY_LEN.contains(&s.len())
-            || !charset_ok(s, "")
-            || s.to_ascii_lowercase().starts_with("aws:")
-        {
-            return Err(validation(
-                "sourceIdentity",
-                s,
-                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-            ));
-        }
-    }
-    let duration: Option<i64> = match params.get("DurationSeconds") {
-        Some(d) => {
-            let n: i64 = d.parse().map_err(|_| {
-                api_error!(
-                    ValidationError,
-                    "Value '{}' for parameter DurationSeconds is invalid",
-                    d
-                )
-            })?;
-            if !DURATION.contains(&n) {
-                return Err(validation(
-                    "durationSeconds",
-                    d,
-                    if n < 900 {
-                        "Member must have value greater than or equal to 900"
-                    } else {
-                        "Member must have value less than or equal to 43200"
-                    },
-                ));
-            }
-            Some(n)
-        }
-        None => None,
-    };
+    let AssumeRoleInput {
+        role_arn,
+        session_name,
+        external_id,
+        source_identity,
+        duration,
+        policy,
+        policy_arns,
+        mut tags,
+        transitive_tag_keys: transitive,
+    } = AssumeRoleInput::parse(params)?;
 
-    // Session policies.
     let mut session_policies: Vec<PolicyDoc> = Vec::new();
-    if let Some(text) = params.get("Policy") {
-        if text.chars().count() > MAX_SESSION_POLICY {
-            return Err(api_error!(PackedPolicyTooLarge).note(format!(
-                "inline session policy of {} characters",
-                text.chars().count()
-            )));
-        }
-        let policy = Policy::parse(text, PolicyKind::Session).map_err(|e| {
-            api_error!(MalformedPolicyDocument, "{}", e.message)
-                .note(format!("session policy line {} column {}", e.line, e.column))
-        })?;
+    if let Some((policy, text)) = policy {
         session_policies.push(PolicyDoc {
             id: format!("session:{session_name}"),
             policy: Arc::new(policy),
             text: text.to_string(),
         });
     }
-    let arns = params.members("PolicyArns", Some("arn"));
-    if arns.len() > MAX_POLICY_ARNS {
-        return Err(validation(
-            "policyArns",
-            &arns.len().to_string(),
-            "Member must have length less than or equal to 10",
-        ));
-    }
-    for (_, arn) in arns {
+    for arn in policy_arns {
         let Some(mp) = world.managed_policies.iter().find(|p| p.arn() == arn) else {
             return Err(api_error!(
                 InvalidParameterValue,
@@ -184,38 +273,6 @@ pub(crate) fn assume_role(
         doc.id = format!("session:{}", mp.name);
         session_policies.push(doc);
     }
-
-    // Session tags.
-    let keys = params.members("Tags", Some("Key"));
-    let values = params.members("Tags", Some("Value"));
-    if keys.len() > MAX_TAGS {
-        return Err(validation(
-            "tags",
-            &keys.len().to_string(),
-            "Member must have length less than or equal to 50",
-        ));
-    }
-    let mut tags: BTreeMap<String, String> = BTreeMap::new();
-    for (n, k) in &keys {
-        let v = values
-            .iter()
-            .find(|(m, _)| m == n)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        if k.is_empty() || k.len() > 128 || v.len() > 256 {
-            return Err(validation(
-                "tags",
-                k,
-                "Member must have length less than or equal to 128",
-            ));
-        }
-        tags.insert(k.clone(), v);
-    }
-    let transitive: Vec<String> = params
-        .members("TransitiveTagKeys", None)
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect();
 
     // The role. A role that does not exist, or in another partition, is denied
     // exactly like a trust-policy mismatch (misconfigs.md M09, M11).

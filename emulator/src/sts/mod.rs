@@ -25,6 +25,19 @@ use crate::world::SessionOwner;
 pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
+    /// The parameters of an STS request: the query's (the presigned `X-Amz-*`
+    /// parameters left out), then, for a POST, the form body's, in order.
+    pub(crate) fn from_request(raw_query: &str, post: bool, body: &[u8]) -> Self {
+        let mut pairs: Vec<(String, String)> = route::query_pairs(raw_query)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("X-Amz-"))
+            .collect();
+        if post {
+            pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+        }
+        Self(pairs)
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -63,14 +76,7 @@ where
     let body = read_body(emu, body).await?;
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
-    let mut pairs: Vec<(String, String)> = route::query_pairs(&raw_query)
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("X-Amz-"))
-        .collect();
-    if parts.method == http::Method::POST {
-        pairs.extend(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
-    }
-    let params = Params(pairs);
+    let params = Params::from_request(&raw_query, parts.method == http::Method::POST, &body);
     let action = params.get("Action").map(str::to_string);
     ctx.trace.operation.clone_from(&action);
 
@@ -112,14 +118,7 @@ where
     ctx.trace.principal = Some(caller.arn());
     ctx.trace.access_key_id.clone_from(&caller.access_key_id);
 
-    if params.get("Version").is_some_and(|v| v != "2011-06-15") {
-        return Err(api_error!(
-            InvalidAction,
-            "Could not find operation {} for version {}",
-            action.as_deref().unwrap_or(""),
-            params.get("Version").unwrap_or("")
-        ));
-    }
+    check_version(&params)?;
     match action.as_deref() {
         Some("GetCallerIdentity") => get_caller_identity(ctx, &world, &caller),
         Some("AssumeRole") => {
@@ -139,6 +138,30 @@ where
                 .note("no Action parameter"),
         ),
     }
+}
+
+/// Only API version `2011-06-15` exists; an absent `Version` is taken as it.
+fn check_version(params: &Params) -> ApiResult<()> {
+    match params.get("Version") {
+        Some(version) if version != "2011-06-15" => Err(api_error!(
+            InvalidAction,
+            "Could not find operation {} for version {}",
+            params.get("Action").unwrap_or(""),
+            version
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What STS checks of a request's parameters before it looks at the world: the API
+/// version and, for `AssumeRole`, every parameter's constraints (the fuzzing entry point).
+pub(crate) fn check_params(raw_query: &str, post: bool, body: &[u8]) -> ApiResult<()> {
+    let params = Params::from_request(raw_query, post, body);
+    check_version(&params)?;
+    if params.get("Action") == Some("AssumeRole") {
+        assume_role::AssumeRoleInput::parse(&params)?;
+    }
+    Ok(())
 }
 
 async fn read_body<B>(emu: &Emulator, mut body: B) -> ApiResult<Vec<u8>>
@@ -213,4 +236,60 @@ pub(crate) fn ok(body: String) -> ApiResult<Response<ResBody>> {
         .header("content-type", "text/xml")
         .body(full(body))
         .map_err(|e| api_error!(InternalFailure).note(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::codes::Code;
+
+    fn code(query: &str, body: &str) -> Option<Code> {
+        check_params(query, true, body.as_bytes()).err().map(|e| e.code)
+    }
+
+    const ASSUME: &str = "Action=AssumeRole&Version=2011-06-15\
+        &RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fwriter&RoleSessionName=sync";
+
+    #[test]
+    fn parameters_are_checked_without_a_world() {
+        assert_eq!(code("", ASSUME), None);
+        assert_eq!(code("", "Action=GetCallerIdentity"), None);
+        assert_eq!(
+            code("", "Action=AssumeRole&Version=2010-05-08"),
+            Some(Code::InvalidAction)
+        );
+        assert_eq!(code("", "Action=AssumeRole"), Some(Code::ValidationError));
+        assert_eq!(
+            code("", &format!("{ASSUME}&DurationSeconds=899")),
+            Some(Code::ValidationError)
+        );
+        assert_eq!(
+            code("", &format!("{ASSUME}&Policy=%7B")),
+            Some(Code::MalformedPolicyDocument)
+        );
+        let eleven: String = (1..=11)
+            .map(|n| format!("&PolicyArns.member.{n}.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2Fp{n}"))
+            .collect();
+        assert_eq!(
+            code("", &format!("{ASSUME}{eleven}")),
+            Some(Code::ValidationError)
+        );
+        assert_eq!(
+            code("", &format!("{ASSUME}&Tags.member.1.Key=&Tags.member.1.Value=v")),
+            Some(Code::ValidationError)
+        );
+    }
+
+    #[test]
+    fn query_and_form_both_carry_parameters() {
+        // A GET carries them in the query; presigned X-Amz-* parameters are not STS's.
+        assert_eq!(check_params(ASSUME, false, b"").err().map(|e| e.code), None);
+        let params = Params::from_request("X-Amz-Date=x&Action=AssumeRole", true, b"Version=2011-06-15");
+        assert_eq!(params.get("X-Amz-Date"), None);
+        assert_eq!(params.get("Action"), Some("AssumeRole"));
+        assert_eq!(params.get("Version"), Some("2011-06-15"));
+        // The body of a GET is not read.
+        let params = Params::from_request("", false, b"Action=AssumeRole");
+        assert_eq!(params.get("Action"), None);
+    }
 }
