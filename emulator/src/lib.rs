@@ -12,6 +12,7 @@
 //! - [`sigv4`]: Signature Version 4 (and SigV2 query) verification, aws-chunked decoding.
 //! - [`authn`]: from a signed request to a typed [`authn::Caller`].
 //! - [`authz`]: the policy decision for a request (never in handlers), and `explain`.
+//! - [`direct`]: the decisions the server takes after authentication, called without the wire.
 //! - [`iam`]: the policy language, the statement matcher, the combiner, decisions.
 //! - `s3`, `sts`: the operations' handlers.
 //! - [`store`]: where objects live; bodies are committed only after every check.
@@ -28,6 +29,7 @@ pub mod authn;
 pub mod authz;
 pub mod clock;
 pub mod config;
+pub mod direct;
 pub mod emulator;
 pub mod error;
 pub mod fault;

@@ -1307,10 +1307,11 @@ async fn m16_trust_pins_old_vendor_ips() {
 #[tokio::test]
 async fn m17_rcp_data_perimeter_denies_assume_role() {
     // AWS's data-perimeter example "EnforceOrgIdentities", for STS.
+    // The role's account is a member: RCPs do not apply to the management account.
     let perimeter = r#"[organization]
 id = "o-customer01"
-management_account = "customer"
-accounts = ["other"]
+management_account = "other"
+accounts = ["customer"]
 
 [[organization.rcps]]
 name = "EnforceOrgIdentities"
@@ -1333,8 +1334,8 @@ document = '''{"Version":"2012-10-17","Statement":[{"Sid":"EnforceOrgIdentities"
     // "The same-org form is … with an explicit deny in a resource control policy").
     let only_own_account = r#"[organization]
 id = "o-customer01"
-management_account = "customer"
-accounts = ["other"]
+management_account = "other"
+accounts = ["customer"]
 
 [[organization.rcps]]
 name = "OnlyOwnAccount"

@@ -15,11 +15,14 @@
 //! - [`expect`]: comparing a step's outcome with its `expect`.
 //! - [`report`]: failure display, `--explain`, text / JSON / JUnit output.
 //! - [`discover`]: finding scenario files under folders.
+//! - [`fuzz`]: `harness fuzz`, the emulator's decisions against a reference model and
+//!   metamorphic relations on generated worlds.
 
 pub mod connector;
 pub mod discover;
 pub mod edit;
 pub mod expect;
+pub mod fuzz;
 pub mod raw;
 pub mod report;
 pub mod reproduce;

@@ -50,6 +50,52 @@ enum Command {
     /// Build a scenario from a customer's AWS CLI output and onboarding input, run
     /// onboarding against it, and print the diagnosis.
     Reproduce(harness::reproduce::Args),
+    /// Compare the emulator's decisions on generated worlds with a reference model
+    /// of AWS's logic and with metamorphic relations; write each disagreement,
+    /// shrunk, as a scenario file.
+    Fuzz(FuzzArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct FuzzArgs {
+    /// The seed; case N of a seed is always the same world and requests.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run this many cases (worlds, each with `--per-world` requests). Default 1000.
+    #[arg(long, conflicts_with = "time")]
+    cases: Option<u64>,
+    /// Run for this long instead: `30s`, `10m`, `1h`.
+    #[arg(long, value_parser = parse_time)]
+    time: Option<Duration>,
+    /// `http`: signed requests to emulators on 127.0.0.1; `inprocess`: the
+    /// emulator's decision path called directly.
+    #[arg(long, value_enum, default_value_t = harness::fuzz::Mode::Http)]
+    mode: harness::fuzz::Mode,
+    /// Where the generator puts more weight.
+    #[arg(long, value_enum, default_value_t = harness::fuzz::gen::Focus::All)]
+    focus: harness::fuzz::gen::Focus,
+    /// Where disagreements are written as scenario files.
+    #[arg(long, default_value = "fuzz-out")]
+    out: PathBuf,
+    /// Concurrent workers (default: the number of CPUs; four times that in http mode).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Requests per generated world (default 64 in process, 32 over HTTP).
+    #[arg(long)]
+    per_world: Option<usize>,
+    /// Skip the metamorphic relations.
+    #[arg(long)]
+    no_relations: bool,
+    /// How many distinct disagreements to shrink and write.
+    #[arg(long, default_value_t = 10)]
+    max_reports: usize,
+}
+
+fn parse_time(s: &str) -> Result<Duration, String> {
+    match harness::scenario::parse_duration(s) {
+        Some(n) if n > 0 => Ok(Duration::from_secs(n.unsigned_abs())),
+        _ => Err(format!("`{s}` is not a duration like `30s`, `10m` or `1h`")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -63,6 +109,52 @@ fn main() -> ExitCode {
         } => run(paths, explain, format, jobs),
         Command::Check { paths } => check(paths),
         Command::Reproduce(args) => harness::reproduce::main(&args),
+        Command::Fuzz(args) => fuzz(args),
+    }
+}
+
+fn fuzz(args: FuzzArgs) -> ExitCode {
+    let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+    let workers = args.workers.unwrap_or(match args.mode {
+        harness::fuzz::Mode::Http => 4 * cpus,
+        harness::fuzz::Mode::Inprocess => cpus,
+    });
+    let opts = harness::fuzz::Options {
+        seed: args.seed,
+        cases: if args.time.is_some() {
+            None
+        } else {
+            Some(args.cases.unwrap_or(1000))
+        },
+        time: args.time,
+        mode: args.mode,
+        focus: args.focus,
+        out: Some(args.out),
+        workers: workers.max(1),
+        per_world: args
+            .per_world
+            .unwrap_or(match args.mode {
+                harness::fuzz::Mode::Http => 32,
+                harness::fuzz::Mode::Inprocess => 64,
+            })
+            .max(1),
+        relations: !args.no_relations,
+        progress: true,
+        max_reports: args.max_reports,
+    };
+    match harness::fuzz::run(opts.clone()) {
+        Ok(summary) => {
+            out(&summary.report(&opts));
+            if summary.disagreements == 0 && summary.rejected == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -115,29 +115,6 @@ where
     ctx.trace.principal = Some(caller.arn());
     ctx.trace.access_key_id.clone_from(&caller.access_key_id);
 
-    if let S3Op::Unsupported(name) = target.op {
-        return Err(api_error!(NotImplemented).note(format!("the emulator does not implement {name}")));
-    }
-
-    // ExpectedBucketOwner: "If the account ID that you provide does not match the
-    // actual owner of the bucket, the request fails with the HTTP status code 403
-    // Forbidden (access denied)" (S3 API reference, the `x-amz-expected-bucket-owner`
-    // header of every bucket and object operation; misconfigs.md M35, M70).
-    if let (Some(b), Some(expected)) = (
-        bucket,
-        parts
-            .headers
-            .get("x-amz-expected-bucket-owner")
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        if expected != b.account {
-            return Err(api_error!(AccessDenied).note(format!(
-                "x-amz-expected-bucket-owner `{expected}`, but account `{}` owns the bucket",
-                b.account
-            )));
-        }
-    }
-
     let request = S3Request {
         emu,
         world: &world,
@@ -147,7 +124,7 @@ where
         bucket,
         caller: &caller,
     };
-    let decision = crate::authz::authorize_s3(&request, ctx)?;
+    let decision = authorize(&request, ctx)?;
     ctx.trace.decision = decision;
 
     match &target.op {
@@ -165,6 +142,59 @@ where
         S3Op::ListBuckets => read::list_buckets(&request),
         S3Op::Unsupported(_) => Err(api_error!(NotImplemented)),
     }
+}
+
+/// What S3 checks between authentication and the operation's handler: an
+/// operation the emulator does not implement, the expected bucket owner, and the
+/// policy decision.
+fn authorize(r: &S3Request<'_>, ctx: &mut Ctx) -> ApiResult<Option<Arc<crate::iam::Decision>>> {
+    if let S3Op::Unsupported(name) = r.target.op {
+        return Err(api_error!(NotImplemented).note(format!("the emulator does not implement {name}")));
+    }
+
+    // ExpectedBucketOwner: "If the account ID that you provide does not match the
+    // actual owner of the bucket, the request fails with the HTTP status code 403
+    // Forbidden (access denied)" (S3 API reference, the `x-amz-expected-bucket-owner`
+    // header of every bucket and object operation; misconfigs.md M35, M70).
+    if let (Some(b), Some(expected)) = (r.bucket, r.header("x-amz-expected-bucket-owner")) {
+        if expected != b.account {
+            return Err(api_error!(AccessDenied).note(format!(
+                "x-amz-expected-bucket-owner `{expected}`, but account `{}` owns the bucket",
+                b.account
+            )));
+        }
+    }
+    crate::authz::authorize_s3(r, ctx)
+}
+
+/// Decide a path-style request for an already authenticated caller, as
+/// [`handle`] does after authentication, without reading a body or running
+/// the operation ([`crate::direct`]).
+pub(crate) fn decide(
+    emu: &Arc<Emulator>,
+    ctx: &mut Ctx,
+    caller: &Caller,
+    parts: &http::request::Parts,
+) -> ApiResult<Option<Arc<crate::iam::Decision>>> {
+    let raw_path = parts.uri.path();
+    let query = route::query_pairs(parts.uri.query().unwrap_or(""));
+    let host = route::parse_host("127.0.0.1", &[]);
+    let target = route::s3_target(parts.method.as_str(), raw_path, &query, &host)?;
+    let world = emu.world();
+    let bucket = match &target.bucket {
+        Some(name) => Some(find_bucket(&world, name)?),
+        None => None,
+    };
+    let request = S3Request {
+        emu,
+        world: &world,
+        parts,
+        query: &query,
+        target: &target,
+        bucket,
+        caller,
+    };
+    authorize(&request, ctx)
 }
 
 /// The bucket, or NoSuchBucket / InvalidBucketName as S3 answers.

@@ -232,14 +232,27 @@ impl<'a> AssumeRoleInput<'a> {
     }
 }
 
-pub(crate) fn assume_role(
+/// What a granted AssumeRole yields, before the session is recorded.
+#[derive(Debug)]
+pub(crate) struct Granted {
+    /// The `sts:AssumeRole` decision.
+    pub decision: Decision,
+    /// The session to issue.
+    pub session: Session,
+    /// The role's unique id (`AssumedRoleId` is `<id>:<session name>`).
+    pub role_id: String,
+}
+
+/// Validate the parameters, decide the request and build the session, without
+/// recording it or answering.
+pub(crate) fn grant(
     emu: &Emulator,
-    ctx: &mut Ctx,
+    ctx: &Ctx,
     world: &World,
     caller: &Caller,
     params: &Params,
     endpoint: &Endpoint<'_>,
-) -> ApiResult<Response<ResBody>> {
+) -> ApiResult<Granted> {
     let region = endpoint.region;
     let AssumeRoleInput {
         role_arn,
@@ -372,7 +385,6 @@ pub(crate) fn assume_role(
     if source_identity.is_some() {
         authz::authorize_assume_role(world, caller, role, "sts:SetSourceIdentity", &context)?;
     }
-    ctx.trace.decision = Some(Arc::new(decision));
 
     // Transitive tags of a chained session carry over.
     if let Identity::Session(s) = &caller.identity {
@@ -400,7 +412,7 @@ pub(crate) fn assume_role(
         )
     );
     let expires = ctx.now + time::Duration::seconds(duration);
-    let session = emu.add_session(Session {
+    let session = Session {
         access_key_id: access_key_id.clone(),
         secret: secret.clone(),
         token: token.clone(),
@@ -424,9 +436,35 @@ pub(crate) fn assume_role(
         // enabled by default) unless the account set version 2; authn checks that.
         issued_in_region: (!endpoint.global).then(|| region.to_string()),
         chained,
-    });
+    };
+    Ok(Granted {
+        decision,
+        session,
+        role_id: role.id.clone(),
+    })
+}
 
-    let expiration = expires
+pub(crate) fn assume_role(
+    emu: &Emulator,
+    ctx: &mut Ctx,
+    world: &World,
+    caller: &Caller,
+    params: &Params,
+    endpoint: &Endpoint<'_>,
+) -> ApiResult<Response<ResBody>> {
+    let granted = grant(emu, ctx, world, caller, params, endpoint)?;
+    ctx.trace.decision = Some(Arc::new(granted.decision));
+    let session = emu.add_session(granted.session);
+    let SessionOwner::Role {
+        account,
+        role,
+        session_name,
+    } = &session.owner
+    else {
+        return Err(api_error!(InternalFailure).note("AssumeRole issued a session without a role"));
+    };
+    let expiration = session
+        .expires
         .format(time::macros::format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
         ))
@@ -437,19 +475,16 @@ pub(crate) fn assume_role(
         x.elem("SourceIdentity", s);
     }
     x.open("AssumedRoleUser")
-        .elem("AssumedRoleId", &format!("{}:{session_name}", role.id))
+        .elem("AssumedRoleId", &format!("{}:{session_name}", granted.role_id))
         .elem(
             "Arn",
-            &format!(
-                "arn:aws:sts::{}:assumed-role/{}/{session_name}",
-                role.account, role.name
-            ),
+            &format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}"),
         )
         .close("AssumedRoleUser")
         .open("Credentials")
-        .elem("AccessKeyId", &access_key_id)
-        .elem("SecretAccessKey", &secret)
-        .elem("SessionToken", &token)
+        .elem("AccessKeyId", &session.access_key_id)
+        .elem("SecretAccessKey", &session.secret)
+        .elem("SessionToken", &session.token)
         .elem("Expiration", &expiration)
         .close("Credentials");
     if params.get("Policy").is_some() || !session.tags.is_empty() {

@@ -2,6 +2,8 @@
 
 mod assume_role;
 
+pub(crate) use assume_role::Granted;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -162,6 +164,24 @@ pub(crate) fn check_params(raw_query: &str, post: bool, body: &[u8]) -> ApiResul
         assume_role::AssumeRoleInput::parse(&params)?;
     }
     Ok(())
+}
+
+/// Decide an AssumeRole for an already authenticated caller, as [`handle`] does
+/// after authentication, and build the session without recording it
+/// ([`crate::direct`]). `region` is the regional endpoint's.
+pub(crate) fn grant_assume_role(
+    emu: &Emulator,
+    ctx: &Ctx,
+    caller: &Caller,
+    params: Vec<(String, String)>,
+    region: &str,
+) -> ApiResult<Granted> {
+    let world = emu.world();
+    let endpoint = assume_role::Endpoint {
+        region,
+        global: false,
+    };
+    assume_role::grant(emu, ctx, &world, caller, &Params(params), &endpoint)
 }
 
 async fn read_body<B>(emu: &Emulator, mut body: B) -> ApiResult<Vec<u8>>

@@ -313,8 +313,14 @@ impl Organization {
         Self::attached(&self.scps, &self.accounts, account)
     }
 
-    /// The RCPs that cap resources of `account`; empty outside the organization.
+    /// The RCPs that cap resources of `account`; empty outside the organization
+    /// and for the management account ("RCPs don't affect resources in the
+    /// management account", AWS Organizations user guide, "Resource control
+    /// policies (RCPs)").
     pub fn rcps_for(&self, account: &str) -> Vec<&PolicyDoc> {
+        if account == self.management_account {
+            return Vec::new();
+        }
         Self::attached(&self.rcps, &self.accounts, account)
     }
 
@@ -517,9 +523,19 @@ impl World {
 }
 
 /// `text` with AWS's FullAWSAccess statement added, as one policy.
+///
+/// For an RCP the statement is RCPFullAWSAccess's, which names every principal
+/// (`"Principal": "*"`): RCPs are resource policies and must name one (AWS
+/// Organizations user guide, "Resource control policy syntax"; the managed
+/// RCPFullAWSAccess policy). Without it the statement did not parse and an RCP
+/// holding only denies denied everything it did not mention.
 fn with_full_access(id: &str, text: &str, kind: PolicyKind) -> Option<PolicyDoc> {
     let mut json: serde_json::Value = serde_json::from_str(text).ok()?;
-    let full = serde_json::json!({"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"});
+    let full = if kind == PolicyKind::Rcp {
+        serde_json::json!({"Sid": "FullAWSAccess", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
+    } else {
+        serde_json::json!({"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"})
+    };
     let statements = match json.get_mut("Statement")? {
         serde_json::Value::Array(list) => list,
         other => {
@@ -530,7 +546,10 @@ fn with_full_access(id: &str, text: &str, kind: PolicyKind) -> Option<PolicyDoc>
     };
     statements.push(full);
     let text = json.to_string();
-    let policy = Policy::parse(&text, kind).ok()?;
+    // The document was checked against its quota as written; the statement AWS
+    // attaches beside it does not count.
+    let options = crate::iam::ParseOptions::default().with_max_size(usize::MAX);
+    let policy = Policy::parse_with(&text, kind, &options).ok()?;
     Some(PolicyDoc {
         id: id.to_string(),
         policy: Arc::new(policy),
