@@ -39,6 +39,10 @@ microbench *ARGS:
 fuzz SECONDS="60" *TARGETS:
     bash scripts/fuzz.sh {{SECONDS}} {{TARGETS}}
 
+# Policy fuzzing: the emulator against the reference model (`just fuzz-policy 10m`).
+fuzz-policy TIME="60s" *ARGS:
+    cargo run --release -q -p harness -- fuzz --time {{TIME}} {{ARGS}}
+
 # What CI runs.
 ci:
     bash .ci/run
