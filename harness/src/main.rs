@@ -7,6 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+/// mimalloc: `harness fuzz` builds and drops millions of small strings a
+/// minute, and spends half its time in the system allocator otherwise.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use harness::report::{closing_line, junit, out, ScenarioReport};
 
 #[derive(Debug, Parser)]

@@ -230,9 +230,7 @@ fn glob(p: &[Tok], t: &[char], fold: bool) -> bool {
                 }
             }
             Tok::One => {
-                for j in 0..t.len() {
-                    next[j + 1] = reach[j];
-                }
+                next[1..].copy_from_slice(&reach[..t.len()]);
             }
             Tok::Lit(c) => {
                 for j in 0..t.len() {
