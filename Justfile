@@ -23,6 +23,11 @@ test:
 scenarios *ARGS:
     cargo run -q -p harness -- run scenarios {{ARGS}}
 
+# Policy fuzzing: the emulator against a reference model and metamorphic relations
+# (`just fuzz-policy --mode inprocess --time 10m`).
+fuzz-policy *ARGS:
+    cargo run -q --release -p harness -- fuzz {{ARGS}}
+
 # Serve a world file on a free local port.
 emulator WORLD="scripts/worlds/clients.toml":
     cargo run -q -p emulator -- serve --world {{WORLD}}

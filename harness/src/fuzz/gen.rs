@@ -1316,7 +1316,7 @@ fn s3_resource(r: &mut Rng, names: &Names<'_>, object_level: bool) -> String {
 
 fn iam_resource(r: &mut Rng, names: &Names<'_>) -> String {
     let acct = r.word(&ACCOUNTS);
-    match r.below(7) {
+    match r.below(10) {
         0 | 1 => r
             .pick_ref(names.roles)
             .map_or_else(|| format!("arn:aws:iam::{acct}:role/writer"), |x| x.arn()),
@@ -1324,6 +1324,11 @@ fn iam_resource(r: &mut Rng, names: &Names<'_>) -> String {
         3 => format!("arn:aws:iam::{acct}:role/*"),
         4 => format!("arn:aws:iam::{acct}:role/svc/*"),
         5 => "arn:aws:iam::*:role/w*".to_string(),
+        // Wildcards at segment boundaries (IAM refuses a resource path that
+        // does not start with `role/`, `user/`, …, so `role*` cannot be written).
+        6 => format!("arn:aws:iam::{acct}:role/*/*"),
+        7 => "arn:aws:iam::*:*".to_string(),
+        8 => format!("arn:aws:iam::{}*:role/*", acct.get(..4).unwrap_or("1111")),
         _ => format!("arn:aws:iam::{acct}:*"),
     }
 }
@@ -1420,6 +1425,38 @@ fn principal(r: &mut Rng, names: &Names<'_>, kind: Kind, effect: Effect) -> Opti
     match form {
         0 => p.star = true,
         1 => p.aws.push("*".to_string()),
+        2 if not && r.chance(45) => {
+            // Every level of one principal (NotPrincipal with Deny spares a
+            // principal only when its account, role and session are all listed).
+            let levels = match r.pick_ref(names.roles) {
+                Some(x) if r.chance(60) => vec![
+                    if r.chance(50) {
+                        format!("arn:aws:iam::{}:root", account_id(x.account))
+                    } else {
+                        account_id(x.account).to_string()
+                    },
+                    x.arn(),
+                    format!(
+                        "arn:aws:sts::{}:assumed-role/{}/{}",
+                        account_id(x.account),
+                        x.name,
+                        r.word(SESSION_NAMES)
+                    ),
+                ],
+                _ => match r.pick_ref(names.users) {
+                    Some(u) => vec![format!("arn:aws:iam::{}:root", account_id(u.account)), u.arn()],
+                    None => vec!["*".to_string()],
+                },
+            };
+            for v in levels {
+                if !p.aws.contains(&v) && r.chance(90) {
+                    p.aws.push(v);
+                }
+            }
+            if p.aws.is_empty() {
+                p.aws.push(principal_value(r, names));
+            }
+        }
         2 => {
             for _ in 0..1 + r.weighted(&[5, 3, 2]) {
                 let v = principal_value(r, names);
@@ -1597,7 +1634,7 @@ fn condition(r: &mut Rng, names: &Names<'_>, kind: Kind) -> Cond {
             KeyKind::Date => date_value(r, names.now),
             KeyKind::Arn => {
                 let acct = r.word(&ACCOUNTS);
-                match r.below(7) {
+                match r.below(9) {
                     0 => r
                         .pick_ref(names.roles)
                         .map_or_else(|| format!("arn:aws:iam::{acct}:role/writer"), |x| x.arn()),
@@ -1608,6 +1645,8 @@ fn condition(r: &mut Rng, names: &Names<'_>, kind: Kind) -> Cond {
                     3 => "arn:aws:iam::*:user/*".to_string(),
                     4 => format!("arn:aws:iam::{acct}:*"),
                     5 => "arn:aws:iam::*:role/svc/*".to_string(),
+                    6 => format!("arn:aws:iam::{acct}:role*"),
+                    7 => "arn:aws:sts::*:assumed-role/*".to_string(),
                     _ => format!("arn:aws:iam::{acct}:user/${{aws:username}}"),
                 }
             }

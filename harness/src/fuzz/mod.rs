@@ -236,6 +236,8 @@ pub struct Summary {
     pub coverage: Coverage,
     /// CPU time the process used during the run (Linux), when known.
     pub cpu: Option<Duration>,
+    /// HTTP mode: requests sent (world swaps included) and connections opened.
+    pub http: Option<(u64, u64)>,
 }
 
 /// The process's user + system CPU time, from `/proc/self/stat` (clock ticks of
@@ -287,6 +289,13 @@ impl Summary {
                 cpu.as_secs_f64(),
                 100.0 * cpu.as_secs_f64() / secs.max(1e-9) / cpus as f64,
                 self.decisions as f64 / cpu.as_secs_f64().max(1e-9)
+            );
+        }
+        if let Some((requests, connections)) = self.http {
+            let _ = writeln!(
+                o,
+                "  HTTP: {requests} requests ({:.0}/s, world and clock swaps included) over {connections} keep-alive connections",
+                requests as f64 / secs.max(1e-9)
             );
         }
         let checks: u64 = self.relation_checks.values().map(|(c, _)| c).sum();
@@ -533,6 +542,10 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     text.get(start..end)
 }
 
+/// HTTP connections the workers opened (process-wide), and requests sent.
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+static HTTP_REQUESTS: AtomicU64 = AtomicU64::new(0);
+
 /// A request before signing.
 #[derive(Debug)]
 struct Wire {
@@ -601,6 +614,7 @@ impl Http {
                 .await
                 .map_err(|e| format!("handshake: {e}"))?;
             tokio::spawn(conn);
+            CONNECTIONS.fetch_add(1, Ordering::Relaxed);
             self.sender = Some(sender);
         }
         self.sender.as_mut().ok_or_else(|| "no connection".to_string())
@@ -608,6 +622,7 @@ impl Http {
 
     async fn roundtrip(&mut self, req: http::Request<Full<Bytes>>) -> Result<(u16, Bytes), String> {
         let sender = self.sender().await?;
+        HTTP_REQUESTS.fetch_add(1, Ordering::Relaxed);
         let resp = sender.send_request(req).await.map_err(|e| format!("send: {e}"));
         let resp = match resp {
             Ok(r) => r,
@@ -1131,6 +1146,10 @@ pub fn run(opts: Options) -> Result<Summary, String> {
 pub async fn run_async(opts: Options) -> Result<Summary, String> {
     let started = Instant::now();
     let cpu_before = cpu_time();
+    let http_before = (
+        HTTP_REQUESTS.load(Ordering::Relaxed),
+        CONNECTIONS.load(Ordering::Relaxed),
+    );
     let shared = Arc::new(Shared {
         deadline: opts.time.map(|t| started + t),
         opts: opts.clone(),
@@ -1219,6 +1238,12 @@ pub async fn run_async(opts: Options) -> Result<Summary, String> {
         elapsed,
         coverage,
         cpu,
+        http: (opts.mode == Mode::Http).then(|| {
+            (
+                HTTP_REQUESTS.load(Ordering::Relaxed) - http_before.0,
+                CONNECTIONS.load(Ordering::Relaxed) - http_before.1,
+            )
+        }),
     };
     summary.found.sort_by_key(|f| f.case);
     if let Some(out) = &opts.out {
