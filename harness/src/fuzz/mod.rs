@@ -238,6 +238,11 @@ pub struct Summary {
     pub cpu: Option<Duration>,
     /// HTTP mode: requests sent (world swaps included) and connections opened.
     pub http: Option<(u64, u64)>,
+    /// Agreed denies whose policy type (the one AWS's message names) differs
+    /// between the model and the emulator: informational, not compared.
+    pub attribution: u64,
+    /// The first few of them.
+    pub attribution_samples: Vec<String>,
 }
 
 /// The process's user + system CPU time, from `/proc/self/stat` (clock ticks of
@@ -314,6 +319,14 @@ impl Summary {
             for s in &self.rejected_samples {
                 let _ = writeln!(o, "    {s}");
             }
+        }
+        let _ = writeln!(
+            o,
+            "  agreed denies attributed to another policy type than the model's (informational): {}",
+            self.attribution
+        );
+        for a in &self.attribution_samples {
+            let _ = writeln!(o, "    {a}");
         }
         let _ = writeln!(o, "  disagreements: {}", self.disagreements);
         for f in self.found.iter().take(20) {
@@ -950,6 +963,8 @@ struct Shared {
     rejected: AtomicU64,
     disagreements: AtomicU64,
     rejected_samples: Mutex<Vec<String>>,
+    attribution: AtomicU64,
+    attribution_samples: Mutex<Vec<String>>,
     found: Mutex<Vec<Found>>,
     relation_checks: Mutex<BTreeMap<&'static str, (u64, u64)>>,
 }
@@ -1097,6 +1112,25 @@ async fn run_case(
                 .fetch_add(steps.len() as u64, Ordering::Relaxed);
         }
         for (j, s) in steps.iter().enumerate() {
+            if s.observed.agrees(&s.answer) && s.answer.decision != Decision::Allow {
+                let emulator = s.observed.denied_by.clone().unwrap_or_default();
+                let norm = |x: &str| x.replace(['-', ' '], "").to_ascii_lowercase();
+                if norm(&emulator) != norm(s.answer.by) {
+                    shared.attribution.fetch_add(1, Ordering::Relaxed);
+                    let mut samples = shared
+                        .attribution_samples
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if samples.len() < 5 {
+                        samples.push(format!(
+                            "case {n}: {}: {} by the model's `{}`, the emulator's `{emulator}`",
+                            write::describe(&case.world, req),
+                            s.answer.decision.as_str(),
+                            s.answer.by
+                        ));
+                    }
+                }
+            }
             if !s.observed.agrees(&s.answer) {
                 shared.record(Found {
                     case: n,
@@ -1162,6 +1196,8 @@ pub async fn run_async(opts: Options) -> Result<Summary, String> {
         rejected: AtomicU64::new(0),
         disagreements: AtomicU64::new(0),
         rejected_samples: Mutex::new(Vec::new()),
+        attribution: AtomicU64::new(0),
+        attribution_samples: Mutex::new(Vec::new()),
         found: Mutex::new(Vec::new()),
         relation_checks: Mutex::new(BTreeMap::new()),
     });
@@ -1238,6 +1274,12 @@ pub async fn run_async(opts: Options) -> Result<Summary, String> {
         elapsed,
         coverage,
         cpu,
+        attribution: shared.attribution.load(Ordering::Relaxed),
+        attribution_samples: shared
+            .attribution_samples
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone(),
         http: (opts.mode == Mode::Http).then(|| {
             (
                 HTTP_REQUESTS.load(Ordering::Relaxed) - http_before.0,
