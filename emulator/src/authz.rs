@@ -310,11 +310,7 @@ fn denied(world: &World, caller: &Caller, owner: &str, d: Decision, surface: Sur
         Surface::Generic => caller.account() == Some(owner),
     };
     let message = iam::access_denied_message(&d, surface, same);
-    let note = format!(
-        "{}: {}",
-        d.effect,
-        iam::explain_text(&d).lines().next().unwrap_or("")
-    );
+    let note = format!("{}: {}", d.effect, iam::explain_headline(&d));
     ApiError::new(crate::protocol::codes::Code::AccessDenied)
         .message(message)
         .with_decision(Arc::new(d))

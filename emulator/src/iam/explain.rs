@@ -36,14 +36,15 @@ pub fn describe_miss(m: &Miss) -> String {
     }
 }
 
+/// The first line of [`explain_text`]: `effect: principal -> action on resource`.
+pub fn explain_headline(d: &Decision) -> String {
+    format!("{}: {} -> {} on {}", d.effect, d.principal, d.action, d.resource)
+}
+
 /// A multi-line human explanation.
 pub fn explain_text(d: &Decision) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}: {} -> {} on {}",
-        d.effect, d.principal, d.action, d.resource
-    );
+    let mut out = explain_headline(d);
+    out.push('\n');
     match d.effect {
         Effect::Allow => {
             if d.decided_by.is_empty() {

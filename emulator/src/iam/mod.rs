@@ -50,7 +50,7 @@ pub use condition::MultiValueMode;
 pub use context::{ContextValue, RequestContext};
 pub use decision::{Decision, Effect, Miss, NearMiss, PolicyType, StatementEffect, StatementRef};
 pub use evaluate::{evaluate, EvalOptions, Policies, PolicyRef, Request};
-pub use explain::{explain_json, explain_text};
+pub use explain::{explain_headline, explain_json, explain_text};
 pub use message::{access_denied_message, Surface};
 pub use policy::{Policy, PolicyKind, Statement, Version};
 pub use principal::{Principal, PrincipalKind, PrincipalMatch};

@@ -14,13 +14,14 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    fn add(&mut self, category: &'static str, item: impl Into<String>) {
-        *self
-            .counts
-            .entry(category)
-            .or_default()
-            .entry(item.into())
-            .or_insert(0) += 1;
+    fn add(&mut self, category: &'static str, item: impl AsRef<str>) {
+        let items = self.counts.entry(category).or_default();
+        match items.get_mut(item.as_ref()) {
+            Some(n) => *n += 1,
+            None => {
+                items.insert(item.as_ref().to_string(), 1);
+            }
+        }
     }
 
     /// Add another coverage's counts.

@@ -826,7 +826,7 @@ struct Names<'a> {
 pub fn case(seed: u64, n: u64, requests: usize, focus: Focus) -> Case {
     let mut r = Rng::for_case(seed, n);
     let world = world(&mut r, focus);
-    let requests = (0..requests).map(|_| request(&mut r, &world, 0, focus)).collect();
+    let requests = (0..requests).map(|_| request(&mut r, &world, focus)).collect();
     Case { world, requests }
 }
 
@@ -1316,7 +1316,7 @@ fn s3_resource(r: &mut Rng, names: &Names<'_>, object_level: bool) -> String {
 
 fn iam_resource(r: &mut Rng, names: &Names<'_>) -> String {
     let acct = r.word(&ACCOUNTS);
-    match r.below(7) {
+    match r.below(10) {
         0 | 1 => r
             .pick_ref(names.roles)
             .map_or_else(|| format!("arn:aws:iam::{acct}:role/writer"), |x| x.arn()),
@@ -1324,6 +1324,11 @@ fn iam_resource(r: &mut Rng, names: &Names<'_>) -> String {
         3 => format!("arn:aws:iam::{acct}:role/*"),
         4 => format!("arn:aws:iam::{acct}:role/svc/*"),
         5 => "arn:aws:iam::*:role/w*".to_string(),
+        // Wildcards at segment boundaries (IAM refuses a resource path that
+        // does not start with `role/`, `user/`, …, so `role*` cannot be written).
+        6 => format!("arn:aws:iam::{acct}:role/*/*"),
+        7 => "arn:aws:iam::*:*".to_string(),
+        8 => format!("arn:aws:iam::{}*:role/*", acct.get(..4).unwrap_or("1111")),
         _ => format!("arn:aws:iam::{acct}:*"),
     }
 }
@@ -1420,6 +1425,38 @@ fn principal(r: &mut Rng, names: &Names<'_>, kind: Kind, effect: Effect) -> Opti
     match form {
         0 => p.star = true,
         1 => p.aws.push("*".to_string()),
+        2 if not && r.chance(45) => {
+            // Every level of one principal (NotPrincipal with Deny spares a
+            // principal only when its account, role and session are all listed).
+            let levels = match r.pick_ref(names.roles) {
+                Some(x) if r.chance(60) => vec![
+                    if r.chance(50) {
+                        format!("arn:aws:iam::{}:root", account_id(x.account))
+                    } else {
+                        account_id(x.account).to_string()
+                    },
+                    x.arn(),
+                    format!(
+                        "arn:aws:sts::{}:assumed-role/{}/{}",
+                        account_id(x.account),
+                        x.name,
+                        r.word(SESSION_NAMES)
+                    ),
+                ],
+                _ => match r.pick_ref(names.users) {
+                    Some(u) => vec![format!("arn:aws:iam::{}:root", account_id(u.account)), u.arn()],
+                    None => vec!["*".to_string()],
+                },
+            };
+            for v in levels {
+                if !p.aws.contains(&v) && r.chance(90) {
+                    p.aws.push(v);
+                }
+            }
+            if p.aws.is_empty() {
+                p.aws.push(principal_value(r, names));
+            }
+        }
         2 => {
             for _ in 0..1 + r.weighted(&[5, 3, 2]) {
                 let v = principal_value(r, names);
@@ -1597,7 +1634,7 @@ fn condition(r: &mut Rng, names: &Names<'_>, kind: Kind) -> Cond {
             KeyKind::Date => date_value(r, names.now),
             KeyKind::Arn => {
                 let acct = r.word(&ACCOUNTS);
-                match r.below(7) {
+                match r.below(9) {
                     0 => r
                         .pick_ref(names.roles)
                         .map_or_else(|| format!("arn:aws:iam::{acct}:role/writer"), |x| x.arn()),
@@ -1608,6 +1645,8 @@ fn condition(r: &mut Rng, names: &Names<'_>, kind: Kind) -> Cond {
                     3 => "arn:aws:iam::*:user/*".to_string(),
                     4 => format!("arn:aws:iam::{acct}:*"),
                     5 => "arn:aws:iam::*:role/svc/*".to_string(),
+                    6 => format!("arn:aws:iam::{acct}:role*"),
+                    7 => "arn:aws:sts::*:assumed-role/*".to_string(),
                     _ => format!("arn:aws:iam::{acct}:user/${{aws:username}}"),
                 }
             }
@@ -1657,7 +1696,7 @@ fn object_op(r: &mut Rng, w: &World, caller_account: Option<usize>) -> ObjectOp 
     }
 }
 
-fn assume(r: &mut Rng, w: &World, focus: Focus) -> Assume {
+fn assume(r: &mut Rng, w: &World) -> Assume {
     let role_arn = match r.pick_ref(&w.roles) {
         Some(x) if r.chance(95) => x.arn(),
         Some(x) => format!(
@@ -1667,21 +1706,12 @@ fn assume(r: &mut Rng, w: &World, focus: Focus) -> Assume {
         ),
         None => format!("arn:aws:iam::{}:role/missing", ACCOUNTS[1]),
     };
-    let buckets: Vec<String> = w.buckets.iter().map(|b| b.name.clone()).collect();
-    let names = Names {
-        users: &w.users,
-        roles: &w.roles,
-        buckets: &buckets,
-        now: w.now,
-        focus,
-    };
-    let session_policy = if focus == Focus::Boundaries { 70 } else { 30 };
     Assume {
         role_arn,
         session_name: r.word(SESSION_NAMES),
         external_id: r.chance(55).then(|| r.word(EXTERNAL_IDS)),
         tags: if r.chance(30) { tags(r, 2) } else { Vec::new() },
-        policy: r.chance(session_policy).then(|| policy(r, &names, Kind::Session)),
+        policy: None,
         source_identity: r.chance(8).then(|| r.word(&["alice", "bob"])),
     }
 }
@@ -1698,57 +1728,78 @@ pub fn caller_account(w: &World, c: &Caller) -> Option<usize> {
     }
 }
 
-fn request(r: &mut Rng, w: &World, depth: usize, focus: Focus) -> Request {
-    if depth == 0 && r.chance(40) {
+fn request(r: &mut Rng, w: &World, focus: Focus) -> Request {
+    let mut req = if r.chance(35) {
         // Aim some requests at what the model allows, so allows are common.
-        let mut last = None;
-        for _ in 0..4 {
-            let candidate = one_request(r, w, depth, focus);
-            let allowed = super::model::chain_allowed(w, &candidate);
-            last = Some(candidate);
-            if allowed {
+        let mut last = one_request(r, w, focus);
+        for _ in 0..2 {
+            if super::model::chain_allowed(w, &last) {
                 break;
             }
+            last = one_request(r, w, focus);
         }
-        if let Some(req) = last {
-            return req;
+        last
+    } else {
+        one_request(r, w, focus)
+    };
+    // Session policies last: aiming ignores them, and they are costly to make.
+    let session_policy = if focus == Focus::Boundaries { 70 } else { 30 };
+    let buckets: Vec<String> = w.buckets.iter().map(|b| b.name.clone()).collect();
+    let names = Names {
+        users: &w.users,
+        roles: &w.roles,
+        buckets: &buckets,
+        now: w.now,
+        focus,
+    };
+    let mut at = Some(&mut req);
+    while let Some(x) = at {
+        if let Op::AssumeRole(a) = &mut x.op {
+            if r.chance(session_policy) {
+                a.policy = Some(policy(r, &names, Kind::Session));
+            }
         }
+        at = match &mut x.caller {
+            Caller::Session(inner) => Some(inner.as_mut()),
+            _ => None,
+        };
     }
-    one_request(r, w, depth, focus)
+    req
 }
 
-fn one_request(r: &mut Rng, w: &World, depth: usize, focus: Focus) -> Request {
-    let assume_only = depth > 0 || focus == Focus::Sts;
+/// Who sends a request: a user, anonymous (at the top only), or a session
+/// whose setup `AssumeRole` the model allows, when a few tries find one.
+fn caller(r: &mut Rng, w: &World, depth: usize, focus: Focus) -> Caller {
     let anonymous = if depth > 0 || focus == Focus::Sts { 0 } else { 10 };
-    let caller = match r.weighted(&[55, if depth < 2 { 35 } else { 0 }, anonymous]) {
+    match r.weighted(&[55, if depth < 2 { 35 } else { 0 }, anonymous]) {
         0 => Caller::User(r.below(w.users.len())),
         1 => {
-            // Aim at sessions that can be had: try a few setups and keep the
-            // first the model allows (the emulator is checked on it all the same).
-            let tries = if r.chance(85) { 5 } else { 1 };
-            let mut setup = None;
-            for _ in 0..tries {
-                let candidate = Request {
-                    caller: request(r, w, depth + 1, focus).caller,
-                    op: Op::AssumeRole(assume(r, w, focus)),
-                };
-                let allowed = super::model::chain_allowed(w, &candidate);
-                setup = Some(candidate);
-                if allowed {
+            let tries = if r.chance(70) { 3 } else { 1 };
+            let mut setup = Request {
+                caller: caller(r, w, depth + 1, focus),
+                op: Op::AssumeRole(assume(r, w)),
+            };
+            for _ in 1..tries {
+                if super::model::chain_allowed(w, &setup) {
                     break;
                 }
+                setup = Request {
+                    caller: caller(r, w, depth + 1, focus),
+                    op: Op::AssumeRole(assume(r, w)),
+                };
             }
-            match setup {
-                Some(s) => Caller::Session(Box::new(s)),
-                None => Caller::Anonymous,
-            }
+            Caller::Session(Box::new(setup))
         }
         _ => Caller::Anonymous,
-    };
+    }
+}
+
+fn one_request(r: &mut Rng, w: &World, focus: Focus) -> Request {
+    let caller = caller(r, w, 0, focus);
     let account = caller_account(w, &caller);
     let assume_share = if focus == Focus::S3 { 0 } else { 35 };
-    let op = if assume_only || (caller != Caller::Anonymous && r.chance(assume_share)) {
-        Op::AssumeRole(assume(r, w, focus))
+    let op = if focus == Focus::Sts || (caller != Caller::Anonymous && r.chance(assume_share)) {
+        Op::AssumeRole(assume(r, w))
     } else if r.chance(65) {
         Op::Put(object_op(r, w, account))
     } else {

@@ -234,6 +234,27 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Coverage.
     pub coverage: Coverage,
+    /// CPU time the process used during the run (Linux), when known.
+    pub cpu: Option<Duration>,
+    /// HTTP mode: requests sent (world swaps included) and connections opened.
+    pub http: Option<(u64, u64)>,
+    /// Agreed denies whose policy type (the one AWS's message names) differs
+    /// between the model and the emulator: informational, not compared.
+    pub attribution: u64,
+    /// The first few of them.
+    pub attribution_samples: Vec<String>,
+}
+
+/// The process's user + system CPU time, from `/proc/self/stat` (clock ticks of
+/// 1/100 s, Linux's USER_HZ).
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the `(comm)`, which may hold spaces: state is field 3, utime 14, stime 15.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 impl Summary {
@@ -265,6 +286,23 @@ impl Summary {
             self.rate(),
             self.cases as f64 / secs.max(1e-9)
         );
+        if let Some(cpu) = self.cpu {
+            let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+            let _ = writeln!(
+                o,
+                "  CPU time {:.1} s ({:.0}% of {cpus} CPUs): {:.0} decisions per CPU-second",
+                cpu.as_secs_f64(),
+                100.0 * cpu.as_secs_f64() / secs.max(1e-9) / cpus as f64,
+                self.decisions as f64 / cpu.as_secs_f64().max(1e-9)
+            );
+        }
+        if let Some((requests, connections)) = self.http {
+            let _ = writeln!(
+                o,
+                "  HTTP: {requests} requests ({:.0}/s, world and clock swaps included) over {connections} keep-alive connections",
+                requests as f64 / secs.max(1e-9)
+            );
+        }
         let checks: u64 = self.relation_checks.values().map(|(c, _)| c).sum();
         let violations: u64 = self.relation_checks.values().map(|(_, v)| v).sum();
         let _ = writeln!(o, "  metamorphic checks: {checks}, violations: {violations}");
@@ -281,6 +319,14 @@ impl Summary {
             for s in &self.rejected_samples {
                 let _ = writeln!(o, "    {s}");
             }
+        }
+        let _ = writeln!(
+            o,
+            "  agreed denies attributed to another policy type than the model's (informational): {}",
+            self.attribution
+        );
+        for a in &self.attribution_samples {
+            let _ = writeln!(o, "    {a}");
         }
         let _ = writeln!(o, "  disagreements: {}", self.disagreements);
         for f in self.found.iter().take(20) {
@@ -509,6 +555,21 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     text.get(start..end)
 }
 
+/// HTTP connections the workers opened (process-wide), and requests sent.
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+static HTTP_REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// A request before signing.
+#[derive(Debug)]
+struct Wire {
+    method: &'static str,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    region: String,
+    service: &'static str,
+}
+
 /// After this many worlds an HTTP worker starts a fresh emulator, so the
 /// sessions AssumeRole issued do not pile up.
 const RECYCLE_AFTER: u64 = 500;
@@ -566,6 +627,7 @@ impl Http {
                 .await
                 .map_err(|e| format!("handshake: {e}"))?;
             tokio::spawn(conn);
+            CONNECTIONS.fetch_add(1, Ordering::Relaxed);
             self.sender = Some(sender);
         }
         self.sender.as_mut().ok_or_else(|| "no connection".to_string())
@@ -573,6 +635,7 @@ impl Http {
 
     async fn roundtrip(&mut self, req: http::Request<Full<Bytes>>) -> Result<(u16, Bytes), String> {
         let sender = self.sender().await?;
+        HTTP_REQUESTS.fetch_add(1, Ordering::Relaxed);
         let resp = sender.send_request(req).await.map_err(|e| format!("send: {e}"));
         let resp = match resp {
             Ok(r) => r,
@@ -644,7 +707,14 @@ impl Http {
     ) -> Result<(Observed, Option<Creds>), String> {
         let host = self.addr().map(|a| a.to_string()).ok_or("no emulator")?;
         let keys = Self::keys(w, c);
-        let (method, path, mut headers, body, region, service): Unsigned<'_> = match op {
+        let Wire {
+            method,
+            path,
+            mut headers,
+            body,
+            region,
+            service,
+        } = match op {
             Op::Put(o) | Op::Delete(o) => {
                 let put = matches!(op, Op::Put(_));
                 let mut headers = vec![("host".to_string(), host)];
@@ -661,14 +731,14 @@ impl Http {
                 let region = w
                     .bucket(&o.bucket)
                     .map_or_else(|| "us-east-1".to_string(), |b| b.region.clone());
-                (
-                    if put { "PUT" } else { "DELETE" },
-                    format!("/{}/{}", encode(&o.bucket), key.join("/")),
+                Wire {
+                    method: if put { "PUT" } else { "DELETE" },
+                    path: format!("/{}/{}", encode(&o.bucket), key.join("/")),
                     headers,
-                    Vec::new(),
+                    body: Vec::new(),
                     region,
-                    "s3",
-                )
+                    service: "s3",
+                }
             }
             Op::AssumeRole(a) => {
                 let form: Vec<String> = assume_params(a)
@@ -683,14 +753,14 @@ impl Http {
                         "application/x-www-form-urlencoded; charset=utf-8".to_string(),
                     ),
                 ];
-                (
-                    "POST",
-                    "/".to_string(),
+                Wire {
+                    method: "POST",
+                    path: "/".to_string(),
                     headers,
                     body,
-                    "us-east-1".to_string(),
-                    "sts",
-                )
+                    region: "us-east-1".to_string(),
+                    service: "sts",
+                }
             }
         };
         if let Some((akid, secret, token)) = keys {
@@ -865,6 +935,15 @@ pub(crate) async fn run_request(
     out
 }
 
+/// Whether the request needs more than one action allowed.
+fn several_actions(op: &Op) -> bool {
+    match op {
+        Op::Put(o) => o.acl.is_some(),
+        Op::Delete(_) => false,
+        Op::AssumeRole(a) => !a.tags.is_empty() || a.source_identity.is_some(),
+    }
+}
+
 /// The request of `chain` position `i`, with the chain it needs.
 fn chain_prefix(req: &Request, i: usize) -> Request {
     req.chain().get(i).map_or_else(|| req.clone(), |r| (*r).clone())
@@ -884,6 +963,8 @@ struct Shared {
     rejected: AtomicU64,
     disagreements: AtomicU64,
     rejected_samples: Mutex<Vec<String>>,
+    attribution: AtomicU64,
+    attribution_samples: Mutex<Vec<String>>,
     found: Mutex<Vec<Found>>,
     relation_checks: Mutex<BTreeMap<&'static str, (u64, u64)>>,
 }
@@ -958,7 +1039,12 @@ async fn worker(shared: Arc<Shared>) -> Coverage {
                 checks += 1;
                 let same_wire =
                     sb.observed.status == sa.observed.status && sb.observed.code == sa.observed.code;
-                let holds = rel.holds(eb, ea) && (!rel.invariant() || same_wire);
+                let several = changed
+                    .requests
+                    .get(i)
+                    .and_then(|r| r.chain().get(j).map(|s| several_actions(&s.op)))
+                    .unwrap_or(false);
+                let holds = rel.holds(eb, ea, several) && (!rel.invariant() || same_wire);
                 // A violation the model also sees is recorded as a model
                 // disagreement already; record the rest.
                 let model_saw = !sa.observed.agrees(&sa.answer) || !sb.observed.agrees(&sb.answer);
@@ -1026,6 +1112,24 @@ async fn run_case(
                 .fetch_add(steps.len() as u64, Ordering::Relaxed);
         }
         for (j, s) in steps.iter().enumerate() {
+            if s.observed.agrees(&s.answer) && s.answer.decision != Decision::Allow {
+                let emulator = s.observed.denied_by.as_deref().unwrap_or_default();
+                if !same_policy_type(emulator, s.answer.by) {
+                    shared.attribution.fetch_add(1, Ordering::Relaxed);
+                    let mut samples = shared
+                        .attribution_samples
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if samples.len() < 5 {
+                        samples.push(format!(
+                            "case {n}: {}: {} by the model's `{}`, the emulator's `{emulator}`",
+                            write::describe(&case.world, req),
+                            s.answer.decision.as_str(),
+                            s.answer.by
+                        ));
+                    }
+                }
+            }
             if !s.observed.agrees(&s.answer) {
                 shared.record(Found {
                     case: n,
@@ -1042,6 +1146,17 @@ async fn run_case(
         all.push(steps);
     }
     Some(all)
+}
+
+/// Whether two names of a policy type are the same, ignoring case, spaces and
+/// hyphens ("permissions boundary" and "permissions-boundary").
+fn same_policy_type(a: &str, b: &str) -> bool {
+    fn norm(x: &str) -> impl Iterator<Item = u8> + '_ {
+        x.bytes()
+            .filter(|b| *b != b'-' && *b != b' ')
+            .map(|b| b.to_ascii_lowercase())
+    }
+    norm(a).eq(norm(b))
 }
 
 fn progress(shared: &Shared, started: Instant, tty: bool) -> String {
@@ -1074,6 +1189,11 @@ pub fn run(opts: Options) -> Result<Summary, String> {
 /// Run the fuzzer on the current (multi-thread) runtime.
 pub async fn run_async(opts: Options) -> Result<Summary, String> {
     let started = Instant::now();
+    let cpu_before = cpu_time();
+    let http_before = (
+        HTTP_REQUESTS.load(Ordering::Relaxed),
+        CONNECTIONS.load(Ordering::Relaxed),
+    );
     let shared = Arc::new(Shared {
         deadline: opts.time.map(|t| started + t),
         opts: opts.clone(),
@@ -1086,6 +1206,8 @@ pub async fn run_async(opts: Options) -> Result<Summary, String> {
         rejected: AtomicU64::new(0),
         disagreements: AtomicU64::new(0),
         rejected_samples: Mutex::new(Vec::new()),
+        attribution: AtomicU64::new(0),
+        attribution_samples: Mutex::new(Vec::new()),
         found: Mutex::new(Vec::new()),
         relation_checks: Mutex::new(BTreeMap::new()),
     });
@@ -1127,6 +1249,9 @@ pub async fn run_async(opts: Options) -> Result<Summary, String> {
         }
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     done.store(true, Ordering::Relaxed);
     if let Some(r) = reporter {
         let _ = r.join();
@@ -1158,6 +1283,19 @@ pub async fn run_async(opts: Options) -> Result<Summary, String> {
         written: Vec::new(),
         elapsed,
         coverage,
+        cpu,
+        attribution: shared.attribution.load(Ordering::Relaxed),
+        attribution_samples: shared
+            .attribution_samples
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone(),
+        http: (opts.mode == Mode::Http).then(|| {
+            (
+                HTTP_REQUESTS.load(Ordering::Relaxed) - http_before.0,
+                CONNECTIONS.load(Ordering::Relaxed) - http_before.1,
+            )
+        }),
     };
     summary.found.sort_by_key(|f| f.case);
     if let Some(out) = &opts.out {
@@ -1217,9 +1355,6 @@ async fn report_found(
     backend.stop().await;
     Ok(written)
 }
-
-/// A request before signing: method, path, headers, body, region, service.
-type Unsigned<'a> = (&'a str, String, Vec<(String, String)>, Vec<u8>, String, &'a str);
 
 #[cfg(test)]
 mod tests {

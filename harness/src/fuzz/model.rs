@@ -379,12 +379,11 @@ fn arn_match(pattern: &str, value: &str, vars: bool, ctx: &Ctx) -> bool {
     if pattern == "*" {
         return true;
     }
-    let p: Vec<&str> = pattern.splitn(6, ':').collect();
-    let v: Vec<&str> = value.splitn(6, ':').collect();
-    if p.len() != 6 || v.len() != 6 {
-        return false;
-    }
-    p.iter().zip(v.iter()).all(|(ps, vs)| like(ps, vs, vars, ctx))
+    let (mut p, mut v) = (pattern.splitn(6, ':'), value.splitn(6, ':'));
+    (0..6).all(|_| match (p.next(), v.next()) {
+        (Some(ps), Some(vs)) => like(ps, vs, vars, ctx),
+        _ => false,
+    })
 }
 
 fn action_match(pattern: &str, action: &str) -> bool {

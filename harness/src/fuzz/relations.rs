@@ -61,12 +61,16 @@ impl Relation {
     }
 
     /// Does the pair of decisions (before, after) respect the relation?
-    pub fn holds(self, before: Decision, after: Decision) -> bool {
+    /// `several_actions`: the request needs more than one action allowed (an
+    /// ACL header adds `s3:PutObjectAcl`, session tags `sts:TagSession`, a
+    /// source identity `sts:SetSourceIdentity`); then an `Allow` that lets the
+    /// first action through may reveal an explicit deny of the next.
+    pub fn holds(self, before: Decision, after: Decision, several_actions: bool) -> bool {
         match self {
             Self::AddAllow => match before {
                 Decision::ExplicitDeny => after == Decision::ExplicitDeny,
                 Decision::Allow => after == Decision::Allow,
-                Decision::ImplicitDeny => after != Decision::ExplicitDeny,
+                Decision::ImplicitDeny => several_actions || after != Decision::ExplicitDeny,
             },
             Self::AddDeny => match before {
                 Decision::ExplicitDeny => after == Decision::ExplicitDeny,

@@ -3,24 +3,102 @@
 //! integers), worlds as world files, and a disagreement as a scenario file that
 //! `harness run` runs.
 
-use serde_json::{Map, Value};
-
 use super::gen::{
     account_id, Caller, Case, Cond, Effect, Op, Policy, Request, Rng, Statement, Version, World, ACCOUNTS,
     ACCOUNT_NAMES, ORG_ID,
 };
 use super::model::Answer;
 
-fn list(r: &mut Rng, items: &[String]) -> Value {
-    match items {
-        [one] if r.chance(60) => Value::String(one.clone()),
-        _ => Value::Array(items.iter().cloned().map(Value::String).collect()),
+/// A JSON value with members in the order written (a lighter `serde_json::Value`).
+#[derive(Debug, Clone)]
+enum J {
+    Str(String),
+    Bool(bool),
+    Num(u64),
+    Arr(Vec<J>),
+    Obj(Vec<(String, J)>),
+}
+
+fn escape(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+impl J {
+    /// Print; `indent` is `Some(depth)` for two-space indentation.
+    fn write(&self, out: &mut String, indent: Option<usize>) {
+        let newline = |out: &mut String, depth: usize| {
+            out.push('\n');
+            for _ in 0..depth {
+                out.push_str("  ");
+            }
+        };
+        match self {
+            J::Str(s) => escape(out, s),
+            J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            J::Num(n) => out.push_str(&n.to_string()),
+            J::Arr(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    if let Some(d) = indent {
+                        newline(out, d + 1);
+                    }
+                    item.write(out, indent.map(|d| d + 1));
+                }
+                if let (Some(d), false) = (indent, items.is_empty()) {
+                    newline(out, d);
+                }
+                out.push(']');
+            }
+            J::Obj(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    if let Some(d) = indent {
+                        newline(out, d + 1);
+                    }
+                    escape(out, k);
+                    out.push(':');
+                    if indent.is_some() {
+                        out.push(' ');
+                    }
+                    v.write(out, indent.map(|d| d + 1));
+                }
+                if let (Some(d), false) = (indent, members.is_empty()) {
+                    newline(out, d);
+                }
+                out.push('}');
+            }
+        }
     }
 }
 
-fn literal(r: &mut Rng, v: &str) -> Value {
+fn list(r: &mut Rng, items: &[String]) -> J {
+    match items {
+        [one] if r.chance(60) => J::Str(one.clone()),
+        _ => J::Arr(items.iter().cloned().map(J::Str).collect()),
+    }
+}
+
+fn literal(r: &mut Rng, v: &str) -> J {
     if (v == "true" || v == "false") && r.chance(30) {
-        return Value::Bool(v == "true");
+        return J::Bool(v == "true");
     }
     if !v.is_empty()
         && v.len() < 10
@@ -29,38 +107,37 @@ fn literal(r: &mut Rng, v: &str) -> Value {
         && r.chance(30)
     {
         if let Ok(n) = v.parse::<u64>() {
-            return Value::Number(n.into());
+            return J::Num(n);
         }
     }
-    Value::String(v.to_string())
+    J::Str(v.to_string())
 }
 
-fn conditions(r: &mut Rng, conds: &[Cond]) -> Value {
-    let mut by_op: Map<String, Value> = Map::new();
+fn conditions(r: &mut Rng, conds: &[Cond]) -> J {
+    let mut by_op: Vec<(String, J)> = Vec::new();
     for c in conds {
-        let values: Vec<Value> = c.values.iter().map(|v| literal(r, v)).collect();
+        let values: Vec<J> = c.values.iter().map(|v| literal(r, v)).collect();
         let value = match values.as_slice() {
             [one] if r.chance(60) => one.clone(),
-            _ => Value::Array(values),
+            _ => J::Arr(values),
         };
-        let entry = by_op
-            .entry(c.operator())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(m) = entry {
-            m.insert(c.key.clone(), value);
+        let op = c.operator();
+        match by_op.iter_mut().find(|(k, _)| *k == op) {
+            Some((_, J::Obj(m))) => m.push((c.key.clone(), value)),
+            _ => by_op.push((op, J::Obj(vec![(c.key.clone(), value)]))),
         }
     }
-    Value::Object(by_op)
+    J::Obj(by_op)
 }
 
-fn statement(r: &mut Rng, s: &Statement) -> Value {
-    let mut fields: Vec<(String, Value)> = Vec::new();
+fn statement(r: &mut Rng, s: &Statement) -> J {
+    let mut fields: Vec<(String, J)> = Vec::new();
     if let Some(sid) = &s.sid {
-        fields.push(("Sid".into(), Value::String(sid.clone())));
+        fields.push(("Sid".into(), J::Str(sid.clone())));
     }
     fields.push((
         "Effect".into(),
-        Value::String(match s.effect {
+        J::Str(match s.effect {
             Effect::Allow => "Allow".into(),
             Effect::Deny => "Deny".into(),
         }),
@@ -68,16 +145,16 @@ fn statement(r: &mut Rng, s: &Statement) -> Value {
     if let Some(p) = &s.principal {
         let key = if p.not { "NotPrincipal" } else { "Principal" };
         let value = if p.star {
-            Value::String("*".into())
+            J::Str("*".into())
         } else {
-            let mut m = Map::new();
+            let mut m = Vec::new();
             if !p.aws.is_empty() {
-                m.insert("AWS".into(), list(r, &p.aws));
+                m.push(("AWS".to_string(), list(r, &p.aws)));
             }
             if !p.service.is_empty() {
-                m.insert("Service".into(), list(r, &p.service));
+                m.push(("Service".to_string(), list(r, &p.service)));
             }
-            Value::Object(m)
+            J::Obj(m)
         };
         fields.push((key.into(), value));
     }
@@ -94,42 +171,49 @@ fn statement(r: &mut Rng, s: &Statement) -> Value {
     if r.chance(30) {
         r.shuffle(&mut fields);
     }
-    Value::Object(fields.into_iter().collect())
+    J::Obj(fields)
 }
 
-/// The policy as JSON.
-pub fn policy_value(p: &Policy) -> Value {
+/// The policy as a JSON tree, shaped by its `shape` seed.
+fn policy_tree(p: &Policy) -> J {
     let mut r = Rng::new(p.shape);
-    let statements: Vec<Value> = p.statements.iter().map(|s| statement(&mut r, s)).collect();
+    let statements: Vec<J> = p.statements.iter().map(|s| statement(&mut r, s)).collect();
     let statement = match statements.as_slice() {
         [one] if r.chance(30) => one.clone(),
-        _ => Value::Array(statements),
+        _ => J::Arr(statements),
     };
-    let mut top: Vec<(String, Value)> = Vec::new();
+    let mut top: Vec<(String, J)> = Vec::new();
     match p.version {
-        Version::V2012 => top.push(("Version".into(), Value::String("2012-10-17".into()))),
-        Version::V2008 => top.push(("Version".into(), Value::String("2008-10-17".into()))),
+        Version::V2012 => top.push(("Version".into(), J::Str("2012-10-17".into()))),
+        Version::V2008 => top.push(("Version".into(), J::Str("2008-10-17".into()))),
         Version::Absent => {}
     }
     top.push(("Statement".into(), statement));
     if r.chance(20) {
         top.reverse();
     }
-    Value::Object(top.into_iter().collect())
+    J::Obj(top)
 }
 
 /// Compact JSON.
 pub fn policy_json(p: &Policy) -> String {
-    policy_value(p).to_string()
+    let mut out = String::new();
+    policy_tree(p).write(&mut out, None);
+    out
 }
 
-/// Indented JSON, for scenario files.
+/// Indented JSON, for scenario files (the same shape as [`policy_json`]).
 pub fn policy_pretty(p: &Policy) -> String {
-    serde_json::to_string_pretty(&policy_value(p)).unwrap_or_else(|_| policy_json(p))
+    let mut out = String::new();
+    policy_tree(p).write(&mut out, Some(0));
+    out
 }
 
+/// A TOML basic string (the same escapes as JSON's).
 fn quote(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    escape(&mut out, s);
+    out
 }
 
 /// A policy document as a TOML string: a literal block when it can be one.
@@ -488,5 +572,27 @@ pub fn describe(w: &World, r: &Request) -> String {
         Op::Put(o) => format!("{} PutObject {}/{}", who(&r.caller), o.bucket, o.key),
         Op::Delete(o) => format!("{} DeleteObject {}/{}", who(&r.caller), o.bucket, o.key),
         Op::AssumeRole(a) => format!("{} AssumeRole {}", who(&r.caller), a.role_arn),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compact and indented printing agree with serde_json on the same tree.
+    #[test]
+    fn policies_print_as_json() {
+        for n in 0..50 {
+            let case = super::super::gen::case(3, n, 2, super::super::gen::Focus::All);
+            for (_, p) in case.world.policies() {
+                let compact: serde_json::Value = serde_json::from_str(&policy_json(p)).unwrap();
+                let pretty: serde_json::Value = serde_json::from_str(&policy_pretty(p)).unwrap();
+                assert_eq!(compact, pretty);
+                assert_eq!(serde_json::to_string_pretty(&pretty).unwrap(), policy_pretty(p));
+            }
+        }
+        let mut out = String::new();
+        escape(&mut out, "a\"b\\c\n\u{1}");
+        assert_eq!(out, r#""a\"b\\c\n\u0001""#);
     }
 }
