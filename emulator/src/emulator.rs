@@ -267,15 +267,15 @@ impl Emulator {
     pub(crate) fn uuid(&self, n: u64) -> String {
         let a = splitmix(n);
         let b = splitmix(a);
-        let hex = format!("{a:016x}{b:016x}");
-        let h = |r: std::ops::Range<usize>| hex.get(r).unwrap_or("0");
+        // The 32 hex digits of `a` then `b`, cut 8-4-4-4-12, with the version (4)
+        // and variant (a) digits written over digits 12 and 16.
         format!(
-            "{}-{}-4{}-a{}-{}",
-            h(0..8),
-            h(8..12),
-            h(13..16),
-            h(17..20),
-            h(20..32)
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            (b >> 48) & 0xfff,
+            b & 0xffff_ffff_ffff
         )
     }
 }
@@ -310,5 +310,30 @@ mod tests {
         assert_eq!(uuid.len(), 36);
         assert_eq!(uuid.matches('-').count(), 4);
         assert_ne!(e.next_id(), n);
+    }
+
+    #[test]
+    fn a_uuid_is_its_two_words_in_hex_with_version_and_variant() {
+        let e = Emulator::new(
+            Config::default(),
+            World::default(),
+            Arc::new(ManualClock::new(datetime!(2026-01-01 00:00 UTC))),
+        );
+        for n in [0, 1, 7, u64::MAX] {
+            let a = splitmix(n);
+            let b = splitmix(a);
+            let digits = format!("{a:016x}{b:016x}");
+            let uuid = e.uuid(n);
+            let groups: Vec<&str> = uuid.split('-').collect();
+            assert_eq!(
+                groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12]
+            );
+            assert_eq!(groups[0], &digits[0..8]);
+            assert_eq!(groups[1], &digits[8..12]);
+            assert_eq!(groups[2], format!("4{}", &digits[13..16]));
+            assert_eq!(groups[3], format!("a{}", &digits[17..20]));
+            assert_eq!(groups[4], &digits[20..32]);
+        }
     }
 }

@@ -203,7 +203,7 @@ mod tests {
         let f = d.finish();
         assert_eq!(f.get(Algorithm::Crc32), Some("Hy7NkA=="));
         assert_eq!(
-            hex::encode(f.sha256),
+            crate::sigv4::hex_lower(&f.sha256),
             "58c26b9b964eee6ab38bf4aac385d1b8e483ac58f54cad4a7bfaf9190041320f"
         );
         assert!(well_formed(

@@ -361,8 +361,8 @@ where
     let meta = ObjectMeta {
         key: key.clone(),
         size: received,
-        etag: format!("\"{}\"", hex::encode(sums.md5)),
-        sha256: hex::encode(sums.sha256),
+        etag: format!("\"{}\"", crate::sigv4::hex_lower(&sums.md5)),
+        sha256: crate::sigv4::hex_lower(&sums.sha256),
         last_modified: ctx.now,
         content_type: Some(
             r.header("content-type")

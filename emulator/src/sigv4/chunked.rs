@@ -325,7 +325,7 @@ impl AwsChunkedDecoder {
     /// A chunk's data ended: check its signature and chain.
     fn end_chunk(&mut self) -> Result<(), SigError> {
         if let Some(signing) = &self.config.signing {
-            let hash = hex::encode(std::mem::take(&mut self.hasher).finalize());
+            let hash = super::key::hex_lower(&std::mem::take(&mut self.hasher).finalize());
             let provided = self.signature.take().unwrap_or_default();
             let sts =
                 StringToSign::chunk(&signing.amz_date, &signing.scope, &self.previous, &hash).to_string();

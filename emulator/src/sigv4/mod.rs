@@ -62,7 +62,7 @@ pub use chunked::{
     AwsChunkedDecoder, ChunkSigning, DecoderConfig, MAX_CHUNK_SIZE, MAX_LINE, MAX_TRAILER_SECTION,
 };
 pub use error::{SigError, SignatureMismatch, MAX_SKEW_MILLIS};
-pub use key::{sha256_hex, sign_v2, SigningKey};
+pub use key::{hex_lower, sha256_hex, sign_v2, SigningKey};
 pub use payload::{BodyCheck, PayloadMode, Trailers};
 pub use v2::{AuthV2Query, V2StringToSign};
 pub use verify::Verified;

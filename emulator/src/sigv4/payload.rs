@@ -69,7 +69,7 @@ impl PayloadMode {
     /// (the caller hashes the body).
     pub fn canonical_value(&self) -> Option<String> {
         Some(match self {
-            Self::Hex(hash) => hex::encode(hash),
+            Self::Hex(hash) => super::key::hex_lower(hash),
             Self::Unsigned => "UNSIGNED-PAYLOAD".to_owned(),
             Self::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned(),
             Self::StreamingSignedTrailer => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER".to_owned(),
