@@ -243,7 +243,7 @@ fn principal_form(w: &World, v: &str) -> &'static str {
         return "assumed-role session ARN";
     }
     if v.contains(":role/") {
-        if w.roles.iter().any(|r| r.arn() == v && r.path != "/") {
+        if w.roles.iter().any(|r| r.is_arn(v) && r.path != "/") {
             return "role ARN with path";
         }
         return "role ARN";

@@ -306,6 +306,15 @@ impl Role {
             self.name
         )
     }
+
+    /// Whether `arn` is this role's ARN ([`Role::arn`] without building it).
+    pub fn is_arn(&self, arn: &str) -> bool {
+        arn.strip_prefix("arn:aws:iam::")
+            .and_then(|r| r.strip_prefix(account_id(self.account)))
+            .and_then(|r| r.strip_prefix(":role"))
+            .and_then(|r| r.strip_prefix(self.path.as_str()))
+            == Some(self.name.as_str())
+    }
 }
 
 /// A customer-managed policy (attached or used as a boundary).
@@ -471,7 +480,7 @@ pub fn account_id(i: usize) -> &'static str {
 impl World {
     /// The role an ARN names (exactly, path included).
     pub fn role_by_arn(&self, arn: &str) -> Option<&Role> {
-        self.roles.iter().find(|r| r.arn() == arn)
+        self.roles.iter().find(|r| r.is_arn(arn))
     }
 
     /// A managed policy by account and name.
@@ -1806,4 +1815,26 @@ fn one_request(r: &mut Rng, w: &World, focus: Focus) -> Request {
         Op::Delete(object_op(r, w, account))
     };
     Request { caller, op }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_recognises_its_own_arn_and_only_that() {
+        for n in 0..40 {
+            let w = case(3, n, 1, Focus::All).world;
+            for r in &w.roles {
+                let arn = r.arn();
+                assert!(r.is_arn(&arn), "{arn}");
+                assert!(!r.is_arn(&format!("{arn}x")), "{arn}");
+                assert!(!r.is_arn(&arn[..arn.len() - 1]), "{arn}");
+                assert!(!r.is_arn(&arn.replace(":role", ":user")), "{arn}");
+                for other in w.roles.iter().filter(|o| o.arn() != arn) {
+                    assert!(!other.is_arn(&arn), "{arn} taken for {}", other.arn());
+                }
+            }
+        }
+    }
 }

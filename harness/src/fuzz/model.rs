@@ -105,33 +105,43 @@ impl Who<'_> {
 /// Condition keys of one request (keys compare case-insensitively).
 #[derive(Debug, Clone, Default)]
 pub struct Ctx {
-    keys: Vec<(std::borrow::Cow<'static, str>, Vec<String>, bool)>,
+    keys: Vec<(std::borrow::Cow<'static, str>, Value)>,
+}
+
+#[derive(Debug, Clone)]
+enum Value {
+    Single(String),
+    Multi(Vec<String>),
 }
 
 impl Ctx {
     fn set(&mut self, key: impl Into<std::borrow::Cow<'static, str>>, value: impl Into<String>) {
-        self.keys.push((key.into(), vec![value.into()], false));
+        self.keys.push((key.into(), Value::Single(value.into())));
     }
 
     fn set_multi(&mut self, key: impl Into<std::borrow::Cow<'static, str>>, values: Vec<String>) {
-        self.keys.push((key.into(), values, true));
+        self.keys.push((key.into(), Value::Multi(values)));
     }
 
-    fn entry(&self, key: &str) -> Option<&(std::borrow::Cow<'static, str>, Vec<String>, bool)> {
-        self.keys.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(key))
+    fn entry(&self, key: &str) -> Option<&Value> {
+        self.keys
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
     }
 
     /// The values of a key; `None` when absent or an empty set.
     fn get(&self, key: &str) -> Option<&[String]> {
-        self.entry(key)
-            .map(|(_, v, _)| v.as_slice())
-            .filter(|v| !v.is_empty())
+        match self.entry(key)? {
+            Value::Single(v) => Some(std::slice::from_ref(v)),
+            Value::Multi(v) => Some(v.as_slice()).filter(|v| !v.is_empty()),
+        }
     }
 
     /// The value of a single-valued key (variables cannot name multivalued keys).
     fn single(&self, key: &str) -> Option<&str> {
         match self.entry(key) {
-            Some((_, v, false)) => v.first().map(String::as_str),
+            Some(Value::Single(v)) => Some(v),
             _ => None,
         }
     }
@@ -150,7 +160,10 @@ fn in_org(org: Option<&Org>, account: usize) -> bool {
 
 /// Keys every request carries, and the caller's (iam.md §4.1).
 fn base_context(w: &World, who: &Who<'_>, region: &str) -> Ctx {
-    let mut c = Ctx::default();
+    // Room for every key a request sets, so the list never grows.
+    let mut c = Ctx {
+        keys: Vec::with_capacity(32),
+    };
     c.set("aws:CurrentTime", iso(w.now));
     c.set("aws:EpochTime", w.now.to_string());
     c.set(
