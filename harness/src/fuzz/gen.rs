@@ -1753,18 +1753,20 @@ fn request(r: &mut Rng, w: &World, focus: Focus) -> Request {
     };
     // Session policies last: aiming ignores them, and they are costly to make.
     let session_policy = if focus == Focus::Boundaries { 70 } else { 30 };
-    let buckets: Vec<String> = w.buckets.iter().map(|b| b.name.clone()).collect();
-    let names = Names {
-        users: &w.users,
-        roles: &w.roles,
-        buckets: &buckets,
-        now: w.now,
-        focus,
-    };
+    // Bucket names only when a session policy is made (most requests have none).
+    let mut buckets: Option<Vec<String>> = None;
     let mut at = Some(&mut req);
     while let Some(x) = at {
         if let Op::AssumeRole(a) = &mut x.op {
             if r.chance(session_policy) {
+                let names = Names {
+                    users: &w.users,
+                    roles: &w.roles,
+                    buckets: buckets
+                        .get_or_insert_with(|| w.buckets.iter().map(|b| b.name.clone()).collect()),
+                    now: w.now,
+                    focus,
+                };
                 a.policy = Some(policy(r, &names, Kind::Session));
             }
         }
