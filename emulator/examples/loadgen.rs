@@ -286,13 +286,7 @@ fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now
             (method, path, "s3", h, Vec::new())
         }
         Op::AssumeRole => {
-            let form = form_urlencoded::Serializer::new(String::new())
-                .append_pair("Action", "AssumeRole")
-                .append_pair("Version", "2011-06-15")
-                .append_pair("RoleArn", &o.role_arn)
-                .append_pair("RoleSessionName", &format!("bench-{index}"))
-                .append_pair("ExternalId", &o.external_id)
-                .finish();
+            let form = assume_role_form(o, index);
             let h = vec![
                 ("host".to_string(), host.clone()),
                 (
@@ -405,18 +399,22 @@ fn request(shared: &Shared, i: usize) -> Request<RepeatBody> {
     req.body(body).unwrap()
 }
 
-/// AssumeRole bodies differ per pooled request (the session name): rebuild the
-/// form the signature covers.
-fn assume_role_body(shared: &Shared, i: usize) -> RepeatBody {
-    let o = &shared.opts;
-    let index = i % shared.pool.len();
-    let form = form_urlencoded::Serializer::new(String::new())
+/// The AssumeRole form of pooled request `index` (its session name is `bench-INDEX`).
+fn assume_role_form(o: &Opts, index: usize) -> String {
+    form_urlencoded::Serializer::new(String::new())
         .append_pair("Action", "AssumeRole")
         .append_pair("Version", "2011-06-15")
         .append_pair("RoleArn", &o.role_arn)
         .append_pair("RoleSessionName", &format!("bench-{index}"))
         .append_pair("ExternalId", &o.external_id)
-        .finish();
+        .finish()
+}
+
+/// AssumeRole bodies differ per pooled request (the session name): rebuild the
+/// form the signature covers.
+fn assume_role_body(shared: &Shared, i: usize) -> RepeatBody {
+    let o = &shared.opts;
+    let form = assume_role_form(o, i % shared.pool.len());
     let len = form.len() as u64;
     RepeatBody {
         chunk: Bytes::from(form),

@@ -295,13 +295,17 @@ mod tests {
     use crate::clock::ManualClock;
     use time::macros::datetime;
 
-    #[test]
-    fn ids_have_aws_shapes() {
-        let e = Emulator::new(
+    fn emulator() -> Emulator {
+        Emulator::new(
             Config::default(),
             World::default(),
             Arc::new(ManualClock::new(datetime!(2026-01-01 00:00 UTC))),
-        );
+        )
+    }
+
+    #[test]
+    fn ids_have_aws_shapes() {
+        let e = emulator();
         let n = e.next_id();
         let rid = e.s3_request_id(n);
         assert_eq!(rid.len(), 16);
@@ -314,11 +318,7 @@ mod tests {
 
     #[test]
     fn a_uuid_is_its_two_words_in_hex_with_version_and_variant() {
-        let e = Emulator::new(
-            Config::default(),
-            World::default(),
-            Arc::new(ManualClock::new(datetime!(2026-01-01 00:00 UTC))),
-        );
+        let e = emulator();
         for n in [0, 1, 7, u64::MAX] {
             let a = splitmix(n);
             let b = splitmix(a);

@@ -144,15 +144,17 @@ const KEY_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-fn encode_key(key: &str) -> String {
+pub(crate) fn encode_key(key: &str) -> String {
     key.split('/')
         .map(|seg| utf8_percent_encode(seg, KEY_SET).to_string())
         .collect::<Vec<_>>()
         .join("/")
 }
 
-fn encode_form(form: &BTreeMap<String, String>) -> String {
-    form.iter()
+/// `k=v&…` with keys and values percent-encoded (an STS form body).
+pub(crate) fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+    pairs
+        .into_iter()
         .map(|(k, v)| {
             format!(
                 "{}={}",
@@ -176,7 +178,7 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
         let mut form = a.form.clone();
         form.entry("Version".to_string())
             .or_insert_with(|| "2011-06-15".to_string());
-        body = encode_form(&form).into_bytes();
+        body = encode_pairs(&form).into_bytes();
         headers.push((
             "content-type".to_string(),
             "application/x-www-form-urlencoded; charset=utf-8".to_string(),

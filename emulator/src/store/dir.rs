@@ -30,7 +30,7 @@ use sha2::Digest as _;
 use time::OffsetDateTime;
 
 use super::{
-    check_condition, current, BodyFile, DeleteOutcome, ObjectData, ObjectMeta, ObjectWriter, Store,
+    check_condition, current, listed, BodyFile, DeleteOutcome, ObjectData, ObjectMeta, ObjectWriter, Store,
     StoreError, StoredObject, Version, WriteCondition,
 };
 
@@ -426,13 +426,8 @@ impl Store for DirStore {
         let Some(keys) = buckets.get(bucket) else {
             return Vec::new();
         };
-        let lower = match start_after {
-            Some(s) if s >= prefix => std::ops::Bound::Excluded(s.to_string()),
-            _ => std::ops::Bound::Included(prefix.to_string()),
-        };
-        keys.range((lower, std::ops::Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .filter_map(|(_, v)| {
+        listed(keys, prefix, start_after)
+            .filter_map(|v| {
                 let (_, last) = v.last()?;
                 current(std::slice::from_ref(last)).map(|o| o.meta.clone())
             })

@@ -278,6 +278,22 @@ impl ObjectWriter for MemoryWriter {
     }
 }
 
+/// The entries of `keys` a listing walks, in key order: those under `prefix`,
+/// after `start_after` when it sorts at or after the prefix (ListObjectsV2).
+fn listed<'a, V>(
+    keys: &'a BTreeMap<String, V>,
+    prefix: &'a str,
+    start_after: Option<&str>,
+) -> impl Iterator<Item = &'a V> + 'a {
+    let lower = match start_after {
+        Some(s) if s >= prefix => std::ops::Bound::Excluded(s.to_string()),
+        _ => std::ops::Bound::Included(prefix.to_string()),
+    };
+    keys.range((lower, std::ops::Bound::Unbounded))
+        .take_while(move |(k, _)| k.starts_with(prefix))
+        .map(|(_, v)| v)
+}
+
 fn current(versions: &[Version]) -> Option<&Arc<StoredObject>> {
     match versions.last() {
         Some(Version::Object(o)) => Some(o),
@@ -377,13 +393,8 @@ impl Store for MemoryStore {
         let Some(keys) = buckets.get(bucket) else {
             return Vec::new();
         };
-        let lower = match start_after {
-            Some(s) if s >= prefix => std::ops::Bound::Excluded(s.to_string()),
-            _ => std::ops::Bound::Included(prefix.to_string()),
-        };
-        keys.range((lower, std::ops::Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .filter_map(|(_, v)| current(v).map(|o| o.meta.clone()))
+        listed(keys, prefix, start_after)
+            .filter_map(|v| current(v).map(|o| o.meta.clone()))
             .take(limit)
             .collect()
     }

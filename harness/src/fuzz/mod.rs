@@ -54,8 +54,8 @@ use emulator::protocol::codes::Service;
 use emulator::{Clock, Config, Emulator, ManualClock, Running};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use crate::raw::{encode_key, encode_pairs};
 use coverage::Coverage;
 use gen::{account_id, Assume, Caller, Case, Focus, Op, Request, Rng, World};
 use model::{Answer, Decision, Who};
@@ -538,17 +538,6 @@ fn failure(detail: impl Into<String>) -> Observed {
     }
 }
 
-/// Characters kept as-is in a path segment (RFC 3986 unreserved).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-fn encode(s: &str) -> String {
-    utf8_percent_encode(s, SEGMENT).to_string()
-}
-
 fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let start = text.find(open)? + open.len();
     let end = text.get(start..)?.find(close)? + start;
@@ -727,13 +716,12 @@ impl Http {
                         headers.push(("x-amz-server-side-encryption".to_string(), s.clone()));
                     }
                 }
-                let key: Vec<String> = o.key.split('/').map(encode).collect();
                 let region = w
                     .bucket(&o.bucket)
                     .map_or_else(|| "us-east-1".to_string(), |b| b.region.clone());
                 Wire {
                     method: if put { "PUT" } else { "DELETE" },
-                    path: format!("/{}/{}", encode(&o.bucket), key.join("/")),
+                    path: format!("/{}/{}", encode_key(&o.bucket), encode_key(&o.key)),
                     headers,
                     body: Vec::new(),
                     region,
@@ -741,11 +729,8 @@ impl Http {
                 }
             }
             Op::AssumeRole(a) => {
-                let form: Vec<String> = assume_params(a)
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-                    .collect();
-                let body = form.join("&").into_bytes();
+                let params = assume_params(a);
+                let body = encode_pairs(params.iter().map(|(k, v)| (k, v))).into_bytes();
                 let headers = vec![
                     ("host".to_string(), host),
                     (
