@@ -119,11 +119,6 @@ fn main() -> ExitCode {
 }
 
 fn fuzz(args: FuzzArgs) -> ExitCode {
-    let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-    let workers = args.workers.unwrap_or(match args.mode {
-        harness::fuzz::Mode::Http => 4 * cpus,
-        harness::fuzz::Mode::Inprocess => cpus,
-    });
     let opts = harness::fuzz::Options {
         seed: args.seed,
         cases: if args.time.is_some() {
@@ -135,14 +130,8 @@ fn fuzz(args: FuzzArgs) -> ExitCode {
         mode: args.mode,
         focus: args.focus,
         out: Some(args.out),
-        workers: workers.max(1),
-        per_world: args
-            .per_world
-            .unwrap_or(match args.mode {
-                harness::fuzz::Mode::Http => 32,
-                harness::fuzz::Mode::Inprocess => 128,
-            })
-            .max(1),
+        workers: args.workers.unwrap_or(args.mode.default_workers()).max(1),
+        per_world: args.per_world.unwrap_or(args.mode.default_per_world()).max(1),
         relations: !args.no_relations,
         progress: true,
         max_reports: args.max_reports,

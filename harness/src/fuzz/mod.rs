@@ -69,6 +69,12 @@ pub enum Mode {
     Inprocess,
     /// Signed HTTP requests to emulators on `127.0.0.1`.
     Http,
+    /// No emulator: each request is answered by the model alone and nothing is
+    /// compared. The side-by-side baseline of the throughput benchmark
+    /// (`harness/benches/fuzz.rs`): what the generator and the model cost. Not
+    /// offered on the command line, where it would look like a clean run.
+    #[value(skip)]
+    ModelOnly,
 }
 
 impl Mode {
@@ -77,6 +83,27 @@ impl Mode {
         match self {
             Self::Inprocess => "inprocess",
             Self::Http => "http",
+            Self::ModelOnly => "model-only",
+        }
+    }
+
+    /// Concurrent workers when none are asked for: one per CPU in process; over
+    /// HTTP four per CPU, so the emulator's side always has requests in flight.
+    pub fn default_workers(self) -> usize {
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+        match self {
+            Self::Http => 4 * cpus,
+            Self::Inprocess | Self::ModelOnly => cpus,
+        }
+    }
+
+    /// Requests per world when none are asked for: in process, loading a world
+    /// costs about as much as 60 requests, so more requests share each; over HTTP
+    /// the world swap is one request among many anyway.
+    pub fn default_per_world(self) -> usize {
+        match self {
+            Self::Http => 32,
+            Self::Inprocess | Self::ModelOnly => 128,
         }
     }
 }
@@ -390,6 +417,8 @@ pub(crate) struct Http {
 pub(crate) enum Backend {
     Direct(Direct),
     Http(Box<Http>),
+    /// [`Mode::ModelOnly`]: nothing to send to.
+    Model,
 }
 
 fn to_decision(e: emulator::iam::Effect) -> Decision {
@@ -837,21 +866,34 @@ impl Backend {
         Ok(match mode {
             Mode::Inprocess => Self::Direct(Direct::new()),
             Mode::Http => Self::Http(Box::new(Http::new().await?)),
+            Mode::ModelOnly => Self::Model,
         })
     }
 
     async fn load(&mut self, w: &World) -> Result<(), String> {
-        let toml = write::world_toml(w, "", false);
         match self {
-            Self::Direct(d) => d.load(&toml, w),
-            Self::Http(h) => h.load(&toml, w).await,
+            Self::Direct(d) => d.load(&write::world_toml(w, "", false), w),
+            Self::Http(h) => h.load(&write::world_toml(w, "", false), w).await,
+            Self::Model => Ok(()),
         }
     }
 
-    async fn send(&mut self, w: &World, c: &Creds, op: &Op) -> (Observed, Option<Creds>) {
+    /// Send one step; `answer` is the model's, echoed by [`Backend::Model`].
+    async fn send(&mut self, w: &World, c: &Creds, op: &Op, answer: &Answer) -> (Observed, Option<Creds>) {
         match self {
             Self::Direct(d) => d.send(c, op),
             Self::Http(h) => h.send(w, c, op).await,
+            Self::Model => (
+                Observed {
+                    status: answer.status,
+                    code: answer.code.to_string(),
+                    effect: Some(answer.decision),
+                    denied_by: None,
+                    detail: None,
+                },
+                // The chain goes on as the model's session says; no credentials exist.
+                Some(Creds::Anonymous),
+            ),
         }
     }
 
@@ -902,7 +944,7 @@ pub(crate) async fn run_request(
         if let Some(c) = cov.as_deref_mut() {
             c.request(w, step, depth, &answer);
         }
-        let (observed, issued) = backend.send(w, &creds, &step.op).await;
+        let (observed, issued) = backend.send(w, &creds, &step.op, &answer).await;
         let allowed = answer.decision == Decision::Allow && observed.effect == Some(Decision::Allow);
         out.push(Step { answer, observed });
         if depth + 1 == chain.len() {
