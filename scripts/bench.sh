@@ -161,7 +161,7 @@ done
 rm -rf "$DIR_STORE"
 
 echo "== policy evaluation (criterion, one core)"
-cargo bench -q -p emulator --bench policy -- seed/ 2>/dev/null | tee "$OUT/policy.txt" | grep -E "^policy|thrpt" || true
+cargo bench -q -p emulator --bench policy -- policy/seed/ 2>/dev/null | tee "$OUT/policy.txt" | grep -E "^policy|thrpt" || true
 python3 - "$OUT/policy.txt" "$(load1)" >>"$RESULTS" <<'EOF'
 import json, re, sys
 text = open(sys.argv[1]).read()

@@ -216,6 +216,28 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // Parsing and validating, as every world load and every AssumeRole with a
+    // session policy does. Throughput in bytes of policy text.
+    let fifty_text = fifty_statements();
+    let wide = ParseOptions::default().with_max_size(64 * 1024);
+    let mut group = c.benchmark_group("parse");
+    group.measurement_time(Duration::from_secs(3));
+    group.warm_up_time(Duration::from_millis(500));
+    let texts: [(&str, &str, PolicyKind); 3] = [
+        ("seed/trust", SEED_TRUST, PolicyKind::Trust),
+        ("seed/permissions", SEED_PERMISSIONS, PolicyKind::Identity),
+        ("fifty/identity", &fifty_text, PolicyKind::Identity),
+    ];
+    for (name, text, kind) in texts {
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                Policy::parse_with(std::hint::black_box(text), kind, &wide).map(|p| p.statements().len())
+            });
+        });
+    }
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -113,7 +113,7 @@ const MAX_DEPTH: usize = 64;
 /// Parse one JSON document; whitespace may surround it, nothing else may.
 pub fn parse(text: &str) -> Result<Node, JsonError> {
     let mut r = Reader {
-        chars: text.chars().collect(),
+        text,
         at: 0,
         line: 1,
         column: 1,
@@ -127,14 +127,19 @@ pub fn parse(text: &str) -> Result<Node, JsonError> {
     Ok(node)
 }
 
-struct Reader {
-    chars: Vec<char>,
+/// Reads bytes, steps over characters: everything JSON's grammar looks at is
+/// ASCII, so a byte that starts a multi-byte character never matches it, and
+/// the runs between (string contents) are copied as slices.
+struct Reader<'t> {
+    text: &'t str,
+    /// Byte offset of the next character.
     at: usize,
     line: usize,
+    /// In characters.
     column: usize,
 }
 
-impl Reader {
+impl Reader<'_> {
     fn pos(&self) -> Pos {
         Pos {
             line: self.line,
@@ -149,13 +154,15 @@ impl Reader {
         }
     }
 
-    fn peek(&self) -> Option<char> {
-        self.chars.get(self.at).copied()
+    /// The next byte.
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
     }
 
+    /// Step over the next character.
     fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.at += 1;
+        let c = self.text.get(self.at..)?.chars().next()?;
+        self.at += c.len_utf8();
         if c == '\n' {
             self.line += 1;
             self.column = 1;
@@ -166,12 +173,12 @@ impl Reader {
     }
 
     fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(' ' | '\t' | '\n' | '\r')) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.bump();
         }
     }
 
-    fn expect(&mut self, c: char, reason: &'static str) -> Result<(), JsonError> {
+    fn expect(&mut self, c: u8, reason: &'static str) -> Result<(), JsonError> {
         if self.peek() == Some(c) {
             self.bump();
             Ok(())
@@ -186,20 +193,20 @@ impl Reader {
         }
         let pos = self.pos();
         let value = match self.peek() {
-            Some('{') => self.object(depth)?,
-            Some('[') => self.array(depth)?,
-            Some('"') => Json::String(self.string()?),
-            Some('t') => self.word("true", Json::Bool(true))?,
-            Some('f') => self.word("false", Json::Bool(false))?,
-            Some('n') => self.word("null", Json::Null)?,
-            Some(c) if c == '-' || c.is_ascii_digit() => Json::Number(self.number()?),
+            Some(b'{') => self.object(depth)?,
+            Some(b'[') => self.array(depth)?,
+            Some(b'"') => Json::String(self.string()?),
+            Some(b't') => self.word("true", Json::Bool(true))?,
+            Some(b'f') => self.word("false", Json::Bool(false))?,
+            Some(b'n') => self.word("null", Json::Null)?,
+            Some(c) if c == b'-' || c.is_ascii_digit() => Json::Number(self.number()?),
             _ => return Err(self.error("expected a value")),
         };
         Ok(Node { value, pos })
     }
 
     fn word(&mut self, word: &'static str, value: Json) -> Result<Json, JsonError> {
-        for expected in word.chars() {
+        for expected in word.bytes() {
             if self.peek() != Some(expected) {
                 return Err(self.error("expected a value"));
             }
@@ -212,19 +219,19 @@ impl Reader {
         self.bump();
         let mut members = Vec::new();
         self.skip_ws();
-        if self.peek() == Some('}') {
+        if self.peek() == Some(b'}') {
             self.bump();
             return Ok(Json::Object(members));
         }
         loop {
             self.skip_ws();
-            if self.peek() != Some('"') {
+            if self.peek() != Some(b'"') {
                 return Err(self.error("expected a string key"));
             }
             let key_pos = self.pos();
             let key = self.string()?;
             self.skip_ws();
-            self.expect(':', "expected `:`")?;
+            self.expect(b':', "expected `:`")?;
             self.skip_ws();
             let value = self.value(depth + 1)?;
             members.push(Member { key, key_pos, value });
@@ -241,7 +248,7 @@ impl Reader {
         self.bump();
         let mut items = Vec::new();
         self.skip_ws();
-        if self.peek() == Some(']') {
+        if self.peek() == Some(b']') {
             self.bump();
             return Ok(Json::Array(items));
         }
@@ -261,6 +268,19 @@ impl Reader {
         self.bump();
         let mut out = String::new();
         loop {
+            // The run of characters that need no attention: up to the next quote,
+            // backslash or control character (all ASCII, so the run ends on a
+            // character boundary, and holds no line break).
+            let rest = self.text.get(self.at..).unwrap_or_default();
+            let run = rest
+                .bytes()
+                .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
+            if let Some(plain) = rest.get(..run).filter(|p| !p.is_empty()) {
+                out.push_str(plain);
+                self.column += plain.chars().count();
+                self.at += run;
+            }
             match self.bump() {
                 None => return Err(self.error("unterminated string")),
                 Some('"') => return Ok(out),
@@ -276,8 +296,8 @@ impl Reader {
                     Some('u') => out.push(self.unicode_escape()?),
                     _ => return Err(self.error("invalid escape")),
                 },
-                Some(c) if (c as u32) < 0x20 => return Err(self.error("control character in string")),
-                Some(c) => out.push(c),
+                // Only a control character ends a run otherwise.
+                Some(_) => return Err(self.error("control character in string")),
             }
         }
     }
@@ -310,51 +330,46 @@ impl Reader {
         char::from_u32(hi).ok_or(self.error("unpaired surrogate"))
     }
 
-    fn digits(&mut self, out: &mut String) -> usize {
+    fn digits(&mut self) -> usize {
         let mut n = 0;
-        while let Some(c) = self.peek().filter(char::is_ascii_digit) {
-            out.push(c);
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
             self.bump();
             n += 1;
         }
         n
     }
 
+    /// A number, as written (the grammar is checked, the text kept).
     fn number(&mut self) -> Result<String, JsonError> {
-        let mut out = String::new();
-        if self.peek() == Some('-') {
-            out.push('-');
+        let start = self.at;
+        if self.peek() == Some(b'-') {
             self.bump();
         }
         match self.peek() {
-            Some('0') => {
-                out.push('0');
+            Some(b'0') => {
                 self.bump();
             }
             Some(c) if c.is_ascii_digit() => {
-                self.digits(&mut out);
+                self.digits();
             }
             _ => return Err(self.error("invalid number")),
         }
-        if self.peek() == Some('.') {
-            out.push('.');
+        if self.peek() == Some(b'.') {
             self.bump();
-            if self.digits(&mut out) == 0 {
+            if self.digits() == 0 {
                 return Err(self.error("invalid number"));
             }
         }
-        if let Some(e @ ('e' | 'E')) = self.peek() {
-            out.push(e);
+        if let Some(b'e' | b'E') = self.peek() {
             self.bump();
-            if let Some(s @ ('+' | '-')) = self.peek() {
-                out.push(s);
+            if let Some(b'+' | b'-') = self.peek() {
                 self.bump();
             }
-            if self.digits(&mut out) == 0 {
+            if self.digits() == 0 {
                 return Err(self.error("invalid number"));
             }
         }
-        Ok(out)
+        Ok(self.text.get(start..self.at).unwrap_or_default().to_owned())
     }
 }
 
@@ -448,24 +463,34 @@ pub fn indent(compact: &str) -> String {
 /// characters", `reference_policies_grammar.html`). Whether whitespace *inside*
 /// strings counts is not documented; we count it (inferred).
 pub fn minified_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
     let mut n = 0;
     let mut in_string = false;
     let mut escaped = false;
-    for c in text.chars() {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
         if in_string {
-            n += 1;
+            // Characters, not bytes: count all but UTF-8 continuation bytes.
+            n += usize::from(b & 0xC0 != 0x80);
             if escaped {
                 escaped = false;
-            } else if c == '\\' {
+            } else if b == b'\\' {
                 escaped = true;
-            } else if c == '"' {
+            } else if b == b'"' {
                 in_string = false;
             }
-        } else if !c.is_whitespace() {
-            n += 1;
-            if c == '"' {
-                in_string = true;
+            i += 1;
+        } else if b.is_ascii() {
+            // `char::is_whitespace` on ASCII (which includes U+000B and U+000C).
+            if !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+                n += 1;
+                in_string = b == b'"';
             }
+            i += 1;
+        } else {
+            let c = text.get(i..).and_then(|t| t.chars().next()).unwrap_or_default();
+            n += usize::from(!c.is_whitespace());
+            i += c.len_utf8().max(1);
         }
     }
     n

@@ -244,6 +244,18 @@ impl ArnPattern {
                 kind: ArnKind::Any,
             };
         }
+        // The common case first: five plain segments (no `*` or `?`; variables
+        // are only read in the resource part) and a resource part. Only the
+        // resource part needs compiling.
+        if let Some((fifth_colon, _)) = raw.match_indices(':').nth(4) {
+            let (head, resource) = raw.split_at(fifth_colon + 1);
+            if !head.contains(['*', '?']) {
+                return Self {
+                    raw: raw.to_owned(),
+                    kind: ArnKind::Prefixed(head.into(), Template::parse(resource, variables, true)),
+                };
+            }
+        }
         let mut segments: Vec<Template> = arn_segments(raw)
             .enumerate()
             .map(|(i, seg)| Template::parse(seg, variables && i == 5, true))

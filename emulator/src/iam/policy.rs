@@ -265,6 +265,38 @@ pub(crate) fn string_list(node: &Node) -> Option<Vec<&str>> {
     }
 }
 
+/// Whether [`string_list`] accepts `node`, without collecting it.
+pub(crate) fn is_string_list(node: &Node) -> bool {
+    match &node.value {
+        Json::String(_) => true,
+        Json::Array(items) => items.iter().all(|n| matches!(n.value, Json::String(_))),
+        _ => false,
+    }
+}
+
+/// Whether [`literal_list`] accepts `node`, without collecting it.
+pub(crate) fn is_literal_list(node: &Node) -> bool {
+    fn scalar(n: &Node) -> bool {
+        matches!(n.value, Json::String(_) | Json::Number(_) | Json::Bool(_))
+    }
+    match &node.value {
+        Json::Array(items) => items.iter().all(scalar),
+        _ => scalar(node),
+    }
+}
+
+/// Whether [`build_principal`] accepts `node`, without building it.
+pub(crate) fn is_principal(node: &Node) -> bool {
+    match &node.value {
+        Json::String(s) => s == "*",
+        Json::Object(members) => members.iter().all(|m| {
+            matches!(m.key.as_str(), "AWS" | "CanonicalUser" | "Federated" | "Service")
+                && is_string_list(&m.value)
+        }),
+        _ => false,
+    }
+}
+
 /// Literals of a condition value: scalar or array of strings, numbers, bools.
 pub(crate) fn literal_list(node: &Node) -> Option<Vec<Literal>> {
     fn one(n: &Node) -> Option<Literal> {

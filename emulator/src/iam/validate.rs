@@ -18,7 +18,10 @@
 
 use super::condition::{parse_date, Family, Operator};
 use super::json::{self, minified_len, Json, Node, Pos};
-use super::policy::{build_principal, literal_list, statement_nodes, string_list, Policy, PolicyKind};
+use super::policy::{
+    build_principal, is_literal_list, is_principal, is_string_list, literal_list, statement_nodes,
+    string_list, Policy, PolicyKind,
+};
 use super::principal::{AwsPrincipal, PrincipalSpec};
 
 /// The AWS error code a validation failure is reported with.
@@ -237,8 +240,8 @@ fn parameter(kind: PolicyKind) -> &'static str {
     }
 }
 
-/// Default quota and the message when it is exceeded.
-fn quota(kind: PolicyKind, options: &ParseOptions) -> (usize, PolicyErrorCode, String) {
+/// The size quota of `kind`, and the error when a document exceeds it.
+fn quota(kind: PolicyKind, options: &ParseOptions) -> (usize, impl Fn() -> PolicyError) {
     let default = match kind {
         PolicyKind::Identity | PolicyKind::Boundary => 6144,
         PolicyKind::Trust | PolicyKind::Session => 2048,
@@ -249,20 +252,29 @@ fn quota(kind: PolicyKind, options: &ParseOptions) -> (usize, PolicyErrorCode, S
         PolicyKind::Bucket => 20480,
     };
     let max = options.max_size.unwrap_or(default);
-    match kind {
-        PolicyKind::Trust => {
-            (max, PolicyErrorCode::LimitExceeded, format!("Cannot exceed quota for ACLSizePerRole: {max}"))
-        }
-        PolicyKind::Session => (
-            max,
+    let too_large = move || {
+        match kind {
+        PolicyKind::Trust => PolicyError::new(
+            PolicyErrorCode::LimitExceeded,
+            format!("Cannot exceed quota for ACLSizePerRole: {max}"),
+            ORIGIN,
+        ),
+        PolicyKind::Session => PolicyError::new(
             PolicyErrorCode::ValidationError,
             format!(
                 "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to {max}"
             ),
+            ORIGIN,
         ),
-        PolicyKind::Bucket => (max, PolicyErrorCode::MalformedPolicy, S3_TOO_LARGE.to_owned()),
-        _ => (max, PolicyErrorCode::LimitExceeded, format!("Cannot exceed quota for PolicySize: {max}")),
+        PolicyKind::Bucket => PolicyError::new(PolicyErrorCode::MalformedPolicy, S3_TOO_LARGE, ORIGIN),
+        _ => PolicyError::new(
+            PolicyErrorCode::LimitExceeded,
+            format!("Cannot exceed quota for PolicySize: {max}"),
+            ORIGIN,
+        ),
     }
+    };
+    (max, too_large)
 }
 
 // ---- IAM --------------------------------------------------------------------
@@ -282,10 +294,11 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
             position_of_char(text, i),
         ));
     }
-    let (max, code, too_large) = quota(kind, options);
+    let (max, too_large) = quota(kind, options);
     // Session policies: an API length constraint on the plaintext, checked first.
-    if kind == PolicyKind::Session && text.chars().count() > max {
-        return Err(PolicyError::new(code, too_large, ORIGIN));
+    // A text of at most `max` bytes has at most `max` characters: count only longer ones.
+    if kind == PolicyKind::Session && text.len() > max && text.chars().count() > max {
+        return Err(too_large());
     }
 
     let root = json::parse(text).map_err(|e| malformed(SYNTAX, e.pos))?;
@@ -435,8 +448,9 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
         }
     }
 
-    if minified_len(text) > max {
-        return Err(PolicyError::new(code, too_large, ORIGIN));
+    // The minified length never exceeds the byte length.
+    if text.len() > max && minified_len(text) > max {
+        return Err(too_large());
     }
     Ok(root)
 }
@@ -497,20 +511,22 @@ fn statement_syntax(n: &Node) -> Result<(), Pos> {
         _ => return Err(effect.value.pos),
     }
     for key in ["Action", "NotAction", "Resource", "NotResource"] {
-        if let Some(m) = n.get(key) {
-            string_list(&m.value).ok_or(m.value.pos)?;
+        match n.get(key) {
+            Some(m) if !is_string_list(&m.value) => return Err(m.value.pos),
+            _ => {}
         }
     }
     for key in ["Principal", "NotPrincipal"] {
-        if let Some(m) = n.get(key) {
-            build_principal(&m.value).ok_or(m.value.pos)?;
+        match n.get(key) {
+            Some(m) if !is_principal(&m.value) => return Err(m.value.pos),
+            _ => {}
         }
     }
     if let Some(c) = n.get("Condition") {
         for op in c.value.as_object().ok_or(c.value.pos)? {
             let entries = op.value.as_object().ok_or(op.value.pos)?;
-            for e in entries {
-                literal_list(&e.value).ok_or(e.value.pos)?;
+            if let Some(e) = entries.iter().find(|e| !is_literal_list(&e.value)) {
+                return Err(e.value.pos);
             }
             let operator = Operator::parse(&op.key);
             match operator.def {
@@ -746,9 +762,9 @@ fn s3_error(message: impl Into<String>, pos: Pos) -> PolicyError {
 }
 
 fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
-    let (max, code, too_large) = quota(PolicyKind::Bucket, options);
+    let (max, too_large) = quota(PolicyKind::Bucket, options);
     if text.len() > max {
-        return Err(PolicyError::new(code, too_large, ORIGIN));
+        return Err(too_large());
     }
     if !text.starts_with('{') {
         return Err(s3_error(S3_FIRST_BYTE, ORIGIN));
@@ -772,8 +788,8 @@ fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
     }
     let st = root
         .get("Statement")
-        .ok_or(s3_error(S3_MISSING_STATEMENT, ORIGIN))?;
-    let statements = statement_nodes(&st.value).ok_or(s3_error(S3_INVALID_JSON, st.value.pos))?;
+        .ok_or_else(|| s3_error(S3_MISSING_STATEMENT, ORIGIN))?;
+    let statements = statement_nodes(&st.value).ok_or_else(|| s3_error(S3_INVALID_JSON, st.value.pos))?;
     if statements.is_empty() {
         return Err(s3_error(S3_EMPTY_STATEMENT, st.value.pos));
     }
@@ -784,7 +800,7 @@ fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
 }
 
 fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
-    let members = n.as_object().ok_or(s3_error(S3_INVALID_JSON, n.pos))?;
+    let members = n.as_object().ok_or_else(|| s3_error(S3_INVALID_JSON, n.pos))?;
     if let Some(m) = members.iter().find(|m| !STATEMENT_KEYS.contains(&m.key.as_str())) {
         return Err(s3_error(format!("Unknown field {}", m.key), m.key_pos));
     }
@@ -799,7 +815,7 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
     }
     let effect = n
         .get("Effect")
-        .ok_or(s3_error("Missing required field Effect", n.pos))?;
+        .ok_or_else(|| s3_error("Missing required field Effect", n.pos))?;
     if !matches!(effect.value.as_str(), Some("Allow" | "Deny")) {
         let shown = effect.value.as_str().unwrap_or_default();
         return Err(s3_error(format!("Invalid effect: {shown}"), effect.value.pos));
@@ -807,7 +823,7 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
     let principal = n
         .get("Principal")
         .or(n.get("NotPrincipal"))
-        .ok_or(s3_error("Missing required field Principal", n.pos))?;
+        .ok_or_else(|| s3_error("Missing required field Principal", n.pos))?;
     match build_principal(&principal.value) {
         Some(PrincipalSpec::Any) => {}
         Some(PrincipalSpec::Map(map))
@@ -820,7 +836,7 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
     let actions = n
         .get("Action")
         .or(n.get("NotAction"))
-        .ok_or(s3_error("Missing required field Action", n.pos))?;
+        .ok_or_else(|| s3_error("Missing required field Action", n.pos))?;
     let action_list = strings_with_pos(&actions.value);
     if string_list(&actions.value).is_none_or(|l| l.is_empty()) {
         return Err(s3_error(S3_INVALID_ACTION, actions.value.pos));
@@ -833,7 +849,7 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
     let resources = n
         .get("Resource")
         .or(n.get("NotResource"))
-        .ok_or(s3_error("Missing required field Resource", n.pos))?;
+        .ok_or_else(|| s3_error("Missing required field Resource", n.pos))?;
     let resource_list = strings_with_pos(&resources.value);
     if string_list(&resources.value).is_none_or(|l| l.is_empty()) {
         return Err(s3_error(S3_INVALID_RESOURCE, resources.value.pos));
@@ -862,7 +878,7 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
         let ops = c
             .value
             .as_object()
-            .ok_or(s3_error(S3_INVALID_JSON, c.value.pos))?;
+            .ok_or_else(|| s3_error(S3_INVALID_JSON, c.value.pos))?;
         for op in ops {
             let operator = Operator::parse(&op.key);
             if operator.def.is_none()
@@ -877,14 +893,16 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
             for e in op
                 .value
                 .as_object()
-                .ok_or(s3_error(S3_INVALID_JSON, op.value.pos))?
+                .ok_or_else(|| s3_error(S3_INVALID_JSON, op.value.pos))?
             {
-                literal_list(&e.value).ok_or(s3_error(S3_INVALID_JSON, e.value.pos))?;
+                literal_list(&e.value).ok_or_else(|| s3_error(S3_INVALID_JSON, e.value.pos))?;
             }
         }
     }
     if let Some(m) = n.get("Sid") {
-        m.value.as_str().ok_or(s3_error(S3_INVALID_JSON, m.value.pos))?;
+        m.value
+            .as_str()
+            .ok_or_else(|| s3_error(S3_INVALID_JSON, m.value.pos))?;
     }
     Ok(())
 }

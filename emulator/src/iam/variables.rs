@@ -74,7 +74,18 @@ impl Template {
         let mut parts: Vec<Part> = Vec::new();
         let mut lit = String::new();
         let mut rest = raw;
+        // Only `*`, `?` and `$` can mean something (all ASCII, so a run of other
+        // bytes ends on a character boundary).
+        let special = |b: u8| (wildcards && matches!(b, b'*' | b'?')) || (variables && b == b'$');
         while let Some(c) = rest.chars().next() {
+            let run = rest.bytes().position(special).unwrap_or(rest.len());
+            if let (Some(plain), Some(after)) = (rest.get(..run), rest.get(run..)) {
+                if !plain.is_empty() {
+                    lit.push_str(plain);
+                    rest = after;
+                    continue;
+                }
+            }
             if variables && rest.starts_with("${") {
                 if let Some(end) = rest.find('}') {
                     let inner = rest.get(2..end).unwrap_or_default();
