@@ -569,15 +569,13 @@ fn legacy(statements: &[&Node]) -> Result<(), PolicyError> {
     Ok(())
 }
 
-fn strings_with_pos(node: &Node) -> Vec<(&str, Pos)> {
-    match &node.value {
-        Json::String(s) => vec![(s.as_str(), node.pos)],
-        Json::Array(items) => items
-            .iter()
-            .filter_map(|n| n.as_str().map(|s| (s, n.pos)))
-            .collect(),
-        _ => Vec::new(),
-    }
+/// The strings of a string or an array (other items skipped), with positions.
+fn strings_with_pos(node: &Node) -> impl Iterator<Item = (&str, Pos)> {
+    let items = match &node.value {
+        Json::Array(items) => items.as_slice(),
+        _ => std::slice::from_ref(node),
+    };
+    items.iter().filter_map(|n| n.as_str().map(|s| (s, n.pos)))
 }
 
 fn scalars_with_pos(node: &Node) -> Vec<(String, Pos)> {
@@ -617,12 +615,11 @@ fn resource_legacy(statements: &[&Node]) -> Result<(), PolicyError> {
             let Some(m) = st.get(key) else {
                 continue;
             };
-            let resources = strings_with_pos(&m.value);
-            if resources.iter().any(|(r, _)| resource_format_error(r).is_some()) {
+            if strings_with_pos(&m.value).any(|(r, _)| resource_format_error(r).is_some()) {
                 return Ok(());
             }
-            if let Some((_, pos)) = resources.iter().find(|(r, _)| !resource_legacy_ok(r)) {
-                return Err(malformed(LEGACY, *pos));
+            if let Some((_, pos)) = strings_with_pos(&m.value).find(|(r, _)| !resource_legacy_ok(r)) {
+                return Err(malformed(LEGACY, pos));
             }
         }
     }
@@ -697,12 +694,13 @@ fn resource_legacy_ok(r: &str) -> bool {
 }
 
 fn action_prefix_error(action: &str) -> Option<String> {
-    let parts: Vec<&str> = action.split(':').collect();
-    let vendor = parts.first().copied().unwrap_or_default();
-    if parts.len() == 1 && vendor != "*" {
+    let mut parts = action.split(':');
+    let vendor = parts.next().unwrap_or_default();
+    let count = 1 + parts.count();
+    if count == 1 && vendor != "*" {
         return Some(NO_VENDOR.to_owned());
     }
-    if parts.len() > 2 {
+    if count > 2 {
         return Some(ONE_COLON.to_owned());
     }
     if vendor != "*"
@@ -837,7 +835,7 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
         .get("Action")
         .or(n.get("NotAction"))
         .ok_or_else(|| s3_error("Missing required field Action", n.pos))?;
-    let action_list = strings_with_pos(&actions.value);
+    let action_list: Vec<(&str, Pos)> = strings_with_pos(&actions.value).collect();
     if string_list(&actions.value).is_none_or(|l| l.is_empty()) {
         return Err(s3_error(S3_INVALID_ACTION, actions.value.pos));
     }
@@ -850,7 +848,7 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
         .get("Resource")
         .or(n.get("NotResource"))
         .ok_or_else(|| s3_error("Missing required field Resource", n.pos))?;
-    let resource_list = strings_with_pos(&resources.value);
+    let resource_list: Vec<(&str, Pos)> = strings_with_pos(&resources.value).collect();
     if string_list(&resources.value).is_none_or(|l| l.is_empty()) {
         return Err(s3_error(S3_INVALID_RESOURCE, resources.value.pos));
     }
