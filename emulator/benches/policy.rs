@@ -62,6 +62,10 @@ const SEED_PERMISSIONS: &str = r#"{
 const VENDOR: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
 
+/// An inline session policy as `harness fuzz` generates them (about the mean
+/// size, 438 bytes).
+const GENERATED_SESSION: &str = r#"{"Version":"2012-10-17","Statement":[{"Resource":"arn:aws:iam::333333333333:role/*/*","NotAction":["ec2:*","s3:PutObjectA*"],"Condition":{"IpAddress":{"aws:SourceIp":["192.0.2.0/24"]}},"Sid":"Trust0","Effect":"Allow"},{"Sid":"Allow1","Effect":"Allow","Action":"*","Resource":["*"]},{"Sid":"Trust2","Effect":"Allow","NotAction":"s3:PutObject","Resource":["*"]}]}"#;
+
 /// 49 conditioned statements that do not apply to the request, then one that allows.
 fn fifty_statements() -> String {
     let mut statements = Vec::new();
@@ -224,7 +228,8 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse");
     group.measurement_time(Duration::from_secs(3));
     group.warm_up_time(Duration::from_millis(500));
-    let texts: [(&str, &str, PolicyKind); 3] = [
+    let texts: [(&str, &str, PolicyKind); 4] = [
+        ("generated/session", GENERATED_SESSION, PolicyKind::Session),
         ("seed/trust", SEED_TRUST, PolicyKind::Trust),
         ("seed/permissions", SEED_PERMISSIONS, PolicyKind::Identity),
         ("fifty/identity", &fifty_text, PolicyKind::Identity),
