@@ -31,7 +31,11 @@ emulator WORLD="scripts/worlds/clients.toml":
 bench:
     bash scripts/bench.sh
 
-# The criterion microbenchmarks (SigV4 verification, policy evaluation, error rendering).
+# harness fuzz throughput against its targets, beside a model-alone baseline (about 2 minutes).
+bench-fuzz:
+    cargo bench -p harness --bench fuzz
+
+# The criterion microbenchmarks (SigV4 verification, policy evaluation and parsing, error rendering).
 microbench *ARGS:
     cargo bench -p emulator --bench sigv4 --bench policy --bench errors {{ARGS}}
 

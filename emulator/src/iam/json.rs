@@ -527,6 +527,32 @@ mod tests {
         assert!(parse(&"[".repeat(100)).is_err());
     }
 
+    /// Columns count characters: string contents are copied as byte runs, and
+    /// the column must still advance once per character after them.
+    #[test]
+    fn columns_after_multibyte_strings() {
+        let node = parse("{\"k\": \"é😀x\", \"b\": 1}").unwrap();
+        let members = node.as_object().unwrap();
+        assert_eq!(members[0].value.as_str(), Some("é😀x"));
+        assert_eq!(members[1].key_pos, Pos { line: 1, column: 14 });
+        assert_eq!(members[1].value.pos, Pos { line: 1, column: 19 });
+        // A control character ends a run and is refused just after it; a raw line
+        // break moves the position to the next line, as when read one character at
+        // a time.
+        let e = parse("{\"a\": \"x\ty\"}").unwrap_err();
+        assert_eq!(
+            (e.reason, e.pos),
+            ("control character in string", Pos { line: 1, column: 10 })
+        );
+        let e = parse("{\"a\": \"x\ny\"}").unwrap_err();
+        assert_eq!(e.pos, Pos { line: 2, column: 1 });
+        let e = parse("\"abc").unwrap_err();
+        assert_eq!(
+            (e.reason, e.pos),
+            ("unterminated string", Pos { line: 1, column: 5 })
+        );
+    }
+
     #[test]
     fn surrogates() {
         assert_eq!(parse("\"\\ud83d\\ude00\"").unwrap().as_str(), Some("😀"));
@@ -547,5 +573,8 @@ mod tests {
     fn minified_length_ignores_whitespace_outside_strings() {
         assert_eq!(minified_len("{ \"a b\" : 1 }"), "{\"a b\":1}".len());
         assert_eq!(minified_len("{\"a\\\" \":1}"), "{\"a\\\" \":1}".len());
+        // Characters, not bytes; Unicode whitespace outside strings is not counted.
+        assert_eq!(minified_len("{\"é\" :\u{a0}1}"), 7);
+        assert_eq!(minified_len("{\"a\u{b}\":\u{b}1}"), 8);
     }
 }
