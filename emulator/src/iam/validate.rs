@@ -240,8 +240,8 @@ fn parameter(kind: PolicyKind) -> &'static str {
     }
 }
 
-/// The size quota of `kind`, and the error when a document exceeds it.
-fn quota(kind: PolicyKind, options: &ParseOptions) -> (usize, impl Fn() -> PolicyError) {
+/// The size quota of `kind`.
+fn quota(kind: PolicyKind, options: &ParseOptions) -> usize {
     let default = match kind {
         PolicyKind::Identity | PolicyKind::Boundary => 6144,
         PolicyKind::Trust | PolicyKind::Session => 2048,
@@ -251,30 +251,29 @@ fn quota(kind: PolicyKind, options: &ParseOptions) -> (usize, impl Fn() -> Polic
         PolicyKind::KmsKey => 32768,
         PolicyKind::Bucket => 20480,
     };
-    let max = options.max_size.unwrap_or(default);
-    let too_large = move || {
-        match kind {
-        PolicyKind::Trust => PolicyError::new(
+    options.max_size.unwrap_or(default)
+}
+
+/// The error for a document of `kind` over its quota `max` (built only when one is).
+fn too_large(kind: PolicyKind, max: usize) -> PolicyError {
+    let (code, message) = match kind {
+        PolicyKind::Trust => (
             PolicyErrorCode::LimitExceeded,
             format!("Cannot exceed quota for ACLSizePerRole: {max}"),
-            ORIGIN,
         ),
-        PolicyKind::Session => PolicyError::new(
+        PolicyKind::Session => (
             PolicyErrorCode::ValidationError,
             format!(
                 "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to {max}"
             ),
-            ORIGIN,
         ),
-        PolicyKind::Bucket => PolicyError::new(PolicyErrorCode::MalformedPolicy, S3_TOO_LARGE, ORIGIN),
-        _ => PolicyError::new(
+        PolicyKind::Bucket => (PolicyErrorCode::MalformedPolicy, S3_TOO_LARGE.to_owned()),
+        _ => (
             PolicyErrorCode::LimitExceeded,
             format!("Cannot exceed quota for PolicySize: {max}"),
-            ORIGIN,
         ),
-    }
     };
-    (max, too_large)
+    PolicyError::new(code, message, ORIGIN)
 }
 
 // ---- IAM --------------------------------------------------------------------
@@ -294,11 +293,11 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
             position_of_char(text, i),
         ));
     }
-    let (max, too_large) = quota(kind, options);
+    let max = quota(kind, options);
     // Session policies: an API length constraint on the plaintext, checked first.
     // A text of at most `max` bytes has at most `max` characters: count only longer ones.
     if kind == PolicyKind::Session && text.len() > max && text.chars().count() > max {
-        return Err(too_large());
+        return Err(too_large(kind, max));
     }
 
     let root = json::parse(text).map_err(|e| malformed(SYNTAX, e.pos))?;
@@ -450,7 +449,7 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
 
     // The minified length never exceeds the byte length.
     if text.len() > max && minified_len(text) > max {
-        return Err(too_large());
+        return Err(too_large(kind, max));
     }
     Ok(root)
 }
@@ -760,9 +759,9 @@ fn s3_error(message: impl Into<String>, pos: Pos) -> PolicyError {
 }
 
 fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
-    let (max, too_large) = quota(PolicyKind::Bucket, options);
+    let max = quota(PolicyKind::Bucket, options);
     if text.len() > max {
-        return Err(too_large());
+        return Err(too_large(PolicyKind::Bucket, max));
     }
     if !text.starts_with('{') {
         return Err(s3_error(S3_FIRST_BYTE, ORIGIN));

@@ -888,7 +888,7 @@ impl Backend {
                     status: answer.status,
                     code: answer.code.to_string(),
                     effect: Some(answer.decision),
-                    denied_by: None,
+                    denied_by: (!answer.by.is_empty()).then(|| answer.by.to_string()),
                     detail: None,
                 },
                 // The chain goes on as the model's session says; no credentials exist.
@@ -1431,6 +1431,22 @@ mod tests {
         ] {
             assert!(outcomes.contains_key(want), "no `{want}` in {outcomes:?}");
         }
+    }
+
+    /// The benchmark's baseline does the in-process run's work minus the
+    /// emulator: with nothing disagreeing, the same cases give the same
+    /// decisions, chains cut and relation checks.
+    #[test]
+    fn the_model_only_baseline_makes_the_same_decisions() {
+        let inprocess = run(opts(Mode::Inprocess, 20)).unwrap();
+        let o = opts(Mode::ModelOnly, 20);
+        let model = run(o.clone()).unwrap();
+        assert_clean(&model, &o);
+        assert!(model.decisions > 500, "{}", model.report(&o));
+        assert_eq!(model.decisions, inprocess.decisions);
+        assert_eq!(model.chains_cut, inprocess.chains_cut);
+        assert_eq!(model.relation_checks, inprocess.relation_checks);
+        assert_eq!(model.attribution, 0, "the model agrees with itself on who denied");
     }
 
     /// The same through signed HTTP requests.
