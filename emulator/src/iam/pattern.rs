@@ -244,9 +244,9 @@ impl ArnPattern {
                 kind: ArnKind::Any,
             };
         }
-        // The common case first: five plain segments (no `*` or `?`; variables
-        // are only read in the resource part) and a resource part. Only the
-        // resource part needs compiling.
+        // Five plain segments (no `*` or `?`; variables are only read in the
+        // resource part) and a resource part, the common case: only the resource
+        // part needs compiling, and a value must start with the rest as written.
         if let Some((fifth_colon, _)) = raw.match_indices(':').nth(4) {
             let (head, resource) = raw.split_at(fifth_colon + 1);
             if !head.contains(['*', '?']) {
@@ -256,23 +256,14 @@ impl ArnPattern {
                 };
             }
         }
-        let mut segments: Vec<Template> = arn_segments(raw)
+        // Otherwise one template per segment.
+        let segments = arn_segments(raw)
             .enumerate()
             .map(|(i, seg)| Template::parse(seg, variables && i == 5, true))
             .collect();
-        let plain_head = segments.len() == 6 && segments.iter().take(5).all(Template::is_literal);
-        let kind = match (plain_head, raw.match_indices(':').nth(4), segments.pop()) {
-            (true, Some((fifth_colon, _)), Some(resource)) => {
-                ArnKind::Prefixed(raw.get(..=fifth_colon).unwrap_or_default().into(), resource)
-            }
-            (_, _, last) => {
-                segments.extend(last);
-                ArnKind::Segments(segments)
-            }
-        };
         Self {
             raw: raw.to_owned(),
-            kind,
+            kind: ArnKind::Segments(segments),
         }
     }
 

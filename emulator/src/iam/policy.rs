@@ -495,6 +495,39 @@ mod tests {
         assert!(p.to_json_pretty().contains("\n"));
     }
 
+    /// Validation checks shapes with `is_*` (no allocation); building collects
+    /// them. Both must accept exactly the same values.
+    #[test]
+    fn shape_checks_accept_what_the_builders_build() {
+        let values = [
+            r#""*""#,
+            r#""s3:GetObject""#,
+            "[]",
+            r#"["a", "b"]"#,
+            r#"["a", 1]"#,
+            "1",
+            "true",
+            "null",
+            "{}",
+            r#"[1, true, "x"]"#,
+            r#"[["x"]]"#,
+            r#"[null]"#,
+            r#"{"AWS": "*"}"#,
+            r#"{"AWS": ["111111111111", "arn:aws:iam::1:root"], "Service": "s3.amazonaws.com"}"#,
+            r#"{"CanonicalUser": [], "Federated": "cognito-identity.amazonaws.com"}"#,
+            r#"{"aws": "*"}"#,
+            r#"{"AWS": 1}"#,
+            r#"{"AWS": ["x", {}]}"#,
+            r#"{"AWS": "a", "AWS": "b"}"#,
+        ];
+        for text in values {
+            let node = json::parse(text).unwrap();
+            assert_eq!(is_string_list(&node), string_list(&node).is_some(), "{text}");
+            assert_eq!(is_literal_list(&node), literal_list(&node).is_some(), "{text}");
+            assert_eq!(is_principal(&node), build_principal(&node).is_some(), "{text}");
+        }
+    }
+
     /// Found by the `policy_json` fuzz target: `\u0200` escaped in an identity policy is
     /// accepted (only the raw character is outside IAM's character set), but the printer
     /// wrote it raw, so the printed policy was refused.

@@ -133,11 +133,6 @@ impl Template {
         self.plain.is_none()
     }
 
-    /// Whether the template is plain text: no wildcards, no variables.
-    pub fn is_literal(&self) -> bool {
-        self.parts.iter().all(|p| matches!(p, Part::Lit(_)))
-    }
-
     /// Whether the last piece is a `*`.
     pub fn ends_with_star(&self) -> bool {
         self.parts.last() == Some(&Part::Star)
