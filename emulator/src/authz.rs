@@ -315,11 +315,10 @@ fn denied(world: &World, caller: &Caller, owner: &str, d: Decision, surface: Sur
         Surface::Generic => caller.account() == Some(owner),
     };
     let message = iam::access_denied_message(&d, surface, same);
-    let note = format!("{}: {}", d.effect, iam::explain_headline(&d));
+    // The log note is the decision's headline (`ApiError::log_note`).
     ApiError::new(crate::protocol::codes::Code::AccessDenied)
         .message(message)
         .with_decision(Arc::new(d))
-        .note(note)
 }
 
 /// The canned ACLs that grant to AllUsers or AuthenticatedUsers (S3 user guide,

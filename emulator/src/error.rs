@@ -81,6 +81,17 @@ impl ApiError {
         self
     }
 
+    /// The request log's note: the one attached, else the headline of the
+    /// decision behind an AccessDenied (built here, when a log line is written,
+    /// not on every denial: the in-process path writes no log).
+    pub fn log_note(&self) -> Option<String> {
+        self.note.clone().or_else(|| {
+            self.decision
+                .as_ref()
+                .map(|d| format!("{}: {}", d.effect, crate::iam::explain_headline(d)))
+        })
+    }
+
     /// The message as it will be sent, given the service that carries it.
     pub fn wire_message(&self, service: Service) -> Cow<'static, str> {
         match &self.message {

@@ -146,7 +146,7 @@ impl Emulator {
             Err(e) => {
                 ctx.trace.decision = ctx.trace.decision.take().or_else(|| e.decision.clone());
                 if ctx.trace.note.is_none() {
-                    ctx.trace.note = e.note.clone();
+                    ctx.trace.note = e.log_note();
                 }
                 let svc = e.service.unwrap_or(wire);
                 let message = e.wire_message(svc).into_owned();

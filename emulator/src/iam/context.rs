@@ -36,9 +36,30 @@ impl ContextValue {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
-    key_lc: String,
     key: String,
+    /// `key` lowercased, kept only when `key` is not ASCII: an ASCII key
+    /// compares with `eq_ignore_ascii_case`, which allocates nothing (every key
+    /// AWS defines is ASCII; tag keys need not be).
+    key_lc: Option<String>,
     value: ContextValue,
+}
+
+impl Entry {
+    /// Whether this entry's key, lowercased, is `key_lc`.
+    fn is_lc(&self, key_lc: &str) -> bool {
+        match &self.key_lc {
+            Some(lc) => lc == key_lc,
+            None => self.key.eq_ignore_ascii_case(key_lc),
+        }
+    }
+
+    /// Whether this entry's key is `key` in any case.
+    fn is(&self, key: &str) -> bool {
+        match &self.key_lc {
+            None if key.is_ascii() => self.key.eq_ignore_ascii_case(key),
+            _ => self.is_lc(&key.to_lowercase()),
+        }
+    }
 }
 
 /// Condition keys for one request. Build with [`RequestContext::set`] and
@@ -78,14 +99,15 @@ impl RequestContext {
 
     /// Set a key, replacing any value under the same key in any case.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        let key_lc = key.to_lowercase();
-        if let Some(e) = self.entries.iter_mut().find(|e| e.key_lc == key_lc) {
+        let key_lc = (!key.is_ascii()).then(|| key.to_lowercase());
+        if let Some(e) = self.entries.iter_mut().find(|e| e.is(key)) {
             e.key = key.to_owned();
+            e.key_lc = key_lc;
             e.value = value;
         } else {
             self.entries.push(Entry {
-                key_lc,
                 key: key.to_owned(),
+                key_lc,
                 value,
             });
         }
@@ -93,8 +115,7 @@ impl RequestContext {
 
     /// Remove a key (any case).
     pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
-        let key_lc = key.to_lowercase();
-        let i = self.entries.iter().position(|e| e.key_lc == key_lc)?;
+        let i = self.entries.iter().position(|e| e.is(key))?;
         Some(self.entries.remove(i).value)
     }
 
@@ -105,7 +126,7 @@ impl RequestContext {
 
     /// Lookup by an already-lowercased key (the hot path).
     pub(crate) fn get_lc(&self, key_lc: &str) -> Option<&ContextValue> {
-        self.entries.iter().find(|e| e.key_lc == key_lc).map(|e| &e.value)
+        self.entries.iter().find(|e| e.is_lc(key_lc)).map(|e| &e.value)
     }
 
     /// Every key as it was set, with its value.
@@ -225,5 +246,25 @@ mod tests {
         assert_eq!(env.single("aws:principaltype"), Some("User"));
         let ctx = ctx.set("AWS:USERNAME", "override");
         assert_eq!(Env::new(&p, &ctx).single("aws:username"), Some("override"));
+    }
+
+    /// Non-ASCII tag keys compare by their full lowercase, as ASCII ones do by
+    /// theirs: "K" (U+212A KELVIN SIGN) lowercases to ASCII "k".
+    #[test]
+    fn keys_match_in_any_case_beyond_ascii() {
+        let ctx = RequestContext::new()
+            .set("aws:PrincipalTag/Ärger", "1")
+            .set("aws:PrincipalTag/\u{212A}ey", "2");
+        assert!(matches!(ctx.get("AWS:PRINCIPALTAG/äRGER"), Some(ContextValue::Single(v)) if v == "1"));
+        assert!(matches!(ctx.get("aws:principaltag/KEY"), Some(ContextValue::Single(v)) if v == "2"));
+        assert!(ctx.get("aws:principaltag/arger").is_none());
+        // Setting the same key in another case replaces it, ASCII or not.
+        let mut ctx = ctx
+            .set("aws:principaltag/key", "3")
+            .set("AWS:PRINCIPALTAG/ÄRGER", "4");
+        assert_eq!(ctx.iter().count(), 2);
+        assert!(matches!(ctx.get("aws:principaltag/\u{212A}EY"), Some(ContextValue::Single(v)) if v == "3"));
+        assert!(matches!(ctx.remove("aws:principaltag/ärger"), Some(ContextValue::Single(v)) if v == "4"));
+        assert_eq!(ctx.iter().count(), 1);
     }
 }

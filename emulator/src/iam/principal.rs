@@ -82,13 +82,10 @@ pub struct Principal {
     pub canonical_id: Option<String>,
 }
 
-fn path_prefix(path: &str) -> String {
+/// A path as it sits in an ARN: `/` → nothing, `/a/b/` → `a/b` then `/`.
+fn path_parts(path: &str) -> [&str; 2] {
     let trimmed = path.trim_matches('/');
-    if trimmed.is_empty() {
-        String::new()
-    } else {
-        format!("{trimmed}/")
-    }
+    [trimmed, if trimmed.is_empty() { "" } else { "/" }]
 }
 
 impl Principal {
@@ -118,9 +115,10 @@ impl Principal {
 
     /// IAM user `name` at `path` (`/` or `/division/`) with unique id `AIDA…`.
     pub fn user(account: &str, path: &str, name: &str, unique_id: &str) -> Self {
+        let [path, slash] = path_parts(path);
         let mut p = Self::base(
             PrincipalKind::User,
-            format!("arn:aws:iam::{account}:user/{}{name}", path_prefix(path)),
+            crate::concat(&["arn:aws:iam::", account, ":user/", path, slash, name]),
             Some(account),
             unique_id.to_owned(),
         );
@@ -140,14 +138,26 @@ impl Principal {
     ) -> Self {
         let mut p = Self::base(
             PrincipalKind::AssumedRole,
-            format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}"),
+            crate::concat(&[
+                "arn:aws:sts::",
+                account,
+                ":assumed-role/",
+                role_name,
+                "/",
+                session,
+            ]),
             Some(account),
-            format!("{role_id}:{session}"),
+            crate::concat(&[role_id, ":", session]),
         );
-        p.role_arn = Some(format!(
-            "arn:aws:iam::{account}:role/{}{role_name}",
-            path_prefix(role_path)
-        ));
+        let [path, slash] = path_parts(role_path);
+        p.role_arn = Some(crate::concat(&[
+            "arn:aws:iam::",
+            account,
+            ":role/",
+            path,
+            slash,
+            role_name,
+        ]));
         p
     }
 

@@ -118,7 +118,16 @@ pub struct Role {
 impl Role {
     /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:role{}{}", self.account, self.path, self.name)
+        crate::concat(&["arn:aws:iam::", &self.account, ":role", &self.path, &self.name])
+    }
+
+    /// Whether `arn` is [`Role::arn`] (without building it).
+    pub fn is_arn(&self, arn: &str) -> bool {
+        arn.strip_prefix("arn:aws:iam::")
+            .and_then(|r| r.strip_prefix(self.account.as_str()))
+            .and_then(|r| r.strip_prefix(":role"))
+            .and_then(|r| r.strip_prefix(self.path.as_str()))
+            == Some(self.name.as_str())
     }
 }
 
@@ -480,7 +489,7 @@ impl World {
 
     /// A role by ARN (path included, case-sensitive).
     pub fn role_by_arn(&self, arn: &str) -> Option<&Role> {
-        self.roles.iter().find(|r| r.arn() == arn)
+        self.roles.iter().find(|r| r.is_arn(arn))
     }
 
     /// A KMS key by ARN, key id or `alias/…`-free id.
@@ -1121,5 +1130,51 @@ impl Builder<'_> {
         });
         self.world.reindex();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `role_by_arn` compares without building ARNs: it finds each role by its
+    /// exact ARN, path included, and nothing else.
+    #[test]
+    fn roles_are_found_by_their_exact_arn() {
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}"#;
+        let text = format!(
+            r#"
+[[accounts]]
+id = "111111111111"
+name = "a"
+[[accounts]]
+id = "222222222222"
+name = "b"
+[[roles]]
+account = "a"
+name = "r"
+trust_policy = '{trust}'
+[[roles]]
+account = "b"
+name = "r"
+path = "/service-role/"
+trust_policy = '{trust}'
+"#
+        );
+        let w = World::from_toml("roles", &text).unwrap();
+        assert_eq!(w.roles.len(), 2);
+        for (i, r) in w.roles.iter().enumerate() {
+            let arn = r.arn();
+            assert!(std::ptr::eq(w.role_by_arn(&arn).unwrap(), &w.roles[i]), "{arn}");
+            for wrong in [
+                format!("{arn}x"),
+                arn[..arn.len() - 1].to_string(),
+                arn.replace(":role", ":user"),
+            ] {
+                assert!(w.role_by_arn(&wrong).is_none(), "{wrong}");
+            }
+        }
+        assert_eq!(w.roles[1].arn(), "arn:aws:iam::222222222222:role/service-role/r");
+        assert!(w.role_by_arn("arn:aws:iam::222222222222:role/r").is_none());
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::gen::{Caller, Case, Kind, Op, Policy, Qualifier, Request, Version, World};
+use super::gen::{Caller, Case, Effect, Kind, Op, Policy, Qualifier, Request, Version, World};
 use super::model::Answer;
 
 /// Counts per category.
@@ -11,17 +11,31 @@ use super::model::Answer;
 pub struct Coverage {
     /// category → item → count.
     pub counts: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    /// Where [`Coverage::add_parts`] joins an item's parts: counting runs per
+    /// decision, and most items are seen before, so nothing is allocated for them.
+    scratch: String,
 }
 
 impl Coverage {
-    fn add(&mut self, category: &'static str, item: impl AsRef<str>) {
+    fn add(&mut self, category: &'static str, item: &str) {
         let items = self.counts.entry(category).or_default();
-        match items.get_mut(item.as_ref()) {
+        match items.get_mut(item) {
             Some(n) => *n += 1,
             None => {
-                items.insert(item.as_ref().to_string(), 1);
+                items.insert(item.to_string(), 1);
             }
         }
+    }
+
+    /// [`Coverage::add`] for an item written as the concatenation of `parts`.
+    fn add_parts(&mut self, category: &'static str, parts: &[&str]) {
+        let mut item = std::mem::take(&mut self.scratch);
+        item.clear();
+        for p in parts {
+            item.push_str(p);
+        }
+        self.add(category, &item);
+        self.scratch = item;
     }
 
     /// Add another coverage's counts.
@@ -68,7 +82,7 @@ impl Coverage {
     }
 
     fn policy(&mut self, w: &World, kind: Kind, p: &Policy) {
-        self.add("policy kind", format!("{kind:?}"));
+        self.add("policy kind", kind.name());
         self.add(
             "version",
             match p.version {
@@ -78,7 +92,13 @@ impl Coverage {
             },
         );
         for s in &p.statements {
-            self.add("effect", format!("{:?}", s.effect));
+            self.add(
+                "effect",
+                match s.effect {
+                    Effect::Allow => "Allow",
+                    Effect::Deny => "Deny",
+                },
+            );
             if s.not_action {
                 self.add("element", "NotAction");
             }
@@ -108,18 +128,19 @@ impl Coverage {
             if let Some(pr) = &s.principal {
                 let label = if pr.not { "NotPrincipal " } else { "" };
                 if pr.star {
-                    self.add("principal form", format!("{label}\"*\""));
+                    self.add_parts("principal form", &[label, "\"*\""]);
                 }
                 for v in &pr.aws {
                     let form = principal_form(w, v);
-                    self.add("principal form", format!("{label}{form}"));
+                    self.add_parts("principal form", &[label, form]);
                 }
                 for _ in &pr.service {
-                    self.add("principal form", format!("{label}Service"));
+                    self.add_parts("principal form", &[label, "Service"]);
                 }
             }
             for c in &s.conditions {
-                self.add("operator", c.operator());
+                let (q, e) = c.operator_parts();
+                self.add_parts("operator", &[q, &c.op, e]);
                 self.add(
                     "qualifier",
                     match c.qualifier {
@@ -131,7 +152,8 @@ impl Coverage {
                 if c.if_exists {
                     self.add("qualifier", "IfExists");
                 }
-                self.add("context key", canonical_key(&c.key));
+                let key = canonical_key(&c.key);
+                self.add("context key", &key);
                 if c.values.iter().any(|v| v.contains("${")) {
                     self.add(
                         "variables",
@@ -189,9 +211,9 @@ impl Coverage {
                 self.add("request", "AssumeRole with SourceIdentity");
             }
         }
-        self.add("outcome", format!("{op}: {}", a.decision.as_str()));
+        self.add_parts("outcome", &[op, ": ", a.decision.as_str()]);
         if !a.by.is_empty() {
-            self.add("denied by", format!("{} ({})", a.by, a.decision.as_str()));
+            self.add_parts("denied by", &[a.by, " (", a.decision.as_str(), ")"]);
         }
     }
 
@@ -252,7 +274,7 @@ fn principal_form(w: &World, v: &str) -> &'static str {
 }
 
 /// A key in its documented case, tag keys kept as written.
-fn canonical_key(k: &str) -> String {
+fn canonical_key(k: &str) -> std::borrow::Cow<'static, str> {
     const KNOWN: &[&str] = &[
         "aws:SourceIp",
         "aws:SecureTransport",
@@ -280,15 +302,15 @@ fn canonical_key(k: &str) -> String {
     ];
     for known in KNOWN {
         if known.eq_ignore_ascii_case(k) {
-            return (*known).to_string();
+            return (*known).into();
         }
     }
     for prefix in ["aws:PrincipalTag/", "aws:RequestTag/", "aws:ResourceTag/"] {
         if let (Some(head), Some(tag)) = (k.get(..prefix.len()), k.get(prefix.len()..)) {
             if head.eq_ignore_ascii_case(prefix) && !tag.is_empty() {
-                return format!("{prefix}{}", tag.to_ascii_lowercase());
+                return format!("{prefix}{}", tag.to_ascii_lowercase()).into();
             }
         }
     }
-    k.to_string()
+    k.to_string().into()
 }

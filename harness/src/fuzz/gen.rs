@@ -144,6 +144,21 @@ pub enum Kind {
     Rcp,
 }
 
+impl Kind {
+    /// The variant's name, as `Debug` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Identity => "Identity",
+            Self::Boundary => "Boundary",
+            Self::Session => "Session",
+            Self::Trust => "Trust",
+            Self::Bucket => "Bucket",
+            Self::Scp => "Scp",
+            Self::Rcp => "Rcp",
+        }
+    }
+}
+
 /// `ForAllValues:` / `ForAnyValue:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Qualifier {
@@ -173,13 +188,18 @@ pub struct Cond {
 impl Cond {
     /// The operator as written in the policy.
     pub fn operator(&self) -> String {
+        let (q, e) = self.operator_parts();
+        format!("{q}{}{e}", self.op)
+    }
+
+    /// What goes before and after the base operator.
+    pub fn operator_parts(&self) -> (&'static str, &'static str) {
         let q = match self.qualifier {
             Qualifier::None => "",
             Qualifier::ForAll => "ForAllValues:",
             Qualifier::ForAny => "ForAnyValue:",
         };
-        let e = if self.if_exists { "IfExists" } else { "" };
-        format!("{q}{}{e}", self.op)
+        (q, if self.if_exists { "IfExists" } else { "" })
     }
 }
 
@@ -259,7 +279,15 @@ pub struct User {
 impl User {
     /// `arn:aws:iam::A:user/NAME`.
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:user/{}", account_id(self.account), self.name)
+        concat(&["arn:aws:iam::", account_id(self.account), ":user/", &self.name])
+    }
+
+    /// Whether `arn` is this user's ARN ([`User::arn`] without building it).
+    pub fn is_arn(&self, arn: &str) -> bool {
+        arn.strip_prefix("arn:aws:iam::")
+            .and_then(|r| r.strip_prefix(account_id(self.account)))
+            .and_then(|r| r.strip_prefix(":user/"))
+            == Some(self.name.as_str())
     }
 
     /// The access key id the world gives the user.
@@ -299,12 +327,13 @@ pub struct Role {
 impl Role {
     /// `arn:aws:iam::A:role/PATH/NAME`.
     pub fn arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:role{}{}",
+        concat(&[
+            "arn:aws:iam::",
             account_id(self.account),
-            self.path,
-            self.name
-        )
+            ":role",
+            &self.path,
+            &self.name,
+        ])
     }
 
     /// Whether `arn` is this role's ARN ([`Role::arn`] without building it).
@@ -1295,30 +1324,49 @@ fn bucket_name(r: &mut Rng, names: &Names<'_>) -> String {
 
 fn s3_resource(r: &mut Rng, names: &Names<'_>, object_level: bool) -> String {
     let b = bucket_name(r, names);
-    let user = r
-        .pick_ref(names.users)
-        .map_or_else(|| "alice".to_string(), |u| u.name.clone());
-    let choices: Vec<String> = vec![
-        format!("arn:aws:s3:::{b}/*"),
-        format!("arn:aws:s3:::{b}/*"),
-        format!("arn:aws:s3:::{b}/data/*"),
-        format!("arn:aws:s3:::{b}/home/${{aws:username}}/*"),
-        format!("arn:aws:s3:::{b}/home/{user}/*"),
-        format!("arn:aws:s3:::{b}/${{aws:PrincipalTag/team}}/*"),
-        format!("arn:aws:s3:::{b}/${{aws:PrincipalTag/team, 'eng'}}/*"),
-        format!("arn:aws:s3:::{b}*"),
-        "arn:aws:s3:::*/data/*".to_string(),
-        format!("arn:aws:s3:::{b}/*/b.csv"),
-        format!("arn:aws:s3:::{b}/data/?.csv"),
-        format!("arn:aws:s3:::{b}/home/${{*}}*"),
-        "arn:aws:s3:::*".to_string(),
-        format!("arn:aws:s3:::{b}/x"),
-        format!("arn:aws:s3:::{b}/tmp/a.txt"),
-        format!("arn:aws:s3:::{b}/home/${{aws:username}}/x.txt"),
+    let user = r.pick_ref(names.users).map_or("alice", |u| u.name.as_str());
+    // `{b}` stands for the bucket's name, `{u}` for a user's. Only the one
+    // picked is built: this runs for every generated resource.
+    const CHOICES: [&str; 16] = [
+        "arn:aws:s3:::{b}/*",
+        "arn:aws:s3:::{b}/*",
+        "arn:aws:s3:::{b}/data/*",
+        "arn:aws:s3:::{b}/home/${aws:username}/*",
+        "arn:aws:s3:::{b}/home/{u}/*",
+        "arn:aws:s3:::{b}/${aws:PrincipalTag/team}/*",
+        "arn:aws:s3:::{b}/${aws:PrincipalTag/team, 'eng'}/*",
+        "arn:aws:s3:::{b}*",
+        "arn:aws:s3:::*/data/*",
+        "arn:aws:s3:::{b}/*/b.csv",
+        "arn:aws:s3:::{b}/data/?.csv",
+        "arn:aws:s3:::{b}/home/${*}*",
+        "arn:aws:s3:::*",
+        "arn:aws:s3:::{b}/x",
+        "arn:aws:s3:::{b}/tmp/a.txt",
+        "arn:aws:s3:::{b}/home/${aws:username}/x.txt",
     ];
-    let mut s = r.pick(&choices).unwrap_or_default();
+    let template = r.pick(&CHOICES).unwrap_or_default();
     if !object_level && r.chance(10) {
-        s = format!("arn:aws:s3:::{b}");
+        return concat(&["arn:aws:s3:::", &b]);
+    }
+    let mut s = String::with_capacity(template.len() + b.len() + user.len());
+    let mut rest = template;
+    while let Some(i) = rest.find("{b}").into_iter().chain(rest.find("{u}")).min() {
+        let (head, tail) = rest.split_at(i);
+        s.push_str(head);
+        s.push_str(if tail.starts_with("{b}") { &b } else { user });
+        rest = tail.get(3..).unwrap_or_default();
+    }
+    s.push_str(rest);
+    s
+}
+
+/// The parts joined, with one allocation (`format!` costs several times more
+/// on the generator's and the model's per-request paths).
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
     }
     s
 }
@@ -1708,11 +1756,12 @@ fn object_op(r: &mut Rng, w: &World, caller_account: Option<usize>) -> ObjectOp 
 fn assume(r: &mut Rng, w: &World) -> Assume {
     let role_arn = match r.pick_ref(&w.roles) {
         Some(x) if r.chance(95) => x.arn(),
-        Some(x) => format!(
-            "arn:aws:iam::{}:role/{}",
+        Some(x) => concat(&[
+            "arn:aws:iam::",
             account_id(x.account),
-            x.name.to_ascii_uppercase()
-        ),
+            ":role/",
+            &x.name.to_ascii_uppercase(),
+        ]),
         None => format!("arn:aws:iam::{}:role/missing", ACCOUNTS[1]),
     };
     Assume {

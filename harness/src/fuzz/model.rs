@@ -187,7 +187,7 @@ fn base_context(w: &World, who: &Who<'_>, region: &str) -> Ctx {
             c.set("aws:username", u.name.clone());
             c.set("aws:PrincipalIsAWSService", "false");
             for (k, v) in &u.tags {
-                c.set(format!("aws:PrincipalTag/{k}"), v.clone());
+                c.set(super::gen::concat(&["aws:PrincipalTag/", k]), v.clone());
             }
             if in_org(w.org.as_ref(), u.account) {
                 c.set("aws:PrincipalOrgID", ORG_ID);
@@ -197,10 +197,10 @@ fn base_context(w: &World, who: &Who<'_>, region: &str) -> Ctx {
             c.set("aws:PrincipalArn", s.role.arn());
             c.set("aws:PrincipalAccount", account_id(s.role.account));
             c.set("aws:PrincipalType", "AssumedRole");
-            c.set("aws:userid", format!("{}:{}", s.role.id, s.name));
+            c.set("aws:userid", super::gen::concat(&[&s.role.id, ":", &s.name]));
             c.set("aws:PrincipalIsAWSService", "false");
             for (k, v) in &s.tags {
-                c.set(format!("aws:PrincipalTag/{k}"), v.clone());
+                c.set(super::gen::concat(&["aws:PrincipalTag/", k]), v.clone());
             }
             if in_org(w.org.as_ref(), s.role.account) {
                 c.set("aws:PrincipalOrgID", ORG_ID);
@@ -392,11 +392,22 @@ fn arn_match(pattern: &str, value: &str, vars: bool, ctx: &Ctx) -> bool {
     if pattern == "*" {
         return true;
     }
-    let (mut p, mut v) = (pattern.splitn(6, ':'), value.splitn(6, ':'));
-    (0..6).all(|_| match (p.next(), v.next()) {
-        (Some(ps), Some(vs)) => like(ps, vs, vars, ctx),
-        _ => false,
-    })
+    // Split at bytes: `str::split_once(char)` costs more than the matching here.
+    fn cut(s: &str) -> Option<(&str, &str)> {
+        let i = s.bytes().position(|b| b == b':')?;
+        Some((s.get(..i)?, s.get(i + 1..)?))
+    }
+    let (mut p, mut v) = (pattern, value);
+    for _ in 0..5 {
+        let (Some((ps, p_rest)), Some((vs, v_rest))) = (cut(p), cut(v)) else {
+            return false;
+        };
+        if !like(ps, vs, vars, ctx) {
+            return false;
+        }
+        (p, v) = (p_rest, v_rest);
+    }
+    like(p, v, vars, ctx)
 }
 
 fn action_match(pattern: &str, action: &str) -> bool {
@@ -567,6 +578,7 @@ enum Named {
     Caller,
 }
 
+#[cfg(test)]
 fn session_arn(s: &Session<'_>) -> String {
     format!(
         "arn:aws:sts::{}:assumed-role/{}/{}",
@@ -576,9 +588,19 @@ fn session_arn(s: &Session<'_>) -> String {
     )
 }
 
+/// Whether `v` is [`session_arn`] (without building it).
+fn is_session_arn(v: &str, s: &Session<'_>) -> bool {
+    v.strip_prefix("arn:aws:sts::")
+        .and_then(|r| r.strip_prefix(account_id(s.role.account)))
+        .and_then(|r| r.strip_prefix(":assumed-role/"))
+        .and_then(|r| r.strip_prefix(s.role.name.as_str()))
+        .and_then(|r| r.strip_prefix('/'))
+        == Some(s.name.as_str())
+}
+
 fn account_named(v: &str, account: usize) -> bool {
     let id = account_id(account);
-    v == id || v == format!("arn:aws:iam::{id}:root")
+    v == id || v.strip_prefix("arn:aws:iam::").and_then(|r| r.strip_prefix(id)) == Some(":root")
 }
 
 /// How one `AWS` value covers the caller.
@@ -589,7 +611,7 @@ fn covers(v: &str, who: &Who<'_>) -> Option<Named> {
     match who {
         Who::Anonymous => None,
         Who::User(u) => {
-            if v == u.arn() || v == u.id {
+            if u.is_arn(v) || v == u.id {
                 Some(Named::Caller)
             } else if account_named(v, u.account) {
                 Some(Named::Account)
@@ -598,9 +620,9 @@ fn covers(v: &str, who: &Who<'_>) -> Option<Named> {
             }
         }
         Who::Session(s) => {
-            if v == session_arn(s) {
+            if is_session_arn(v, s) {
                 Some(Named::Caller)
-            } else if v == s.role.arn() || v == s.role.id {
+            } else if s.role.is_arn(v) || v == s.role.id {
                 Some(Named::Role)
             } else if account_named(v, s.role.account) {
                 Some(Named::Account)
@@ -631,11 +653,11 @@ fn not_principal_excepts(p: &Principal, who: &Who<'_>) -> bool {
     let listed = |f: &dyn Fn(&str) -> bool| p.aws.iter().any(|v| f(v));
     match who {
         Who::Anonymous => false,
-        Who::User(u) => listed(&|v| account_named(v, u.account)) && listed(&|v| v == u.arn() || v == u.id),
+        Who::User(u) => listed(&|v| account_named(v, u.account)) && listed(&|v| u.is_arn(v) || v == u.id),
         Who::Session(s) => {
             listed(&|v| account_named(v, s.role.account))
-                && listed(&|v| v == s.role.arn() || v == s.role.id)
-                && listed(&|v| v == session_arn(s))
+                && listed(&|v| s.role.is_arn(v) || v == s.role.id)
+                && listed(&|v| is_session_arn(v, s))
         }
     }
 }
@@ -902,7 +924,7 @@ pub fn evaluate(w: &World, who: &Who<'_>, op: &Op) -> Answer {
                 }
             }
             let res = Resource {
-                arn: format!("arn:aws:s3:::{}/{}", b.name, o.key),
+                arn: super::gen::concat(&["arn:aws:s3:::", &b.name, "/", &o.key]),
                 account: b.account,
                 policy: b.policy.as_ref(),
                 trust: false,
@@ -968,7 +990,7 @@ fn assume_context(w: &World, who: &Who<'_>, a: &Assume) -> Ctx {
         ctx.set("sts:SourceIdentity", s.clone());
     }
     for (k, v) in &a.tags {
-        ctx.set(format!("aws:RequestTag/{k}"), v.clone());
+        ctx.set(super::gen::concat(&["aws:RequestTag/", k]), v.clone());
     }
     if !a.tags.is_empty() {
         ctx.set_multi("aws:TagKeys", a.tags.iter().map(|(k, _)| k.clone()).collect());
@@ -1032,6 +1054,49 @@ mod tests {
             c.set(*k, *v);
         }
         c
+    }
+
+    /// The comparisons that do not build ARNs agree with building them.
+    #[test]
+    fn names_compare_as_the_built_arns() {
+        for n in 0..40 {
+            let w = super::super::gen::case(5, n, 1, super::super::gen::Focus::All).world;
+            for r in &w.roles {
+                let s = Session {
+                    role: r,
+                    name: format!("s{n}"),
+                    tags: Vec::new(),
+                    policy: None,
+                    source_identity: None,
+                    issued: 0,
+                };
+                let arn = session_arn(&s);
+                assert!(is_session_arn(&arn, &s), "{arn}");
+                assert!(!is_session_arn(&format!("{arn}x"), &s), "{arn}");
+                assert!(!is_session_arn(&arn[..arn.len() - 1], &s), "{arn}");
+                assert!(!is_session_arn(&arn.replace("sts", "iam"), &s), "{arn}");
+            }
+            for u in &w.users {
+                let arn = u.arn();
+                assert!(u.is_arn(&arn), "{arn}");
+                assert!(
+                    !u.is_arn(&format!("{arn}x")) && !u.is_arn(&arn[..arn.len() - 1]),
+                    "{arn}"
+                );
+                for other in w.users.iter().filter(|o| o.arn() != arn) {
+                    assert!(!other.is_arn(&arn), "{arn} taken for {}", other.arn());
+                }
+            }
+        }
+        for a in 0..3 {
+            let id = account_id(a);
+            assert!(account_named(id, a));
+            assert!(account_named(&format!("arn:aws:iam::{id}:root"), a));
+            assert!(!account_named(&format!("arn:aws:iam::{id}:rootx"), a));
+            assert!(!account_named(&format!("arn:aws:iam::{id}:user/root"), a));
+            assert!(!account_named(&format!("arn:aws:sts::{id}:root"), a));
+            assert!(!account_named(account_id(a + 1), a));
+        }
     }
 
     fn cond(op: &str, q: Qualifier, if_exists: bool, key: &str, values: &[&str]) -> Cond {

@@ -21,17 +21,23 @@ enum J {
 
 fn escape(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
+    let mut rest = s;
+    // Everything that needs an escape is ASCII: copy the runs between as slices.
+    while let Some(i) = rest.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        let (plain, tail) = rest.split_at(i);
+        out.push_str(plain);
+        let b = tail.as_bytes().first().copied().unwrap_or_default();
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b => out.push_str(&format!("\\u{b:04x}")),
         }
+        rest = tail.get(1..).unwrap_or_default();
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -578,6 +584,20 @@ pub fn describe(w: &World, r: &Request) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Escaped strings read back as what was written, quotes, backslashes,
+    /// control and multi-byte characters included.
+    #[test]
+    fn strings_escape_and_read_back() {
+        for text in ["", "plain", "a\"b\\c", "\n\r\t\u{1}\u{1f}", "é€😀\"x\u{7f}", "\\"] {
+            let mut out = String::new();
+            escape(&mut out, text);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text, "{out}");
+        }
+        let mut out = String::new();
+        escape(&mut out, "é\"\u{1}\\n\n");
+        assert_eq!(out, r#""é\"\u0001\\n\n""#);
+    }
 
     /// Compact and indented printing agree with serde_json on the same tree.
     #[test]
