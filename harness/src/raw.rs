@@ -152,7 +152,7 @@ pub(crate) fn encode_key(key: &str) -> String {
 }
 
 /// `k=v&…` with keys and values percent-encoded (an STS form body).
-pub(crate) fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+pub(crate) fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     pairs
         .into_iter()
         .map(|(k, v)| {
@@ -178,7 +178,7 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
         let mut form = a.form.clone();
         form.entry("Version".to_string())
             .or_insert_with(|| "2011-06-15".to_string());
-        body = encode_pairs(&form).into_bytes();
+        body = encode_pairs(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))).into_bytes();
         headers.push((
             "content-type".to_string(),
             "application/x-www-form-urlencoded; charset=utf-8".to_string(),

@@ -45,20 +45,14 @@ struct Entry {
 }
 
 impl Entry {
-    /// Whether this entry's key, lowercased, is `key_lc`.
-    fn is_lc(&self, key_lc: &str) -> bool {
-        match &self.key_lc {
-            Some(lc) => lc == key_lc,
-            None => self.key.eq_ignore_ascii_case(key_lc),
-        }
-    }
-
-    /// Whether this entry's key is `key` in any case.
+    /// Whether this entry's key, lowercased, is `key`, a key lowercased or an
+    /// ASCII key in any case. `eq_ignore_ascii_case` suffices on both sides:
+    /// what is not ASCII is already lowercase.
     fn is(&self, key: &str) -> bool {
-        match &self.key_lc {
-            None if key.is_ascii() => self.key.eq_ignore_ascii_case(key),
-            _ => self.is_lc(&key.to_lowercase()),
-        }
+        self.key_lc
+            .as_deref()
+            .unwrap_or(&self.key)
+            .eq_ignore_ascii_case(key)
     }
 }
 
@@ -100,7 +94,8 @@ impl RequestContext {
     /// Set a key, replacing any value under the same key in any case.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
         let key_lc = (!key.is_ascii()).then(|| key.to_lowercase());
-        if let Some(e) = self.entries.iter_mut().find(|e| e.is(key)) {
+        let probe = key_lc.as_deref().unwrap_or(key);
+        if let Some(e) = self.entries.iter_mut().find(|e| e.is(probe)) {
             e.key = key.to_owned();
             e.key_lc = key_lc;
             e.value = value;
@@ -115,7 +110,9 @@ impl RequestContext {
 
     /// Remove a key (any case).
     pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
-        let i = self.entries.iter().position(|e| e.is(key))?;
+        let key_lc = (!key.is_ascii()).then(|| key.to_lowercase());
+        let probe = key_lc.as_deref().unwrap_or(key);
+        let i = self.entries.iter().position(|e| e.is(probe))?;
         Some(self.entries.remove(i).value)
     }
 
@@ -126,7 +123,7 @@ impl RequestContext {
 
     /// Lookup by an already-lowercased key (the hot path).
     pub(crate) fn get_lc(&self, key_lc: &str) -> Option<&ContextValue> {
-        self.entries.iter().find(|e| e.is_lc(key_lc)).map(|e| &e.value)
+        self.entries.iter().find(|e| e.is(key_lc)).map(|e| &e.value)
     }
 
     /// Every key as it was set, with its value.

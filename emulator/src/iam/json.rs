@@ -9,6 +9,8 @@
 //! Numbers are kept as their source text so printing a policy back does not
 //! reformat them.
 
+use std::borrow::Cow;
+
 /// A position in the source text, both counted from 1. Columns count characters,
 /// not bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -19,44 +21,45 @@ pub struct Pos {
     pub column: usize,
 }
 
-/// A JSON value.
+/// A JSON value, borrowing from the text it was read from: a string without
+/// escapes is a slice of it (most are), so reading allocates only for the tree.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Json {
+pub enum Json<'t> {
     /// `null`.
     Null,
     /// `true` / `false`.
     Bool(bool),
     /// A number, as written.
-    Number(String),
+    Number(&'t str),
     /// A string, unescaped.
-    String(String),
+    String(Cow<'t, str>),
     /// An array.
-    Array(Vec<Node>),
+    Array(Vec<Node<'t>>),
     /// An object, members in source order, repeats kept.
-    Object(Vec<Member>),
+    Object(Vec<Member<'t>>),
 }
 
 /// A value and where it starts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub struct Node<'t> {
     /// The value.
-    pub value: Json,
+    pub value: Json<'t>,
     /// Where it starts.
     pub pos: Pos,
 }
 
 /// One `"key": value` member of an object.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Member {
+pub struct Member<'t> {
     /// The key, unescaped.
-    pub key: String,
+    pub key: Cow<'t, str>,
     /// Where the key's opening quote is.
     pub key_pos: Pos,
     /// The value.
-    pub value: Node,
+    pub value: Node<'t>,
 }
 
-impl Node {
+impl<'t> Node<'t> {
     /// The string, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
@@ -66,7 +69,7 @@ impl Node {
     }
 
     /// The members, if this is an object.
-    pub fn as_object(&self) -> Option<&[Member]> {
+    pub fn as_object(&self) -> Option<&[Member<'t>]> {
         match &self.value {
             Json::Object(m) => Some(m),
             _ => None,
@@ -74,12 +77,12 @@ impl Node {
     }
 
     /// The first member named `key` (exact, case-sensitive).
-    pub fn get(&self, key: &str) -> Option<&Member> {
+    pub fn get(&self, key: &str) -> Option<&Member<'t>> {
         self.as_object()?.iter().find(|m| m.key == key)
     }
 
     /// The first repeated key anywhere in this value, depth first.
-    pub fn first_duplicate_key(&self) -> Option<&Member> {
+    pub fn first_duplicate_key(&self) -> Option<&Member<'t>> {
         match &self.value {
             Json::Object(members) => {
                 for (i, m) in members.iter().enumerate() {
@@ -111,7 +114,7 @@ pub struct JsonError {
 const MAX_DEPTH: usize = 64;
 
 /// Parse one JSON document; whitespace may surround it, nothing else may.
-pub fn parse(text: &str) -> Result<Node, JsonError> {
+pub fn parse(text: &str) -> Result<Node<'_>, JsonError> {
     let mut r = Reader {
         text,
         at: 0,
@@ -139,7 +142,7 @@ struct Reader<'t> {
     column: usize,
 }
 
-impl Reader<'_> {
+impl<'t> Reader<'t> {
     fn pos(&self) -> Pos {
         Pos {
             line: self.line,
@@ -187,7 +190,7 @@ impl Reader<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Node, JsonError> {
+    fn value(&mut self, depth: usize) -> Result<Node<'t>, JsonError> {
         if depth > MAX_DEPTH {
             return Err(self.error("nesting too deep"));
         }
@@ -205,7 +208,7 @@ impl Reader<'_> {
         Ok(Node { value, pos })
     }
 
-    fn word(&mut self, word: &'static str, value: Json) -> Result<Json, JsonError> {
+    fn word(&mut self, word: &'static str, value: Json<'t>) -> Result<Json<'t>, JsonError> {
         for expected in word.bytes() {
             if self.peek() != Some(expected) {
                 return Err(self.error("expected a value"));
@@ -215,7 +218,7 @@ impl Reader<'_> {
         Ok(value)
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json, JsonError> {
+    fn object(&mut self, depth: usize) -> Result<Json<'t>, JsonError> {
         self.bump();
         let mut members = Vec::new();
         self.skip_ws();
@@ -244,7 +247,7 @@ impl Reader<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, JsonError> {
+    fn array(&mut self, depth: usize) -> Result<Json<'t>, JsonError> {
         self.bump();
         let mut items = Vec::new();
         self.skip_ws();
@@ -264,9 +267,10 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, JsonError> {
+    fn string(&mut self) -> Result<Cow<'t, str>, JsonError> {
         self.bump();
         let mut out = String::new();
+        let mut first = true;
         loop {
             // The run of characters that need no attention: up to the next quote,
             // backslash or control character (all ASCII, so the run ends on a
@@ -276,14 +280,19 @@ impl Reader<'_> {
                 .bytes()
                 .position(|b| b == b'"' || b == b'\\' || b < 0x20)
                 .unwrap_or(rest.len());
-            if let Some(plain) = rest.get(..run).filter(|p| !p.is_empty()) {
-                out.push_str(plain);
-                self.column += plain.chars().count();
-                self.at += run;
+            let plain = rest.get(..run).unwrap_or_default();
+            self.column += plain.chars().count();
+            self.at += run;
+            // A string with no escape is the slice between its quotes.
+            if first && rest.as_bytes().get(run) == Some(&b'"') {
+                self.bump();
+                return Ok(Cow::Borrowed(plain));
             }
+            first = false;
+            out.push_str(plain);
             match self.bump() {
                 None => return Err(self.error("unterminated string")),
-                Some('"') => return Ok(out),
+                Some('"') => return Ok(Cow::Owned(out)),
                 Some('\\') => match self.bump() {
                     Some('"') => out.push('"'),
                     Some('\\') => out.push('\\'),
@@ -340,7 +349,7 @@ impl Reader<'_> {
     }
 
     /// A number, as written (the grammar is checked, the text kept).
-    fn number(&mut self) -> Result<String, JsonError> {
+    fn number(&mut self) -> Result<&'t str, JsonError> {
         let start = self.at;
         if self.peek() == Some(b'-') {
             self.bump();
@@ -369,7 +378,7 @@ impl Reader<'_> {
                 return Err(self.error("invalid number"));
             }
         }
-        Ok(self.text.get(start..self.at).unwrap_or_default().to_owned())
+        Ok(self.text.get(start..self.at).unwrap_or_default())
     }
 }
 
@@ -500,6 +509,34 @@ pub fn minified_len(text: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// A string without escapes is a slice of the text; one with escapes is
+    /// unescaped into its own, whatever runs surround the escapes.
+    #[test]
+    fn plain_strings_borrow_escaped_ones_own() {
+        let node = parse(r#"["plain é", "a\nb", "\u00e9x", "x\"", ""]"#).unwrap();
+        let Json::Array(items) = &node.value else {
+            panic!("{node:?}")
+        };
+        let got: Vec<(bool, &str)> = items
+            .iter()
+            .map(|n| match &n.value {
+                Json::String(s) => (matches!(s, Cow::Borrowed(_)), &**s),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (true, "plain é"),
+                (false, "a\nb"),
+                (false, "éx"),
+                (false, "x\""),
+                (true, "")
+            ]
+        );
+        assert_eq!(items[4].pos, Pos { line: 1, column: 39 });
+    }
+
     #[test]
     fn positions_and_duplicates() {
         let text = "{\n  \"a\": 1,\n  \"b\": [true, \"x\\u00e9\"],\n  \"a\": null\n}";
@@ -523,7 +560,7 @@ mod tests {
         assert!(parse("{} x").is_err());
         assert!(parse("[1,]").is_err());
         assert!(parse("01").is_err());
-        assert_eq!(parse("-1.5e+3").unwrap().value, Json::Number("-1.5e+3".into()));
+        assert_eq!(parse("-1.5e+3").unwrap().value, Json::Number("-1.5e+3"));
         assert!(parse(&"[".repeat(100)).is_err());
     }
 

@@ -257,9 +257,9 @@ impl Statement {
 }
 
 /// The strings of a string-or-array-of-strings value.
-pub(crate) fn string_list(node: &Node) -> Option<Vec<&str>> {
+pub(crate) fn string_list<'a>(node: &'a Node<'_>) -> Option<Vec<&'a str>> {
     match &node.value {
-        Json::String(s) => Some(vec![s.as_str()]),
+        Json::String(s) => Some(vec![&**s]),
         Json::Array(items) => items.iter().map(Node::as_str).collect(),
         _ => None,
     }
@@ -290,8 +290,7 @@ pub(crate) fn is_principal(node: &Node) -> bool {
     match &node.value {
         Json::String(s) => s == "*",
         Json::Object(members) => members.iter().all(|m| {
-            matches!(m.key.as_str(), "AWS" | "CanonicalUser" | "Federated" | "Service")
-                && is_string_list(&m.value)
+            matches!(&*m.key, "AWS" | "CanonicalUser" | "Federated" | "Service") && is_string_list(&m.value)
         }),
         _ => false,
     }
@@ -302,11 +301,11 @@ pub(crate) fn literal_list(node: &Node) -> Option<Vec<Literal>> {
     fn one(n: &Node) -> Option<Literal> {
         match &n.value {
             Json::String(s) => Some(Literal {
-                text: s.clone(),
+                text: s.to_string(),
                 kind: LiteralKind::String,
             }),
             Json::Number(s) => Some(Literal {
-                text: s.clone(),
+                text: (*s).to_owned(),
                 kind: LiteralKind::Number,
             }),
             Json::Bool(b) => Some(Literal {
@@ -323,7 +322,7 @@ pub(crate) fn literal_list(node: &Node) -> Option<Vec<Literal>> {
 }
 
 /// The statement objects: an object or an array of them.
-pub(crate) fn statement_nodes(node: &Node) -> Option<Vec<&Node>> {
+pub(crate) fn statement_nodes<'a, 't>(node: &'a Node<'t>) -> Option<Vec<&'a Node<'t>>> {
     match &node.value {
         Json::Object(_) => Some(vec![node]),
         Json::Array(items) => Some(items.iter().collect()),
@@ -338,7 +337,7 @@ pub(crate) fn build_principal(node: &Node) -> Option<PrincipalSpec> {
             let mut map = PrincipalMap::default();
             for m in members {
                 let items = string_list(&m.value)?;
-                let slot = match m.key.as_str() {
+                let slot = match &*m.key {
                     "AWS" => 0,
                     "CanonicalUser" => 1,
                     "Federated" => 2,
@@ -409,7 +408,7 @@ fn build_statement(node: &Node, variables: bool) -> Option<Statement> {
         condition: None,
     };
     for m in node.as_object()? {
-        match m.key.as_str() {
+        match &*m.key {
             "Sid" => st.sid = Some(m.value.as_str()?.to_owned()),
             "Effect" => {
                 st.effect = match m.value.as_str()? {

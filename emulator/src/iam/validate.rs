@@ -16,6 +16,8 @@
 //! statement field, a bad `Effect` and an unknown condition operator, and the
 //! size quotas and messages for SCPs, RCPs and KMS key policies.
 
+use std::borrow::Cow;
+
 use super::condition::{parse_date, Family, Operator};
 use super::json::{self, minified_len, Json, Node, Pos};
 use super::policy::{
@@ -205,7 +207,11 @@ pub(crate) fn syntax_error(kind: PolicyKind, pos: Pos) -> PolicyError {
 const ORIGIN: Pos = Pos { line: 1, column: 1 };
 
 /// Validate `text` as a policy of `kind`; on success return the JSON tree.
-pub(crate) fn check(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Node, PolicyError> {
+pub(crate) fn check<'t>(
+    text: &'t str,
+    kind: PolicyKind,
+    options: &ParseOptions,
+) -> Result<Node<'t>, PolicyError> {
     match kind {
         PolicyKind::Bucket => check_s3(text, options),
         _ => check_iam(text, kind, options),
@@ -278,7 +284,7 @@ fn too_large(kind: PolicyKind, max: usize) -> PolicyError {
 
 // ---- IAM --------------------------------------------------------------------
 
-fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Node, PolicyError> {
+fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Result<Node<'t>, PolicyError> {
     // The API's character-set constraint on policy documents (reference_iam-quotas.html).
     if let Some(i) = text
         .chars()
@@ -456,7 +462,7 @@ fn check_iam(text: &str, kind: PolicyKind, options: &ParseOptions) -> Result<Nod
 
 /// Stage 1: the shape of the document. Returns the statement objects or the
 /// position of the first problem ("Syntax errors in policy.").
-fn iam_syntax(root: &Node) -> Result<Vec<&Node>, Pos> {
+fn iam_syntax<'a, 't>(root: &'a Node<'t>) -> Result<Vec<&'a Node<'t>>, Pos> {
     let top = root.as_object().ok_or(root.pos)?;
     if let Some(d) = root.first_duplicate_key() {
         // "Individual elements must not contain multiple instances of the same key"
@@ -465,7 +471,7 @@ fn iam_syntax(root: &Node) -> Result<Vec<&Node>, Pos> {
     }
     if let Some(m) = top
         .iter()
-        .find(|m| !matches!(m.key.as_str(), "Version" | "Id" | "Statement"))
+        .find(|m| !matches!(&*m.key, "Version" | "Id" | "Statement"))
     {
         return Err(m.key_pos);
     }
@@ -492,7 +498,7 @@ fn iam_syntax(root: &Node) -> Result<Vec<&Node>, Pos> {
 
 fn statement_syntax(n: &Node) -> Result<(), Pos> {
     let members = n.as_object().ok_or(n.pos)?;
-    if let Some(m) = members.iter().find(|m| !STATEMENT_KEYS.contains(&m.key.as_str())) {
+    if let Some(m) = members.iter().find(|m| !STATEMENT_KEYS.contains(&&*m.key)) {
         return Err(m.key_pos);
     }
     for (a, b) in [
@@ -569,7 +575,7 @@ fn legacy(statements: &[&Node]) -> Result<(), PolicyError> {
 }
 
 /// The strings of a string or an array (other items skipped), with positions.
-fn strings_with_pos(node: &Node) -> impl Iterator<Item = (&str, Pos)> {
+fn strings_with_pos<'a>(node: &'a Node<'_>) -> impl Iterator<Item = (&'a str, Pos)> {
     let items = match &node.value {
         Json::Array(items) => items.as_slice(),
         _ => std::slice::from_ref(node),
@@ -577,10 +583,11 @@ fn strings_with_pos(node: &Node) -> impl Iterator<Item = (&str, Pos)> {
     items.iter().filter_map(|n| n.as_str().map(|s| (s, n.pos)))
 }
 
-fn scalars_with_pos(node: &Node) -> Vec<(String, Pos)> {
-    let one = |n: &Node| match &n.value {
-        Json::String(s) | Json::Number(s) => Some((s.clone(), n.pos)),
-        Json::Bool(b) => Some((b.to_string(), n.pos)),
+fn scalars_with_pos<'a>(node: &'a Node<'_>) -> Vec<(Cow<'a, str>, Pos)> {
+    let one = |n: &'a Node<'_>| match &n.value {
+        Json::String(s) => Some((Cow::Borrowed(&**s), n.pos)),
+        Json::Number(s) => Some((Cow::Borrowed(*s), n.pos)),
+        Json::Bool(b) => Some((Cow::Owned(b.to_string()), n.pos)),
         _ => None,
     };
     match &node.value {
@@ -758,7 +765,7 @@ fn s3_error(message: impl Into<String>, pos: Pos) -> PolicyError {
     PolicyError::new(PolicyErrorCode::MalformedPolicy, message, pos)
 }
 
-fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
+fn check_s3<'t>(text: &'t str, options: &ParseOptions) -> Result<Node<'t>, PolicyError> {
     let max = quota(PolicyKind::Bucket, options);
     if text.len() > max {
         return Err(too_large(PolicyKind::Bucket, max));
@@ -773,7 +780,7 @@ fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
     let top = root.as_object().unwrap_or_default();
     if let Some(m) = top
         .iter()
-        .find(|m| !matches!(m.key.as_str(), "Version" | "Id" | "Statement"))
+        .find(|m| !matches!(&*m.key, "Version" | "Id" | "Statement"))
     {
         // Inferred wording.
         return Err(s3_error(format!("Unknown field {}", m.key), m.key_pos));
@@ -798,7 +805,7 @@ fn check_s3(text: &str, options: &ParseOptions) -> Result<Node, PolicyError> {
 
 fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
     let members = n.as_object().ok_or_else(|| s3_error(S3_INVALID_JSON, n.pos))?;
-    if let Some(m) = members.iter().find(|m| !STATEMENT_KEYS.contains(&m.key.as_str())) {
+    if let Some(m) = members.iter().find(|m| !STATEMENT_KEYS.contains(&&*m.key)) {
         return Err(s3_error(format!("Unknown field {}", m.key), m.key_pos));
     }
     for (a, b) in [

@@ -34,6 +34,7 @@ pub mod relations;
 pub mod shrink;
 pub mod write;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
@@ -447,25 +448,26 @@ fn clock_time(t: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(crate::run::DEFAULT_START)
 }
 
-fn assume_params(a: &Assume) -> Vec<(String, String)> {
-    let mut p = vec![
-        ("Action".to_string(), "AssumeRole".to_string()),
-        ("Version".to_string(), "2011-06-15".to_string()),
-        ("RoleArn".to_string(), a.role_arn.clone()),
-        ("RoleSessionName".to_string(), a.session_name.clone()),
+/// The AssumeRole form, borrowing from the request where it can.
+fn assume_params(a: &Assume) -> Vec<(Cow<'static, str>, Cow<'_, str>)> {
+    let mut p: Vec<(Cow<'static, str>, Cow<'_, str>)> = vec![
+        ("Action".into(), "AssumeRole".into()),
+        ("Version".into(), "2011-06-15".into()),
+        ("RoleArn".into(), a.role_arn.as_str().into()),
+        ("RoleSessionName".into(), a.session_name.as_str().into()),
     ];
     if let Some(e) = &a.external_id {
-        p.push(("ExternalId".to_string(), e.clone()));
+        p.push(("ExternalId".into(), e.as_str().into()));
     }
     if let Some(s) = &a.source_identity {
-        p.push(("SourceIdentity".to_string(), s.clone()));
+        p.push(("SourceIdentity".into(), s.as_str().into()));
     }
     if let Some(pol) = &a.policy {
-        p.push(("Policy".to_string(), write::policy_json(pol)));
+        p.push(("Policy".into(), write::policy_json(pol).into()));
     }
     for (i, (k, v)) in a.tags.iter().enumerate() {
-        p.push((format!("Tags.member.{}.Key", i + 1), k.clone()));
-        p.push((format!("Tags.member.{}.Value", i + 1), v.clone()));
+        p.push((format!("Tags.member.{}.Key", i + 1).into(), k.as_str().into()));
+        p.push((format!("Tags.member.{}.Value", i + 1).into(), v.as_str().into()));
     }
     p
 }
@@ -538,7 +540,7 @@ impl Direct {
             }
             Op::AssumeRole(a) => {
                 let params = assume_params(a);
-                let refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (&**k, &**v)).collect();
                 match emulator::direct::assume_role(&self.emu, &caller, &refs) {
                     Ok((d, session)) => (
                         Observed {
@@ -759,7 +761,7 @@ impl Http {
             }
             Op::AssumeRole(a) => {
                 let params = assume_params(a);
-                let body = encode_pairs(params.iter().map(|(k, v)| (k, v))).into_bytes();
+                let body = encode_pairs(params.iter().map(|(k, v)| (&**k, &**v))).into_bytes();
                 let headers = vec![
                     ("host".to_string(), host),
                     (
