@@ -20,6 +20,8 @@
 //! Where iam.md leaves a choice open the model takes the one iam.md recommends
 //! (a trust policy naming the caller still needs the caller's boundary, §1.6).
 
+use std::borrow::Cow;
+
 use super::gen::{
     account_id, Assume, Cond, Effect, Op, Org, Policy, Principal, Qualifier, Role, Statement, User, Version,
     World, ORG_ID,
@@ -102,28 +104,31 @@ impl Who<'_> {
 // The request context
 // ---------------------------------------------------------------------------
 
-/// Condition keys of one request (keys compare case-insensitively).
+/// Condition keys of one request (keys compare case-insensitively). Values
+/// borrow from the world and the caller where they can: a context is built
+/// for every decision.
 #[derive(Debug, Clone, Default)]
-pub struct Ctx {
-    keys: Vec<(std::borrow::Cow<'static, str>, Value)>,
+pub struct Ctx<'a> {
+    keys: Vec<(Cow<'static, str>, Value<'a>)>,
 }
 
 #[derive(Debug, Clone)]
-enum Value {
-    Single(String),
-    Multi(Vec<String>),
+enum Value<'a> {
+    /// Kept as a one-element slice, so [`Ctx::get`] can lend either form.
+    Single([Cow<'a, str>; 1]),
+    Multi(Vec<Cow<'a, str>>),
 }
 
-impl Ctx {
-    fn set(&mut self, key: impl Into<std::borrow::Cow<'static, str>>, value: impl Into<String>) {
-        self.keys.push((key.into(), Value::Single(value.into())));
+impl<'a> Ctx<'a> {
+    fn set(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Cow<'a, str>>) {
+        self.keys.push((key.into(), Value::Single([value.into()])));
     }
 
-    fn set_multi(&mut self, key: impl Into<std::borrow::Cow<'static, str>>, values: Vec<String>) {
+    fn set_multi(&mut self, key: impl Into<Cow<'static, str>>, values: Vec<Cow<'a, str>>) {
         self.keys.push((key.into(), Value::Multi(values)));
     }
 
-    fn entry(&self, key: &str) -> Option<&Value> {
+    fn entry(&self, key: &str) -> Option<&Value<'a>> {
         self.keys
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
@@ -131,9 +136,9 @@ impl Ctx {
     }
 
     /// The values of a key; `None` when absent or an empty set.
-    fn get(&self, key: &str) -> Option<&[String]> {
+    fn get(&self, key: &str) -> Option<&[Cow<'a, str>]> {
         match self.entry(key)? {
-            Value::Single(v) => Some(std::slice::from_ref(v)),
+            Value::Single(v) => Some(v),
             Value::Multi(v) => Some(v.as_slice()).filter(|v| !v.is_empty()),
         }
     }
@@ -141,7 +146,7 @@ impl Ctx {
     /// The value of a single-valued key (variables cannot name multivalued keys).
     fn single(&self, key: &str) -> Option<&str> {
         match self.entry(key) {
-            Some(Value::Single(v)) => Some(v),
+            Some(Value::Single([v])) => Some(v),
             _ => None,
         }
     }
@@ -159,7 +164,7 @@ fn in_org(org: Option<&Org>, account: usize) -> bool {
 }
 
 /// Keys every request carries, and the caller's (iam.md §4.1).
-fn base_context(w: &World, who: &Who<'_>, region: &str) -> Ctx {
+fn base_context<'a>(w: &'a World, who: &'a Who<'_>, region: &'a str) -> Ctx<'a> {
     // Room for every key a request sets, so the list never grows.
     let mut c = Ctx {
         keys: Vec::with_capacity(32),
@@ -170,7 +175,7 @@ fn base_context(w: &World, who: &Who<'_>, region: &str) -> Ctx {
         "aws:SecureTransport",
         if w.secure_transport { "true" } else { "false" },
     );
-    c.set("aws:SourceIp", w.source_ip.clone());
+    c.set("aws:SourceIp", w.source_ip.as_str());
     c.set("aws:RequestedRegion", region);
     c.set("aws:ViaAWSService", "false");
     match who {
@@ -183,11 +188,11 @@ fn base_context(w: &World, who: &Who<'_>, region: &str) -> Ctx {
             c.set("aws:PrincipalArn", u.arn());
             c.set("aws:PrincipalAccount", account_id(u.account));
             c.set("aws:PrincipalType", "User");
-            c.set("aws:userid", u.id.clone());
-            c.set("aws:username", u.name.clone());
+            c.set("aws:userid", u.id.as_str());
+            c.set("aws:username", u.name.as_str());
             c.set("aws:PrincipalIsAWSService", "false");
             for (k, v) in &u.tags {
-                c.set(super::gen::concat(&["aws:PrincipalTag/", k]), v.clone());
+                c.set(super::gen::concat(&["aws:PrincipalTag/", k]), v.as_str());
             }
             if in_org(w.org.as_ref(), u.account) {
                 c.set("aws:PrincipalOrgID", ORG_ID);
@@ -200,7 +205,7 @@ fn base_context(w: &World, who: &Who<'_>, region: &str) -> Ctx {
             c.set("aws:userid", super::gen::concat(&[&s.role.id, ":", &s.name]));
             c.set("aws:PrincipalIsAWSService", "false");
             for (k, v) in &s.tags {
-                c.set(super::gen::concat(&["aws:PrincipalTag/", k]), v.clone());
+                c.set(super::gen::concat(&["aws:PrincipalTag/", k]), v.as_str());
             }
             if in_org(w.org.as_ref(), s.role.account) {
                 c.set("aws:PrincipalOrgID", ORG_ID);
@@ -208,7 +213,7 @@ fn base_context(w: &World, who: &Who<'_>, region: &str) -> Ctx {
             c.set("aws:TokenIssueTime", iso(s.issued));
             c.set("aws:MultiFactorAuthPresent", "false");
             if let Some(si) = &s.source_identity {
-                c.set("aws:SourceIdentity", si.clone());
+                c.set("aws:SourceIdentity", si.as_str());
             }
         }
     }
@@ -260,7 +265,7 @@ fn glob(p: &[Tok], t: &[char], fold: bool) -> bool {
 /// (when `vars`), `${*}`/`${?}`/`${$}` as literal characters, `*`/`?` as
 /// wildcards (when `wild`). `None` when a variable has no value: the value then
 /// matches nothing (iam.md §2 "Policy variables").
-fn tokens(s: &str, vars: bool, wild: bool, ctx: &Ctx) -> Option<Vec<Tok>> {
+fn tokens(s: &str, vars: bool, wild: bool, ctx: &Ctx<'_>) -> Option<Vec<Tok>> {
     let mut out = Vec::new();
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
@@ -362,7 +367,7 @@ fn glob_units<U: Unit>(p: &[U], t: &[U], fold: bool, star_u: U, one_u: U) -> boo
     p.get(pi..).unwrap_or_default().iter().all(|c| *c == star_u)
 }
 
-fn like(pattern: &str, value: &str, vars: bool, ctx: &Ctx) -> bool {
+fn like(pattern: &str, value: &str, vars: bool, ctx: &Ctx<'_>) -> bool {
     if !(vars && pattern.contains("${")) {
         return plain_glob(pattern, value, false);
     }
@@ -370,7 +375,7 @@ fn like(pattern: &str, value: &str, vars: bool, ctx: &Ctx) -> bool {
     tokens(pattern, vars, true, ctx).is_some_and(|p| glob(&p, &chars, false))
 }
 
-fn resolve(pattern: &str, vars: bool, ctx: &Ctx) -> Option<String> {
+fn resolve(pattern: &str, vars: bool, ctx: &Ctx<'_>) -> Option<String> {
     if !(vars && pattern.contains("${")) {
         return Some(pattern.to_string());
     }
@@ -388,7 +393,7 @@ fn resolve(pattern: &str, vars: bool, ctx: &Ctx) -> Option<String> {
 
 /// ARN match: six colon-separated segments, each a glob; the last keeps its
 /// colons; `*` never crosses a colon between segments (iam.md §2 "Wildcards").
-fn arn_match(pattern: &str, value: &str, vars: bool, ctx: &Ctx) -> bool {
+fn arn_match(pattern: &str, value: &str, vars: bool, ctx: &Ctx<'_>) -> bool {
     if pattern == "*" {
         return true;
     }
@@ -471,7 +476,7 @@ fn ip_in(cidr: &str, ip: &str) -> bool {
 
 /// The positive test of an operator for one policy value and one request value,
 /// and whether the operator is the negated form.
-fn test(op: &str, policy: &str, value: &str, vars: bool, ctx: &Ctx) -> Option<(bool, bool)> {
+fn test(op: &str, policy: &str, value: &str, vars: bool, ctx: &Ctx<'_>) -> Option<(bool, bool)> {
     let num = |f: fn(f64, f64) -> bool| match (parse_num(value), parse_num(policy)) {
         (Some(v), Some(p)) => f(v, p),
         _ => false,
@@ -524,7 +529,7 @@ fn negated(op: &str) -> bool {
 }
 
 /// One `Operator: { key: values }` entry.
-fn holds(c: &Cond, vars: bool, ctx: &Ctx) -> bool {
+fn holds(c: &Cond, vars: bool, ctx: &Ctx<'_>) -> bool {
     if c.op == "Null" {
         // "true": the key is absent; "false": it is present.
         let present = ctx.get(&c.key).is_some();
@@ -670,7 +675,7 @@ struct Eval<'a, 'w> {
     who: &'a Who<'w>,
     action: &'a str,
     resource: &'a str,
-    ctx: &'a Ctx,
+    ctx: &'a Ctx<'a>,
     has_boundary: bool,
 }
 
@@ -783,7 +788,13 @@ fn identity_policies<'w>(w: &'w World, who: &Who<'w>) -> (Vec<&'w Policy>, Optio
 }
 
 /// Decide one action (iam.md §1.2–1.7).
-fn decide(w: &World, who: &Who<'_>, action: &str, res: &Resource<'_>, ctx: &Ctx) -> (Decision, &'static str) {
+fn decide(
+    w: &World,
+    who: &Who<'_>,
+    action: &str,
+    res: &Resource<'_>,
+    ctx: &Ctx<'_>,
+) -> (Decision, &'static str) {
     let (identity, boundary) = identity_policies(w, who);
     let session_policy = match who {
         Who::Session(s) => s.policy.as_ref(),
@@ -917,10 +928,10 @@ pub fn evaluate(w: &World, who: &Who<'_>, op: &Op) -> Answer {
             let put = matches!(op, Op::Put(_));
             if put {
                 if let Some(acl) = &o.acl {
-                    ctx.set("s3:x-amz-acl", acl.clone());
+                    ctx.set("s3:x-amz-acl", acl.as_str());
                 }
                 if let Some(sse) = &o.sse {
-                    ctx.set("s3:x-amz-server-side-encryption", sse.clone());
+                    ctx.set("s3:x-amz-server-side-encryption", sse.as_str());
                 }
             }
             let res = Resource {
@@ -980,20 +991,23 @@ pub fn evaluate(w: &World, who: &Who<'_>, op: &Op) -> Answer {
     }
 }
 
-fn assume_context(w: &World, who: &Who<'_>, a: &Assume) -> Ctx {
+fn assume_context<'a>(w: &'a World, who: &'a Who<'_>, a: &'a Assume) -> Ctx<'a> {
     let mut ctx = base_context(w, who, "us-east-1");
-    ctx.set("sts:RoleSessionName", a.session_name.clone());
+    ctx.set("sts:RoleSessionName", a.session_name.as_str());
     if let Some(e) = &a.external_id {
-        ctx.set("sts:ExternalId", e.clone());
+        ctx.set("sts:ExternalId", e.as_str());
     }
     if let Some(s) = &a.source_identity {
-        ctx.set("sts:SourceIdentity", s.clone());
+        ctx.set("sts:SourceIdentity", s.as_str());
     }
     for (k, v) in &a.tags {
-        ctx.set(super::gen::concat(&["aws:RequestTag/", k]), v.clone());
+        ctx.set(super::gen::concat(&["aws:RequestTag/", k]), v.as_str());
     }
     if !a.tags.is_empty() {
-        ctx.set_multi("aws:TagKeys", a.tags.iter().map(|(k, _)| k.clone()).collect());
+        ctx.set_multi(
+            "aws:TagKeys",
+            a.tags.iter().map(|(k, _)| k.as_str().into()).collect(),
+        );
     }
     ctx
 }
@@ -1048,7 +1062,7 @@ pub fn session_after<'w>(w: &'w World, who: &Who<'w>, a: &Assume) -> Option<Sess
 mod tests {
     use super::*;
 
-    fn ctx(pairs: &[(&'static str, &str)]) -> Ctx {
+    fn ctx<'a>(pairs: &[(&'static str, &'a str)]) -> Ctx<'a> {
         let mut c = Ctx::default();
         for (k, v) in pairs {
             c.set(*k, *v);
