@@ -265,19 +265,21 @@ pub fn with_args<T: DeserializeOwned>(src: &Source, step: &StepFile) -> Result<T
     let span = with.span();
     if let Some(slice) = src.text.get(span.clone()) {
         if slice.trim_start().starts_with('{') {
-            return T::deserialize(toml::de::ValueDeserializer::new(slice)).map_err(|e| {
-                let message = e.message().trim();
-                let within = e
-                    .span()
-                    .map(|s| s.start)
-                    .filter(|s| *s > 0)
-                    .or_else(|| unknown_key_offset(slice, message))
-                    .unwrap_or(0);
-                src.error_at(
-                    span.start + within,
-                    format!("step `{}`: {message}", step.id.get_ref()),
-                )
-            });
+            return toml::de::ValueDeserializer::parse(slice)
+                .and_then(T::deserialize)
+                .map_err(|e| {
+                    let message = e.message().trim();
+                    let within = e
+                        .span()
+                        .map(|s| s.start)
+                        .filter(|s| *s > 0)
+                        .or_else(|| unknown_key_offset(slice, message))
+                        .unwrap_or(0);
+                    src.error_at(
+                        span.start + within,
+                        format!("step `{}`: {message}", step.id.get_ref()),
+                    )
+                });
         }
     }
     T::deserialize(with.get_ref().clone()).map_err(|e| {
