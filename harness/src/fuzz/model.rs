@@ -367,8 +367,14 @@ fn glob_units<U: Unit>(p: &[U], t: &[U], fold: bool, star_u: U, one_u: U) -> boo
     p.get(pi..).unwrap_or_default().iter().all(|c| *c == star_u)
 }
 
+/// Whether `s` holds `${` (a byte loop: `str::contains(&str)` sets up a
+/// substring searcher, which costs more than these short strings).
+fn has_variable(s: &str) -> bool {
+    s.as_bytes().windows(2).any(|w| w == b"${")
+}
+
 fn like(pattern: &str, value: &str, vars: bool, ctx: &Ctx<'_>) -> bool {
-    if !(vars && pattern.contains("${")) {
+    if !(vars && has_variable(pattern)) {
         return plain_glob(pattern, value, false);
     }
     let chars: Vec<char> = value.chars().collect();
@@ -376,7 +382,7 @@ fn like(pattern: &str, value: &str, vars: bool, ctx: &Ctx<'_>) -> bool {
 }
 
 fn resolve(pattern: &str, vars: bool, ctx: &Ctx<'_>) -> Option<String> {
-    if !(vars && pattern.contains("${")) {
+    if !(vars && has_variable(pattern)) {
         return Some(pattern.to_string());
     }
     let toks = tokens(pattern, vars, false, ctx)?;
@@ -396,6 +402,11 @@ fn resolve(pattern: &str, vars: bool, ctx: &Ctx<'_>) -> Option<String> {
 fn arn_match(pattern: &str, value: &str, vars: bool, ctx: &Ctx<'_>) -> bool {
     if pattern == "*" {
         return true;
+    }
+    // No wildcard and no variable: every segment must be equal, so the whole
+    // strings are, and both have the six segments.
+    if !pattern.bytes().any(|b| matches!(b, b'*' | b'?' | b'$')) {
+        return pattern == value && pattern.bytes().filter(|b| *b == b':').count() >= 5;
     }
     // Split at bytes: `str::split_once(char)` costs more than the matching here.
     fn cut(s: &str) -> Option<(&str, &str)> {
@@ -1068,6 +1079,26 @@ mod tests {
             c.set(*k, *v);
         }
         c
+    }
+
+    /// An ARN pattern without wildcards or variables matches itself only, and
+    /// only when it has the six segments.
+    #[test]
+    fn literal_arns_match_only_themselves_with_six_segments() {
+        let c = Ctx::default();
+        for (p, v, want) in [
+            ("arn:aws:s3:::b/k", "arn:aws:s3:::b/k", true),
+            ("arn:aws:s3:::b/k", "arn:aws:s3:::b/K", false),
+            ("arn:aws:s3::b", "arn:aws:s3::b", false),
+            ("a:b:c:d:e:f:g", "a:b:c:d:e:f:g", true),
+            ("a:b:c:d:e:f:g", "a:b:c:d:e:f", false),
+            ("arn:aws:s3:::b", "arn:aws:s3:::b/", false),
+            ("arn:aws:s3:::b/*", "arn:aws:s3:::b/k", true),
+            ("arn:aws:s3:::b/${aws:username}", "arn:aws:s3:::b/alice", false),
+        ] {
+            assert_eq!(arn_match(p, v, true, &c), want, "{p} {v}");
+        }
+        assert!(arn_match("arn:aws:s3:::b/${x}", "arn:aws:s3:::b/${x}", false, &c));
     }
 
     /// The comparisons that do not build ARNs agree with building them.
