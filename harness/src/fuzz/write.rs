@@ -8,15 +8,18 @@ use super::gen::{
     ACCOUNT_NAMES, ORG_ID,
 };
 use super::model::Answer;
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
-/// A JSON value with members in the order written (a lighter `serde_json::Value`).
+/// A JSON value with members in the order written (a lighter `serde_json::Value`),
+/// borrowing its strings from the policy it prints.
 #[derive(Debug, Clone)]
-enum J {
-    Str(String),
+enum J<'a> {
+    Str(Cow<'a, str>),
     Bool(bool),
     Num(u64),
-    Arr(Vec<J>),
-    Obj(Vec<(String, J)>),
+    Arr(Vec<J<'a>>),
+    Obj(Vec<(Cow<'a, str>, J<'a>)>),
 }
 
 fn escape(out: &mut String, s: &str) {
@@ -41,7 +44,7 @@ fn escape(out: &mut String, s: &str) {
     out.push('"');
 }
 
-impl J {
+impl J<'_> {
     /// Print; `indent` is `Some(depth)` for two-space indentation.
     fn write(&self, out: &mut String, indent: Option<usize>) {
         let newline = |out: &mut String, depth: usize| {
@@ -53,7 +56,9 @@ impl J {
         match self {
             J::Str(s) => escape(out, s),
             J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            J::Num(n) => out.push_str(&n.to_string()),
+            J::Num(n) => {
+                let _ = write!(out, "{n}");
+            }
             J::Arr(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
@@ -95,14 +100,14 @@ impl J {
     }
 }
 
-fn list(r: &mut Rng, items: &[String]) -> J {
+fn list<'a>(r: &mut Rng, items: &'a [String]) -> J<'a> {
     match items {
-        [one] if r.chance(60) => J::Str(one.clone()),
-        _ => J::Arr(items.iter().cloned().map(J::Str).collect()),
+        [one] if r.chance(60) => J::Str(one.into()),
+        _ => J::Arr(items.iter().map(|i| J::Str(i.into())).collect()),
     }
 }
 
-fn literal(r: &mut Rng, v: &str) -> J {
+fn literal<'a>(r: &mut Rng, v: &'a str) -> J<'a> {
     if (v == "true" || v == "false") && r.chance(30) {
         return J::Bool(v == "true");
     }
@@ -116,11 +121,11 @@ fn literal(r: &mut Rng, v: &str) -> J {
             return J::Num(n);
         }
     }
-    J::Str(v.to_string())
+    J::Str(v.into())
 }
 
-fn conditions(r: &mut Rng, conds: &[Cond]) -> J {
-    let mut by_op: Vec<(String, J)> = Vec::new();
+fn conditions<'a>(r: &mut Rng, conds: &'a [Cond]) -> J<'a> {
+    let mut by_op: Vec<(Cow<'a, str>, J<'a>)> = Vec::new();
     for c in conds {
         let values: Vec<J> = c.values.iter().map(|v| literal(r, v)).collect();
         let value = match values.as_slice() {
@@ -129,17 +134,17 @@ fn conditions(r: &mut Rng, conds: &[Cond]) -> J {
         };
         let op = c.operator();
         match by_op.iter_mut().find(|(k, _)| *k == op) {
-            Some((_, J::Obj(m))) => m.push((c.key.clone(), value)),
-            _ => by_op.push((op, J::Obj(vec![(c.key.clone(), value)]))),
+            Some((_, J::Obj(m))) => m.push((c.key.as_str().into(), value)),
+            _ => by_op.push((op.into(), J::Obj(vec![(c.key.as_str().into(), value)]))),
         }
     }
     J::Obj(by_op)
 }
 
-fn statement(r: &mut Rng, s: &Statement) -> J {
-    let mut fields: Vec<(String, J)> = Vec::new();
+fn statement<'a>(r: &mut Rng, s: &'a Statement) -> J<'a> {
+    let mut fields: Vec<(Cow<'a, str>, J<'a>)> = Vec::new();
     if let Some(sid) = &s.sid {
-        fields.push(("Sid".into(), J::Str(sid.clone())));
+        fields.push(("Sid".into(), J::Str(sid.into())));
     }
     fields.push((
         "Effect".into(),
@@ -155,10 +160,10 @@ fn statement(r: &mut Rng, s: &Statement) -> J {
         } else {
             let mut m = Vec::new();
             if !p.aws.is_empty() {
-                m.push(("AWS".to_string(), list(r, &p.aws)));
+                m.push(("AWS".into(), list(r, &p.aws)));
             }
             if !p.service.is_empty() {
-                m.push(("Service".to_string(), list(r, &p.service)));
+                m.push(("Service".into(), list(r, &p.service)));
             }
             J::Obj(m)
         };
@@ -181,14 +186,14 @@ fn statement(r: &mut Rng, s: &Statement) -> J {
 }
 
 /// The policy as a JSON tree, shaped by its `shape` seed.
-fn policy_tree(p: &Policy) -> J {
+fn policy_tree(p: &Policy) -> J<'_> {
     let mut r = Rng::new(p.shape);
     let statements: Vec<J> = p.statements.iter().map(|s| statement(&mut r, s)).collect();
     let statement = match statements.as_slice() {
         [one] if r.chance(30) => one.clone(),
         _ => J::Arr(statements),
     };
-    let mut top: Vec<(String, J)> = Vec::new();
+    let mut top: Vec<(Cow<'_, str>, J<'_>)> = Vec::new();
     match p.version {
         Version::V2012 => top.push(("Version".into(), J::Str("2012-10-17".into()))),
         Version::V2008 => top.push(("Version".into(), J::Str("2008-10-17".into()))),
@@ -254,7 +259,6 @@ pub fn rfc3339(t: i64) -> String {
 /// The world as a world file. `prefix` is `""` for a world file, `"world."` for
 /// a scenario's `[world]` table; `pretty` indents the policies.
 pub fn world_toml(w: &World, prefix: &str, pretty: bool) -> String {
-    use std::fmt::Write as _;
     let json = |p: &Policy| {
         if pretty {
             policy_pretty(p)
@@ -448,7 +452,6 @@ fn expect_line(a: &Answer) -> String {
 /// `AssumeRole` steps its caller needs (expected to succeed), then the request,
 /// expected to get the model's answer.
 pub fn scenario(case: &Case, request: &Request, h: &Header) -> String {
-    use std::fmt::Write as _;
     let w = &case.world;
     let mut o = String::new();
     let _ = writeln!(
