@@ -164,6 +164,15 @@ impl Policy {
         &self.statements
     }
 
+    /// This policy with `other`'s statements after its own: one level of an
+    /// organization evaluates its policy beside the FullAWSAccess AWS attaches,
+    /// which the world keeps as one policy.
+    pub(crate) fn followed_by(&self, other: &Policy) -> Policy {
+        let mut p = self.clone();
+        p.statements.extend(other.statements.iter().cloned());
+        p
+    }
+
     /// Whether policy variables are substituted (only under `2012-10-17`).
     pub fn variables_enabled(&self) -> bool {
         self.version == Some(Version::V2012_10_17)

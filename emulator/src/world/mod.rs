@@ -531,38 +531,29 @@ impl World {
     }
 }
 
-/// `text` with AWS's FullAWSAccess statement added, as one policy.
+/// `doc` with AWS's FullAWSAccess statement after its own, as one policy (the
+/// text stays as written).
 ///
 /// For an RCP the statement is RCPFullAWSAccess's, which names every principal
 /// (`"Principal": "*"`): RCPs are resource policies and must name one (AWS
 /// Organizations user guide, "Resource control policy syntax"; the managed
 /// RCPFullAWSAccess policy). Without it the statement did not parse and an RCP
 /// holding only denies denied everything it did not mention.
-fn with_full_access(id: &str, text: &str, kind: PolicyKind) -> Option<PolicyDoc> {
-    let mut json: serde_json::Value = serde_json::from_str(text).ok()?;
+///
+/// The statement is appended to the parsed policy rather than to the text: AWS
+/// attaches a policy of its own, so a `Sid` the customer's policy repeats or
+/// the document's size quota do not apply to it.
+fn with_full_access(doc: &PolicyDoc, kind: PolicyKind) -> Option<PolicyDoc> {
     let full = if kind == PolicyKind::Rcp {
-        serde_json::json!({"Sid": "FullAWSAccess", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"})
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"FullAWSAccess","Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#
     } else {
-        serde_json::json!({"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"})
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"FullAWSAccess","Effect":"Allow","Action":"*","Resource":"*"}]}"#
     };
-    let statements = match json.get_mut("Statement")? {
-        serde_json::Value::Array(list) => list,
-        other => {
-            let single = other.take();
-            *other = serde_json::Value::Array(vec![single]);
-            other.as_array_mut()?
-        }
-    };
-    statements.push(full);
-    let text = json.to_string();
-    // The document was checked against its quota as written; the statement AWS
-    // attaches beside it does not count.
-    let options = crate::iam::ParseOptions::default().with_max_size(usize::MAX);
-    let policy = Policy::parse_with(&text, kind, &options).ok()?;
+    let full = Policy::parse(full, kind).ok()?;
     Some(PolicyDoc {
-        id: id.to_string(),
-        policy: Arc::new(policy),
-        text,
+        id: doc.id.clone(),
+        policy: Arc::new(doc.policy.followed_by(&full)),
+        text: doc.text.clone(),
     })
 }
 
@@ -969,7 +960,7 @@ impl Builder<'_> {
                         // deny-list policy only subtracts, as in AWS. One world entry is one
                         // level of the organization.
                         if full {
-                            doc = with_full_access(&id, &doc.text, kind).unwrap_or(doc);
+                            doc = with_full_access(&doc, kind).unwrap_or(doc);
                         }
                         let targets = if p.accounts.is_empty() {
                             accounts.clone()
@@ -1176,5 +1167,38 @@ trust_policy = '{trust}'
         }
         assert_eq!(w.roles[1].arn(), "arn:aws:iam::222222222222:role/service-role/r");
         assert!(w.role_by_arn("arn:aws:iam::222222222222:role/r").is_none());
+    }
+
+    /// FullAWSAccess sits beside each SCP and RCP as AWS's own policy: after
+    /// the document's statements, even when the document already uses its Sid
+    /// or is a single statement object; the text stays as written.
+    #[test]
+    fn organization_policies_get_full_aws_access_beside_them() {
+        let scp = r#"{"Version":"2012-10-17","Statement":{"Sid":"FullAWSAccess","Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}}"#;
+        let rcp = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+        let text = format!(
+            r#"
+[[accounts]]
+id = "111111111111"
+name = "a"
+[organization]
+management_account = "a"
+scps = [{{ name = "no-delete", document = '{scp}' }}]
+rcps = [{{ name = "tls", document = '{rcp}' }}]
+"#
+        );
+        let w = World::from_toml("org", &text).unwrap();
+        let org = w.organization.as_ref().unwrap();
+        for (level, written) in [(&org.scps[0], scp), (&org.rcps[0], rcp)] {
+            let statements = level.doc.policy.statements();
+            assert_eq!(statements.len(), 2, "{}", level.doc.id);
+            let full = &statements[1];
+            assert_eq!(full.sid.as_deref(), Some("FullAWSAccess"));
+            assert_eq!(full.effect, crate::iam::StatementEffect::Allow);
+            assert_eq!(statements[0].effect, crate::iam::StatementEffect::Deny);
+            assert_eq!(level.doc.text, written);
+        }
+        assert!(org.rcps[0].doc.policy.statements()[1].principal.is_some());
+        assert!(org.scps[0].doc.policy.statements()[1].principal.is_none());
     }
 }
