@@ -51,7 +51,9 @@ fn random_token(emu: &Emulator, len: usize, alphabet: &[u8]) -> String {
     // Every alphabet here has 32 or 64 letters: a mask and a shift give the
     // same digits as `%` and `/`, without a division per character.
     let shift = radix.is_power_of_two().then(|| radix.trailing_zeros());
-    let mut out = String::with_capacity(len);
+    // Bytes, then one UTF-8 check: the alphabets are ASCII (the session token
+    // alone is 300 characters, drawn on every AssumeRole).
+    let mut out = Vec::with_capacity(len);
     while out.len() < len {
         let mut x = emu.next_id();
         for _ in 0..8 {
@@ -62,11 +64,11 @@ fn random_token(emu: &Emulator, len: usize, alphabet: &[u8]) -> String {
                 Some(s) => (x & (radix - 1), x >> s),
                 None => (x % radix, x / radix),
             };
-            out.push(char::from(alphabet.get(i as usize).copied().unwrap_or(b'A')));
+            out.push(alphabet.get(i as usize).copied().filter(u8::is_ascii).unwrap_or(b'A'));
             x = rest;
         }
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The STS endpoint a request reached.
