@@ -36,24 +36,23 @@ pub enum Tok<S> {
 /// Tokenise a wildcard pattern (no variables, no escapes).
 pub fn tokenize(pattern: &str) -> Vec<Tok<Box<str>>> {
     let mut toks: Vec<Tok<Box<str>>> = Vec::new();
-    let mut lit = String::new();
-    for c in pattern.chars() {
-        match c {
-            '*' | '?' => {
-                if !lit.is_empty() {
-                    toks.push(Tok::Lit(std::mem::take(&mut lit).into_boxed_str()));
-                }
-                if c == '?' {
-                    toks.push(Tok::One);
-                } else if toks.last() != Some(&Tok::Star) {
-                    toks.push(Tok::Star);
-                }
-            }
-            c => lit.push(c),
+    let mut rest = pattern;
+    // `*` and `?` are ASCII: the literal runs between them are slices, each
+    // copied once.
+    while let Some(i) = rest.bytes().position(|b| b == b'*' || b == b'?') {
+        let (lit, tail) = rest.split_at(i);
+        if !lit.is_empty() {
+            toks.push(Tok::Lit(lit.into()));
         }
+        if tail.starts_with('?') {
+            toks.push(Tok::One);
+        } else if toks.last() != Some(&Tok::Star) {
+            toks.push(Tok::Star);
+        }
+        rest = tail.get(1..).unwrap_or_default();
     }
-    if !lit.is_empty() {
-        toks.push(Tok::Lit(lit.into_boxed_str()));
+    if !rest.is_empty() {
+        toks.push(Tok::Lit(rest.into()));
     }
     toks
 }

@@ -286,10 +286,17 @@ fn too_large(kind: PolicyKind, max: usize) -> PolicyError {
 
 fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Result<Node<'t>, PolicyError> {
     // The API's character-set constraint on policy documents (reference_iam-quotas.html).
-    if let Some(i) = text
-        .chars()
-        .position(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}'))
-    {
+    // Most documents are printable ASCII: one pass over bytes settles them.
+    let ascii_ok = text
+        .bytes()
+        .all(|b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7F));
+    let bad = if ascii_ok {
+        None
+    } else {
+        text.chars()
+            .position(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}'))
+    };
+    if let Some(i) = bad {
         return Err(PolicyError::new(
             PolicyErrorCode::ValidationError,
             format!(
@@ -696,7 +703,14 @@ fn resource_legacy_ok(r: &str) -> bool {
     if r == "*" {
         return true;
     }
-    (r.matches(':').count() >= 5 || !r.contains("::")) && r.split(':').nth(2).is_none_or(|s| !s.is_empty())
+    // On bytes (`:` is ASCII): this runs for every resource of every policy.
+    let b = r.as_bytes();
+    let mut colons = b.iter().enumerate().filter(|(_, c)| **c == b':').map(|(i, _)| i);
+    let second = colons.nth(1);
+    let count = second.map_or(0, |_| 2 + colons.count());
+    // The third `:`-separated field, when there is one, is empty.
+    let service_empty = second.is_some_and(|i| matches!(b.get(i + 1), None | Some(b':')));
+    (count >= 5 || !b.windows(2).any(|w| w == b"::")) && !service_empty
 }
 
 fn action_prefix_error(action: &str) -> Option<String> {
@@ -1011,6 +1025,42 @@ mod tests {
 
     fn err(text: &str, kind: PolicyKind) -> String {
         Policy::parse(text, kind).unwrap_err().message
+    }
+
+    #[test]
+    fn legacy_resource_rule_on_bytes() {
+        // The rule as moto states it, on strings.
+        let oracle = |r: &str| {
+            r == "*"
+                || ((r.matches(':').count() >= 5 || !r.contains("::"))
+                    && r.split(':').nth(2).is_none_or(|s| !s.is_empty()))
+        };
+        for r in [
+            "*",
+            "",
+            ":",
+            "::",
+            ":::",
+            "a",
+            "a:b",
+            "a:b:",
+            "a::b",
+            "a:b::c",
+            "arn:aws:s3:::b",
+            "arn:aws::r:a:x",
+            "arn:aws:s3",
+            "arn:aws:s3:",
+            "arn::s3:::b",
+            "arn:aws:iam::1:role/x",
+            "a:b:c:d:e",
+            "a:b:c:d:e:f::",
+            "é:ü::",
+            "arn:aws:",
+            "arn:aws::",
+            "x::y:z:w:v",
+        ] {
+            assert_eq!(resource_legacy_ok(r), oracle(r), "{r:?}");
+        }
     }
 
     #[test]

@@ -64,7 +64,13 @@ fn random_token(emu: &Emulator, len: usize, alphabet: &[u8]) -> String {
                 Some(s) => (x & (radix - 1), x >> s),
                 None => (x % radix, x / radix),
             };
-            out.push(alphabet.get(i as usize).copied().filter(u8::is_ascii).unwrap_or(b'A'));
+            out.push(
+                alphabet
+                    .get(i as usize)
+                    .copied()
+                    .filter(u8::is_ascii)
+                    .unwrap_or(b'A'),
+            );
             x = rest;
         }
     }
