@@ -266,19 +266,19 @@ fn s3_context(r: &S3Request<'_>, ctx: &Ctx, region: &str) -> RequestContext {
             continue;
         };
         if let Some(v) = r.parts.headers.get(name).and_then(|v| v.to_str().ok()) {
-            c = c.set(key, v);
+            c = c.set(*key, v);
         }
     }
     if let Some(tagging) = r.header("x-amz-tagging") {
         let pairs: Vec<(String, String)> = form_urlencoded::parse(tagging.as_bytes()).into_owned().collect();
         for (k, v) in &pairs {
-            c = c.set(&format!("s3:RequestObjectTag/{k}"), v.clone());
+            c = c.set(format!("s3:RequestObjectTag/{k}"), v.clone());
         }
         c = c.set_multi("s3:RequestObjectTagKeys", pairs.into_iter().map(|(k, _)| k));
     }
     for name in ["prefix", "delimiter", "max-keys"] {
         if let Some(v) = crate::route::query_get(r.query, name) {
-            c = c.set(&format!("s3:{name}"), v);
+            c = c.set(format!("s3:{name}"), v);
         }
     }
     if let crate::route::S3Op::DeleteObject { version_id: Some(v) } = &r.target.op {
@@ -649,7 +649,7 @@ pub fn explain(
         context = context.set("aws:SourceIp", ip.to_string());
     }
     for (k, v) in extra {
-        context = context.set(k, v.clone());
+        context = context.set(k.clone(), v.clone());
     }
     Ok(iam::evaluate(
         &iam::Request {

@@ -12,6 +12,8 @@
 //! does not set them, so callers cannot forget them. Time arrives as
 //! `aws:CurrentTime` / `aws:EpochTime` set by the caller: the engine reads no clock.
 
+use std::borrow::Cow;
+
 use super::principal::{Principal, PrincipalKind};
 use super::variables::Lookup;
 
@@ -36,7 +38,8 @@ impl ContextValue {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
-    key: String,
+    /// As set: a literal (most keys) is kept without a copy.
+    key: Cow<'static, str>,
     /// `key` lowercased, kept only when `key` is not ASCII: an ASCII key
     /// compares with `eq_ignore_ascii_case`, which allocates nothing (every key
     /// AWS defines is ASCII; tag keys need not be).
@@ -72,14 +75,14 @@ impl RequestContext {
 
     /// Set a single-valued key (builder form).
     #[must_use]
-    pub fn set(mut self, key: &str, value: impl Into<String>) -> Self {
+    pub fn set(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         self.insert(key, ContextValue::Single(value.into()));
         self
     }
 
     /// Set a multivalued key (builder form).
     #[must_use]
-    pub fn set_multi<I, S>(mut self, key: &str, values: I) -> Self
+    pub fn set_multi<I, S>(mut self, key: impl Into<Cow<'static, str>>, values: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -92,19 +95,16 @@ impl RequestContext {
     }
 
     /// Set a key, replacing any value under the same key in any case.
-    pub fn insert(&mut self, key: &str, value: ContextValue) {
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: ContextValue) {
+        let key = key.into();
         let key_lc = (!key.is_ascii()).then(|| key.to_lowercase());
-        let probe = key_lc.as_deref().unwrap_or(key);
+        let probe = key_lc.as_deref().unwrap_or(&key);
         if let Some(e) = self.entries.iter_mut().find(|e| e.is(probe)) {
-            e.key = key.to_owned();
+            e.key = key;
             e.key_lc = key_lc;
             e.value = value;
         } else {
-            self.entries.push(Entry {
-                key: key.to_owned(),
-                key_lc,
-                value,
-            });
+            self.entries.push(Entry { key, key_lc, value });
         }
     }
 
@@ -128,7 +128,7 @@ impl RequestContext {
 
     /// Every key as it was set, with its value.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.iter().map(|e| (e.key.as_str(), &e.value))
+        self.entries.iter().map(|e| (&*e.key, &e.value))
     }
 }
 

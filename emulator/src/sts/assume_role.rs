@@ -383,7 +383,7 @@ pub(crate) fn grant(
         context = context.set("sts:SourceIdentity", s);
     }
     for (k, v) in &tags {
-        context = context.set(&format!("aws:RequestTag/{k}"), v.clone());
+        context = context.set(format!("aws:RequestTag/{k}"), v.clone());
     }
     if !tags.is_empty() {
         context = context.set_multi("aws:TagKeys", tags.keys().cloned());
