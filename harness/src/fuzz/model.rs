@@ -308,6 +308,19 @@ fn tokens(s: &str, vars: bool, wild: bool, ctx: &Ctx<'_>) -> Option<Vec<Tok>> {
 /// `*`/`?` glob without variables: the classic matcher that backtracks to the
 /// last `*` only (a later `*` can absorb anything an earlier one could).
 fn plain_glob(pattern: &str, text: &str, fold: bool) -> bool {
+    let eq = |p: &[u8], t: &[u8]| if fold { p.eq_ignore_ascii_case(t) } else { p == t };
+    // The common shapes first: a literal, and a literal followed by one `*`
+    // (`s3:Put*`). Comparing bytes is comparing characters here: ASCII case
+    // folding never touches the bytes of a multi-byte character.
+    let wild = |b: &u8| matches!(b, b'*' | b'?');
+    match pattern.as_bytes().split_last() {
+        None => return text.is_empty(),
+        Some((b'*', head)) if !head.iter().any(wild) => {
+            return text.as_bytes().get(..head.len()).is_some_and(|t| eq(head, t));
+        }
+        _ if !pattern.as_bytes().iter().any(wild) => return eq(pattern.as_bytes(), text.as_bytes()),
+        _ => {}
+    }
     if pattern.is_ascii() && text.is_ascii() {
         glob_units(pattern.as_bytes(), text.as_bytes(), fold, b'*', b'?')
     } else {
@@ -1079,6 +1092,49 @@ mod tests {
             c.set(*k, *v);
         }
         c
+    }
+
+    /// The literal and trailing-`*` shortcuts agree with the general matcher.
+    #[test]
+    fn glob_shortcuts_agree_with_the_matcher() {
+        let general = |p: &str, t: &str, fold: bool| {
+            let p: Vec<char> = p.chars().collect();
+            let t: Vec<char> = t.chars().collect();
+            glob_units(&p, &t, fold, '*', '?')
+        };
+        let patterns = [
+            "",
+            "*",
+            "s3:*",
+            "S3:put*",
+            "s3:PutObject",
+            "é*",
+            "É",
+            "a?",
+            "*a",
+            "a*b",
+            "ab**",
+        ];
+        let texts = [
+            "",
+            "s3:PutObject",
+            "S3:putobject",
+            "s3:",
+            "é",
+            "éx",
+            "É",
+            "a",
+            "ab",
+            "abb",
+            "s",
+        ];
+        for p in patterns {
+            for t in texts {
+                for fold in [false, true] {
+                    assert_eq!(plain_glob(p, t, fold), general(p, t, fold), "{p:?} {t:?} {fold}");
+                }
+            }
+        }
     }
 
     /// An ARN pattern without wildcards or variables matches itself only, and
