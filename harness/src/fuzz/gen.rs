@@ -1349,16 +1349,7 @@ fn s3_resource(r: &mut Rng, names: &Names<'_>, object_level: bool) -> String {
     if !object_level && r.chance(10) {
         return concat(&["arn:aws:s3:::", &b]);
     }
-    let mut s = String::with_capacity(template.len() + b.len() + user.len());
-    let mut rest = template;
-    while let Some(i) = rest.find("{b}").into_iter().chain(rest.find("{u}")).min() {
-        let (head, tail) = rest.split_at(i);
-        s.push_str(head);
-        s.push_str(if tail.starts_with("{b}") { &b } else { user });
-        rest = tail.get(3..).unwrap_or_default();
-    }
-    s.push_str(rest);
-    s
+    template.replace("{b}", &b).replace("{u}", user)
 }
 
 /// The parts joined, with one allocation (`format!` costs several times more
