@@ -16,6 +16,16 @@
 //! | DELETE | `/_emulator/log` | forget the log |
 //! | GET, POST, DELETE | `/_emulator/faults` | list, add (a rule as JSON), clear |
 //! | PUT | `/_emulator/world` | replace the world with a TOML world file (objects and sessions stay) |
+//!
+//! Who may call it ([`guard`]): every request but `GET /_emulator/health` carries
+//! `Authorization: Bearer TOKEN` (the token `serve` prints, or
+//! [`Emulator::admin_token`] in process), unless the emulator runs with
+//! [`AdminAccess::Open`]. Whatever the token, a request is refused when its `Host`
+//! is not a loopback name, an IP address or a configured host suffix (a page that
+//! rebinds its own domain to 127.0.0.1 cannot get in), or when a browser marks it as
+//! coming from another site (`Origin` other than the `Host`, `Sec-Fetch-Site:
+//! cross-site`/`same-site`). Bodies over `Config::max_admin_body` (8 MiB) are
+//! refused before they are read.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +37,7 @@ use http_body_util::BodyExt;
 use serde_json::json;
 
 use crate::authn::rfc3339;
+use crate::config::AdminAccess;
 use crate::emulator::Emulator;
 use crate::fault::FaultRule;
 use crate::route::{decode, query_get, query_pairs};
@@ -44,6 +55,13 @@ fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<ResB
 
 fn error(status: StatusCode, message: impl std::fmt::Display) -> Response<ResBody> {
     json_response(status, &json!({ "error": message.to_string() }))
+}
+
+fn not_utf8() -> Response<ResBody> {
+    error(
+        StatusCode::BAD_REQUEST,
+        "the path does not percent-decode to UTF-8",
+    )
 }
 
 /// Parse `90s`, `15m`, `1h30m`, `2d` (and plain seconds).
@@ -80,17 +98,52 @@ where
     B::Error: std::fmt::Display,
 {
     let (parts, body) = req.into_parts();
-    let body = match body.collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
+    if let Err(refused) = guard(emu, &parts) {
+        return refused;
+    }
+    let cap = emu.config.max_admin_body;
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("admin request bodies are limited to {cap} bytes"),
+        )
     };
+    let announced = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > cap as u64) {
+        return too_large();
+    }
+    let mut body = body;
+    let mut read = Vec::new();
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Some(data) = frame.data_ref() {
+                    if read.len() + data.len() > cap {
+                        return too_large();
+                    }
+                    read.extend_from_slice(data);
+                }
+            }
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
+        }
+    }
+    let body = Bytes::from(read);
     let path = parts
         .uri
         .path()
         .trim_start_matches("/_emulator")
         .trim_start_matches('/')
         .to_string();
-    let query = query_pairs(parts.uri.query().unwrap_or(""));
+    let Ok(query) = query_pairs(parts.uri.query().unwrap_or("")) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the query does not percent-decode to UTF-8",
+        );
+    };
     let segments: Vec<&str> = path.splitn(4, '/').collect();
     let method = parts.method.as_str();
     match (method, segments.as_slice()) {
@@ -100,11 +153,17 @@ where
         ("POST", ["clock", "advance"]) => advance_clock(emu, &body),
         ("GET", ["buckets"]) => buckets(emu),
         ("GET", ["buckets", bucket, "objects"]) => {
+            let Some(bucket) = decode(bucket) else {
+                return not_utf8();
+            };
             let prefix = query_get(&query, "prefix").unwrap_or("");
-            let metas = emu.store.list(&decode(bucket), prefix, None, usize::MAX);
+            let metas = emu.store.list(&bucket, prefix, None, usize::MAX);
             json_response(StatusCode::OK, &json!(metas))
         }
-        ("GET", ["buckets", bucket, "objects", key]) => object(emu, &decode(bucket), &decode(key)),
+        ("GET", ["buckets", bucket, "objects", key]) => match (decode(bucket), decode(key)) {
+            (Some(bucket), Some(key)) => object(emu, &bucket, &key),
+            _ => not_utf8(),
+        },
         ("GET", ["log"]) => {
             let limit = query_get(&query, "limit")
                 .and_then(|l| l.parse().ok())
@@ -141,8 +200,10 @@ where
             json_response(StatusCode::OK, &json!({ "cleared": true }))
         }
         ("PUT", ["world"]) => {
-            let text = String::from_utf8_lossy(&body);
-            match World::from_toml("world (admin API)", &text) {
+            let Ok(text) = std::str::from_utf8(&body) else {
+                return error(StatusCode::BAD_REQUEST, "a world file is UTF-8 TOML");
+            };
+            match World::from_toml("world (admin API)", text) {
                 Ok(w) => {
                     emu.replace_world(w);
                     json_response(StatusCode::OK, &json!({ "replaced": true }))
@@ -155,6 +216,105 @@ where
             format!("no admin endpoint {method} /_emulator/{path}"),
         ),
     }
+}
+
+/// Who may call the admin API (see the module docs): `Err` is the refusal to send.
+fn guard(emu: &Emulator, parts: &http::request::Parts) -> Result<(), Response<ResBody>> {
+    let header = |name: http::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let host = header(http::header::HOST)
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(ToString::to_string))
+        .unwrap_or_default();
+    if !is_local_host(&host, &emu.config.host_suffixes) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the admin API answers only requests addressed to a loopback name, an IP address \
+                 or a configured host suffix, not `{host}`"
+            ),
+        ));
+    }
+    if let Some(origin) = parts.headers.get(http::header::ORIGIN) {
+        let same = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(&host));
+        if !same {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                "the admin API refuses requests a browser sends from another origin",
+            ));
+        }
+    }
+    if matches!(
+        header(http::HeaderName::from_static("sec-fetch-site")),
+        Some("cross-site" | "same-site")
+    ) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "the admin API refuses requests a browser sends from another site",
+        ));
+    }
+    let health = parts.method == http::Method::GET
+        && matches!(
+            parts.uri.path().trim_end_matches('/'),
+            "/_emulator" | "/_emulator/health"
+        );
+    let AdminAccess::Token(token) = &emu.config.admin else {
+        return Ok(());
+    };
+    if health {
+        return Ok(());
+    }
+    let given = header(http::header::AUTHORIZATION).and_then(|a| a.strip_prefix("Bearer "));
+    let matches = given.is_some_and(|g| {
+        use subtle::ConstantTimeEq as _;
+        g.len() == token.len() && bool::from(g.as_bytes().ct_eq(token.as_bytes()))
+    });
+    if matches {
+        return Ok(());
+    }
+    let mut refused = error(
+        StatusCode::UNAUTHORIZED,
+        if given.is_some() {
+            "wrong admin token"
+        } else {
+            "the admin API needs `Authorization: Bearer TOKEN` (the token `emulator serve` printed)"
+        },
+    );
+    refused
+        .headers_mut()
+        .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+    Err(refused)
+}
+
+/// `localhost`, a name under `.localhost`, an IP address, or a name under a
+/// configured host suffix, with any port. A DNS-rebinding page reaches the port
+/// under its own domain name, which is none of these.
+pub fn is_local_host(host: &str, suffixes: &[String]) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(host, |(h, _)| h)
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() {
+        return false;
+    }
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let under = |suffix: &str| {
+        let suffix = suffix.to_ascii_lowercase();
+        name == suffix
+            || name
+                .strip_suffix(suffix.as_str())
+                .is_some_and(|front| front.ends_with('.'))
+    };
+    under("localhost") || suffixes.iter().any(|s| under(s))
 }
 
 fn clock(emu: &Emulator) -> Response<ResBody> {
@@ -281,5 +441,32 @@ mod tests {
         assert_eq!(parse_duration("1x"), None);
         assert_eq!(parse_duration("h"), None);
         assert_eq!(parse_duration("5m3"), None);
+    }
+
+    #[test]
+    fn local_hosts() {
+        let suffixes = vec!["localhost".to_string(), "amazonaws.com".to_string()];
+        for ok in [
+            "localhost",
+            "localhost:9000",
+            "lake.localhost:9000",
+            "127.0.0.1:4566",
+            "10.0.0.5:80",
+            "[::1]:9000",
+            "s3.amazonaws.com",
+            "LAKE.S3.LOCALHOST.",
+        ] {
+            assert!(is_local_host(ok, &suffixes), "{ok}");
+        }
+        for bad in [
+            "",
+            "evil.example",
+            "evil.example:9000",
+            "localhost.evil.example",
+            "notlocalhost",
+            "amazonaws.com.evil.example",
+        ] {
+            assert!(!is_local_host(bad, &suffixes), "{bad}");
+        }
     }
 }

@@ -25,6 +25,59 @@ pub struct Config {
     pub max_header_bytes: usize,
     /// The largest STS request body the emulator reads.
     pub max_sts_body: usize,
+    /// Who may use the admin API (`/_emulator/`).
+    pub admin: AdminAccess,
+    /// The largest admin request body (a world file): 8 MiB.
+    pub max_admin_body: usize,
+}
+
+/// Who may use the admin API. Whatever this says, the admin API also refuses
+/// requests whose `Host` is not a loopback name, an IP address or a configured
+/// host suffix (DNS rebinding), and requests a browser marks as coming from
+/// another site (`Origin`, `Sec-Fetch-Site`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum AdminAccess {
+    /// Requests must carry `Authorization: Bearer TOKEN` (`GET /_emulator/health` excepted).
+    Token(String),
+    /// No token (`serve --no-admin-token`): anyone who can reach the port may
+    /// read objects and the log, move the clock and replace the world.
+    Open,
+}
+
+impl std::fmt::Debug for AdminAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Token(_) => f.write_str("Token(…)"),
+            Self::Open => f.write_str("Open"),
+        }
+    }
+}
+
+impl AdminAccess {
+    /// A token of 32 random hex digits from the operating system's generator.
+    pub fn generated() -> Self {
+        let mut bytes = [0_u8; 16];
+        if getrandom::fill(&mut bytes).is_err() {
+            // No OS randomness: fall back to the clock and the process id, mixed;
+            // weaker, but the admin API still needs a token nobody else chose.
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+                ^ u64::from(std::process::id()).rotate_left(32);
+            let a = crate::emulator::splitmix(seed);
+            bytes[..8].copy_from_slice(&a.to_le_bytes());
+            bytes[8..].copy_from_slice(&crate::emulator::splitmix(a).to_le_bytes());
+        }
+        Self::Token(hex::encode(bytes))
+    }
+
+    /// The token, when one is required.
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            Self::Token(t) => Some(t),
+            Self::Open => None,
+        }
+    }
 }
 
 impl Default for Config {
@@ -38,6 +91,8 @@ impl Default for Config {
             log_capacity: 1000,
             max_header_bytes: 8 * 1024,
             max_sts_body: 256 * 1024,
+            admin: AdminAccess::generated(),
+            max_admin_body: 8 * 1024 * 1024,
         }
     }
 }
@@ -54,6 +109,13 @@ impl Config {
     #[must_use]
     pub fn with_host_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.host_suffixes.push(suffix.into());
+        self
+    }
+
+    /// Another admin access rule (the admin API's token, or none).
+    #[must_use]
+    pub fn with_admin(mut self, admin: AdminAccess) -> Self {
+        self.admin = admin;
         self
     }
 

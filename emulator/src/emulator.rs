@@ -133,6 +133,11 @@ impl Emulator {
         &self.config
     }
 
+    /// The token the admin API requires (`Authorization: Bearer TOKEN`), if any.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.config.admin.token()
+    }
+
     /// A snapshot of the world.
     pub fn world(&self) -> Arc<World> {
         self.world

@@ -48,7 +48,7 @@ mod sts;
 pub mod world;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::Config;
+pub use config::{AdminAccess, Config};
 pub use emulator::Emulator;
 pub use error::{ApiError, ApiResult};
 pub use server::{serve, spawn, spawn_on, Running};

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use emulator::store::{DirStore, MemoryStore, Store};
-use emulator::{Clock, Config, Emulator, ManualClock, SystemClock, World};
+use emulator::{AdminAccess, Clock, Config, Emulator, ManualClock, SystemClock, World};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,9 +28,27 @@ enum Command {
         /// The world file (TOML).
         #[arg(long)]
         world: PathBuf,
-        /// Address to listen on; port 0 picks a free one.
+        /// Address to listen on; port 0 picks a free one. Only loopback addresses
+        /// unless --allow-remote is given.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        /// Allow --listen on an address other hosts can reach. Anyone who can reach
+        /// it can then sign requests with the world's keys, and call the admin API
+        /// if they learn its token.
+        #[arg(long)]
+        allow_remote: bool,
+        /// The admin API's token (default: a random one, printed at start). Clients
+        /// send it as `Authorization: Bearer TOKEN` to /_emulator/.
+        #[arg(
+            long,
+            env = "EMULATOR_ADMIN_TOKEN",
+            hide_env_values = true,
+            conflicts_with = "no_admin_token"
+        )]
+        admin_token: Option<String>,
+        /// Serve the admin API without a token (host and origin checks remain).
+        #[arg(long)]
+        no_admin_token: bool,
         /// Freeze the clock at this instant (RFC 3339); it then moves only through
         /// the admin API. Without it the clock is the system's.
         #[arg(long)]
@@ -146,6 +164,30 @@ fn init_logging(format: &str) {
     }
 }
 
+/// Ctrl-C (SIGINT) or SIGTERM (what `kill`, `docker stop` and systemd send):
+/// either stops accepting and lets in-flight requests finish.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// The store `--store` names.
 fn open_store(spec: &str) -> Result<Arc<dyn Store>, String> {
     match spec {
@@ -154,7 +196,10 @@ fn open_store(spec: &str) -> Result<Arc<dyn Store>, String> {
         _ => match spec.strip_prefix("dir:") {
             Some(path) if !path.is_empty() => DirStore::open(path)
                 .map(|s| Arc::new(s) as Arc<dyn Store>)
-                .map_err(|e| format!("cannot open the directory store: {e:?}")),
+                .map_err(|e| match e {
+                    emulator::store::StoreError::Io(m) => m,
+                    other => format!("{other:?}"),
+                }),
             _ => Err("expected `memory`, `digest` or `dir:PATH`".to_string()),
         },
     }
@@ -228,11 +273,33 @@ fn main() -> ExitCode {
         Command::Serve {
             world,
             listen,
+            allow_remote,
+            admin_token,
+            no_admin_token,
             clock,
             host_suffixes,
             log_format,
             store,
         } => {
+            if !listen.ip().is_loopback() && !allow_remote {
+                eprintln!(
+                    "error: --listen {listen} is reachable from other hosts; the emulator accepts \
+                     the world's published keys and serves its objects to anyone who reaches it. \
+                     Listen on 127.0.0.1 (the default), or pass --allow-remote if that is what you want."
+                );
+                return ExitCode::FAILURE;
+            }
+            let admin = match (admin_token, no_admin_token) {
+                (_, true) => AdminAccess::Open,
+                (Some(t), false) if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()) => {
+                    AdminAccess::Token(t)
+                }
+                (Some(_), false) => {
+                    eprintln!("error: --admin-token must be at least 16 printable ASCII characters");
+                    return ExitCode::FAILURE;
+                }
+                (None, false) => AdminAccess::generated(),
+            };
             init_logging(&log_format);
             let store = match open_store(&store) {
                 Ok(s) => s,
@@ -260,7 +327,7 @@ fn main() -> ExitCode {
                 }
                 None => Arc::new(SystemClock),
             };
-            let mut config = Config::default();
+            let mut config = Config::default().with_admin(admin);
             for s in host_suffixes {
                 config = config.with_host_suffix(s);
             }
@@ -283,11 +350,26 @@ fn main() -> ExitCode {
                     .local_addr()
                     .map_or_else(|_| listen.to_string(), |a| a.to_string());
                 let emulator = Arc::new(Emulator::with_store(config, world, clock, store));
-                // The endpoint goes to stdout, alone on its line, so scripts can read it.
+                // The endpoint goes to stdout, alone on the first line, so scripts can
+                // read it; the admin token follows on the second.
                 println!("http://{addr}");
-                let shutdown = async {
-                    let _ = tokio::signal::ctrl_c().await;
-                };
+                match emulator.admin_token() {
+                    Some(token) => println!("admin token: {token}"),
+                    None => println!("admin token: none (--no-admin-token)"),
+                }
+                let _ = std::io::stdout().flush();
+                if !listen.ip().is_loopback() {
+                    eprintln!(
+                        "WARNING: listening on {addr}, reachable from other hosts: S3 and STS accept \
+                         the world's keys from anyone, and the admin API {}.",
+                        if emulator.admin_token().is_some() {
+                            "answers anyone who has the token printed on stdout"
+                        } else {
+                            "answers ANYONE (--no-admin-token)"
+                        }
+                    );
+                }
+                let shutdown = shutdown_signal();
                 let served = emulator::serve(listener, emulator, shutdown).await;
                 flush_logs();
                 match served {

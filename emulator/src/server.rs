@@ -2,17 +2,31 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::emulator::Emulator;
+
+/// How long the accept loop waits after `accept` fails (EMFILE, ENFILE, ENOBUFS):
+/// retrying at once spins a core and floods the log while nothing can succeed.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The most header fields hyper parses in one request. S3's limit is on bytes (8 KiB,
+/// checked in the pipeline); 256 fields hold any request whose user metadata fits
+/// S3's 2 KiB. A request over this (or over hyper's 1 MiB buffer) gets S3's
+/// RequestHeaderSectionTooLarge from [`HeaderLimitIo`] instead of hyper's bare 431.
+const MAX_HEADER_FIELDS: usize = 256;
 
 /// Serve `emulator` on `listener` until `shutdown` completes, then let in-flight
 /// requests finish.
@@ -23,29 +37,42 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
+    // Accept failures in a row, logged once when they start and once when they end.
+    let mut failures = 0_u64;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
-                        // Accept errors (e.g. EMFILE) are transient; keep serving.
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
+                        failures += 1;
+                        if failures == 1 {
+                            tracing::warn!(error = %e, "accept failed; retrying every {} ms", ACCEPT_BACKOFF.as_millis());
+                        }
+                        tokio::select! {
+                            () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
+                            () = &mut shutdown => break,
+                        }
                     }
                 };
+                if failures > 0 {
+                    tracing::warn!(failures, "accepting again after {failures} failed accepts");
+                    failures = 0;
+                }
                 let _ = stream.set_nodelay(true);
                 let emu = emulator.clone();
                 let service = service_fn(move |req| {
                     let emu = emu.clone();
                     async move { emu.handle(req, peer).await }
                 });
+                let io = HeaderLimitIo { inner: stream, pending: Vec::new(), emulator: emulator.clone() };
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(emulator.config.header_read_timeout)
                     .keep_alive(true)
                     .max_buf_size(1024 * 1024)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .max_headers(MAX_HEADER_FIELDS)
+                    .serve_connection(TokioIo::new(io), service);
                 let watched = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = watched.await {
@@ -56,8 +83,122 @@ pub async fn serve(
             () = &mut shutdown => break,
         }
     }
+    // Closed now, not when in-flight requests are done: new clients are refused
+    // at once instead of waiting in the backlog for a server that is leaving.
+    drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// The connection as hyper sees it, with one change: hyper's own answer to a
+/// request head it will not parse (too many fields, over its buffer) is a bare
+/// `431` with no body, which no S3 client can explain. It is replaced by S3's
+/// answer to headers over its limit, 400 RequestHeaderSectionTooLarge in S3's
+/// XML. The emulator itself never answers 431, so a 431 head is always hyper's.
+struct HeaderLimitIo {
+    inner: TcpStream,
+    /// Replacement bytes still to write.
+    pending: Vec<u8>,
+    emulator: Arc<Emulator>,
+}
+
+impl HeaderLimitIo {
+    fn is_hypers_431(buf: &[u8]) -> bool {
+        buf.starts_with(b"HTTP/1.1 431 ") || buf.starts_with(b"HTTP/1.0 431 ")
+    }
+
+    fn replacement(&self) -> Vec<u8> {
+        let emu = &self.emulator;
+        let n = emu.next_id();
+        let (request_id, host_id) = (emu.s3_request_id(n), emu.host_id(n));
+        let e = crate::api_error!(RequestHeaderSectionTooLarge)
+            .extra("MaxSizeAllowed", emu.config.max_header_bytes.to_string());
+        let body = crate::protocol::xml::s3_error(&e, &request_id, &host_id);
+        tracing::warn!(
+            target: "emulator::request",
+            request_id = %request_id,
+            status = 400,
+            code = "RequestHeaderSectionTooLarge",
+            "request head over {MAX_HEADER_FIELDS} fields or 1 MiB, refused before parsing"
+        );
+        format!(
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\
+             date: {}\r\nx-amz-request-id: {request_id}\r\nx-amz-id-2: {host_id}\r\n\
+             server: AmazonS3\r\nconnection: close\r\n\r\n{body}",
+            body.len(),
+            crate::service::http_date(emu.clock.now()),
+        )
+        .into_bytes()
+    }
+
+    /// Write out the replacement; `Ready(Ok)` once nothing is pending.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while !self.pending.is_empty() {
+            match Pin::new(&mut self.inner).poll_write(cx, &self.pending) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.pending.drain(..n.min(self.pending.len()));
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncRead for HeaderLimitIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for HeaderLimitIo {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_pending(cx))?;
+        if Self::is_hypers_431(buf) {
+            this.pending = this.replacement();
+            // The replacement stands for hyper's bytes; it is written by the next
+            // flush or write.
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_pending(cx))?;
+        if bufs.first().is_some_and(|b| Self::is_hypers_431(b)) {
+            this.pending = this.replacement();
+            return Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()));
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_pending(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_pending(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
 }
 
 /// An emulator running on a background task.

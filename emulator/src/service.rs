@@ -321,7 +321,9 @@ fn is_sts<B>(req: &Request<B>, host: &route::HostInfo) -> bool {
         }
     }
     let query = req.uri().query().unwrap_or("");
-    if let Some(cred) = route::query_get(&route::query_pairs(query), "X-Amz-Credential") {
+    // A query that does not decode is not STS's to judge: S3 answers it (InvalidURI).
+    let pairs = route::query_pairs(query).unwrap_or_default();
+    if let Some(cred) = route::query_get(&pairs, "X-Amz-Credential") {
         return scope_service(cred).as_deref() == Some("sts");
     }
     if req.uri().path() != "/" || host.bucket.is_some() {

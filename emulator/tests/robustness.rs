@@ -257,9 +257,17 @@ async fn malformed_authorization_headers_get_s3_errors() {
     .await;
     expect(
         emu.addr,
-        replace_auth(&"AWS4-HMAC-SHA256 ".repeat(500)),
+        replace_auth(&"AWS4-HMAC-SHA256 ".repeat(400)),
         400,
         "AuthorizationHeaderMalformed",
+    )
+    .await;
+    // Over 8 KiB of headers, the size is what S3 answers first.
+    expect(
+        emu.addr,
+        replace_auth(&"AWS4-HMAC-SHA256 ".repeat(500)),
+        400,
+        "RequestHeaderSectionTooLarge",
     )
     .await;
     still_serving(emu.addr).await;
@@ -404,13 +412,95 @@ async fn huge_headers_get_an_error_not_a_crash() {
     let (head, body) = signed_put("k", b"data", &[("x-amz-meta-big", &big)], at_t0(), user());
     let b = expect(emu.addr, bytes(&head, &body), 400, "RequestHeaderSectionTooLarge").await;
     assert!(b.contains("<MaxSizeAllowed>8192</MaxSizeAllowed>"), "{b}");
-    // Past what the HTTP layer buffers (1 MiB): the connection is refused, the server lives.
+    // Unsigned: S3's limit comes before authentication, so an anonymous request
+    // gets the size error, not AccessDenied.
+    let unsigned = format!("GET /lake/k HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n");
+    expect(
+        emu.addr,
+        unsigned.into_bytes(),
+        400,
+        "RequestHeaderSectionTooLarge",
+    )
+    .await;
+    // Past what the HTTP layer parses (1 MiB, or more fields than it indexes):
+    // S3's error in S3's XML, not the HTTP library's bare 431.
     let mut raw = b"PUT /lake/k HTTP/1.1\r\nHost: x\r\nX-Huge: ".to_vec();
     raw.extend(std::iter::repeat_n(b'a', 2 * 1024 * 1024));
     raw.extend_from_slice(b"\r\n\r\n");
-    let answer = exchange(emu.addr, &raw).await;
-    assert!(answer.as_ref().is_none_or(|(s, _)| *s >= 400), "{answer:?}");
+    let (s, b) = exchange(emu.addr, &raw)
+        .await
+        .expect("an answer, not a dropped connection");
+    assert_eq!((s, code(&b)), (400, "RequestHeaderSectionTooLarge"), "{b}");
+    assert!(
+        b.contains("<RequestId>") && b.contains("<MaxSizeAllowed>8192</MaxSizeAllowed>"),
+        "{b}"
+    );
+    let many: String = (0..300).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let raw = format!("GET /lake/k HTTP/1.1\r\nHost: x\r\n{many}\r\n");
+    let (s, b) = exchange(emu.addr, raw.as_bytes()).await.expect("an answer");
+    assert_eq!((s, code(&b)), (400, "RequestHeaderSectionTooLarge"), "{b}");
+    // 200 small fields are under both limits: a request like any other.
+    let fields: Vec<(String, String)> = (0..200).map(|i| (format!("x-f{i}"), "v".to_string())).collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (head, body) = signed_put("many-fields", b"data", &fields, at_t0(), user());
+    expect(emu.addr, bytes(&head, &body), 200, "").await;
     still_serving(emu.addr).await;
+}
+
+/// The admin API's bytes of an object, with the token.
+async fn admin_object(emu: &emulator::Running, key: &str) -> (u16, String) {
+    let token = emu.emulator.admin_token().unwrap();
+    let raw = format!(
+        "GET /_emulator/buckets/lake/objects/{key} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    exchange(emu.addr, raw.as_bytes()).await.unwrap()
+}
+
+#[tokio::test]
+async fn keys_that_are_not_utf8_are_refused_never_merged() {
+    let (emu, _) = start(Config::default()).await;
+    // Signed PUTs of two keys whose bytes differ only in an invalid UTF-8 byte:
+    // a lossy decoder maps both to `bad-\u{FFFD}` and the second overwrites the first.
+    for key in ["bad-%FF", "bad-%FE", "%C3", "ok/%E2%82"] {
+        let (head, body) = signed_put(key, key.as_bytes(), &[], at_t0(), user());
+        let b = expect(emu.addr, bytes(&head, &body), 400, "InvalidURI").await;
+        assert!(
+            b.contains("<Message>Couldn&apos;t parse the specified URI.</Message>")
+                || b.contains("<Message>Couldn't parse the specified URI.</Message>"),
+            "{b}"
+        );
+        let get = format!("GET /lake/{key} HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect(emu.addr, get.into_bytes(), 400, "InvalidURI").await;
+    }
+    let listed = emu.emulator.store().list("lake", "", None, usize::MAX);
+    assert!(listed.iter().all(|m| !m.key.contains('\u{FFFD}')), "{listed:?}");
+    // Valid UTF-8 keys are keys like any other, each its own object.
+    for (key, body) in [("caf%C3%A9", "one"), ("cafe%CC%81", "two")] {
+        let (head, b) = signed_put(key, body.as_bytes(), &[], at_t0(), user());
+        expect(emu.addr, bytes(&head, &b), 200, "").await;
+    }
+    assert_eq!(admin_object(&emu, "caf%C3%A9").await, (200, "one".to_string()));
+    assert_eq!(admin_object(&emu, "cafe%CC%81").await, (200, "two".to_string()));
+    // A query parameter is refused the same way.
+    let list = "GET /lake?list-type=2&prefix=%FF HTTP/1.1\r\nHost: x\r\n\r\n";
+    expect(emu.addr, list.as_bytes().to_vec(), 400, "InvalidURI").await;
+}
+
+#[tokio::test]
+async fn keys_over_1024_bytes_get_key_too_long() {
+    let (emu, _) = start(Config::default()).await;
+    let at_limit = "k".repeat(1024);
+    let (head, body) = signed_put(&at_limit, b"x", &[], at_t0(), user());
+    expect(emu.addr, bytes(&head, &body), 200, "").await;
+    let over = "k".repeat(1025);
+    let (head, body) = signed_put(&over, b"x", &[], at_t0(), user());
+    let b = expect(emu.addr, bytes(&head, &body), 400, "KeyTooLongError").await;
+    assert!(b.contains("<Message>Your key is too long</Message>"), "{b}");
+    // Bytes, not characters: 512 two-byte characters and one more byte.
+    let wide = format!("{}k", "%C3%A9".repeat(512));
+    let (head, body) = signed_put(&wide, b"x", &[], at_t0(), user());
+    expect(emu.addr, bytes(&head, &body), 400, "KeyTooLongError").await;
+    assert_eq!(emu.emulator.store().list("lake", "kk", None, usize::MAX).len(), 1);
 }
 
 #[tokio::test]
@@ -482,7 +572,11 @@ async fn admin_api_drives_the_clock_and_shows_objects_and_decisions() {
     let (emu, _) = start(Config::default()).await;
     let (head, body) = signed_put("admin/seen.txt", b"hello", &[], at_t0(), user());
     expect(emu.addr, bytes(&head, &body), 200, "").await;
-    let get = |path: &str| format!("GET /_emulator/{path} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes();
+    let token = emu.emulator.admin_token().unwrap().to_string();
+    let get = |path: &str| {
+        format!("GET /_emulator/{path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n")
+            .into_bytes()
+    };
     let (s, objects) = exchange(emu.addr, &get("buckets/lake/objects?prefix=admin/"))
         .await
         .unwrap();
@@ -494,9 +588,10 @@ async fn admin_api_drives_the_clock_and_shows_objects_and_decisions() {
         .await
         .unwrap();
     assert_eq!(raw, "hello");
-    let advance =
-        b"POST /_emulator/clock/advance HTTP/1.1\r\nHost: x\r\nContent-Length: 13\r\n\r\n{\"by\": \"90m\"}";
-    let (s, clock) = exchange(emu.addr, advance).await.unwrap();
+    let advance = format!(
+        "POST /_emulator/clock/advance HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Length: 13\r\n\r\n{{\"by\": \"90m\"}}"
+    );
+    let (s, clock) = exchange(emu.addr, advance.as_bytes()).await.unwrap();
     assert_eq!(s, 200, "{clock}");
     assert!(clock.contains("2026-06-01T13:30:00Z"), "{clock}");
     // A denied request's decision and reason are in the log, not on the wire.
@@ -518,6 +613,110 @@ async fn admin_api_drives_the_clock_and_shows_objects_and_decisions() {
     assert_eq!(log[0]["decision"]["effect"], "implicit-deny", "{log}");
     let (s, _) = exchange(emu.addr, &get("nope")).await.unwrap();
     assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn the_admin_api_needs_its_token_a_local_host_and_a_same_origin_caller() {
+    let (emu, _) = start(Config::default()).await;
+    let (head, body) = signed_put("secret.txt", b"customer data", &[], at_t0(), user());
+    expect(emu.addr, bytes(&head, &body), 200, "").await;
+    let token = emu.emulator.admin_token().unwrap().to_string();
+    let req = |method: &str, path: &str, extra: &str, body: &str| {
+        format!(
+            "{method} /_emulator/{path} HTTP/1.1\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
+    let status = |raw: Vec<u8>| {
+        let addr = emu.addr;
+        async move { exchange(addr, &raw).await.unwrap() }
+    };
+    let auth = format!("Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n");
+    let fault = r#"{"operation":"PutObject","action":{"kind":"error","code":"SlowDown"}}"#;
+    // Without the token: objects, the log, faults and the world are closed; health is open.
+    for (method, path, body) in [
+        ("GET", "buckets/lake/objects/secret.txt", ""),
+        ("GET", "log", ""),
+        ("POST", "faults", fault),
+        (
+            "PUT",
+            "world",
+            "[[accounts]]\nid = \"999999999999\"\nname = \"x\"\n",
+        ),
+    ] {
+        let (s, b) = status(req(method, path, "Host: 127.0.0.1\r\n", body)).await;
+        assert_eq!(s, 401, "{method} {path}: {b}");
+        let (s, b) = status(req(
+            method,
+            path,
+            "Host: 127.0.0.1\r\nAuthorization: Bearer wrong-token\r\n",
+            body,
+        ))
+        .await;
+        assert_eq!(s, 401, "{method} {path}: {b}");
+    }
+    assert!(emu.emulator.faults().list().is_empty(), "no fault rule was added");
+    assert_eq!(
+        status(req("GET", "health", "Host: localhost:1\r\n", "")).await.0,
+        200
+    );
+    let (s, b) = status(req("GET", "buckets/lake/objects/secret.txt", &auth, "")).await;
+    assert_eq!((s, b.as_str()), (200, "customer data"));
+    // A page's cross-origin `text/plain` POST (no preflight), even one that knew the token.
+    let cross = format!("{auth}Origin: http://evil.example\r\nContent-Type: text/plain\r\n");
+    assert_eq!(status(req("POST", "faults", &cross, fault)).await.0, 403);
+    let fetch = format!("{auth}Sec-Fetch-Site: cross-site\r\n");
+    assert_eq!(status(req("POST", "faults", &fetch, fault)).await.0, 403);
+    assert!(emu.emulator.faults().list().is_empty(), "no fault rule was added");
+    // DNS rebinding: the page's own name resolves to 127.0.0.1, its Host stays its name.
+    let rebound = format!(
+        "Host: evil.example:{}\r\nAuthorization: Bearer {token}\r\n",
+        emu.addr.port()
+    );
+    assert_eq!(status(req("GET", "health", &rebound, "")).await.0, 403);
+    assert_eq!(status(req("GET", "log", &rebound, "")).await.0, 403);
+    // Same origin and the token: in.
+    let same = format!("{auth}Origin: http://127.0.0.1\r\n");
+    assert_eq!(status(req("POST", "faults", &same, fault)).await.0, 200);
+    assert_eq!(emu.emulator.faults().list().len(), 1);
+    // Bodies over 8 MiB are refused from the announced length, before reading them.
+    let huge = format!(
+        "PUT /_emulator/world HTTP/1.1\r\n{auth}Content-Length: {}\r\n\r\n",
+        9 * 1024 * 1024
+    );
+    assert_eq!(status(huge.into_bytes()).await.0, 413);
+    // ...and when the length is not announced, as soon as they pass the cap.
+    let mut chunked =
+        format!("PUT /_emulator/world HTTP/1.1\r\n{auth}Transfer-Encoding: chunked\r\n\r\n").into_bytes();
+    let chunk = vec![b'#'; 1024 * 1024];
+    for _ in 0..9 {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(&chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(status(chunked).await.0, 413);
+}
+
+#[tokio::test]
+async fn an_open_admin_api_still_checks_host_and_origin() {
+    let (emu, _) = start(Config::default().with_admin(emulator::AdminAccess::Open)).await;
+    assert_eq!(emu.emulator.admin_token(), None);
+    let get = |extra: &str| format!("GET /_emulator/log HTTP/1.1\r\n{extra}\r\n").into_bytes();
+    assert_eq!(
+        exchange(emu.addr, &get("Host: localhost\r\n")).await.unwrap().0,
+        200
+    );
+    assert_eq!(
+        exchange(emu.addr, &get("Host: evil.example\r\n"))
+            .await
+            .unwrap()
+            .0,
+        403
+    );
+    let cross = get("Host: localhost\r\nOrigin: http://evil.example\r\n");
+    assert_eq!(exchange(emu.addr, &cross).await.unwrap().0, 403);
 }
 
 /// Sign a PUT to an arbitrary host (virtual-hosted style) and path.

@@ -487,7 +487,8 @@ async fn presigned_urls_are_accepted_until_they_expire() {
         let session = name.contains(".session.");
         let target = url.splitn(4, '/').nth(3).map(|t| format!("/{t}")).unwrap();
         let host = url.split('/').nth(2).unwrap();
-        let query: Vec<(String, String)> = emulator::route::query_pairs(target.split_once('?').unwrap().1);
+        let query: Vec<(String, String)> =
+            emulator::route::query_pairs(target.split_once('?').unwrap().1).unwrap();
         let q = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         // SigV4: valid from X-Amz-Date for X-Amz-Expires; SigV2: until Expires.
         let (start, end) = match q("X-Amz-Date") {

@@ -138,9 +138,14 @@ codes! {
     InvalidToken => { S3: 400, "The provided token is malformed or otherwise invalid."; }
     /// A Range outside the object.
     InvalidRange => { S3: 416, "The requested range is not satisfiable"; }
+    /// A path or query that does not percent-decode to UTF-8 (S3 error table; seen on
+    /// the wire for keys with invalid UTF-8: larrabee/s3sync#45, apache/ozone#10860).
+    InvalidURI => { S3: 400, "Couldn't parse the specified URI."; }
+    /// An object key over 1,024 bytes of UTF-8 (S3 error table; user guide, "Naming objects").
+    KeyTooLongError => { S3: 400, "Your key is too long"; }
     /// User metadata over 2 KiB.
     MetadataTooLarge => { S3: 400, "Your metadata headers exceed the maximum allowed metadata size."; }
-    /// Request headers over 8 KiB on a PUT.
+    /// Request headers over 8 KiB.
     RequestHeaderSectionTooLarge => { S3: 400, "Your request header section exceeds the maximum allowed size."; }
     /// Chunk smaller than 8 KiB that is not the last in a signed stream (text from versitygw).
     InvalidChunkSizeError => { S3: 403, "Only the last chunk is allowed to have a size less than 8192 bytes"; }

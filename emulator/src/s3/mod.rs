@@ -53,9 +53,10 @@ where
     B::Error: std::fmt::Display,
 {
     let (parts, body) = req.into_parts();
+    check_header_section(emu, &parts.headers)?;
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
-    let query = route::query_pairs(&raw_query);
+    let query = route::query_pairs(&raw_query)?;
     let target = route::s3_target(parts.method.as_str(), &raw_path, &query, host)?;
     ctx.trace.operation = Some(target.op.name().to_string());
     ctx.trace.bucket.clone_from(&target.bucket);
@@ -144,6 +145,21 @@ where
     }
 }
 
+/// S3 refuses a request whose header section is over 8 KiB before it looks at
+/// anything else: "The PUT request header is limited to 8 KB in size" (S3 user
+/// guide, "Working with object metadata"); applied to every S3 request, signed or
+/// not, as S3's front end answers RequestHeaderSectionTooLarge for GETs too
+/// (inferred from reports of browsers with large cookies).
+fn check_header_section(emu: &Emulator, headers: &http::HeaderMap) -> ApiResult<()> {
+    let bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if bytes > emu.config.max_header_bytes {
+        return Err(api_error!(RequestHeaderSectionTooLarge)
+            .extra("MaxSizeAllowed", emu.config.max_header_bytes.to_string())
+            .note(format!("{bytes} bytes of request headers")));
+    }
+    Ok(())
+}
+
 /// What S3 checks between authentication and the operation's handler: an
 /// operation the emulator does not implement, the expected bucket owner, and the
 /// policy decision.
@@ -177,7 +193,7 @@ pub(crate) fn decide(
     parts: &http::request::Parts,
 ) -> ApiResult<Option<Arc<crate::iam::Decision>>> {
     let raw_path = parts.uri.path();
-    let query = route::query_pairs(parts.uri.query().unwrap_or(""));
+    let query = route::query_pairs(parts.uri.query().unwrap_or(""))?;
     let host = route::parse_host("127.0.0.1", &[]);
     let target = route::s3_target(parts.method.as_str(), raw_path, &query, &host)?;
     let world = emu.world();

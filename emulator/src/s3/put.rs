@@ -57,11 +57,6 @@ where
     let key = r.target.key.clone().unwrap_or_default();
     let headers = &r.parts.headers;
 
-    let header_bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
-    if header_bytes > emu.config.max_header_bytes {
-        return Err(api_error!(RequestHeaderSectionTooLarge)
-            .extra("MaxSizeAllowed", emu.config.max_header_bytes.to_string()));
-    }
     let mut metadata = BTreeMap::new();
     let mut metadata_size = 0;
     for (name, value) in headers {

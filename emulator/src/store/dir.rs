@@ -3,15 +3,26 @@
 //! Layout under the root:
 //!
 //! ```text
-//! .tmp/N-PID.part                  bodies while they stream in
-//! BUCKET/KEYHASH.VERSION.json      the sidecar: the key, the metadata, the order (SEQ)
-//! BUCKET/KEYHASH.VERSION.SEQ.data  the body (KEYHASH: hex SHA-256 of the key, since
-//!                                  keys are up to 1024 bytes of anything)
+//! .lock                                the holder's lock (and its process id)
+//! .tmp/N-RUN.part                      bodies while they stream in
+//! BUCKET/KEYHASH.VERSION.json          the sidecar: the key, the metadata, the order
+//!                                      (SEQ) and the body's file name
+//! BUCKET/KEYHASH.VERSION.SEQ-RUN.data  the body (KEYHASH: hex SHA-256 of the key, since
+//!                                      keys are up to 1024 bytes of anything; RUN:
+//!                                      random per open, so two writers never pick
+//!                                      one name)
 //! ```
 //!
-//! Every commit has a body file of its own (SEQ is unique), so overwriting the
+//! One process at a time: [`DirStore::open`] takes an exclusive advisory lock on
+//! `.lock` for the store's life and refuses to open a directory another process
+//! holds, naming it. (Two servers on one directory each start their counters at
+//! the same number and read each other's bodies under their own ETags.)
+//!
+//! Every commit has a body file of its own (SEQ-RUN is unique), so overwriting the
 //! `null` version never writes over a file a reader may be reading: the old body
-//! is retired and removed when its last reader is done ([`BodyFile`]).
+//! is retired and removed when its last reader is done ([`BodyFile`]). Bodies that
+//! no sidecar names (a crash between the rename and the sidecar, or before a
+//! retired body was removed) are collected when the store opens.
 //!
 //! A body goes to a temp file as it streams (memory stays flat for any size),
 //! and [`Store::commit`] renames it into place and writes the sidecar (itself
@@ -41,6 +52,10 @@ struct Sidecar {
     seq: u64,
     bucket: String,
     key: String,
+    /// The body's file name in the bucket's directory (absent in stores written
+    /// before names carried a run id: then `KEYHASH.VERSION.SEQ.data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
     #[serde(flatten)]
     entry: Entry,
 }
@@ -69,6 +84,10 @@ pub struct DirStore {
     buckets: RwLock<HashMap<String, Keys>>,
     /// Next sequence number; also numbers version ids and temp files.
     counter: AtomicU64,
+    /// Random per open: part of every file name this store writes.
+    run: String,
+    /// Held for the store's life: the exclusive lock on `.lock`.
+    _lock: std::fs::File,
 }
 
 fn io(e: std::io::Error) -> StoreError {
@@ -113,9 +132,12 @@ fn version_of(v: &Version) -> &str {
 
 impl DirStore {
     /// Open (or create) a store at `root`, loading every object committed there
-    /// before. Leftover temp files of an earlier run are removed.
+    /// before. Refused while another process (or another `DirStore`) holds the
+    /// directory. Leftover temp files and bodies no sidecar names are removed.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
+        std::fs::create_dir_all(&root).map_err(io)?;
+        let lock = lock(&root)?;
         let tmp = root.join(".tmp");
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(io)?;
@@ -143,7 +165,14 @@ impl DirStore {
                 max_seq = max_seq.max(record.seq);
                 let version = match record.entry {
                     Entry::Object { meta } => {
-                        let data = with_ext(&path.with_extension(""), &format!("{}.data", record.seq));
+                        let data = match &record.body {
+                            Some(name) if is_plain_file_name(name) => dir.path().join(name),
+                            Some(_) => {
+                                tracing::warn!(path = %path.display(), "skipping a sidecar naming a body elsewhere");
+                                continue;
+                            }
+                            None => with_ext(&path.with_extension(""), &format!("{}.data", record.seq)),
+                        };
                         if !data.is_file() {
                             tracing::warn!(path = %path.display(), "skipping a sidecar without its body");
                             continue;
@@ -168,10 +197,20 @@ impl DirStore {
                 versions.sort_by_key(|(seq, _)| *seq);
             }
         }
+        let collected = collect_orphans(&root, &buckets)?;
+        if collected > 0 {
+            tracing::info!(root = %root.display(), collected, "removed bodies no sidecar names (left by a crash)");
+        }
+        let mut run = [0_u8; 4];
+        if getrandom::fill(&mut run).is_err() {
+            run = std::process::id().to_le_bytes();
+        }
         Ok(Self {
             root,
             buckets: RwLock::new(buckets),
             counter: AtomicU64::new(max_seq + 1),
+            run: hex::encode(run),
+            _lock: lock,
         })
     }
 
@@ -222,6 +261,99 @@ impl DirStore {
     }
 }
 
+/// Take the store's lock, or say who holds it.
+fn lock(root: &Path) -> Result<std::fs::File, StoreError> {
+    let path = root.join(".lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            return Err(StoreError::Io(format!(
+                "{} is in use by another emulator ({}); two servers on one directory would \
+                 read each other's bodies. Stop it or use another directory.",
+                root.display(),
+                if holder.is_empty() {
+                    "process unknown".to_string()
+                } else {
+                    format!("process {holder}")
+                }
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(StoreError::Io(format!("cannot lock {}: {e}", path.display())))
+        }
+    }
+    file.set_len(0).map_err(io)?;
+    file.write_all(std::process::id().to_string().as_bytes())
+        .map_err(io)?;
+    Ok(file)
+}
+
+/// A file name with no directory part.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\'])
+}
+
+/// Remove `.data` files under the bucket directories that no loaded version
+/// holds; a stem whose sidecar could not be read keeps its files (they are not
+/// ours to judge). Returns how many were removed.
+fn collect_orphans(root: &Path, buckets: &HashMap<String, Keys>) -> Result<usize, StoreError> {
+    let mut live: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for keys in buckets.values() {
+        for versions in keys.values() {
+            for (_, v) in versions {
+                if let Version::Object(o) = v {
+                    if let ObjectData::File(f) = &o.data {
+                        live.insert(f.path().to_path_buf());
+                    }
+                }
+            }
+        }
+    }
+    let mut removed = 0;
+    for dir in std::fs::read_dir(root).map_err(io)? {
+        let dir = dir.map_err(io)?;
+        if dir.file_name() == ".tmp" || !dir.file_type().map_err(io)?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path()).map_err(io)? {
+            let path = file.map_err(io)?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !name.ends_with(".data") || live.contains(&path) {
+                continue;
+            }
+            // KEYHASH.VERSION.SEQ[-RUN].data: the sidecar is KEYHASH.VERSION.json.
+            let mut parts = name.splitn(3, '.');
+            let (Some(hash), Some(version)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let sidecar = dir.path().join(format!("{hash}.{version}.json"));
+            let sidecar_unreadable = sidecar.is_file()
+                && std::fs::read(&sidecar)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Sidecar>(&b).ok())
+                    .is_none();
+            if sidecar_unreadable {
+                continue;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// A body on its way to a temp file; dropped unfinished, the file goes away.
 #[derive(Debug)]
 struct DirWriter {
@@ -259,7 +391,7 @@ impl Store for DirStore {
         let path = self
             .root
             .join(".tmp")
-            .join(format!("{}-{}.part", self.next(), std::process::id()));
+            .join(format!("{}-{}.part", self.next(), self.run));
         let file = std::fs::File::create(&path).map_err(io)?;
         Ok(Box::new(DirWriter {
             file: Some(file),
@@ -300,7 +432,8 @@ impl Store for DirStore {
             "null".to_string()
         };
         let stem = self.stem(bucket, &meta.key, &meta.version_id);
-        let body_path = with_ext(&stem, &format!("{seq}.data"));
+        let body_path = with_ext(&stem, &format!("{seq}-{}.data", self.run));
+        let body_name = body_path.file_name().and_then(|n| n.to_str()).map(str::to_string);
         let written = match &data {
             ObjectData::File(tmp) => std::fs::rename(tmp.path(), &body_path),
             // Another store's data (tests hand in bytes): write it out.
@@ -315,6 +448,7 @@ impl Store for DirStore {
             seq,
             bucket: bucket.to_string(),
             key: meta.key.clone(),
+            body: body_name,
             entry: Entry::Object { meta: Box::new(meta) },
         };
         if let Err(e) = self.write_sidecar(&stem, &record) {
@@ -365,6 +499,7 @@ impl Store for DirStore {
                 seq,
                 bucket: bucket.to_string(),
                 key: key.to_string(),
+                body: None,
                 entry: Entry::DeleteMarker {
                     version_id: version_id.clone(),
                     at,
@@ -645,6 +780,107 @@ mod tests {
         drop(s);
         let s = DirStore::open(&dir.0).unwrap();
         assert_eq!(body(&s.get("b", "k").unwrap()), b"new");
+    }
+
+    #[test]
+    fn a_second_store_on_the_same_directory_is_refused() {
+        let dir = TempDir::new("lock");
+        let first = DirStore::open(&dir.0).unwrap();
+        let StoreError::Io(why) = DirStore::open(&dir.0).unwrap_err() else {
+            panic!("expected an I/O refusal");
+        };
+        assert!(why.contains("in use by another emulator"), "{why}");
+        assert!(why.contains(&format!("process {}", std::process::id())), "{why}");
+        drop(first);
+        assert!(DirStore::open(&dir.0).is_ok(), "the lock goes with the store");
+    }
+
+    #[test]
+    fn body_names_carry_the_run_so_two_runs_never_collide() {
+        let dir = TempDir::new("names");
+        let names = |s: &DirStore| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(s.root().join("b"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n.ends_with(".data"))
+                .collect();
+            v.sort();
+            v
+        };
+        let first = {
+            let s = DirStore::open(&dir.0).unwrap();
+            s.create_bucket("b");
+            put(&s, "k", b"one", true).unwrap();
+            names(&s)
+        };
+        let s = DirStore::open(&dir.0).unwrap();
+        s.create_bucket("b");
+        put(&s, "k", b"two", true).unwrap();
+        let both = names(&s);
+        assert_eq!(both.len(), 2);
+        assert!(both.contains(&first[0]));
+        let runs: std::collections::HashSet<&str> = both
+            .iter()
+            .map(|n| n.rsplit_once('-').unwrap().1.trim_end_matches(".data"))
+            .collect();
+        assert_eq!(runs.len(), 2, "each open writes under its own run id: {both:?}");
+    }
+
+    #[test]
+    fn bodies_no_sidecar_names_are_collected_at_open() {
+        let dir = TempDir::new("orphans");
+        {
+            let s = DirStore::open(&dir.0).unwrap();
+            s.create_bucket("b");
+            put(&s, "kept", b"kept", false).unwrap();
+        }
+        let bucket = dir.0.join("b");
+        // What a kill between the rename and the sidecar leaves, an old-style
+        // orphan, and a body whose sidecar is not ours to read.
+        std::fs::write(
+            bucket.join(format!("{}.null.77-abcd0123.data", key_hash("lost"))),
+            b"x",
+        )
+        .unwrap();
+        std::fs::write(bucket.join(format!("{}.null.78.data", key_hash("old"))), b"x").unwrap();
+        let foreign = format!("{}.null", key_hash("foreign"));
+        std::fs::write(bucket.join(format!("{foreign}.json")), b"not json").unwrap();
+        std::fs::write(bucket.join(format!("{foreign}.79.data")), b"x").unwrap();
+        let s = DirStore::open(&dir.0).unwrap();
+        s.create_bucket("b");
+        let mut left: Vec<String> = std::fs::read_dir(&bucket)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left.len(), 4, "{left:?}");
+        assert!(left.iter().any(|n| n == &format!("{foreign}.79.data")));
+        assert_eq!(body(&s.get("b", "kept").unwrap()), b"kept");
+    }
+
+    #[test]
+    fn stores_written_before_run_ids_still_open() {
+        let dir = TempDir::new("legacy");
+        let bucket = dir.0.join("b");
+        std::fs::create_dir_all(&bucket).unwrap();
+        let stem = format!("{}.null", key_hash("k"));
+        let mut m = meta("k");
+        m.version_id = "null".into();
+        let record = Sidecar {
+            seq: 5,
+            bucket: "b".into(),
+            key: "k".into(),
+            body: None,
+            entry: Entry::Object { meta: Box::new(m) },
+        };
+        std::fs::write(
+            bucket.join(format!("{stem}.json")),
+            serde_json::to_vec(&record).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(bucket.join(format!("{stem}.5.data")), b"legacy").unwrap();
+        let s = DirStore::open(&dir.0).unwrap();
+        assert_eq!(body(&s.get("b", "k").unwrap()), b"legacy");
     }
 
     #[test]

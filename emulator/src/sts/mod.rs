@@ -29,15 +29,29 @@ pub(crate) struct Params(Vec<(String, String)>);
 impl Params {
     /// The parameters of an STS request: the query's (the presigned `X-Amz-*`
     /// parameters left out), then, for a POST, the form body's, in order.
-    pub(crate) fn from_request(raw_query: &str, post: bool, body: &[u8]) -> Self {
-        let mut pairs: Vec<(String, String)> = route::query_pairs(raw_query)
-            .into_iter()
-            .filter(|(k, _)| !k.starts_with("X-Amz-"))
-            .collect();
-        if post {
-            pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    ///
+    /// A name or value that does not decode to UTF-8 is refused with
+    /// InvalidParameterValue (AWS's common query-API error; which error STS sends
+    /// here is inferred), never decoded lossily: a lossy `RoleArn` or
+    /// `RoleSessionName` would name something the caller did not send.
+    pub(crate) fn from_request(raw_query: &str, post: bool, body: &[u8]) -> ApiResult<Self> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (query_text(k)?, query_text(v)?);
+            if !k.starts_with("X-Amz-") {
+                pairs.push((k, v));
+            }
         }
-        Self(pairs)
+        if post {
+            for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+                let at = pair.iter().position(|b| *b == b'=').unwrap_or(pair.len());
+                let (k, v) = pair.split_at(at);
+                let v = v.get(1..).unwrap_or_default();
+                pairs.push((form_text(k)?, form_text(v)?));
+            }
+        }
+        Ok(Self(pairs))
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
@@ -63,6 +77,27 @@ impl Params {
     }
 }
 
+/// A percent-decoded query component; `+` stays `+` in a query, as S3 and the
+/// SigV4 canonical query read it.
+fn query_text(raw: &str) -> ApiResult<String> {
+    route::decode(raw).ok_or_else(not_utf8)
+}
+
+/// A percent-decoded `application/x-www-form-urlencoded` component (`+` is a space).
+fn form_text(raw: &[u8]) -> ApiResult<String> {
+    let plus_as_space: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    String::from_utf8(decoded).map_err(|_| not_utf8())
+}
+
+fn not_utf8() -> crate::error::ApiError {
+    api_error!(
+        InvalidParameterValue,
+        "A request parameter does not decode to valid UTF-8."
+    )
+    .note("a query or form parameter is not UTF-8 after percent-decoding")
+}
+
 /// Handle an STS request.
 pub(crate) async fn handle<B>(
     emu: &Arc<Emulator>,
@@ -78,7 +113,7 @@ where
     let body = read_body(emu, body).await?;
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or("").to_string();
-    let params = Params::from_request(&raw_query, parts.method == http::Method::POST, &body);
+    let params = Params::from_request(&raw_query, parts.method == http::Method::POST, &body)?;
     let action = params.get("Action").map(str::to_string);
     ctx.trace.operation.clone_from(&action);
 
@@ -158,7 +193,7 @@ fn check_version(params: &Params) -> ApiResult<()> {
 /// What STS checks of a request's parameters before it looks at the world: the API
 /// version and, for `AssumeRole`, every parameter's constraints (the fuzzing entry point).
 pub(crate) fn check_params(raw_query: &str, post: bool, body: &[u8]) -> ApiResult<()> {
-    let params = Params::from_request(raw_query, post, body);
+    let params = Params::from_request(raw_query, post, body)?;
     check_version(&params)?;
     if params.get("Action") == Some("AssumeRole") {
         assume_role::AssumeRoleInput::parse(&params)?;
@@ -304,12 +339,29 @@ mod tests {
     fn query_and_form_both_carry_parameters() {
         // A GET carries them in the query; presigned X-Amz-* parameters are not STS's.
         assert_eq!(check_params(ASSUME, false, b"").err().map(|e| e.code), None);
-        let params = Params::from_request("X-Amz-Date=x&Action=AssumeRole", true, b"Version=2011-06-15");
+        let params =
+            Params::from_request("X-Amz-Date=x&Action=AssumeRole", true, b"Version=2011-06-15").unwrap();
         assert_eq!(params.get("X-Amz-Date"), None);
         assert_eq!(params.get("Action"), Some("AssumeRole"));
         assert_eq!(params.get("Version"), Some("2011-06-15"));
         // The body of a GET is not read.
-        let params = Params::from_request("", false, b"Action=AssumeRole");
+        let params = Params::from_request("", false, b"Action=AssumeRole").unwrap();
         assert_eq!(params.get("Action"), None);
+    }
+
+    #[test]
+    fn parameters_that_are_not_utf8_are_refused() {
+        // Two different invalid sequences must not both become U+FFFD.
+        for (query, body) in [
+            ("RoleSessionName=a%FF", &b""[..]),
+            ("", &b"RoleSessionName=a%FE"[..]),
+            ("", &b"Role%C3Arn=x"[..]),
+        ] {
+            let e = Params::from_request(query, true, body).unwrap_err();
+            assert_eq!(e.code, Code::InvalidParameterValue, "{query} {body:?}");
+        }
+        let p = Params::from_request("", true, b"A=b+c%2B%C3%A9&D").unwrap();
+        assert_eq!(p.get("A"), Some("b c+é"));
+        assert_eq!(p.get("D"), Some(""));
     }
 }

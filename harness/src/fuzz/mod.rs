@@ -680,11 +680,19 @@ impl Http {
             self.restart().await?;
         }
         let host = self.addr().map(|a| a.to_string()).unwrap_or_default();
+        let bearer = format!(
+            "Bearer {}",
+            self.running
+                .as_ref()
+                .and_then(|r| r.emulator.admin_token())
+                .unwrap_or_default()
+        );
         let put = |path: &str, body: String| {
             http::Request::builder()
                 .method("PUT")
                 .uri(path)
                 .header("host", host.as_str())
+                .header("authorization", bearer.as_str())
                 .body(Full::new(Bytes::from(body)))
                 .map_err(|e| e.to_string())
         };
