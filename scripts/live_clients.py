@@ -44,8 +44,13 @@ def check(name):
     return wrap
 
 
+ADMIN_TOKEN = {"value": None}
+
+
 def admin(endpoint, path):
-    with urllib.request.urlopen(f"{endpoint}/_emulator/{path}") as r:
+    request = urllib.request.Request(f"{endpoint}/_emulator/{path}",
+                                      headers={"Authorization": f"Bearer {ADMIN_TOKEN['value']}"})
+    with urllib.request.urlopen(request) as r:
         return r.read()
 
 
@@ -60,6 +65,9 @@ def main():
     try:
         endpoint = proc.stdout.readline().strip()
         assert endpoint.startswith("http://127.0.0.1:"), endpoint
+        token_line = proc.stdout.readline().strip()
+        assert token_line.startswith("admin token: "), token_line
+        ADMIN_TOKEN["value"] = token_line.split(": ", 1)[1]
         run(endpoint)
     finally:
         proc.terminate()

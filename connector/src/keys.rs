@@ -1,8 +1,14 @@
 //! Object key scheme.
 //!
-//! Sync batches: `{prefix}/{stream}/{yyyy}/{mm}/{dd}/{batch-id}.{jsonl|csv}[.gz]`.
+//! Sync batches: `{prefix}/{stream}/[{yyyy}/{mm}/{dd}/]{batch-id}.{jsonl|csv}[.gz]`.
 //! Connection test: `{prefix}/_connection_test/{yyyymmddThhmmssZ}-{random}.txt`.
 //! Stream names cannot start with `_`, so the two never collide.
+//!
+//! A batch's key comes from the batch alone: its stream, its id (a hash of its
+//! records unless the caller names it) and, when the layout wants one, the date
+//! the data belongs to, given by the caller. Never from the clock at send time:
+//! the same input synced again after midnight must land on the same keys, where
+//! the conditional write recognises it as delivered, not on new ones (duplicates).
 
 use std::fmt;
 use std::time::SystemTime;
@@ -150,8 +156,9 @@ pub struct ObjectKey {
     pub prefix: Option<String>,
     /// Stream.
     pub stream: StreamName,
-    /// UTC date the batch was written (from the injected clock).
-    pub date: Date,
+    /// The date the batch's data belongs to (a `yyyy/mm/dd` folder), when the
+    /// caller partitions by date; never the date of sending.
+    pub date: Option<Date>,
     /// Batch id.
     pub batch_id: BatchId,
     /// Format and compression.
@@ -159,37 +166,45 @@ pub struct ObjectKey {
 }
 
 impl ObjectKey {
-    /// The key of a batch written at `now` (UTC date).
+    /// The key of a batch: `date` is the date its data belongs to, if the layout
+    /// partitions by date.
     pub fn new(
         prefix: Option<&str>,
         stream: StreamName,
-        now: SystemTime,
+        date: Option<Date>,
         batch_id: BatchId,
         encoding: Encoding,
     ) -> Self {
         Self {
             prefix: normalize_prefix(prefix),
             stream,
-            date: OffsetDateTime::from(now).date(),
+            date,
             batch_id,
             encoding,
         }
     }
 
-    /// Parses a key written by [`fmt::Display`]; everything before the last five segments is the prefix.
+    /// Parses a key written by [`fmt::Display`]. When the three segments before the
+    /// file name read as a `yyyy/mm/dd` date the key is dated (the segment before
+    /// them is the stream); otherwise the segment before the file name is the stream.
+    /// Everything before the stream is the prefix.
     pub fn parse(key: &str) -> Result<Self, KeyError> {
         let bad = |reason| KeyError::NotABatchKey {
             key: key.to_owned(),
             reason,
         };
         let mut segments: Vec<&str> = key.split('/').collect();
-        if segments.len() < 5 {
-            return Err(bad("fewer than five segments"));
+        if segments.len() < 2 {
+            return Err(bad("fewer than two segments"));
         }
         let file = segments.pop().ok_or_else(|| bad("no file name"))?;
-        let dd = segments.pop().ok_or_else(|| bad("no day"))?;
-        let mm = segments.pop().ok_or_else(|| bad("no month"))?;
-        let yyyy = segments.pop().ok_or_else(|| bad("no year"))?;
+        let date = match segments.as_slice() {
+            [.., _, yyyy, mm, dd] => parse_date(yyyy, mm, dd),
+            _ => None,
+        };
+        if date.is_some() {
+            segments.truncate(segments.len() - 3);
+        }
         let stream = segments.pop().ok_or_else(|| bad("no stream"))?;
         let prefix = if segments.is_empty() {
             None
@@ -200,15 +215,6 @@ impl ObjectKey {
         };
 
         let stream = StreamName::new(stream).map_err(|_| bad("invalid stream name"))?;
-        let fixed = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
-        if !fixed(yyyy, 4) || !fixed(mm, 2) || !fixed(dd, 2) {
-            return Err(bad("date is not yyyy/mm/dd"));
-        }
-        let year: i32 = yyyy.parse().map_err(|_| bad("bad year"))?;
-        let month: u8 = mm.parse().map_err(|_| bad("bad month"))?;
-        let day: u8 = dd.parse().map_err(|_| bad("bad day"))?;
-        let month = Month::try_from(month).map_err(|_| bad("bad month"))?;
-        let date = Date::from_calendar_date(year, month, day).map_err(|_| bad("no such date"))?;
 
         let (stem, gzip) = match file.strip_suffix(".gz") {
             Some(stem) => (stem, true),
@@ -232,21 +238,32 @@ impl ObjectKey {
     }
 }
 
+/// `yyyy/mm/dd` as a date, when the three segments are one.
+fn parse_date(yyyy: &str, mm: &str, dd: &str) -> Option<Date> {
+    let fixed = |s: &str, n: usize| s.len() == n && s.bytes().all(|c| c.is_ascii_digit());
+    if !fixed(yyyy, 4) || !fixed(mm, 2) || !fixed(dd, 2) {
+        return None;
+    }
+    let month = Month::try_from(mm.parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(yyyy.parse().ok()?, month, dd.parse().ok()?).ok()
+}
+
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(p) = &self.prefix {
             write!(f, "{p}/")?;
         }
-        write!(
-            f,
-            "{}/{:04}/{:02}/{:02}/{}.{}",
-            self.stream.0,
-            self.date.year(),
-            u8::from(self.date.month()),
-            self.date.day(),
-            self.batch_id.0,
-            self.encoding.extension()
-        )
+        write!(f, "{}/", self.stream.0)?;
+        if let Some(date) = self.date {
+            write!(
+                f,
+                "{:04}/{:02}/{:02}/",
+                date.year(),
+                u8::from(date.month()),
+                date.day()
+            )?;
+        }
+        write!(f, "{}.{}", self.batch_id.0, self.encoding.extension())
     }
 }
 
@@ -262,19 +279,26 @@ mod tests {
 
     #[test]
     fn batch_key_format() {
-        let key = ObjectKey::new(
+        let gz = Encoding {
+            format: Format::JsonLines,
+            gzip: true,
+        };
+        let payments = || StreamName::new("payments").unwrap();
+        let dated = ObjectKey::new(
             Some("/exports/warehouse/"),
-            StreamName::new("payments").unwrap(),
-            at(1_735_689_600), // 2025-01-01T00:00:00Z
+            payments(),
+            Some(time::macros::date!(2025 - 01 - 01)),
             BatchId::sequence(42),
-            Encoding {
-                format: Format::JsonLines,
-                gzip: true,
-            },
+            gz,
         );
         assert_eq!(
-            key.to_string(),
+            dated.to_string(),
             "exports/warehouse/payments/2025/01/01/00000000000000000042.jsonl.gz"
+        );
+        let undated = ObjectKey::new(Some("exports"), payments(), None, BatchId::sequence(42), gz);
+        assert_eq!(
+            undated.to_string(),
+            "exports/payments/00000000000000000042.jsonl.gz"
         );
     }
 
@@ -304,11 +328,16 @@ mod tests {
             BatchId::content_hash(b"x"),
             BatchId::new("run-7_b").unwrap(),
         ];
-        let times = [at(0), at(1_709_164_800), at(4_102_444_799)]; // 1970-01-01, 2024-02-29, 2099-12-31
+        let dates = [
+            None,
+            Some(time::macros::date!(1970 - 01 - 01)),
+            Some(time::macros::date!(2024 - 02 - 29)),
+            Some(time::macros::date!(2099 - 12 - 31)),
+        ];
         for enc in encodings {
             for prefix in prefixes {
                 for id in &ids {
-                    for t in times {
+                    for t in dates {
                         let key =
                             ObjectKey::new(prefix, StreamName::new("orders.v2").unwrap(), t, id.clone(), enc);
                         let text = key.to_string();
@@ -322,17 +351,29 @@ mod tests {
     #[test]
     fn parse_rejects_foreign_keys() {
         for key in [
+            "x.jsonl",
             "payments/2025/01/01",
-            "payments/2025/1/01/x.jsonl",
-            "payments/2025/02/30/x.jsonl",
             "payments/2025/01/01/x.parquet",
             "payments/2025/01/01/x.y.jsonl",
             "p//payments/2025/01/01/x.jsonl",
+            "Payments/x.jsonl",
             "_connection_test/2025/01/01/x.jsonl",
             "exports/_connection_test/20250101T000000Z-00000000000000ff.txt",
         ] {
             assert!(ObjectKey::parse(key).is_err(), "{key}");
         }
+    }
+
+    #[test]
+    fn dates_that_are_not_dates_are_folders_of_the_prefix() {
+        // `2025/1/01` and `2025/02/30` are no dates: the stream is the last folder.
+        let k = ObjectKey::parse("payments/2025/02/30/x.jsonl").unwrap();
+        assert_eq!(
+            (k.prefix.as_deref(), k.stream.as_str(), k.date),
+            (Some("payments/2025/02"), "30", None)
+        );
+        let k = ObjectKey::parse("payments/x.jsonl").unwrap();
+        assert_eq!((k.prefix, k.stream.as_str(), k.date), (None, "payments", None));
     }
 
     #[test]

@@ -17,6 +17,11 @@ use connector::{DestinationConfig, ServiceSettings};
 use serde::Deserialize;
 use serde_json::Value;
 
+fn parse_date(text: &str) -> Result<time::Date, String> {
+    time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| format!("`{text}` is not a YYYY-MM-DD date: {e}"))
+}
+
 /// `println!` that ignores a closed stdout (`connector kinds | head`) instead of panicking.
 macro_rules! say {
     ($($arg:tt)*) => {{
@@ -61,6 +66,11 @@ enum Command {
         /// Records per batch (one object each).
         #[arg(long, default_value_t = 10_000)]
         batch_size: usize,
+        /// The date the records belong to (YYYY-MM-DD): batches go under
+        /// `{stream}/YYYY/MM/DD/`. Without it, under `{stream}/`. Keys never depend on
+        /// the day of sending, so syncing the same input again writes nothing new.
+        #[arg(long, value_parser = parse_date)]
+        date: Option<time::Date>,
         /// JSON Lines input files; stdin when none or `-`.
         files: Vec<PathBuf>,
     },
@@ -236,19 +246,17 @@ async fn main() -> ExitCode {
             format,
             gzip,
             batch_size,
+            date,
             files,
         } => match dest.resolve() {
             Ok((dest, settings)) => {
-                sync(
-                    &dest,
-                    &settings,
-                    &stream,
-                    Encoding { format, gzip },
-                    batch_size.max(1),
-                    &files,
-                    json,
-                )
-                .await
+                let job = Job {
+                    stream,
+                    encoding: Encoding { format, gzip },
+                    batch_size: batch_size.max(1),
+                    date,
+                };
+                sync(&dest, &settings, &job, &files, json).await
             }
             Err(e) => usage(&e),
         },
@@ -339,16 +347,24 @@ fn print_onboarding(dest: &DestinationConfig, report: &OnboardingReport, json: b
     }
 }
 
+/// What `connector sync` writes: which stream, how, in what batches, under which date.
+#[derive(Debug)]
+struct Job {
+    stream: String,
+    encoding: Encoding,
+    batch_size: usize,
+    date: Option<time::Date>,
+}
+
 async fn sync(
     dest: &DestinationConfig,
     settings: &ServiceSettings,
-    stream: &str,
-    encoding: Encoding,
-    batch_size: usize,
+    job: &Job,
     files: &[PathBuf],
     json: bool,
 ) -> ExitCode {
-    let writer = match AppendWriter::new(dest, settings, encoding).await {
+    let (stream, batch_size) = (job.stream.as_str(), job.batch_size);
+    let writer = match AppendWriter::new(dest, settings, job.encoding).await {
         Ok(w) => w,
         Err(d) => {
             if json {
@@ -392,14 +408,14 @@ async fn sync(
                 Err(e) => return usage(&format!("{name}:{}: not JSON: {e}", n + 1)),
             }
             if batch.len() >= batch_size {
-                if let Err(code) = flush(&writer, stream, &mut batch, &mut reports, &mut totals, json).await {
+                if let Err(code) = flush(&writer, job, &mut batch, &mut reports, &mut totals, json).await {
                     return code;
                 }
             }
         }
     }
     if !batch.is_empty() {
-        if let Err(code) = flush(&writer, stream, &mut batch, &mut reports, &mut totals, json).await {
+        if let Err(code) = flush(&writer, job, &mut batch, &mut reports, &mut totals, json).await {
             return code;
         }
     }
@@ -425,13 +441,17 @@ async fn sync(
 
 async fn flush(
     writer: &AppendWriter,
-    stream: &str,
+    job: &Job,
     batch: &mut Vec<Value>,
     reports: &mut Vec<BatchReport>,
     totals: &mut (usize, u64),
     json: bool,
 ) -> Result<(), ExitCode> {
-    match writer.append(stream, batch, None).await {
+    let written = match job.date {
+        Some(date) => writer.append_dated(&job.stream, batch, None, date).await,
+        None => writer.append(&job.stream, batch, None).await,
+    };
+    match written {
         Ok(r) => {
             totals.0 += r.records;
             totals.1 += r.bytes;

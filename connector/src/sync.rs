@@ -22,6 +22,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use base64::Engine as _;
 use serde::Serialize;
 use serde_json::Value;
+use time::Date;
 
 use crate::client::Destination;
 use crate::config::{DestinationConfig, ServiceSettings};
@@ -229,14 +230,16 @@ impl AppendWriter {
         &self.dest
     }
 
-    /// The key `records` would be written to now (content-hash id unless `id` is given).
+    /// The key `records` would be written to (content-hash id unless `id` is given),
+    /// under `date`'s folder if given. The same arguments give the same key on any day.
     pub fn key_for(
         &self,
         stream: &str,
         records: &[Value],
         id: Option<BatchId>,
+        date: Option<Date>,
     ) -> Result<ObjectKey, SyncError> {
-        Ok(self.prepare(stream, records, id)?.0)
+        Ok(self.prepare(stream, records, id, date)?.0)
     }
 
     fn prepare(
@@ -244,6 +247,7 @@ impl AppendWriter {
         stream: &str,
         records: &[Value],
         id: Option<BatchId>,
+        date: Option<Date>,
     ) -> Result<(ObjectKey, Vec<u8>), SyncError> {
         let stream = StreamName::new(stream)?;
         if records.is_empty() {
@@ -256,24 +260,37 @@ impl AppendWriter {
         } else {
             plain
         };
-        let now = self.dest.time_source().now();
-        let key = ObjectKey::new(self.dest.prefix(), stream, now, batch_id, self.encoding);
+        let key = ObjectKey::new(self.dest.prefix(), stream, date, batch_id, self.encoding);
         Ok((key, body))
     }
 
-    /// Writes one batch of `records` to stream `stream`.
+    /// Writes one batch of `records` to stream `stream`, at
+    /// `{prefix}/{stream}/{batch-id}.{ext}`.
     ///
     /// `id` names the batch (e.g. [`BatchId::sequence`]); by default it is a hash of the encoded
-    /// records, so re-sending the same batch on the same day maps to the same key and is
-    /// recognised as delivered. The key's date comes from the injected clock when this is called;
-    /// a caller that retries a batch across days must reuse [`BatchReport::key`] (or `id`).
+    /// records, so re-sending the same batch, today or any later day, maps to the same key and
+    /// is recognised as delivered. Nothing in the key comes from the clock.
     pub async fn append(
         &self,
         stream: &str,
         records: &[Value],
         id: Option<BatchId>,
     ) -> Result<BatchReport, SyncError> {
-        let (key, body) = self.prepare(stream, records, id)?;
+        let (key, body) = self.prepare(stream, records, id, None)?;
+        self.put(&key, body, records.len()).await
+    }
+
+    /// As [`AppendWriter::append`], in the folder of the date the data belongs to:
+    /// `{prefix}/{stream}/{yyyy}/{mm}/{dd}/{batch-id}.{ext}`. The date is the
+    /// caller's (a partition of the data), never the date of sending.
+    pub async fn append_dated(
+        &self,
+        stream: &str,
+        records: &[Value],
+        id: Option<BatchId>,
+        date: Date,
+    ) -> Result<BatchReport, SyncError> {
+        let (key, body) = self.prepare(stream, records, id, Some(date))?;
         self.put(&key, body, records.len()).await
     }
 

@@ -273,6 +273,66 @@ async fn sync_batches_a_file_and_reports_progress_on_stderr() {
         .filter_map(|b| b["already_present"].as_bool())
         .collect();
     assert_eq!(present, [true, true, true]);
+
+    // `--date` files the batches under the data's date, and a re-run finds them there.
+    let dated = |emu: &Running, input: &std::path::Path| {
+        let mut a = args(&[
+            "--json",
+            "sync",
+            "--stream",
+            "payments",
+            "--batch-size",
+            "10",
+            "--date",
+            "2026-02-28",
+        ]);
+        a.extend(hmac_flags(&emu.endpoint, "eu-west-1"));
+        a.push(input.display().to_string());
+        a
+    };
+    let out = connector(dated(&emu, &input)).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = json(&out);
+    let keys: Vec<&str> = first["batches"]
+        .as_array()
+        .expect("batches")
+        .iter()
+        .filter_map(|b| b["key"].as_str())
+        .collect();
+    assert_eq!(keys.len(), 3);
+    assert!(
+        keys.iter().all(|k| k.starts_with("exports/payments/2026/02/28/")),
+        "{keys:?}"
+    );
+    let objects = emu
+        .emulator
+        .store()
+        .list("customer-lake", "", None, usize::MAX)
+        .len();
+    let out = connector(dated(&emu, &input)).await;
+    let again = json(&out);
+    assert!(again["batches"]
+        .as_array()
+        .expect("batches")
+        .iter()
+        .all(|b| b["already_present"] == true));
+    assert_eq!(
+        emu.emulator
+            .store()
+            .list("customer-lake", "", None, usize::MAX)
+            .len(),
+        objects
+    );
+    let mut bad = args(&["sync", "--stream", "payments", "--date", "2026-02-30"]);
+    bad.extend(hmac_flags(&emu.endpoint, "eu-west-1"));
+    let out = connector(bad).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD"));
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -344,7 +344,7 @@ async fn sync_writes_keys_from_the_injected_clock_and_never_overwrites() {
     let key = ObjectKey::parse(&first.key).expect("our key scheme");
     assert_eq!(key.prefix.as_deref(), Some("exports"));
     assert_eq!(key.stream.as_str(), "payments");
-    assert_eq!(key.date, time::macros::date!(2025 - 01 - 01));
+    assert_eq!(key.date, None, "nothing in the key comes from the clock");
     assert!(key.batch_id.is_content_hash());
     let stored = f.object(&first.key);
     assert_eq!(stored.len() as u64, first.bytes);
@@ -375,15 +375,39 @@ async fn sync_writes_keys_from_the_injected_clock_and_never_overwrites() {
         "not overwritten"
     );
 
-    // Next day, next folder.
+    // A re-run after midnight: the same input lands on the same keys, nothing new is written.
+    let before = f.keys("exports/");
     f.clock.advance(Duration::from_secs(24 * 3600)).unwrap();
     let tomorrow = writer.append("payments", &batch, None).await.expect("next day");
-    assert!(
-        tomorrow.key.starts_with("exports/payments/2025/01/02/"),
-        "{}",
-        tomorrow.key
+    assert_eq!(tomorrow.key, first.key);
+    assert!(tomorrow.already_present);
+    let seq_again = writer
+        .append("payments", &batch, Some(BatchId::sequence(7)))
+        .await
+        .expect("seq 7 again");
+    assert_eq!(
+        (seq_again.key.as_str(), seq_again.already_present),
+        (seq.key.as_str(), true)
     );
-    assert!(!tomorrow.already_present);
+    assert_eq!(f.keys("exports/"), before, "zero new objects after midnight");
+
+    // A date partition is the data's date, given by the caller, whatever the clock says.
+    let dated = writer
+        .append_dated("payments", &batch, None, time::macros::date!(2024 - 12 - 31))
+        .await
+        .expect("dated");
+    assert!(
+        dated.key.starts_with("exports/payments/2024/12/31/h"),
+        "{}",
+        dated.key
+    );
+    f.clock.advance(Duration::from_secs(3 * 24 * 3600)).unwrap();
+    let dated_again = writer
+        .append_dated("payments", &batch, None, time::macros::date!(2024 - 12 - 31))
+        .await
+        .expect("dated again");
+    assert_eq!(dated_again.key, dated.key);
+    assert!(dated_again.already_present);
 }
 
 #[tokio::test]
@@ -404,7 +428,7 @@ async fn sync_csv_round_trips_through_the_store() {
         .append("orders", &records(3), Some(BatchId::sequence(1)))
         .await
         .expect("append");
-    assert_eq!(report.key, "exports/orders/2025/01/01/00000000000000000001.csv");
+    assert_eq!(report.key, "exports/orders/00000000000000000001.csv");
     let text = String::from_utf8(f.object(&report.key)).unwrap();
     assert_eq!(
         text,
