@@ -15,9 +15,14 @@ fmt:
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
-# The test command from README: cargo test + live boto3/AWS CLI clients.
+# The test command from README: cargo test, live boto3/AWS CLI clients, durability rounds.
 test:
     bash scripts/test.sh
+
+# kill -9 and 64-way race rounds against `emulator serve` (`just durability 50 50` runs longer).
+durability KILLS="3" RACES="3":
+    cargo build -q -p emulator
+    python3 scripts/durability.py --kills {{KILLS}} --races {{RACES}}
 
 # The scenario catalogue against the embedded emulator.
 scenarios *ARGS:
@@ -27,7 +32,7 @@ scenarios *ARGS:
 emulator WORLD="scripts/worlds/clients.toml":
     cargo run -q -p emulator -- serve --world {{WORLD}}
 
-# Benchmarks side by side: ceiling, emulator, moto (about 8 minutes; see README).
+# Benchmarks side by side: ceiling, emulator, moto (about 9 minutes; docs/benchmarks.md).
 bench:
     bash scripts/bench.sh
 
@@ -35,9 +40,9 @@ bench:
 bench-fuzz:
     cargo bench -p harness --bench fuzz
 
-# The criterion microbenchmarks (SigV4 verification, policy evaluation and parsing, error rendering).
+# The criterion microbenchmarks (SigV4 verification, policy evaluation and parsing, error rendering, the pipeline).
 microbench *ARGS:
-    cargo bench -p emulator --bench sigv4 --bench policy --bench errors {{ARGS}}
+    cargo bench -p emulator --bench sigv4 --bench policy --bench errors --bench pipeline {{ARGS}}
 
 # Fuzz every target (or the named ones) for SECONDS each; crashes land in fuzz/artifacts/.
 fuzz SECONDS="60" *TARGETS:

@@ -126,7 +126,7 @@ pub enum ExpectedBucketOwner {
 /// on the emulator's manual clock. Not serialisable.
 #[derive(Clone, Debug, Default)]
 pub struct Runtime {
-    /// Clock for SigV4 signing, credential expiry, test-object names and sync key dates.
+    /// Clock for SigV4 signing, credential expiry and test-object names (sync keys never read it).
     pub time_source: Option<SharedTimeSource>,
     /// Sleep used by SDK retries/timeouts and by the connector's own bounded waits.
     pub sleep_impl: Option<SharedAsyncSleep>,

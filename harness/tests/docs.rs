@@ -1,0 +1,105 @@
+//! The docs promise commands: every `just RECIPE` a README or a file under `docs/`
+//! names must be a recipe of the Justfile (CI also runs `just --summary`, which
+//! checks the Justfile parses).
+
+#![allow(clippy::expect_used, clippy::panic, reason = "test code")]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+/// Recipe names: a line at column 0 that starts with a name and has a `:` outside
+/// `{{…}}` defaults, e.g. `fuzz SECONDS="60" *TARGETS:`.
+fn recipes(justfile: &str) -> BTreeSet<String> {
+    justfile
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_lowercase()))
+        .filter(|l| l.trim_end().ends_with(':') && !l.contains(":="))
+        .filter_map(|l| l.split([' ', ':']).next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `just NAME` in inline code (`` `just NAME` ``) or at the start of a line in a
+/// fenced code block.
+fn mentions(markdown: &str) -> Vec<(usize, String)> {
+    let word = |s: &str| {
+        s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for (n, line) in markdown.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            if let Some(rest) = line.trim_start().strip_prefix("just ") {
+                out.push((n + 1, word(rest)));
+            }
+            continue;
+        }
+        for (i, _) in line.match_indices("`just ") {
+            out.push((n + 1, word(&line[i + 6..])));
+        }
+    }
+    out.retain(|(_, w)| !w.is_empty());
+    out
+}
+
+fn docs() -> Vec<PathBuf> {
+    let root = root();
+    let mut files = vec![root.join("README.md")];
+    for dir in ["emulator", "connector", "harness", "fuzz", "scenarios"] {
+        files.push(root.join(dir).join("README.md"));
+    }
+    if let Ok(entries) = std::fs::read_dir(root.join("docs")) {
+        files.extend(entries.filter_map(Result::ok).map(|e| e.path()));
+    }
+    files.retain(|p| p.extension().is_some_and(|e| e == "md") && p.is_file());
+    files
+}
+
+#[test]
+fn every_just_recipe_the_docs_name_exists() {
+    let justfile = std::fs::read_to_string(root().join("Justfile")).expect("Justfile");
+    let known = recipes(&justfile);
+    assert!(known.contains("test") && known.contains("fuzz"), "{known:?}");
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for file in docs() {
+        let text = std::fs::read_to_string(&file).expect("read doc");
+        for (line, recipe) in mentions(&text) {
+            seen += 1;
+            if !known.contains(&recipe) {
+                missing.push(format!("{}:{line}: `just {recipe}`", file.display()));
+            }
+        }
+    }
+    assert!(seen > 0, "the docs name no recipe at all: is the parser right?");
+    assert!(
+        missing.is_empty(),
+        "recipes the Justfile lacks: {missing:#?} (it has {known:?})"
+    );
+}
+
+#[test]
+fn the_parsers_read_recipes_and_mentions() {
+    let just = "# c\nfuzz SECONDS=\"60\" *TARGETS:\n    x\nset shell := [\"bash\"]\ntest:\n";
+    assert_eq!(
+        recipes(just),
+        BTreeSet::from(["fuzz".to_string(), "test".to_string()])
+    );
+    let md = "run `just fuzz 30` or `just`\n```sh\njust bench   # x\ncargo run\n```\njust prose here\n";
+    let found: Vec<String> = mentions(md).into_iter().map(|(_, w)| w).collect();
+    assert_eq!(found, ["fuzz", "bench"]);
+}
