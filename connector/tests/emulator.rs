@@ -494,7 +494,7 @@ async fn throttling_server_errors_and_resets_are_retried() {
             seed: 0,
             times: None,
             action: FaultAction::Error {
-                code: code.to_owned(),
+                code: emulator::protocol::codes::Code::from_wire(code).expect("a known code"),
                 status: None,
                 message: None,
             },
@@ -544,7 +544,7 @@ async fn persistent_throttling_gives_up_with_a_transient_diagnosis() {
         seed: 0,
         times: None,
         action: FaultAction::Error {
-            code: "SlowDown".to_owned(),
+            code: emulator::protocol::codes::Code::SlowDown,
             status: None,
             message: None,
         },

@@ -84,7 +84,7 @@ fn rule(name: &str, seed: u64, probability: f64, action: FaultAction) -> FaultRu
 
 fn error(code: &str) -> FaultAction {
     FaultAction::Error {
-        code: code.to_owned(),
+        code: emulator::protocol::codes::Code::from_wire(code).expect("a known code"),
         status: None,
         message: None,
     }

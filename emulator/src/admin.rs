@@ -40,8 +40,8 @@ use crate::authn::rfc3339;
 use crate::config::AdminAccess;
 use crate::emulator::Emulator;
 use crate::fault::FaultRule;
+use crate::request::{full, ResBody};
 use crate::route::{decode, query_get, query_pairs};
-use crate::service::{full, ResBody};
 use crate::store::ObjectData;
 use crate::world::World;
 
@@ -64,31 +64,16 @@ fn not_utf8() -> Response<ResBody> {
     )
 }
 
-/// Parse `90s`, `15m`, `1h30m`, `2d` (and plain seconds).
+/// `90s`, `15m`, `1h30m`, `2d` ([`crate::util::parse_duration`]), or plain
+/// seconds; never negative: the clock only moves forward.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     if let Ok(n) = s.parse::<u64>() {
         return Some(Duration::from_secs(n));
     }
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num.parse().ok()?;
-        num.clear();
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            _ => return None,
-        };
-        total = total.checked_add(n.checked_mul(unit)?)?;
-    }
-    num.is_empty().then_some(Duration::from_secs(total))
+    crate::util::parse_duration(s)
+        .and_then(|secs| u64::try_from(secs).ok())
+        .map(Duration::from_secs)
 }
 
 /// Answer an admin request.
@@ -441,6 +426,7 @@ mod tests {
         assert_eq!(parse_duration("1x"), None);
         assert_eq!(parse_duration("h"), None);
         assert_eq!(parse_duration("5m3"), None);
+        assert_eq!(parse_duration("-5m"), None);
     }
 
     #[test]

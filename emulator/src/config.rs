@@ -64,9 +64,9 @@ impl AdminAccess {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64)
                 ^ u64::from(std::process::id()).rotate_left(32);
-            let a = crate::emulator::splitmix(seed);
+            let a = crate::util::splitmix(seed);
             bytes[..8].copy_from_slice(&a.to_le_bytes());
-            bytes[8..].copy_from_slice(&crate::emulator::splitmix(a).to_le_bytes());
+            bytes[8..].copy_from_slice(&crate::util::splitmix(a).to_le_bytes());
         }
         Self::Token(hex::encode(bytes))
     }

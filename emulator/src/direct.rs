@@ -17,7 +17,7 @@ use crate::authn::{AuthFacts, Caller, Identity};
 use crate::emulator::{Emulator, Session};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::Decision;
-use crate::service::{Ctx, Trace};
+use crate::request::{Ctx, Trace};
 use crate::world::World;
 
 /// What a header-signed SigV4 request tells the condition keys
@@ -100,7 +100,7 @@ pub fn s3(
         .body(())
         .map_err(|e| api_error!(InternalError).note(format!("building the request: {e}")))?
         .into_parts();
-    crate::s3::decide(emu, &mut ctx(emu), caller, &parts)
+    crate::pipeline::decide_s3(emu, &mut ctx(emu), caller, &parts)
 }
 
 /// Decide `AssumeRole` with these form parameters (`RoleArn`, `RoleSessionName`,

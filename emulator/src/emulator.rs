@@ -12,6 +12,7 @@ use crate::fault::Faults;
 use crate::log::RequestLog;
 use crate::sigv4::{CredentialScope, SigningKey};
 use crate::store::{MemoryStore, Store};
+use crate::util::splitmix;
 use crate::world::{PolicyDoc, SessionOwner, TempCredentials, World};
 
 /// Temporary credentials the emulator knows: issued by its STS, or pre-issued in the world.
@@ -283,15 +284,6 @@ impl Emulator {
             b & 0xffff_ffff_ffff
         )
     }
-}
-
-/// SplitMix64: a tiny bijective mixer, enough to make ids look random and to
-/// drive seeded fault probabilities.
-pub(crate) fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The one wire error type.
 //!
 //! Every layer (routing, SigV4, authorization, handlers) fails with an [`ApiError`].
-//! Only `service.rs` turns one into bytes, through [`crate::protocol::xml`]; no
+//! Only the pipeline's exit ([`crate::pipeline`]) turns one into bytes, through [`crate::protocol::xml`]; no
 //! handler writes an error body. Build errors with [`api_error!`].
 
 use std::borrow::Cow;
@@ -24,6 +24,8 @@ pub struct ApiError {
     pub headers: Vec<(&'static str, String)>,
     /// Overrides the service the router chose (an S3 code cannot leave through STS).
     pub service: Option<Service>,
+    /// Overrides the table's HTTP status (an injected fault's `status`).
+    pub status: Option<u16>,
     /// The policy decision behind an AccessDenied, kept beside the wire response
     /// for logs, the admin API and the harness; never rendered into the body.
     pub decision: Option<Arc<Decision>>,
@@ -41,9 +43,17 @@ impl ApiError {
             extras: Vec::new(),
             headers: Vec::new(),
             service: None,
+            status: None,
             decision: None,
             note: None,
         }
+    }
+
+    /// Send with this HTTP status instead of the table's.
+    #[must_use]
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
     }
 
     /// Replace the message.

@@ -8,8 +8,9 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::emulator::splitmix;
 use crate::iam::pattern::Wildcard;
+use crate::protocol::codes::Code;
+use crate::util::splitmix;
 
 /// What a matching request suffers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,10 +18,12 @@ use crate::iam::pattern::Wildcard;
 pub enum FaultAction {
     /// Answer with this AWS error (`status` defaults to the code's status in the table).
     Error {
-        /// AWS error code, e.g. `SlowDown`, `InternalError`, `Throttling`.
-        code: String,
-        /// HTTP status override.
-        #[serde(default)]
+        /// AWS error code, e.g. `SlowDown`, `InternalError`, `Throttling`: one of
+        /// the emulator's table ([`Code`]); any other is refused where the rule is
+        /// read (world file, admin API), never turned into another error.
+        code: Code,
+        /// HTTP status override (100–599); the code's status in the table otherwise.
+        #[serde(default, deserialize_with = "http_status")]
         status: Option<u16>,
         /// Message override.
         #[serde(default)]
@@ -35,6 +38,16 @@ pub enum FaultAction {
     ResetBeforeBody,
     /// Store the object, then drop the connection instead of answering.
     ResetAfterStore,
+}
+
+fn http_status<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    let status = Option::<u16>::deserialize(d)?;
+    match status {
+        Some(s) if !(100..=599).contains(&s) => Err(serde::de::Error::custom(format!(
+            "status {s} is not an HTTP status (100–599)"
+        ))),
+        other => Ok(other),
+    }
 }
 
 /// A fault rule. Every present matcher must match.
@@ -221,7 +234,7 @@ mod tests {
             key: Some("data/*.jsonl".into()),
             times: Some(1),
             ..rule(FaultAction::Error {
-                code: "SlowDown".into(),
+                code: Code::SlowDown,
                 status: None,
                 message: None,
             })
@@ -229,5 +242,34 @@ mod tests {
         assert!(f.check("PutObject", None, Some("other/x.jsonl")).is_empty());
         assert_eq!(f.check("PutObject", None, Some("data/2026/x.jsonl")).len(), 1);
         assert!(f.check("PutObject", None, Some("data/2026/x.jsonl")).is_empty());
+    }
+
+    #[test]
+    fn codes_and_statuses_are_checked_where_the_rule_is_read() {
+        let rule = |action: &str| serde_json::from_str::<FaultRule>(&format!(r#"{{"action": {action}}}"#));
+        let ok = rule(r#"{"kind": "error", "code": "SlowDown", "status": 429}"#).unwrap();
+        assert_eq!(
+            ok.action,
+            FaultAction::Error {
+                code: Code::SlowDown,
+                status: Some(429),
+                message: None
+            }
+        );
+        let e = rule(r#"{"kind": "error", "code": "Slowdown"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown error code `Slowdown`") && e.contains("SlowDown"),
+            "{e}"
+        );
+        let e = rule(r#"{"kind": "error", "code": "SlowDown", "status": 42}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not an HTTP status"), "{e}");
+        // The code serialises back as its wire name (the admin API lists rules).
+        assert!(serde_json::to_string(&ok)
+            .unwrap()
+            .contains(r#""code":"SlowDown""#));
     }
 }

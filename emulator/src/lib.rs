@@ -3,25 +3,30 @@
 //!
 //! # Layout
 //!
-//! - [`clock`]: the injectable clock every time read goes through.
-//! - [`config`]: wire settings that are not part of the world (host suffixes, limits).
-//! - [`world`]: accounts, users, roles, policies, credentials, buckets; the world file.
-//! - [`protocol`]: protocol facts as tables (error codes) and the XML the emulator speaks.
-//! - [`error`]: [`ApiError`], the one wire error type, and [`api_error!`].
-//! - [`route`]: which service and operation a request addresses.
+//! A request goes through [`pipeline`] top to bottom (its module docs draw it):
+//! route → authenticate → authorize → the operation's handler → the one exit.
+//!
+//! - [`server`]: the accept loop on a caller-bound listener.
+//! - [`pipeline`]: `Emulator::handle`, the S3 and STS flows, faults, the exit
+//!   where an [`ApiError`] becomes bytes and the log entry is written.
+//! - [`request`]: the per-request context and response bodies every layer shares.
+//! - [`route`]: which service and operation a request addresses, and the IAM
+//!   actions each operation requires.
 //! - [`sigv4`]: Signature Version 4 (and SigV2 query) verification, aws-chunked decoding.
 //! - [`authn`]: from a signed request to a typed [`authn::Caller`].
-//! - [`authz`]: the policy decision for a request (never in handlers), and `explain`.
-//! - [`direct`]: the decisions the server takes after authentication, called without the wire.
+//! - [`authz`]: the policy decision for a request, per service (never in handlers).
 //! - [`iam`]: the policy language, the statement matcher, the combiner, decisions.
 //! - `s3`, `sts`: the operations' handlers.
 //! - [`store`]: where objects live; bodies are committed only after every check.
-//! - [`fault`]: injected failures (503, 500, delays, connection resets).
-//! - [`log`]: recent requests with their outcome and decision.
-//! - `admin`: the `/_emulator/` API.
-//! - [`service`]: the pipeline and the one exit where errors become bytes.
-//! - [`server`]: the accept loop on a caller-bound listener.
-//! - [`emulator`]: the state one instance holds.
+//! - [`admin`]: the `/_emulator/` API and its guard.
+//! - [`explain`]: `emulator explain`, a decision without a request.
+//! - [`direct`]: the decisions the server takes after authentication, called without the wire.
+//! - [`world`]: accounts, users, roles, policies, credentials, buckets; the world file.
+//! - [`emulator`]: the state one instance holds; [`config`]: wire settings; [`clock`].
+//! - [`protocol`]: protocol facts as tables (error codes) and the XML the emulator speaks.
+//! - [`error`]: [`ApiError`], the one wire error type, and [`api_error!`].
+//! - [`fault`]: injected failures; [`log`]: recent requests with their decisions.
+//! - [`util`]: time formats, durations, id mixing.
 //! - `fuzzing`: entry points for the fuzz targets in `fuzz/` (hidden, not a stable API).
 
 pub mod admin;
@@ -32,19 +37,22 @@ pub mod config;
 pub mod direct;
 pub mod emulator;
 pub mod error;
+pub mod explain;
 pub mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod iam;
 pub mod log;
+pub mod pipeline;
 pub mod protocol;
+pub mod request;
 pub mod route;
 mod s3;
 pub mod server;
-pub mod service;
 pub mod sigv4;
 pub mod store;
 mod sts;
+pub mod util;
 pub mod world;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -53,13 +61,3 @@ pub use emulator::Emulator;
 pub use error::{ApiError, ApiResult};
 pub use server::{serve, spawn, spawn_on, Running};
 pub use world::World;
-
-/// The parts joined with one allocation: ARNs and ids are built on every
-/// request, where `format!` costs several times more.
-pub(crate) fn concat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        s.push_str(p);
-    }
-    s
-}

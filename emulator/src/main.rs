@@ -234,7 +234,7 @@ fn main() -> ExitCode {
                 }
             }
             let now = w.now.unwrap_or_else(time::OffsetDateTime::now_utc);
-            match emulator::authz::explain(&w, &principal, &action, &resource, &extra, now) {
+            match emulator::explain::explain(&w, &principal, &action, &resource, &extra, now) {
                 Ok(d) => {
                     if json {
                         println!("{}", emulator::iam::explain_json(&d));

@@ -228,6 +228,40 @@ impl S3Op {
         }
     }
 
+    /// Every IAM action the request needs, the primary one ([`S3Op::action`])
+    /// first, each decided in turn (Service Authorization Reference, Amazon S3;
+    /// S3 API reference, each operation's "Permissions"). Adding an operation
+    /// means adding its arm here and in [`S3Op::action`].
+    pub fn required_actions(&self, headers: &http::HeaderMap) -> &'static [&'static str] {
+        let has = |name: &str| headers.get(name).is_some_and(|v| v.to_str().is_ok());
+        match self {
+            // PutObject with ACL or tagging headers also needs s3:PutObjectAcl /
+            // s3:PutObjectTagging (S3 API reference, PutObject "Permissions").
+            Self::PutObject => {
+                let acl = has("x-amz-acl") || headers.keys().any(|k| k.as_str().starts_with("x-amz-grant-"));
+                match (acl, has("x-amz-tagging")) {
+                    (false, false) => &["s3:PutObject"],
+                    (true, false) => &["s3:PutObject", "s3:PutObjectAcl"],
+                    (false, true) => &["s3:PutObject", "s3:PutObjectTagging"],
+                    (true, true) => &["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"],
+                }
+            }
+            Self::ListBuckets => &["s3:ListAllMyBuckets"],
+            Self::HeadBucket | Self::ListObjectsV2 | Self::ListObjects => &["s3:ListBucket"],
+            Self::GetBucketLocation => &["s3:GetBucketLocation"],
+            Self::GetObject | Self::HeadObject => &["s3:GetObject"],
+            Self::DeleteObject { version_id: None } => &["s3:DeleteObject"],
+            Self::DeleteObject { version_id: Some(_) } => &["s3:DeleteObjectVersion"],
+            Self::Unsupported(_) => &["s3:*"],
+        }
+    }
+
+    /// Whether the operation writes an object's bytes (Block Public Access and
+    /// SSE-KMS apply to it).
+    pub fn writes_object(&self) -> bool {
+        matches!(self, Self::PutObject)
+    }
+
     /// Whether the operation names an object (and so needs a key).
     pub fn is_object_op(&self) -> bool {
         matches!(
@@ -408,6 +442,28 @@ mod tests {
             "s3:DeleteObject"
         );
         assert_eq!(op("PUT", "/b/k", "acl"), S3Op::Unsupported("Acl"));
+        let none = http::HeaderMap::new();
+        for m in ["GET", "PUT", "HEAD", "DELETE"] {
+            for (p, q) in [
+                ("/", ""),
+                ("/b", ""),
+                ("/b", "location"),
+                ("/b", "list-type=2"),
+                ("/b/k", ""),
+                ("/b/k", "versionId=1"),
+            ] {
+                if let Ok(t) = s3_target(m, p, &query_pairs(q).unwrap(), &host) {
+                    assert_eq!(t.op.required_actions(&none)[0], t.op.action(), "{m} {p}?{q}");
+                }
+            }
+        }
+        let mut h = http::HeaderMap::new();
+        h.insert("x-amz-grant-read", http::HeaderValue::from_static("id=x"));
+        h.insert("x-amz-tagging", http::HeaderValue::from_static("a=b"));
+        assert_eq!(
+            S3Op::PutObject.required_actions(&h),
+            ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"]
+        );
         assert!(s3_target("PATCH", "/b/k", &[], &host).is_err());
     }
 

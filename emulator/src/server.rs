@@ -126,7 +126,7 @@ impl HeaderLimitIo {
              date: {}\r\nx-amz-request-id: {request_id}\r\nx-amz-id-2: {host_id}\r\n\
              server: AmazonS3\r\nconnection: close\r\n\r\n{body}",
             body.len(),
-            crate::service::http_date(emu.clock.now()),
+            crate::util::http_date(emu.clock.now()),
         )
         .into_bytes()
     }

@@ -311,53 +311,13 @@ fn unknown_key_offset(slice: &str, message: &str) -> Option<usize> {
     None
 }
 
-/// `1h`, `90s`, `15m`, `1h30m`, `2d`, optionally with a leading `-`: seconds.
-pub fn parse_duration(text: &str) -> Option<i64> {
-    let (sign, body) = match text.trim().strip_prefix('-') {
-        Some(rest) => (-1, rest),
-        None => (1, text.trim().trim_start_matches('+')),
-    };
-    if body.is_empty() {
-        return None;
-    }
-    let mut total: i64 = 0;
-    let mut number = String::new();
-    for c in body.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: i64 = number.parse().ok()?;
-        number.clear();
-        let unit = match c {
-            'd' => 86_400,
-            'h' => 3_600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-        total = total.checked_add(n.checked_mul(unit)?)?;
-    }
-    if !number.is_empty() {
-        return None;
-    }
-    Some(sign * total)
-}
+/// The one duration grammar (`1h`, `90s`, `-20m`, `1h30m`, `2d`), shared with the
+/// emulator's admin API and world files.
+pub use emulator::util::parse_duration;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1h"), Some(3600));
-        assert_eq!(parse_duration("1h30m"), Some(5400));
-        assert_eq!(parse_duration("-20m"), Some(-1200));
-        assert_eq!(parse_duration("2d"), Some(172_800));
-        assert_eq!(parse_duration("15"), None);
-        assert_eq!(parse_duration("h"), None);
-        assert_eq!(parse_duration(""), None);
-    }
 
     const MINIMAL: &str = r#"description = "d"
 [world]

@@ -118,7 +118,7 @@ impl Principal {
         let [path, slash] = path_parts(path);
         let mut p = Self::base(
             PrincipalKind::User,
-            crate::concat(&["arn:aws:iam::", account, ":user/", path, slash, name]),
+            crate::util::concat(&["arn:aws:iam::", account, ":user/", path, slash, name]),
             Some(account),
             unique_id.to_owned(),
         );
@@ -138,7 +138,7 @@ impl Principal {
     ) -> Self {
         let mut p = Self::base(
             PrincipalKind::AssumedRole,
-            crate::concat(&[
+            crate::util::concat(&[
                 "arn:aws:sts::",
                 account,
                 ":assumed-role/",
@@ -147,10 +147,10 @@ impl Principal {
                 session,
             ]),
             Some(account),
-            crate::concat(&[role_id, ":", session]),
+            crate::util::concat(&[role_id, ":", session]),
         );
         let [path, slash] = path_parts(role_path);
-        p.role_arn = Some(crate::concat(&[
+        p.role_arn = Some(crate::util::concat(&[
             "arn:aws:iam::",
             account,
             ":role/",

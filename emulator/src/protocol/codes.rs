@@ -226,6 +226,32 @@ codes! {
     KmsNotFound = "KMS.NotFoundException" => { S3: 400, "Invalid keyId"; }
 }
 
+impl Code {
+    /// The code whose wire name is `name`, if the table has one.
+    pub fn from_wire(name: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Code::from_wire(&name).ok_or_else(|| {
+            let known: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+            serde::de::Error::custom(format!(
+                "unknown error code `{name}`; the emulator sends: {}",
+                known.join(", ")
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

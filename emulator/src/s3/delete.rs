@@ -6,7 +6,7 @@ use http::{Response, StatusCode};
 use super::S3Request;
 use crate::api_error;
 use crate::error::ApiResult;
-use crate::service::{empty, Ctx, ResBody};
+use crate::request::{empty, Ctx, ResBody};
 use crate::world::Versioning;
 
 pub(crate) fn delete_object(

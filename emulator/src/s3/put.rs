@@ -14,7 +14,7 @@ use super::S3Request;
 use crate::api_error;
 use crate::error::ApiResult;
 use crate::protocol::codes::Service;
-use crate::service::{empty, Ctx, ResBody};
+use crate::request::{empty, Ctx, ResBody};
 use crate::sigv4::{BodyCheck, PayloadMode};
 use crate::store::{ObjectMeta, StoreError, WriteCondition};
 use crate::world::{Encryption, ObjectOwnership};

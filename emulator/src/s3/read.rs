@@ -8,9 +8,10 @@ use super::S3Request;
 use crate::api_error;
 use crate::error::ApiResult;
 use crate::protocol::xml::{Xml, S3_NS};
+use crate::request::{empty, full, ResBody};
 use crate::route::query_get;
-use crate::service::{empty, full, http_date, ResBody};
 use crate::store::{etag_matches, ObjectData, ObjectMeta};
+use crate::util::http_date;
 
 fn iso8601_ms(t: time::OffsetDateTime) -> String {
     const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(

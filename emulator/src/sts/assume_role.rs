@@ -15,7 +15,7 @@ use crate::emulator::{Emulator, Session};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::{Decision, Effect, Policy, PolicyKind, PolicyType};
 use crate::protocol::xml::{Xml, STS_NS};
-use crate::service::{Ctx, ResBody};
+use crate::request::{Ctx, ResBody};
 use crate::world::{arn::Arn, PolicyDoc, SessionOwner, World};
 
 /// STS parameter limits (STS API reference, AssumeRole; iam.md §1.6).
@@ -391,14 +391,14 @@ pub(crate) fn grant(
     if !transitive.is_empty() {
         context = context.set_multi("sts:TransitiveTagKeys", transitive.iter().cloned());
     }
-    let decision = authz::authorize_assume_role(world, caller, role, "sts:AssumeRole", &context)?;
+    let decision = authz::sts::assume_role(world, caller, role, "sts:AssumeRole", &context)?;
     // Tags need sts:TagSession, a source identity sts:SetSourceIdentity, both
     // allowed the same way (IAM user guide, "Passing session tags").
     if !tags.is_empty() || !transitive.is_empty() {
-        authz::authorize_assume_role(world, caller, role, "sts:TagSession", &context)?;
+        authz::sts::assume_role(world, caller, role, "sts:TagSession", &context)?;
     }
     if source_identity.is_some() {
-        authz::authorize_assume_role(world, caller, role, "sts:SetSourceIdentity", &context)?;
+        authz::sts::assume_role(world, caller, role, "sts:SetSourceIdentity", &context)?;
     }
 
     // Transitive tags of a chained session carry over.

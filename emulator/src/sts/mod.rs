@@ -1,25 +1,20 @@
 //! STS over the query protocol: form-encoded POST (or GET) bodies, XML answers.
+//! The actions' handlers and their parameters; [`crate::pipeline`] reads the
+//! body, authenticates and dispatches here.
 
-mod assume_role;
+pub(crate) mod assume_role;
 
 pub(crate) use assume_role::Granted;
 
-use std::sync::Arc;
-
-use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body::Body;
-use http_body_util::BodyExt;
+use http::{Response, StatusCode};
 
 use crate::api_error;
-use crate::authn::{self, Caller, Identity};
+use crate::authn::{Caller, Identity};
 use crate::emulator::Emulator;
 use crate::error::ApiResult;
-use crate::protocol::codes::Service;
 use crate::protocol::xml::{Xml, STS_NS};
-use crate::route::{self, HostInfo};
-use crate::service::{full, Ctx, FaultOutcome, ResBody};
-use crate::sigv4::{self, Auth, RequestHead, SigService};
+use crate::request::{full, Ctx, ResBody};
+use crate::route;
 use crate::world::SessionOwner;
 
 /// The decoded request parameters.
@@ -98,87 +93,8 @@ fn not_utf8() -> crate::error::ApiError {
     .note("a query or form parameter is not UTF-8 after percent-decoding")
 }
 
-/// Handle an STS request.
-pub(crate) async fn handle<B>(
-    emu: &Arc<Emulator>,
-    ctx: &mut Ctx,
-    req: Request<B>,
-    host: &HostInfo,
-) -> ApiResult<Response<ResBody>>
-where
-    B: Body<Data = Bytes> + Send + Unpin + 'static,
-    B::Error: std::fmt::Display,
-{
-    let (parts, body) = req.into_parts();
-    let body = read_body(emu, body).await?;
-    let raw_path = parts.uri.path().to_string();
-    let raw_query = parts.uri.query().unwrap_or("").to_string();
-    let params = Params::from_request(&raw_query, parts.method == http::Method::POST, &body)?;
-    let action = params.get("Action").map(str::to_string);
-    ctx.trace.operation.clone_from(&action);
-
-    let head = RequestHead {
-        method: parts.method.as_str(),
-        raw_path: &raw_path,
-        raw_query: &raw_query,
-        headers: &parts.headers,
-    };
-    let auth = sigv4::parse(&head, SigService::Sts).map_err(|e| e.to_api_error(Service::Sts))?;
-    let Auth::V4(v4) = &auth else {
-        return Err(api_error!(MissingAuthenticationToken).note("STS needs a SigV4-signed request"));
-    };
-    v4.check_scope(SigService::Sts, None)
-        .map_err(|e| e.to_api_error(Service::Sts))?;
-    // The region STS runs in: the host's, else the signing region (clients sign
-    // with the region they call, and one endpoint stands for every region).
-    let region = host.region.clone().unwrap_or_else(|| v4.scope.region.clone());
-    // A host `sts.<suffix>` without a region is the global endpoint
-    // (`sts.amazonaws.com`), which issues version-1 session tokens unless the
-    // account chose otherwise (IAM user guide, "Manage AWS STS in an AWS Region";
-    // misconfigs.md M14). Any other host stands for the regional endpoint of the
-    // signing region, which the SDKs use by default.
-    let global_endpoint = host.sts && host.global;
-
-    let fired = emu.faults.check(action.as_deref().unwrap_or(""), None, None);
-    match emu.apply_faults(ctx, fired).await {
-        Ok(()) => {}
-        Err(FaultOutcome::Error(e)) => return Err(e),
-        Err(FaultOutcome::Reset) => {
-            ctx.trace.reset_after = true;
-            return Err(api_error!(InternalFailure).note("injected connection reset"));
-        }
-    }
-
-    let world = emu.world();
-    let body_hash = sigv4::sha256_hex(&body);
-    let caller = authn::authenticate_v4(emu, &world, &head, v4, SigService::Sts, &region, Some(&body_hash))?;
-    ctx.trace.principal = Some(caller.arn());
-    ctx.trace.access_key_id.clone_from(&caller.access_key_id);
-
-    check_version(&params)?;
-    match action.as_deref() {
-        Some("GetCallerIdentity") => get_caller_identity(ctx, &world, &caller),
-        Some("AssumeRole") => {
-            let endpoint = assume_role::Endpoint {
-                region: &region,
-                global: global_endpoint,
-            };
-            assume_role::assume_role(emu, ctx, &world, &caller, &params, &endpoint)
-        }
-        Some(other) => Err(api_error!(
-            InvalidAction,
-            "Could not find operation {} for version 2011-06-15",
-            other
-        )),
-        None => Err(
-            api_error!(InvalidAction, "Could not find operation  for version 2011-06-15")
-                .note("no Action parameter"),
-        ),
-    }
-}
-
 /// Only API version `2011-06-15` exists; an absent `Version` is taken as it.
-fn check_version(params: &Params) -> ApiResult<()> {
+pub(crate) fn check_version(params: &Params) -> ApiResult<()> {
     match params.get("Version") {
         Some(version) if version != "2011-06-15" => Err(api_error!(
             InvalidAction,
@@ -201,7 +117,7 @@ pub(crate) fn check_params(raw_query: &str, post: bool, body: &[u8]) -> ApiResul
     Ok(())
 }
 
-/// Decide an AssumeRole for an already authenticated caller, as [`handle`] does
+/// Decide an AssumeRole for an already authenticated caller, as the pipeline does
 /// after authentication, and build the session without recording it
 /// ([`crate::direct`]). `region` is the regional endpoint's.
 pub(crate) fn grant_assume_role(
@@ -217,29 +133,6 @@ pub(crate) fn grant_assume_role(
         global: false,
     };
     assume_role::grant(emu, ctx, &world, caller, &Params(params), &endpoint)
-}
-
-async fn read_body<B>(emu: &Emulator, mut body: B) -> ApiResult<Vec<u8>>
-where
-    B: Body<Data = Bytes> + Send + Unpin + 'static,
-    B::Error: std::fmt::Display,
-{
-    let mut buf = Vec::new();
-    loop {
-        match tokio::time::timeout(emu.config.body_idle_timeout, body.frame()).await {
-            Err(_) => return Err(api_error!(InternalFailure).note("request body stalled")),
-            Ok(None) => return Ok(buf),
-            Ok(Some(Err(e))) => return Err(api_error!(InternalFailure).note(format!("request body: {e}"))),
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    buf.extend_from_slice(&data);
-                    if buf.len() > emu.config.max_sts_body {
-                        return Err(api_error!(ValidationError, "Request body too large"));
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// The unique id AWS reports for a caller (`aws:userid`).
@@ -265,7 +158,7 @@ pub(crate) fn user_id(world: &crate::world::World, caller: &Caller) -> String {
     }
 }
 
-fn get_caller_identity(
+pub(crate) fn get_caller_identity(
     ctx: &Ctx,
     world: &crate::world::World,
     caller: &Caller,

@@ -118,7 +118,7 @@ pub struct Role {
 impl Role {
     /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
     pub fn arn(&self) -> String {
-        crate::concat(&["arn:aws:iam::", &self.account, ":role", &self.path, &self.name])
+        crate::util::concat(&["arn:aws:iam::", &self.account, ":role", &self.path, &self.name])
     }
 
     /// Whether `arn` is [`Role::arn`] (without building it).

@@ -1,0 +1,298 @@
+//! The request pipeline, top to bottom: one place a request goes through.
+//!
+//! ```text
+//! Emulator::handle
+//!   ├─ /_emulator/…            → admin::handle (its own guard: token, host, origin)
+//!   ├─ S3  (s3.rs)   route → header limits → SigV4 parse → bucket and region → faults
+//!   │                → authn::authenticate_s3 → authz::s3::authorize (the operation's
+//!   │                  required actions) → the operation's handler in crate::s3
+//!   ├─ STS (sts.rs)  body → parameters → SigV4 parse and scope → faults
+//!   │                → authn::authenticate_v4 → the action's handler in crate::sts
+//!   │                  (AssumeRole asks authz::sts)
+//!   └─ the one exit: Ok → common headers; Err(ApiError) → S3 or STS XML with the
+//!      code's status; either way one log entry with the decision beside it
+//! ```
+//!
+//! Which service a request addresses: STS by the credential scope's service, an
+//! `sts.` host, or (unsigned) a form POST or `?Action=` to `/`; everything else is S3.
+
+mod s3;
+mod sts;
+
+pub use s3::decide as decide_s3;
+pub(crate) use s3::not_implemented;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body::Body;
+
+use crate::emulator::Emulator;
+use crate::error::ApiError;
+use crate::fault::{FaultAction, Fired};
+use crate::log::LogEntry;
+use crate::protocol::codes::Service;
+use crate::protocol::xml;
+use crate::request::{empty, full, Ctx, ResBody, ResetConnection, Trace};
+use crate::route::{self, ServiceKind};
+use crate::util::http_date;
+
+impl Emulator {
+    /// Answer one request. `Err` means: drop the connection without answering.
+    pub async fn handle<B>(
+        self: &Arc<Self>,
+        req: Request<B>,
+        peer: SocketAddr,
+    ) -> Result<Response<ResBody>, ResetConnection>
+    where
+        B: Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let path = req.uri().path();
+        if path == "/_emulator" || path.starts_with("/_emulator/") {
+            // Admin calls are not logged: the log is what clients did.
+            return Ok(crate::admin::handle(self, req).await);
+        }
+        let n = self.next_id();
+        let mut ctx = Ctx {
+            request_id: self.s3_request_id(n),
+            host_id: self.host_id(n),
+            uuid: self.uuid(n),
+            now: self.clock.now(),
+            peer,
+            trace: Trace::default(),
+        };
+        let method = req.method().to_string();
+        let uri = req.uri().to_string();
+        let host = route::parse_host(&host_of(&req), &self.config.host_suffixes);
+        let (wire, result) = if is_sts(&req, &host) {
+            ctx.trace.service = Some(ServiceKind::Sts);
+            (Service::Sts, sts::handle(self, &mut ctx, req, &host).await)
+        } else {
+            ctx.trace.service = Some(ServiceKind::S3);
+            (Service::S3, s3::handle(self, &mut ctx, req, &host).await)
+        };
+        let (mut response, code, message) = match result {
+            Ok(r) => (r, None, None),
+            Err(e) => {
+                ctx.trace.decision = ctx.trace.decision.take().or_else(|| e.decision.clone());
+                if ctx.trace.note.is_none() {
+                    ctx.trace.note = e.log_note();
+                }
+                let svc = e.service.unwrap_or(wire);
+                let message = e.wire_message(svc).into_owned();
+                (
+                    error_response(&ctx, &e, svc, method == "HEAD"),
+                    Some(e.code.as_str().to_string()),
+                    Some(message),
+                )
+            }
+        };
+        common_headers(&ctx, wire, &mut response);
+        let reset = ctx.trace.reset_after;
+        self.record(ctx, wire, method, uri, response.status().as_u16(), code, message);
+        if reset {
+            return Err(ResetConnection);
+        }
+        Ok(response)
+    }
+
+    /// One log line and one log entry per request, with the decision beside the outcome.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the parts of one log entry, consumed once"
+    )]
+    fn record(
+        &self,
+        ctx: Ctx,
+        wire: Service,
+        method: String,
+        uri: String,
+        status: u16,
+        code: Option<String>,
+        message: Option<String>,
+    ) {
+        tracing::info!(
+            target: "emulator::request",
+            request_id = %ctx.request_id,
+            method = %method,
+            uri = %uri,
+            operation = ctx.trace.operation.as_deref().unwrap_or("-"),
+            principal = ctx.trace.principal.as_deref().unwrap_or("-"),
+            status,
+            code = code.as_deref().unwrap_or("-"),
+            decision = ctx.trace.decision.as_ref().map_or("-", |d| d.effect.as_str()),
+            note = ctx.trace.note.as_deref().unwrap_or(""),
+            "request"
+        );
+        let t = ctx.trace;
+        self.log.push(LogEntry {
+            seq: 0,
+            request_id: if wire == Service::Sts {
+                ctx.uuid
+            } else {
+                ctx.request_id
+            },
+            time: ctx.now,
+            method,
+            uri,
+            service: t.service.unwrap_or(ServiceKind::S3),
+            operation: t.operation,
+            bucket: t.bucket,
+            key: t.key,
+            principal: t.principal,
+            access_key_id: t.access_key_id,
+            status,
+            code,
+            message,
+            decision: t.decision,
+            note: t.note,
+            faults: t.faults,
+        });
+    }
+
+    /// The faults chosen for an operation, applied once for both services: delays
+    /// are awaited here; an error or a reset before the body ends the request; a
+    /// reset after the store is remembered in the trace.
+    pub(crate) async fn apply_faults(
+        &self,
+        ctx: &mut Ctx,
+        operation: &str,
+        bucket: Option<&str>,
+        key: Option<&str>,
+        service: Service,
+    ) -> Result<(), ApiError> {
+        let fired: Vec<Fired> = self.faults.check(operation, bucket, key);
+        for f in fired {
+            ctx.trace.faults.push(format!("{}: {:?}", f.rule, f.action));
+            match f.action {
+                FaultAction::Delay { ms } => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+                FaultAction::Error {
+                    code,
+                    status,
+                    message,
+                } => {
+                    let mut e = ApiError::new(code).note("injected fault");
+                    if let Some(s) = status {
+                        e = e.status(s);
+                    }
+                    if let Some(m) = message {
+                        e = e.message(m);
+                    }
+                    return Err(e);
+                }
+                FaultAction::ResetBeforeBody => {
+                    ctx.trace.reset_after = true;
+                    return Err(match service {
+                        Service::S3 => crate::api_error!(InternalError)
+                            .note("injected connection reset before the body was read"),
+                        Service::Sts => crate::api_error!(InternalFailure).note("injected connection reset"),
+                    });
+                }
+                FaultAction::ResetAfterStore => ctx.trace.reset_after = true,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The one place an error becomes a response.
+fn error_response(ctx: &Ctx, e: &ApiError, service: Service, is_head: bool) -> Response<ResBody> {
+    let row = e
+        .code
+        .row(service)
+        .or_else(|| e.code.row(Service::S3))
+        .or_else(|| e.code.row(Service::Sts));
+    let status = e
+        .status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .or_else(|| row.map(|r| r.status_code()))
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (body, content_type) = match service {
+        Service::S3 => (xml::s3_error(e, &ctx.request_id, &ctx.host_id), "application/xml"),
+        Service::Sts => (xml::sts_error(e, status.as_u16(), &ctx.uuid), "text/xml"),
+    };
+    let mut builder = Response::builder().status(status);
+    for (name, value) in &e.headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    // A HEAD response carries the status and headers only (S3 sends no body).
+    let body = if is_head { empty() } else { full(body) };
+    let mut response = builder.body(body).unwrap_or_else(|_| Response::new(empty()));
+    if !is_head {
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    response
+}
+
+fn common_headers(ctx: &Ctx, service: Service, response: &mut Response<ResBody>) {
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    };
+    // The Date header carries the emulator's clock, so SDK clock-skew
+    // correction (which reads it) follows the injected clock.
+    set("date", &http_date(ctx.now));
+    match service {
+        Service::S3 => {
+            set("x-amz-request-id", &ctx.request_id);
+            set("x-amz-id-2", &ctx.host_id);
+            set("server", "AmazonS3");
+        }
+        Service::Sts => set("x-amzn-requestid", &ctx.uuid),
+    }
+}
+
+fn host_of<B>(req: &Request<B>) -> String {
+    req.headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default()
+}
+
+/// STS is recognised by the credential scope's service, an `sts.` host, or — for
+/// unsigned requests — a form POST or `?Action=` to `/`.
+fn is_sts<B>(req: &Request<B>, host: &route::HostInfo) -> bool {
+    if host.sts {
+        return true;
+    }
+    let scope_service = |credential: &str| credential.split('/').nth(3).map(str::to_string);
+    if let Some(auth) = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(start) = auth.find("Credential=") {
+            let cred = auth
+                .get(start + 11..)
+                .unwrap_or("")
+                .split([',', ' '])
+                .next()
+                .unwrap_or("");
+            return scope_service(cred).as_deref() == Some("sts");
+        }
+    }
+    let query = req.uri().query().unwrap_or("");
+    // A query that does not decode is not STS's to judge: S3 answers it (InvalidURI).
+    let pairs = route::query_pairs(query).unwrap_or_default();
+    if let Some(cred) = route::query_get(&pairs, "X-Amz-Credential") {
+        return scope_service(cred).as_deref() == Some("sts");
+    }
+    if req.uri().path() != "/" || host.bucket.is_some() {
+        return false;
+    }
+    let form = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    (req.method() == http::Method::POST && form) || query.split('&').any(|p| p.starts_with("Action="))
+}

@@ -1,0 +1,114 @@
+//! STS through the pipeline: read the form body, decode the parameters, parse
+//! and scope the signature, apply faults, authenticate, dispatch the action.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::Body;
+use http_body_util::BodyExt;
+
+use crate::api_error;
+use crate::authn;
+use crate::emulator::Emulator;
+use crate::error::ApiResult;
+use crate::protocol::codes::Service;
+use crate::request::{Ctx, ResBody};
+use crate::route::HostInfo;
+use crate::sigv4::{self, Auth, RequestHead, SigService};
+use crate::sts;
+
+/// Handle an STS request.
+pub(super) async fn handle<B>(
+    emu: &Arc<Emulator>,
+    ctx: &mut Ctx,
+    req: Request<B>,
+    host: &HostInfo,
+) -> ApiResult<Response<ResBody>>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
+{
+    let (parts, body) = req.into_parts();
+    let body = read_body(emu, body).await?;
+    let raw_path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().unwrap_or("").to_string();
+    let params = sts::Params::from_request(&raw_query, parts.method == http::Method::POST, &body)?;
+    let action = params.get("Action").map(str::to_string);
+    ctx.trace.operation.clone_from(&action);
+
+    let head = RequestHead {
+        method: parts.method.as_str(),
+        raw_path: &raw_path,
+        raw_query: &raw_query,
+        headers: &parts.headers,
+    };
+    let auth = sigv4::parse(&head, SigService::Sts).map_err(|e| e.to_api_error(Service::Sts))?;
+    let Auth::V4(v4) = &auth else {
+        return Err(api_error!(MissingAuthenticationToken).note("STS needs a SigV4-signed request"));
+    };
+    v4.check_scope(SigService::Sts, None)
+        .map_err(|e| e.to_api_error(Service::Sts))?;
+    // The region STS runs in: the host's, else the signing region (clients sign
+    // with the region they call, and one endpoint stands for every region).
+    let region = host.region.clone().unwrap_or_else(|| v4.scope.region.clone());
+    // A host `sts.<suffix>` without a region is the global endpoint
+    // (`sts.amazonaws.com`), which issues version-1 session tokens unless the
+    // account chose otherwise (IAM user guide, "Manage AWS STS in an AWS Region";
+    // misconfigs.md M14). Any other host stands for the regional endpoint of the
+    // signing region, which the SDKs use by default.
+    let global_endpoint = host.sts && host.global;
+
+    emu.apply_faults(ctx, action.as_deref().unwrap_or(""), None, None, Service::Sts)
+        .await?;
+
+    let world = emu.world();
+    let body_hash = sigv4::sha256_hex(&body);
+    let caller = authn::authenticate_v4(emu, &world, &head, v4, SigService::Sts, &region, Some(&body_hash))?;
+    ctx.trace.principal = Some(caller.arn());
+    ctx.trace.access_key_id.clone_from(&caller.access_key_id);
+
+    sts::check_version(&params)?;
+    match action.as_deref() {
+        Some("GetCallerIdentity") => sts::get_caller_identity(ctx, &world, &caller),
+        Some("AssumeRole") => {
+            let endpoint = sts::assume_role::Endpoint {
+                region: &region,
+                global: global_endpoint,
+            };
+            sts::assume_role::assume_role(emu, ctx, &world, &caller, &params, &endpoint)
+        }
+        Some(other) => Err(api_error!(
+            InvalidAction,
+            "Could not find operation {} for version 2011-06-15",
+            other
+        )),
+        None => Err(
+            api_error!(InvalidAction, "Could not find operation  for version 2011-06-15")
+                .note("no Action parameter"),
+        ),
+    }
+}
+
+async fn read_body<B>(emu: &Emulator, mut body: B) -> ApiResult<Vec<u8>>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
+{
+    let mut buf = Vec::new();
+    loop {
+        match tokio::time::timeout(emu.config.body_idle_timeout, body.frame()).await {
+            Err(_) => return Err(api_error!(InternalFailure).note("request body stalled")),
+            Ok(None) => return Ok(buf),
+            Ok(Some(Err(e))) => return Err(api_error!(InternalFailure).note(format!("request body: {e}"))),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    buf.extend_from_slice(&data);
+                    if buf.len() > emu.config.max_sts_body {
+                        return Err(api_error!(ValidationError, "Request body too large"));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! What every layer of the pipeline shares about the request in hand: its
+//! [`Ctx`] (ids, time, peer, and the [`Trace`] the log is written from) and the
+//! response body type with its two constructors. Handlers import this module,
+//! never the dispatcher ([`crate::pipeline`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full};
+use time::OffsetDateTime;
+
+use crate::iam::Decision;
+use crate::route::ServiceKind;
+
+/// The response body type.
+pub type ResBody = BoxBody<Bytes, std::io::Error>;
+
+/// A body of bytes.
+pub fn full(bytes: impl Into<Bytes>) -> ResBody {
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+}
+
+/// An empty body.
+pub fn empty() -> ResBody {
+    Empty::new().map_err(|never| match never {}).boxed()
+}
+
+/// A request the server must answer by dropping the connection (an injected reset).
+#[derive(Debug)]
+pub struct ResetConnection;
+
+impl std::fmt::Display for ResetConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by fault injection")
+    }
+}
+
+impl std::error::Error for ResetConnection {}
+
+/// What the pipeline learned about a request, for the log.
+#[derive(Debug, Default, Clone)]
+pub struct Trace {
+    /// Operation.
+    pub operation: Option<String>,
+    /// Bucket.
+    pub bucket: Option<String>,
+    /// Key.
+    pub key: Option<String>,
+    /// Caller ARN.
+    pub principal: Option<String>,
+    /// Access key id.
+    pub access_key_id: Option<String>,
+    /// The decision, if one was taken.
+    pub decision: Option<Arc<Decision>>,
+    /// Notes.
+    pub note: Option<String>,
+    /// Faults.
+    pub faults: Vec<String>,
+    /// The service the request addressed.
+    pub service: Option<ServiceKind>,
+    /// Reset the connection after the handler ran (the response is lost).
+    pub reset_after: bool,
+}
+
+/// Per-request context shared by every layer.
+#[derive(Debug)]
+pub struct Ctx {
+    /// Request id sent back.
+    pub request_id: String,
+    /// S3 host id.
+    pub host_id: String,
+    /// STS-style request id (UUID).
+    pub uuid: String,
+    /// Emulator time when the request arrived.
+    pub now: OffsetDateTime,
+    /// The peer address of the socket.
+    pub peer: SocketAddr,
+    /// What the pipeline learned.
+    pub trace: Trace,
+}
