@@ -477,15 +477,16 @@ async fn a_lost_response_is_recognised_as_delivered() {
 async fn throttling_server_errors_and_resets_are_retried() {
     let f = Fixture::start(SEED_WORLD).await;
     // Every matching rule fires on a request, so each fault gets its own request number.
+    use emulator::protocol::codes::Code;
     for (nth, code) in [
-        (1, "SlowDown"),
-        (2, "SlowDown"),
-        (3, "SlowDown"),
-        (4, "InternalError"),
-        (5, "InternalError"),
+        (1, Code::SlowDown),
+        (2, Code::SlowDown),
+        (3, Code::SlowDown),
+        (4, Code::InternalError),
+        (5, Code::InternalError),
     ] {
         f.emu.emulator.faults().add(FaultRule {
-            name: Some(format!("{code} #{nth}")),
+            name: Some(format!("{} #{nth}", code.as_str())),
             operation: Some("PutObject".to_owned()),
             bucket: None,
             key: None,
@@ -494,7 +495,7 @@ async fn throttling_server_errors_and_resets_are_retried() {
             seed: 0,
             times: None,
             action: FaultAction::Error {
-                code: emulator::protocol::codes::Code::from_wire(code).expect("a known code"),
+                code,
                 status: None,
                 message: None,
             },

@@ -82,9 +82,9 @@ fn rule(name: &str, seed: u64, probability: f64, action: FaultAction) -> FaultRu
     }
 }
 
-fn error(code: &str) -> FaultAction {
+fn error(code: emulator::protocol::codes::Code) -> FaultAction {
     FaultAction::Error {
-        code: emulator::protocol::codes::Code::from_wire(code).expect("a known code"),
+        code,
         status: None,
         message: None,
     }
@@ -114,12 +114,12 @@ async fn every_batch_lands_once_under_seeded_fault_schedules() {
         .await
         .expect("spawn");
         let faults = emu.emulator.faults();
-        faults.add(rule("slowdown", seed, 0.12, error("SlowDown")));
+        faults.add(rule("slowdown", seed, 0.12, error(emulator::protocol::codes::Code::SlowDown)));
         faults.add(rule(
             "internal",
             seed.wrapping_mul(3) + 1,
             0.06,
-            error("InternalError"),
+            error(emulator::protocol::codes::Code::InternalError),
         ));
         faults.add(rule(
             "reset-before-body",

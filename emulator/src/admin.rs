@@ -84,7 +84,7 @@ where
 {
     let (parts, body) = req.into_parts();
     if let Err(refused) = guard(emu, &parts) {
-        return refused;
+        return refused.response();
     }
     let cap = emu.config.max_admin_body;
     let too_large = || {
@@ -203,15 +203,40 @@ where
     }
 }
 
-/// Who may call the admin API (see the module docs): `Err` is the refusal to send.
-fn guard(emu: &Emulator, parts: &http::request::Parts) -> Result<(), Response<ResBody>> {
+/// Why the admin API refuses a request.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn response(self) -> Response<ResBody> {
+        let mut r = error(self.status, self.message);
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut()
+                .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+/// Who may call the admin API (see the module docs).
+fn guard(emu: &Emulator, parts: &http::request::Parts) -> Result<(), Refusal> {
     let header = |name: http::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let host = header(http::header::HOST)
         .map(str::to_string)
         .or_else(|| parts.uri.authority().map(ToString::to_string))
         .unwrap_or_default();
     if !is_local_host(&host, &emu.config.host_suffixes) {
-        return Err(error(
+        return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             format!(
                 "the admin API answers only requests addressed to a loopback name, an IP address \
@@ -226,7 +251,7 @@ fn guard(emu: &Emulator, parts: &http::request::Parts) -> Result<(), Response<Re
             .and_then(|o| o.split_once("://"))
             .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(&host));
         if !same {
-            return Err(error(
+            return Err(Refusal::new(
                 StatusCode::FORBIDDEN,
                 "the admin API refuses requests a browser sends from another origin",
             ));
@@ -236,7 +261,7 @@ fn guard(emu: &Emulator, parts: &http::request::Parts) -> Result<(), Response<Re
         header(http::HeaderName::from_static("sec-fetch-site")),
         Some("cross-site" | "same-site")
     ) {
-        return Err(error(
+        return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             "the admin API refuses requests a browser sends from another site",
         ));
@@ -260,18 +285,14 @@ fn guard(emu: &Emulator, parts: &http::request::Parts) -> Result<(), Response<Re
     if matches {
         return Ok(());
     }
-    let mut refused = error(
+    Err(Refusal::new(
         StatusCode::UNAUTHORIZED,
         if given.is_some() {
             "wrong admin token"
         } else {
             "the admin API needs `Authorization: Bearer TOKEN` (the token `emulator serve` printed)"
         },
-    );
-    refused
-        .headers_mut()
-        .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
-    Err(refused)
+    ))
 }
 
 /// `localhost`, a name under `.localhost`, an IP address, or a name under a

@@ -1,4 +1,4 @@
-//! `emulator`: serve a world file on a local port.
+//! `emulator`: serve a world file on a local port, explain a decision, check a world.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use clap::{Parser, Subcommand};
-use emulator::store::{DirStore, MemoryStore, Store};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use emulator::store::{DirStore, MemoryStore, Store, StoreError};
 use emulator::{AdminAccess, Clock, Config, Emulator, ManualClock, SystemClock, World};
+use time::OffsetDateTime;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,73 +25,142 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve a world on a local address.
-    Serve {
-        /// The world file (TOML).
-        #[arg(long)]
-        world: PathBuf,
-        /// Address to listen on; port 0 picks a free one. Only loopback addresses
-        /// unless --allow-remote is given.
-        #[arg(long, default_value = "127.0.0.1:0")]
-        listen: SocketAddr,
-        /// Allow --listen on an address other hosts can reach. Anyone who can reach
-        /// it can then sign requests with the world's keys, and call the admin API
-        /// if they learn its token.
-        #[arg(long)]
-        allow_remote: bool,
-        /// The admin API's token (default: a random one, printed at start). Clients
-        /// send it as `Authorization: Bearer TOKEN` to /_emulator/.
-        #[arg(
-            long,
-            env = "EMULATOR_ADMIN_TOKEN",
-            hide_env_values = true,
-            conflicts_with = "no_admin_token"
-        )]
-        admin_token: Option<String>,
-        /// Serve the admin API without a token (host and origin checks remain).
-        #[arg(long)]
-        no_admin_token: bool,
-        /// Freeze the clock at this instant (RFC 3339); it then moves only through
-        /// the admin API. Without it the clock is the system's.
-        #[arg(long)]
-        clock: Option<String>,
-        /// Extra host suffix for virtual-hosted-style addressing (repeatable).
-        #[arg(long = "host-suffix")]
-        host_suffixes: Vec<String>,
-        /// Log format: `text` or `json`.
-        #[arg(long, default_value = "text")]
-        log_format: String,
-        /// Where objects live: `memory` (bodies in memory), `digest` (sizes and
-        /// digests only: load tests, huge bodies) or `dir:PATH` (bodies in files
-        /// under PATH, kept across restarts).
-        #[arg(long, default_value = "memory")]
-        store: String,
-    },
+    Serve(ServeArgs),
     /// Decide a request against a world's policies and say why.
-    Explain {
-        /// The world file (TOML).
-        #[arg(long)]
-        world: PathBuf,
-        /// Who: a user ARN, a role or assumed-role ARN, or `anonymous`.
-        #[arg(long)]
-        principal: String,
-        /// The action, e.g. `s3:PutObject` or `sts:AssumeRole`.
-        #[arg(long)]
-        action: String,
-        /// The resource ARN.
-        #[arg(long)]
-        resource: String,
-        /// Extra condition keys, `KEY=VALUE` (repeatable), e.g. `sts:ExternalId=ext-123`.
-        #[arg(long = "context")]
-        context: Vec<String>,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Explain(ExplainArgs),
     /// Check a world file and print what it holds.
     Check {
         /// The world file (TOML).
         world: PathBuf,
     },
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// The world file (TOML).
+    #[arg(long)]
+    world: PathBuf,
+    /// Address to listen on; port 0 picks a free one. Only loopback addresses
+    /// unless --allow-remote is given.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Allow --listen on an address other hosts can reach. Anyone who can reach
+    /// it can then sign requests with the world's keys, and call the admin API
+    /// if they learn its token.
+    #[arg(long)]
+    allow_remote: bool,
+    /// The admin API's token (default: a random one, printed at start). Clients
+    /// send it as `Authorization: Bearer TOKEN` to /_emulator/.
+    #[arg(
+        long,
+        env = "EMULATOR_ADMIN_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "no_admin_token",
+        value_parser = admin_token
+    )]
+    admin_token: Option<String>,
+    /// Serve the admin API without a token (host and origin checks remain).
+    #[arg(long)]
+    no_admin_token: bool,
+    /// Freeze the clock at this instant (RFC 3339); it then moves only through
+    /// the admin API. Without it the clock is the system's.
+    #[arg(long, value_parser = rfc3339)]
+    clock: Option<OffsetDateTime>,
+    /// Extra host suffix for virtual-hosted-style addressing (repeatable).
+    #[arg(long = "host-suffix")]
+    host_suffixes: Vec<String>,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Where objects live: `memory` (bodies in memory), `digest` (sizes and
+    /// digests only: load tests, huge bodies) or `dir:PATH` (bodies in files
+    /// under PATH, kept across restarts).
+    #[arg(long, default_value = "memory", value_parser = StoreSpec::parse)]
+    store: StoreSpec,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// The world file (TOML).
+    #[arg(long)]
+    world: PathBuf,
+    /// Who: a user ARN, a role or assumed-role ARN, or `anonymous`.
+    #[arg(long)]
+    principal: String,
+    /// The action, e.g. `s3:PutObject` or `sts:AssumeRole`.
+    #[arg(long)]
+    action: String,
+    /// The resource ARN.
+    #[arg(long)]
+    resource: String,
+    /// Extra condition keys, `KEY=VALUE` (repeatable), e.g. `sts:ExternalId=ext-123`.
+    #[arg(long = "context", value_parser = key_value)]
+    context: Vec<(String, String)>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// How request log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One human-readable line per request.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where `serve` keeps objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StoreSpec {
+    Memory,
+    Digest,
+    Dir(PathBuf),
+}
+
+impl StoreSpec {
+    fn parse(spec: &str) -> Result<Self, String> {
+        match spec {
+            "memory" => Ok(Self::Memory),
+            "digest" => Ok(Self::Digest),
+            _ => match spec.strip_prefix("dir:") {
+                Some(path) if !path.is_empty() => Ok(Self::Dir(PathBuf::from(path))),
+                _ => Err("expected `memory`, `digest` or `dir:PATH`".to_string()),
+            },
+        }
+    }
+
+    fn open(&self) -> Result<Arc<dyn Store>, String> {
+        match self {
+            Self::Memory => Ok(Arc::new(MemoryStore::new())),
+            Self::Digest => Ok(Arc::new(MemoryStore::digest_only())),
+            Self::Dir(path) => DirStore::open(path)
+                .map(|s| Arc::new(s) as Arc<dyn Store>)
+                .map_err(|e| match e {
+                    StoreError::Io(m) => m,
+                    other => format!("{other:?}"),
+                }),
+        }
+    }
+}
+
+fn rfc3339(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time: {e}"))
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{text}` must be KEY=VALUE"))
+}
+
+fn admin_token(text: &str) -> Result<String, String> {
+    if text.len() >= 16 && text.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(text.to_string())
+    } else {
+        Err("the admin token must be at least 16 printable ASCII characters".to_string())
+    }
 }
 
 /// Log lines collected for stderr: one `write(2)` per 50 ms (or per 64 KiB)
@@ -143,7 +213,7 @@ fn flush_logs() {
     LOG_BUFFER.flush();
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: LogFormat) {
     std::thread::spawn(|| loop {
         std::thread::sleep(std::time::Duration::from_millis(50));
         LOG_BUFFER.flush();
@@ -157,7 +227,7 @@ fn init_logging(format: &str) {
         .with_env_filter(filter)
         .with_ansi(ansi)
         .with_writer(|| LogWriter);
-    if format == "json" {
+    if format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();
@@ -188,199 +258,139 @@ async fn shutdown_signal() {
     }
 }
 
-/// The store `--store` names.
-fn open_store(spec: &str) -> Result<Arc<dyn Store>, String> {
-    match spec {
-        "memory" => Ok(Arc::new(MemoryStore::new())),
-        "digest" => Ok(Arc::new(MemoryStore::digest_only())),
-        _ => match spec.strip_prefix("dir:") {
-            Some(path) if !path.is_empty() => DirStore::open(path)
-                .map(|s| Arc::new(s) as Arc<dyn Store>)
-                .map_err(|e| match e {
-                    emulator::store::StoreError::Io(m) => m,
-                    other => format!("{other:?}"),
-                }),
-            _ => Err("expected `memory`, `digest` or `dir:PATH`".to_string()),
-        },
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Explain(args) => explain(&args),
+        Command::Check { world } => check(&world),
+        Command::Serve(args) => serve(args),
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Explain {
-            world,
-            principal,
-            action,
-            resource,
-            context,
-            json,
-        } => {
-            let w = match World::load(&world) {
-                Ok(w) => w,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let mut extra = Vec::new();
-            for kv in context {
-                match kv.split_once('=') {
-                    Some((k, v)) => extra.push((k.to_string(), v.to_string())),
-                    None => {
-                        eprintln!("error: --context `{kv}` must be KEY=VALUE");
-                        return ExitCode::FAILURE;
-                    }
-                }
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// `emulator explain`: exit 0 when allowed, 2 when denied, 1 on an error.
+fn explain(args: &ExplainArgs) -> ExitCode {
+    let w = match World::load(&args.world) {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    let now = w.now.unwrap_or_else(OffsetDateTime::now_utc);
+    match emulator::explain::explain(
+        &w,
+        &args.principal,
+        &args.action,
+        &args.resource,
+        &args.context,
+        now,
+    ) {
+        Ok(d) => {
+            if args.json {
+                println!("{}", emulator::iam::explain_json(&d));
+            } else {
+                print!("{}", emulator::iam::explain_text(&d));
             }
-            let now = w.now.unwrap_or_else(time::OffsetDateTime::now_utc);
-            match emulator::explain::explain(&w, &principal, &action, &resource, &extra, now) {
-                Ok(d) => {
-                    if json {
-                        println!("{}", emulator::iam::explain_json(&d));
-                    } else {
-                        print!("{}", emulator::iam::explain_text(&d));
-                    }
-                    if d.is_allowed() {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(2)
-                    }
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Command::Check { world } => match World::load(&world) {
-            Ok(w) => {
-                println!(
-                    "{}: {} accounts, {} users, {} roles, {} buckets",
-                    world.display(),
-                    w.accounts.len(),
-                    w.users.len(),
-                    w.roles.len(),
-                    w.buckets.len()
-                );
+            if d.is_allowed() {
                 ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
-        Command::Serve {
-            world,
-            listen,
-            allow_remote,
-            admin_token,
-            no_admin_token,
-            clock,
-            host_suffixes,
-            log_format,
-            store,
-        } => {
-            if !listen.ip().is_loopback() && !allow_remote {
-                eprintln!(
-                    "error: --listen {listen} is reachable from other hosts; the emulator accepts \
-                     the world's published keys and serves its objects to anyone who reaches it. \
-                     Listen on 127.0.0.1 (the default), or pass --allow-remote if that is what you want."
-                );
-                return ExitCode::FAILURE;
-            }
-            let admin = match (admin_token, no_admin_token) {
-                (_, true) => AdminAccess::Open,
-                (Some(t), false) if t.len() >= 16 && t.bytes().all(|b| b.is_ascii_graphic()) => {
-                    AdminAccess::Token(t)
-                }
-                (Some(_), false) => {
-                    eprintln!("error: --admin-token must be at least 16 printable ASCII characters");
-                    return ExitCode::FAILURE;
-                }
-                (None, false) => AdminAccess::generated(),
-            };
-            init_logging(&log_format);
-            let store = match open_store(&store) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: --store `{store}`: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let world = match World::load(&world) {
-                Ok(w) => w,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let clock: Arc<dyn Clock> = match clock {
-                Some(text) => {
-                    match time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339) {
-                        Ok(at) => Arc::new(ManualClock::new(at)),
-                        Err(e) => {
-                            eprintln!("error: --clock `{text}` is not an RFC 3339 time: {e}");
-                            return ExitCode::FAILURE;
-                        }
-                    }
-                }
-                None => Arc::new(SystemClock),
-            };
-            let mut config = Config::default().with_admin(admin);
-            for s in host_suffixes {
-                config = config.with_host_suffix(s);
-            }
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::bind(listen).await {
-                    Ok(l) => l,
-                    Err(e) => {
-                        eprintln!("error: cannot listen on {listen}: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                };
-                let addr = listener
-                    .local_addr()
-                    .map_or_else(|_| listen.to_string(), |a| a.to_string());
-                let emulator = Arc::new(Emulator::with_store(config, world, clock, store));
-                // The endpoint goes to stdout, alone on the first line, so scripts can
-                // read it; the admin token follows on the second.
-                println!("http://{addr}");
-                match emulator.admin_token() {
-                    Some(token) => println!("admin token: {token}"),
-                    None => println!("admin token: none (--no-admin-token)"),
-                }
-                let _ = std::io::stdout().flush();
-                if !listen.ip().is_loopback() {
-                    eprintln!(
-                        "WARNING: listening on {addr}, reachable from other hosts: S3 and STS accept \
-                         the world's keys from anyone, and the admin API {}.",
-                        if emulator.admin_token().is_some() {
-                            "answers anyone who has the token printed on stdout"
-                        } else {
-                            "answers ANYONE (--no-admin-token)"
-                        }
-                    );
-                }
-                let shutdown = shutdown_signal();
-                let served = emulator::serve(listener, emulator, shutdown).await;
-                flush_logs();
-                match served {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        ExitCode::FAILURE
-                    }
-                }
-            })
         }
+        Err(e) => fail(e),
+    }
+}
+
+fn check(path: &std::path::Path) -> ExitCode {
+    match World::load(path) {
+        Ok(w) => {
+            println!(
+                "{}: {} accounts, {} users, {} roles, {} buckets",
+                path.display(),
+                w.accounts.len(),
+                w.users.len(),
+                w.roles.len(),
+                w.buckets.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let listen = args.listen;
+    if !listen.ip().is_loopback() && !args.allow_remote {
+        return fail(format!(
+            "--listen {listen} is reachable from other hosts; the emulator accepts the world's \
+             published keys and serves its objects to anyone who reaches it. Listen on 127.0.0.1 \
+             (the default), or pass --allow-remote if that is what you want."
+        ));
+    }
+    let admin = match (args.admin_token, args.no_admin_token) {
+        (_, true) => AdminAccess::Open,
+        (Some(t), false) => AdminAccess::Token(t),
+        (None, false) => AdminAccess::generated(),
+    };
+    init_logging(args.log_format);
+    let store = match args.store.open() {
+        Ok(s) => s,
+        Err(e) => return fail(format!("--store: {e}")),
+    };
+    let world = match World::load(&args.world) {
+        Ok(w) => w,
+        Err(e) => return fail(e),
+    };
+    let clock: Arc<dyn Clock> = match args.clock {
+        Some(at) => Arc::new(ManualClock::new(at)),
+        None => Arc::new(SystemClock),
+    };
+    let mut config = Config::default().with_admin(admin);
+    for s in args.host_suffixes {
+        config = config.with_host_suffix(s);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    let emulator = Arc::new(Emulator::with_store(config, world, clock, store));
+    runtime.block_on(run(listen, emulator))
+}
+
+/// Bind, print the endpoint and the admin token, serve until a signal.
+async fn run(listen: SocketAddr, emulator: Arc<Emulator>) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => return fail(format!("cannot listen on {listen}: {e}")),
+    };
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| listen.to_string(), |a| a.to_string());
+    // The endpoint goes to stdout, alone on the first line, so scripts can read
+    // it; the admin token follows on the second.
+    println!("http://{addr}");
+    match emulator.admin_token() {
+        Some(token) => println!("admin token: {token}"),
+        None => println!("admin token: none (--no-admin-token)"),
+    }
+    let _ = std::io::stdout().flush();
+    if !listen.ip().is_loopback() {
+        eprintln!(
+            "WARNING: listening on {addr}, reachable from other hosts: S3 and STS accept the \
+             world's keys from anyone, and the admin API {}.",
+            if emulator.admin_token().is_some() {
+                "answers anyone who has the token printed on stdout"
+            } else {
+                "answers ANYONE (--no-admin-token)"
+            }
+        );
+    }
+    let served = emulator::serve(listener, emulator, shutdown_signal()).await;
+    flush_logs();
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
     }
 }
 
@@ -390,15 +400,48 @@ mod tests {
 
     #[test]
     fn store_flag_names_the_three_stores() {
-        assert!(open_store("memory").is_ok());
-        assert!(open_store("digest").is_ok());
+        assert!(StoreSpec::parse("memory").unwrap().open().is_ok());
+        assert!(StoreSpec::parse("digest").unwrap().open().is_ok());
         let dir = std::env::temp_dir().join(format!("emulator-store-flag-{}", std::process::id()));
-        let store = open_store(&format!("dir:{}", dir.display()));
-        assert!(store.is_ok());
+        let spec = StoreSpec::parse(&format!("dir:{}", dir.display())).unwrap();
+        assert_eq!(spec, StoreSpec::Dir(dir.clone()));
+        assert!(spec.open().is_ok());
         assert!(dir.join(".tmp").is_dir(), "the directory store made its layout");
         let _ = std::fs::remove_dir_all(&dir);
         for bad in ["", "dir:", "disk", "memory:x"] {
-            assert!(open_store(bad).is_err(), "{bad}");
+            assert!(StoreSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flags_parse_into_their_types() {
+        let cli = Cli::try_parse_from([
+            "emulator",
+            "serve",
+            "--world",
+            "w.toml",
+            "--log-format",
+            "json",
+            "--store",
+            "digest",
+            "--clock",
+            "2026-01-01T00:00:00Z",
+        ])
+        .unwrap();
+        let Command::Serve(a) = cli.command else {
+            panic!("serve")
+        };
+        assert_eq!((a.log_format, a.store), (LogFormat::Json, StoreSpec::Digest));
+        assert!(a.clock.is_some());
+        for bad in [
+            &["--log-format", "yaml"][..],
+            &["--store", "disk"],
+            &["--clock", "yesterday"],
+            &["--admin-token", "short"],
+        ] {
+            let mut argv = vec!["emulator", "serve", "--world", "w.toml"];
+            argv.extend_from_slice(bad);
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad:?}");
         }
     }
 }

@@ -114,8 +114,8 @@ impl ConnectorArgs {
     }
 }
 
-/// Check a connector step's `with` at load time.
-pub fn check_with(src: &Source, step: &StepFile) -> Result<(), FileError> {
+/// Parse and check a connector step's `with` at load time.
+pub fn parse_args(src: &Source, step: &StepFile) -> Result<ConnectorArgs, FileError> {
     let a: ConnectorArgs = with_args(src, step)?;
     a.check().map_err(|m| match &step.with {
         Some(w) => src.error_in(w, format!("step `{}`: {m}", step.id.get_ref())),
@@ -130,7 +130,7 @@ pub fn check_with(src: &Source, step: &StepFile) -> Result<(), FileError> {
             ),
         ));
     }
-    Ok(())
+    Ok(a)
 }
 
 /// The destination and settings a step describes.
@@ -207,10 +207,8 @@ fn failure(d: &Diagnosis) -> Outcome {
 }
 
 /// Run `connector.onboard`.
-pub async fn onboard(run: &mut Run<'_>, step: &StepFile) -> Result<Outcome, String> {
-    let a: ConnectorArgs = with_args(&run.scenario.source, step).map_err(|e| e.to_string())?;
-    a.check()?;
-    let (dest, settings) = destination(run, step, &a)?;
+pub async fn onboard(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> Result<Outcome, String> {
+    let (dest, settings) = destination(run, step, a)?;
     let report = connector::onboard(&dest, &settings).await;
     let warnings: Vec<String> = report.warnings.iter().map(|w| w.kind().to_string()).collect();
     let mut outcome = match &report.diagnosis {
@@ -229,10 +227,8 @@ pub async fn onboard(run: &mut Run<'_>, step: &StepFile) -> Result<Outcome, Stri
 
 /// Run `connector.sync`: append `batches` batches to `stream`, stopping at the first
 /// failure.
-pub async fn sync(run: &mut Run<'_>, step: &StepFile) -> Result<Outcome, String> {
-    let a: ConnectorArgs = with_args(&run.scenario.source, step).map_err(|e| e.to_string())?;
-    a.check()?;
-    let (dest, settings) = destination(run, step, &a)?;
+pub async fn sync(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> Result<Outcome, String> {
+    let (dest, settings) = destination(run, step, a)?;
     let encoding = Encoding {
         format: Format::JsonLines,
         gzip: false,

@@ -190,7 +190,7 @@ pub async fn run(scenario: &Scenario, explain: bool) -> ScenarioReport {
         versions: HashMap::new(),
     };
     let mut failed = false;
-    for step in &scenario.file.steps {
+    for (step, action) in scenario.file.steps.iter().zip(&scenario.actions) {
         let line = scenario.source.line_col(step.span().start).0;
         let s = step.get_ref();
         let mut sr = StepReport {
@@ -209,7 +209,7 @@ pub async fn run(scenario: &Scenario, explain: bool) -> ScenarioReport {
         }
         let t = Instant::now();
         let seq = run.emulator().log().next_seq();
-        let mut outcome = match steps::execute(&mut run, s).await {
+        let mut outcome = match steps::execute(&mut run, s, action).await {
             Ok(o) => o,
             Err(e) => Outcome {
                 ok: false,

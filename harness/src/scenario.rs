@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::steps::{Action, StepKind};
+
 /// A scenario file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,27 +134,9 @@ pub struct Scenario {
     pub file: ScenarioFile,
     /// The world built from `[world]`.
     pub world: World,
+    /// Each step's action, parsed from its `do` and `with` at load time, in step order.
+    pub actions: Vec<Action>,
 }
-
-/// The step kinds, in the order the README lists them.
-pub const STEP_KINDS: &[&str] = &[
-    "s3.put_object",
-    "s3.delete_object",
-    "s3.get_object",
-    "s3.head_object",
-    "s3.list_objects",
-    "sts.assume_role",
-    "sts.get_caller_identity",
-    "connector.onboard",
-    "connector.sync",
-    "raw",
-    "clock.advance",
-    "clock.set",
-    "world.edit",
-    "fault.add",
-    "fault.clear",
-    "assert.objects",
-];
 
 /// Load a scenario file; `name` is how reports call it.
 pub fn load(path: &Path, name: &str) -> Result<Scenario, FileError> {
@@ -164,20 +148,21 @@ pub fn load(path: &Path, name: &str) -> Result<Scenario, FileError> {
 pub fn from_source(path: &Path, name: &str, source: Source) -> Result<Scenario, FileError> {
     let file: ScenarioFile = source.parse()?;
     let world = World::from_file(&source, &file.world)?;
-    check(&source, &file)?;
+    let actions = check(&source, &file)?;
     Ok(Scenario {
         path: path.to_path_buf(),
         name: name.to_string(),
         source,
         file,
         world,
+        actions,
     })
 }
 
 /// Checks that need the whole file: known step kinds, unique ids, catalogue names,
-/// `as` and `save` where they belong, and `with` shapes (parsed once here so a typo
-/// is reported before anything runs).
-fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
+/// `as` and `save` where they belong, and each step's `with`, parsed here once into
+/// its [`Action`] so a typo is reported before anything runs.
+fn check(src: &Source, f: &ScenarioFile) -> Result<Vec<Action>, FileError> {
     for m in &f.catalogue {
         let s = m.get_ref();
         let digits = s.strip_prefix('M').unwrap_or("");
@@ -190,6 +175,7 @@ fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
         }
     }
     let mut ids: Vec<&str> = Vec::new();
+    let mut actions = Vec::with_capacity(f.steps.len());
     for step in &f.steps {
         let s = step.get_ref();
         let id = s.id.get_ref().as_str();
@@ -197,18 +183,16 @@ fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
             return Err(src.error_in(&s.id, format!("step id `{id}` is used twice")));
         }
         ids.push(id);
-        let kind = s.kind.get_ref().as_str();
-        if !STEP_KINDS.contains(&kind) {
+        let name = s.kind.get_ref().as_str();
+        let Some(kind) = StepKind::from_name(name) else {
+            let known: Vec<&str> = StepKind::ALL.iter().map(|k| k.name()).collect();
             return Err(src.error_in(
                 &s.kind,
-                format!(
-                    "unknown step kind `{kind}`; expected one of {}",
-                    STEP_KINDS.join(", ")
-                ),
+                format!("unknown step kind `{name}`; expected one of {}", known.join(", ")),
             ));
-        }
+        };
         if let Some(save) = &s.save {
-            if kind != "sts.assume_role" && kind != "s3.put_object" {
+            if !kind.can_save() {
                 return Err(src.error_in(
                     save,
                     "`save` only applies to `sts.assume_role` and `s3.put_object` steps",
@@ -242,9 +226,9 @@ fn check(src: &Source, f: &ScenarioFile) -> Result<(), FileError> {
                 }
             }
         }
-        crate::steps::check_with(src, s)?;
+        actions.push(Action::parse(src, s, kind)?);
     }
-    Ok(())
+    Ok(actions)
 }
 
 /// Deserialize a step's `with` into `T`, with errors located in the file.

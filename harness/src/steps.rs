@@ -165,77 +165,221 @@ pub struct ObjectsArgs {
     pub content: Option<String>,
 }
 
-/// Parse the step's `with` once at load time, so a typo fails before anything runs.
-pub fn check_with(src: &Source, step: &StepFile) -> Result<(), FileError> {
-    let kind = step.kind.get_ref().as_str();
-    let needs_actor = kind.starts_with("s3.") || kind.starts_with("sts.") || kind == "raw";
-    if needs_actor && step.actor.is_none() {
-        return Err(src.error_in(
-            &step.id,
-            format!(
-                "step `{}` ({kind}) needs `as = ...`: `account/user`, `session:<name>` or `anonymous`",
-                step.id.get_ref()
-            ),
-        ));
+/// The kinds of step, each with its `do = "…"` name: the one list the loader,
+/// the README and the runner read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// `s3.put_object`.
+    S3PutObject,
+    /// `s3.delete_object`.
+    S3DeleteObject,
+    /// `s3.get_object`.
+    S3GetObject,
+    /// `s3.head_object`.
+    S3HeadObject,
+    /// `s3.list_objects`.
+    S3ListObjects,
+    /// `sts.assume_role`.
+    StsAssumeRole,
+    /// `sts.get_caller_identity`.
+    StsGetCallerIdentity,
+    /// `connector.onboard`.
+    ConnectorOnboard,
+    /// `connector.sync`.
+    ConnectorSync,
+    /// `raw`.
+    Raw,
+    /// `clock.advance`.
+    ClockAdvance,
+    /// `clock.set`.
+    ClockSet,
+    /// `world.edit`.
+    WorldEdit,
+    /// `fault.add`.
+    FaultAdd,
+    /// `fault.clear`.
+    FaultClear,
+    /// `assert.objects`.
+    AssertObjects,
+}
+
+impl StepKind {
+    /// Every kind, in the order the README lists them.
+    pub const ALL: &'static [StepKind] = &[
+        Self::S3PutObject,
+        Self::S3DeleteObject,
+        Self::S3GetObject,
+        Self::S3HeadObject,
+        Self::S3ListObjects,
+        Self::StsAssumeRole,
+        Self::StsGetCallerIdentity,
+        Self::ConnectorOnboard,
+        Self::ConnectorSync,
+        Self::Raw,
+        Self::ClockAdvance,
+        Self::ClockSet,
+        Self::WorldEdit,
+        Self::FaultAdd,
+        Self::FaultClear,
+        Self::AssertObjects,
+    ];
+
+    /// The name a scenario file writes in `do`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::S3PutObject => "s3.put_object",
+            Self::S3DeleteObject => "s3.delete_object",
+            Self::S3GetObject => "s3.get_object",
+            Self::S3HeadObject => "s3.head_object",
+            Self::S3ListObjects => "s3.list_objects",
+            Self::StsAssumeRole => "sts.assume_role",
+            Self::StsGetCallerIdentity => "sts.get_caller_identity",
+            Self::ConnectorOnboard => "connector.onboard",
+            Self::ConnectorSync => "connector.sync",
+            Self::Raw => "raw",
+            Self::ClockAdvance => "clock.advance",
+            Self::ClockSet => "clock.set",
+            Self::WorldEdit => "world.edit",
+            Self::FaultAdd => "fault.add",
+            Self::FaultClear => "fault.clear",
+            Self::AssertObjects => "assert.objects",
+        }
     }
-    let at = |msg: String| match &step.with {
-        Some(w) => src.error_in(w, msg),
-        None => src.error_in(&step.id, msg),
-    };
-    match kind {
-        "s3.put_object" | "s3.delete_object" | "s3.get_object" | "s3.head_object" | "s3.list_objects" => {
-            let a: S3Args = with_args(src, step)?;
-            if kind != "s3.list_objects" && a.key.is_none() {
-                return Err(at(format!("step `{}`: `{kind}` needs `key`", step.id.get_ref())));
+
+    /// The kind a `do` names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// Whether the step acts as someone (`as = …`).
+    pub fn needs_actor(self) -> bool {
+        matches!(
+            self,
+            Self::S3PutObject
+                | Self::S3DeleteObject
+                | Self::S3GetObject
+                | Self::S3HeadObject
+                | Self::S3ListObjects
+                | Self::StsAssumeRole
+                | Self::StsGetCallerIdentity
+                | Self::Raw
+        )
+    }
+
+    /// Whether `save = "…"` applies.
+    pub fn can_save(self) -> bool {
+        matches!(self, Self::StsAssumeRole | Self::S3PutObject)
+    }
+}
+
+/// What a step does, parsed once from its `do` and `with` when the file loads.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// An `s3.*` call through aws-sdk-s3.
+    S3(StepKind, S3Args),
+    /// `sts.assume_role` through aws-sdk-sts.
+    AssumeRole(AssumeRoleArgs),
+    /// `sts.get_caller_identity`.
+    CallerIdentity(CallerIdentityArgs),
+    /// `connector.onboard`.
+    Onboard(crate::connector::ConnectorArgs),
+    /// `connector.sync`.
+    Sync(crate::connector::ConnectorArgs),
+    /// A hand-built request.
+    Raw(crate::raw::RawArgs),
+    /// Move the clock forward by this many seconds.
+    ClockAdvance(u64),
+    /// Set the clock.
+    ClockSet(time::OffsetDateTime),
+    /// Change the world.
+    WorldEdit(crate::edit::EditArgs),
+    /// Add a fault rule.
+    FaultAdd(FaultRule),
+    /// Remove every fault rule.
+    FaultClear,
+    /// Check the bucket's objects.
+    AssertObjects(ObjectsArgs),
+}
+
+impl Action {
+    /// Parse the step's `with` for its kind, with every error located in the file.
+    pub fn parse(src: &Source, step: &StepFile, kind: StepKind) -> Result<Self, FileError> {
+        if kind.needs_actor() && step.actor.is_none() {
+            return Err(src.error_in(
+                &step.id,
+                format!(
+                    "step `{}` ({}) needs `as = ...`: `account/user`, `session:<name>` or `anonymous`",
+                    step.id.get_ref(),
+                    kind.name()
+                ),
+            ));
+        }
+        let at = |msg: String| match &step.with {
+            Some(w) => src.error_in(w, msg),
+            None => src.error_in(&step.id, msg),
+        };
+        Ok(match kind {
+            StepKind::S3PutObject
+            | StepKind::S3DeleteObject
+            | StepKind::S3GetObject
+            | StepKind::S3HeadObject
+            | StepKind::S3ListObjects => {
+                let a: S3Args = with_args(src, step)?;
+                if kind != StepKind::S3ListObjects && a.key.is_none() {
+                    return Err(at(format!(
+                        "step `{}`: `{}` needs `key`",
+                        step.id.get_ref(),
+                        kind.name()
+                    )));
+                }
+                if let Some(c) = &a.checksum {
+                    if !["crc32", "sha256", "none"].contains(&c.as_str()) {
+                        return Err(at(format!("checksum `{c}` must be crc32, sha256 or none")));
+                    }
+                }
+                Self::S3(kind, a)
             }
-            if let Some(c) = &a.checksum {
-                if !["crc32", "sha256", "none"].contains(&c.as_str()) {
-                    return Err(at(format!("checksum `{c}` must be crc32, sha256 or none")));
+            StepKind::StsAssumeRole => Self::AssumeRole(with_args(src, step)?),
+            StepKind::StsGetCallerIdentity => Self::CallerIdentity(with_args(src, step)?),
+            StepKind::ClockAdvance => {
+                let a: AdvanceArgs = with_args(src, step)?;
+                match parse_duration(&a.by).and_then(|s| u64::try_from(s).ok()) {
+                    Some(secs) => Self::ClockAdvance(secs),
+                    None => {
+                        return Err(at(format!(
+                            "`by = \"{}\"` is not a duration like `1h`, `15m`, `1h30m`",
+                            a.by
+                        )))
+                    }
                 }
             }
-        }
-        "sts.assume_role" => {
-            let _: AssumeRoleArgs = with_args(src, step)?;
-        }
-        "sts.get_caller_identity" => {
-            let _: CallerIdentityArgs = with_args(src, step)?;
-        }
-        "clock.advance" => {
-            let a: AdvanceArgs = with_args(src, step)?;
-            if parse_duration(&a.by).is_none_or(|s| s < 0) {
-                return Err(at(format!(
-                    "`by = \"{}\"` is not a duration like `1h`, `15m`, `1h30m`",
-                    a.by
-                )));
+            StepKind::ClockSet => {
+                let a: SetArgs = with_args(src, step)?;
+                match rfc3339(&a.to) {
+                    Some(to) => Self::ClockSet(to),
+                    None => return Err(at(format!("`to = \"{}\"` is not an RFC 3339 time", a.to))),
+                }
             }
-        }
-        "clock.set" => {
-            let a: SetArgs = with_args(src, step)?;
-            if rfc3339(&a.to).is_none() {
-                return Err(at(format!("`to = \"{}\"` is not an RFC 3339 time", a.to)));
+            StepKind::FaultAdd => Self::FaultAdd(with_args(src, step)?),
+            StepKind::FaultClear => {
+                let _: NoArgs = with_args(src, step)?;
+                Self::FaultClear
             }
-        }
-        "fault.add" => {
-            let _: FaultRule = with_args(src, step)?;
-        }
-        "fault.clear" => {
-            let _: NoArgs = with_args(src, step)?;
-        }
-        "assert.objects" => {
-            let _: ObjectsArgs = with_args(src, step)?;
-        }
-        "world.edit" => {
-            let a: crate::edit::EditArgs = with_args(src, step)?;
-            a.validate().map_err(at)?;
-        }
-        "raw" => {
-            let a: crate::raw::RawArgs = with_args(src, step)?;
-            a.validate().map_err(at)?;
-        }
-        "connector.onboard" | "connector.sync" => crate::connector::check_with(src, step)?,
-        _ => {}
+            StepKind::AssertObjects => Self::AssertObjects(with_args(src, step)?),
+            StepKind::WorldEdit => {
+                let a: crate::edit::EditArgs = with_args(src, step)?;
+                a.validate().map_err(at)?;
+                Self::WorldEdit(a)
+            }
+            StepKind::Raw => {
+                let a: crate::raw::RawArgs = with_args(src, step)?;
+                a.validate().map_err(at)?;
+                Self::Raw(a)
+            }
+            StepKind::ConnectorOnboard => Self::Onboard(crate::connector::parse_args(src, step)?),
+            StepKind::ConnectorSync => Self::Sync(crate::connector::parse_args(src, step)?),
+        })
     }
-    Ok(())
 }
 
 fn rfc3339(s: &str) -> Option<time::OffsetDateTime> {
@@ -243,62 +387,40 @@ fn rfc3339(s: &str) -> Option<time::OffsetDateTime> {
 }
 
 /// Run one step.
-pub async fn execute(run: &mut Run<'_>, step: &StepFile) -> Result<Outcome, String> {
-    let src = &run.scenario.source;
-    let args_err = |e: FileError| e.to_string();
-    match step.kind.get_ref().as_str() {
-        "s3.put_object" | "s3.delete_object" | "s3.get_object" | "s3.head_object" | "s3.list_objects" => {
-            let a: S3Args = with_args(src, step).map_err(args_err)?;
-            s3_step(run, step, &a).await
-        }
-        "sts.assume_role" => {
-            let a: AssumeRoleArgs = with_args(src, step).map_err(args_err)?;
-            assume_role(run, step, &a).await
-        }
-        "sts.get_caller_identity" => {
-            let a: CallerIdentityArgs = with_args(src, step).map_err(args_err)?;
-            caller_identity(run, step, &a).await
-        }
-        "clock.advance" => {
-            let a: AdvanceArgs = with_args(src, step).map_err(args_err)?;
-            let secs = parse_duration(&a.by).unwrap_or(0).max(0);
+pub async fn execute(run: &mut Run<'_>, step: &StepFile, action: &Action) -> Result<Outcome, String> {
+    match action {
+        Action::S3(kind, a) => s3_step(run, step, *kind, a).await,
+        Action::AssumeRole(a) => assume_role(run, step, a).await,
+        Action::CallerIdentity(a) => caller_identity(run, step, a).await,
+        Action::ClockAdvance(secs) => {
             run.clock
-                .advance(Duration::from_secs(secs.unsigned_abs()))
+                .advance(Duration::from_secs(*secs))
                 .map_err(|e| e.to_string())?;
             Ok(ok())
         }
-        "clock.set" => {
-            let a: SetArgs = with_args(src, step).map_err(args_err)?;
-            let to = rfc3339(&a.to).ok_or_else(|| format!("`{}` is not an RFC 3339 time", a.to))?;
-            run.clock.set(to).map_err(|e| e.to_string())?;
+        Action::ClockSet(to) => {
+            run.clock.set(*to).map_err(|e| e.to_string())?;
             Ok(ok())
         }
-        "fault.add" => {
-            let rule: FaultRule = with_args(src, step).map_err(args_err)?;
-            run.emulator().faults().add(rule);
+        Action::FaultAdd(rule) => {
+            run.emulator().faults().add(rule.clone());
             Ok(ok())
         }
-        "fault.clear" => {
+        Action::FaultClear => {
             run.emulator().faults().clear();
             Ok(ok())
         }
-        "assert.objects" => {
-            let a: ObjectsArgs = with_args(src, step).map_err(args_err)?;
-            Ok(assert_objects(run, &a))
-        }
-        "world.edit" => {
-            let a: crate::edit::EditArgs = with_args(src, step).map_err(args_err)?;
-            crate::edit::apply(run, &a)?;
+        Action::AssertObjects(a) => Ok(assert_objects(run, a)),
+        Action::WorldEdit(a) => {
+            crate::edit::apply(run, a)?;
             Ok(ok())
         }
-        "raw" => {
-            let a: crate::raw::RawArgs = with_args(src, step).map_err(args_err)?;
+        Action::Raw(a) => {
             let keys = run.keys(step)?;
-            crate::raw::send(run, keys, &a).await
+            crate::raw::send(run, keys, a).await
         }
-        "connector.onboard" => crate::connector::onboard(run, step).await,
-        "connector.sync" => crate::connector::sync(run, step).await,
-        other => Err(format!("unknown step kind `{other}`")),
+        Action::Onboard(a) => crate::connector::onboard(run, step, a).await,
+        Action::Sync(a) => crate::connector::sync(run, step, a).await,
     }
 }
 
@@ -444,7 +566,7 @@ where
     }
 }
 
-async fn s3_step(run: &mut Run<'_>, step: &StepFile, a: &S3Args) -> Result<Outcome, String> {
+async fn s3_step(run: &mut Run<'_>, step: &StepFile, kind: StepKind, a: &S3Args) -> Result<Outcome, String> {
     let keys = run.keys(step)?;
     let mut a = a.clone();
     if let Some(name) = &a.version_from {
@@ -463,75 +585,20 @@ async fn s3_step(run: &mut Run<'_>, step: &StepFile, a: &S3Args) -> Result<Outco
         a.checksum.as_deref(),
     );
     let key = a.key.clone().unwrap_or_default();
-    let result: Result<(), String> = match step.kind.get_ref().as_str() {
-        "s3.put_object" => {
-            let body = a.body.clone().unwrap_or_default();
-            let mut r = client
-                .put_object()
-                .bucket(&a.bucket)
-                .key(&key)
-                .set_content_type(a.content_type.clone())
-                .set_if_none_match(a.if_none_match.clone())
-                .set_expected_bucket_owner(a.expected_bucket_owner.clone())
-                .set_ssekms_key_id(a.sse_kms_key_id.clone());
-            if let Some(acl) = &a.acl {
-                r = r.acl(aws_sdk_s3::types::ObjectCannedAcl::from(acl.as_str()));
-            }
-            if let Some(sse) = &a.sse {
-                r = r.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::from(sse.as_str()));
-            }
-            if a.checksum.as_deref() == Some("sha256") {
-                r = r.checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256);
-            }
-            if a.content_md5 {
-                use base64::Engine as _;
-                use md5::Digest as _;
-                let digest = md5::Md5::digest(body.as_bytes());
-                r = r.content_md5(base64::engine::general_purpose::STANDARD.encode(digest));
-            }
-            if a.request_payer {
-                r = r.request_payer(aws_sdk_s3::types::RequestPayer::Requester);
-            }
-            for (k, v) in &a.metadata {
-                r = r.metadata(k, v);
-            }
-            match r.body(ByteStream::from(body.into_bytes())).send().await {
-                Ok(out) => {
-                    if let (Some(name), Some(v)) = (&step.save, out.version_id()) {
-                        run.versions.insert(name.get_ref().clone(), v.to_string());
-                    }
-                    Ok(())
+    let result = match kind {
+        StepKind::S3PutObject => match put_object(&client, a, &key).await {
+            Ok(Some(version)) => {
+                if let Some(name) = &step.save {
+                    run.versions.insert(name.get_ref().clone(), version);
                 }
-                Err(e) => Err(sdk_error(&e)),
+                Ok(())
             }
-        }
-        "s3.delete_object" => {
-            let mut r = client
-                .delete_object()
-                .bucket(&a.bucket)
-                .key(&key)
-                .set_version_id(a.version_id.clone())
-                .set_expected_bucket_owner(a.expected_bucket_owner.clone());
-            if a.request_payer {
-                r = r.request_payer(aws_sdk_s3::types::RequestPayer::Requester);
-            }
-            r.send().await.map(|_| ()).map_err(|e| sdk_error(&e))
-        }
-        "s3.get_object" => {
-            let r = client
-                .get_object()
-                .bucket(&a.bucket)
-                .key(&key)
-                .set_version_id(a.version_id.clone())
-                .set_expected_bucket_owner(a.expected_bucket_owner.clone())
-                .send()
-                .await;
-            match r {
-                Ok(out) => out.body.collect().await.map(|_| ()).map_err(|e| e.to_string()),
-                Err(e) => Err(sdk_error(&e)),
-            }
-        }
-        "s3.head_object" => client
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        },
+        StepKind::S3DeleteObject => delete_object(&client, a, &key).await,
+        StepKind::S3GetObject => get_object(&client, a, &key).await,
+        StepKind::S3HeadObject => client
             .head_object()
             .bucket(&a.bucket)
             .key(&key)
@@ -555,6 +622,72 @@ async fn s3_step(run: &mut Run<'_>, step: &StepFile, a: &S3Args) -> Result<Outco
         Ok(()) => ok(),
         Err(e) => failed(e),
     })
+}
+
+/// `s3.put_object`; `Ok` carries the new version id, if the bucket is versioned.
+async fn put_object(client: &aws_sdk_s3::Client, a: &S3Args, key: &str) -> Result<Option<String>, String> {
+    let body = a.body.clone().unwrap_or_default();
+    let mut r = client
+        .put_object()
+        .bucket(&a.bucket)
+        .key(key)
+        .set_content_type(a.content_type.clone())
+        .set_if_none_match(a.if_none_match.clone())
+        .set_expected_bucket_owner(a.expected_bucket_owner.clone())
+        .set_ssekms_key_id(a.sse_kms_key_id.clone());
+    if let Some(acl) = &a.acl {
+        r = r.acl(aws_sdk_s3::types::ObjectCannedAcl::from(acl.as_str()));
+    }
+    if let Some(sse) = &a.sse {
+        r = r.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::from(sse.as_str()));
+    }
+    if a.checksum.as_deref() == Some("sha256") {
+        r = r.checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256);
+    }
+    if a.content_md5 {
+        use base64::Engine as _;
+        use md5::Digest as _;
+        let digest = md5::Md5::digest(body.as_bytes());
+        r = r.content_md5(base64::engine::general_purpose::STANDARD.encode(digest));
+    }
+    if a.request_payer {
+        r = r.request_payer(aws_sdk_s3::types::RequestPayer::Requester);
+    }
+    for (k, v) in &a.metadata {
+        r = r.metadata(k, v);
+    }
+    match r.body(ByteStream::from(body.into_bytes())).send().await {
+        Ok(out) => Ok(out.version_id().map(str::to_string)),
+        Err(e) => Err(sdk_error(&e)),
+    }
+}
+
+async fn delete_object(client: &aws_sdk_s3::Client, a: &S3Args, key: &str) -> Result<(), String> {
+    let mut r = client
+        .delete_object()
+        .bucket(&a.bucket)
+        .key(key)
+        .set_version_id(a.version_id.clone())
+        .set_expected_bucket_owner(a.expected_bucket_owner.clone());
+    if a.request_payer {
+        r = r.request_payer(aws_sdk_s3::types::RequestPayer::Requester);
+    }
+    r.send().await.map(|_| ()).map_err(|e| sdk_error(&e))
+}
+
+async fn get_object(client: &aws_sdk_s3::Client, a: &S3Args, key: &str) -> Result<(), String> {
+    let r = client
+        .get_object()
+        .bucket(&a.bucket)
+        .key(key)
+        .set_version_id(a.version_id.clone())
+        .set_expected_bucket_owner(a.expected_bucket_owner.clone())
+        .send()
+        .await;
+    match r {
+        Ok(out) => out.body.collect().await.map(|_| ()).map_err(|e| e.to_string()),
+        Err(e) => Err(sdk_error(&e)),
+    }
 }
 
 async fn assume_role(run: &mut Run<'_>, step: &StepFile, a: &AssumeRoleArgs) -> Result<Outcome, String> {

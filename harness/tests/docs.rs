@@ -103,3 +103,16 @@ fn the_parsers_read_recipes_and_mentions() {
     let found: Vec<String> = mentions(md).into_iter().map(|(_, w)| w).collect();
     assert_eq!(found, ["fuzz", "bench"]);
 }
+
+#[test]
+fn scenarios_readme_documents_every_step_kind() {
+    let readme = std::fs::read_to_string(root().join("scenarios/README.md")).expect("scenarios/README.md");
+    let headings: Vec<&str> = readme.lines().filter(|l| l.starts_with("### ")).collect();
+    for kind in harness::steps::StepKind::ALL {
+        let name = format!("`{}`", kind.name());
+        assert!(
+            headings.iter().any(|h| h.contains(&name)),
+            "scenarios/README.md has no `### ` heading for {name}"
+        );
+    }
+}
