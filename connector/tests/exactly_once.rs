@@ -114,7 +114,12 @@ async fn every_batch_lands_once_under_seeded_fault_schedules() {
         .await
         .expect("spawn");
         let faults = emu.emulator.faults();
-        faults.add(rule("slowdown", seed, 0.12, error(emulator::protocol::codes::Code::SlowDown)));
+        faults.add(rule(
+            "slowdown",
+            seed,
+            0.12,
+            error(emulator::protocol::codes::Code::SlowDown),
+        ));
         faults.add(rule(
             "internal",
             seed.wrapping_mul(3) + 1,

@@ -86,37 +86,10 @@ where
     if let Err(refused) = guard(emu, &parts) {
         return refused.response();
     }
-    let cap = emu.config.max_admin_body;
-    let too_large = || {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("admin request bodies are limited to {cap} bytes"),
-        )
+    let body = match read_body(emu, &parts, body).await {
+        Ok(b) => b,
+        Err(refused) => return refused.response(),
     };
-    let announced = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > cap as u64) {
-        return too_large();
-    }
-    let mut body = body;
-    let mut read = Vec::new();
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(frame) => {
-                if let Some(data) = frame.data_ref() {
-                    if read.len() + data.len() > cap {
-                        return too_large();
-                    }
-                    read.extend_from_slice(data);
-                }
-            }
-            Err(e) => return error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")),
-        }
-    }
-    let body = Bytes::from(read);
     let path = parts
         .uri
         .path()
@@ -164,42 +137,96 @@ where
             emu.log.clear();
             json_response(StatusCode::OK, &json!({ "cleared": true }))
         }
-        ("GET", ["faults"]) => {
-            let rules: Vec<_> = emu
-                .faults
-                .list()
-                .into_iter()
-                .map(|(rule, matched, fired)| json!({ "rule": rule, "matched": matched, "fired": fired }))
-                .collect();
-            json_response(StatusCode::OK, &json!(rules))
-        }
-        ("POST", ["faults"]) => match serde_json::from_slice::<FaultRule>(&body) {
-            Ok(rule) => {
-                emu.faults.add(rule);
-                json_response(StatusCode::OK, &json!({ "added": true }))
-            }
-            Err(e) => error(StatusCode::BAD_REQUEST, format!("fault rule: {e}")),
-        },
+        ("GET", ["faults"]) => faults(emu),
+        ("POST", ["faults"]) => add_fault(emu, &body),
         ("DELETE", ["faults"]) => {
             emu.faults.clear();
             json_response(StatusCode::OK, &json!({ "cleared": true }))
         }
-        ("PUT", ["world"]) => {
-            let Ok(text) = std::str::from_utf8(&body) else {
-                return error(StatusCode::BAD_REQUEST, "a world file is UTF-8 TOML");
-            };
-            match World::from_toml("world (admin API)", text) {
-                Ok(w) => {
-                    emu.replace_world(w);
-                    json_response(StatusCode::OK, &json!({ "replaced": true }))
-                }
-                Err(e) => error(StatusCode::BAD_REQUEST, e),
-            }
-        }
+        ("PUT", ["world"]) => replace_world(emu, &body),
         _ => error(
             StatusCode::NOT_FOUND,
             format!("no admin endpoint {method} /_emulator/{path}"),
         ),
+    }
+}
+
+/// The body, refused over `Config::max_admin_body`: from `Content-Length` before
+/// reading, or as soon as a chunked body passes the cap.
+async fn read_body<B>(emu: &Emulator, parts: &http::request::Parts, mut body: B) -> Result<Bytes, Refusal>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
+{
+    let cap = emu.config.max_admin_body;
+    let too_large = || {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("admin request bodies are limited to {cap} bytes"),
+        )
+    };
+    let announced = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    let mut read = Vec::new();
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Some(data) = frame.data_ref() {
+                    if read.len() + data.len() > cap {
+                        return Err(too_large());
+                    }
+                    read.extend_from_slice(data);
+                }
+            }
+            Err(e) => {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("reading the body: {e}"),
+                ))
+            }
+        }
+    }
+    Ok(Bytes::from(read))
+}
+
+fn faults(emu: &Emulator) -> Response<ResBody> {
+    let rules: Vec<_> = emu
+        .faults
+        .list()
+        .into_iter()
+        .map(|(rule, matched, fired)| json!({ "rule": rule, "matched": matched, "fired": fired }))
+        .collect();
+    json_response(StatusCode::OK, &json!(rules))
+}
+
+/// A fault rule as JSON; an unknown error code or a bad status is refused here,
+/// with serde's line and column.
+fn add_fault(emu: &Emulator, body: &[u8]) -> Response<ResBody> {
+    match serde_json::from_slice::<FaultRule>(body) {
+        Ok(rule) => {
+            emu.faults.add(rule);
+            json_response(StatusCode::OK, &json!({ "added": true }))
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, format!("fault rule: {e}")),
+    }
+}
+
+fn replace_world(emu: &Emulator, body: &[u8]) -> Response<ResBody> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return error(StatusCode::BAD_REQUEST, "a world file is UTF-8 TOML");
+    };
+    match World::from_toml("world (admin API)", text) {
+        Ok(w) => {
+            emu.replace_world(w);
+            json_response(StatusCode::OK, &json!({ "replaced": true }))
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
     }
 }
 

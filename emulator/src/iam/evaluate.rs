@@ -286,7 +286,9 @@ fn near_misses(refs: &[PolicyRef<'_>], cx: &MatchCtx<'_>) -> Vec<NearMiss> {
     out
 }
 
-/// Decide one request.
+/// Decide one request: explicit denies first, then the guardrails (RCPs, SCPs,
+/// the VPC endpoint policy), then the caller's side against the resource's side
+/// (evaluation-logic steps 1–5, iam.md §3).
 pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let p = req.principal;
     let cx = MatchCtx {
@@ -308,17 +310,19 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     // service principals, which belong to no account of the organization.
     let scps: &[PolicyRef<'_>] = if p.has_identity() { &policies.scps } else { &[] };
     let mut hits = Hits::default();
-    let scp = hits.scan(scps, &cx);
-    let rcp = hits.scan(&policies.rcps, &cx);
-    let vpce = hits.scan(policies.vpc_endpoint.as_slice(), &cx);
-    let resource = hits.scan(policies.resource.as_slice(), &cx);
-    let identity = if p.has_identity() {
-        hits.scan(&policies.identity, &cx)
-    } else {
-        Scan::default()
+    let scans = Scans {
+        scp: hits.scan(scps, &cx),
+        rcp: hits.scan(&policies.rcps, &cx),
+        vpce: hits.scan(policies.vpc_endpoint.as_slice(), &cx),
+        resource: hits.scan(policies.resource.as_slice(), &cx),
+        identity: if p.has_identity() {
+            hits.scan(&policies.identity, &cx)
+        } else {
+            Scan::default()
+        },
+        boundary: hits.scan(policies.boundary.as_slice(), &cx),
+        session: hits.scan(&policies.session, &cx),
     };
-    let boundary = hits.scan(policies.boundary.as_slice(), &cx);
-    let session = hits.scan(&policies.session, &cx);
 
     // 1. Explicit deny anywhere; `hits` is in the order SCP, RCP, VPC endpoint,
     // resource, identity, boundary, session, so the first deny names the
@@ -341,87 +345,179 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     };
 
     // 2. RCPs, then SCPs, then the VPC endpoint policy: every one must allow.
-    if !rcp.every_policy_allows() {
+    if !scans.rcp.every_policy_allows() {
         return implicit(PolicyType::ResourceControl, &policies.rcps);
     }
-    if !scp.every_policy_allows() {
+    if !scans.scp.every_policy_allows() {
         return implicit(PolicyType::ServiceControl, scps);
     }
-    if !vpce.every_policy_allows() {
+    if !scans.vpce.every_policy_allows() {
         return implicit(PolicyType::VpcEndpoint, policies.vpc_endpoint.as_slice());
     }
 
-    // The caller's side: identity ∩ boundary ∩ session.
-    let identity_ok = p.kind == PrincipalKind::Root || identity.allows > 0;
-    let boundary_ok = policies.boundary.is_none() || boundary.allows > 0;
-    let session_ok = match p.kind {
-        // A role session without a session policy is not limited by one.
-        PrincipalKind::AssumedRole => policies.session.is_empty() || session.allows > 0,
-        // A federated-user session without a session policy has no permissions.
-        PrincipalKind::FederatedUser => session.allows > 0,
-        _ => true,
-    };
-    let caller_side = p.has_identity() && identity_ok && boundary_ok && session_ok;
-    let (caller_failure, caller_refs): (PolicyType, &[PolicyRef<'_>]) = if !identity_ok {
-        (PolicyType::IdentityBased, &policies.identity)
-    } else if !boundary_ok {
-        (PolicyType::PermissionsBoundary, policies.boundary.as_slice())
-    } else {
-        (PolicyType::Session, &policies.session)
-    };
-
-    // The resource's side.
-    let resource_ref = policies.resource.as_ref();
-    let resource_type = resource_ref.map_or(PolicyType::ResourceBased, |r| r.policy_type);
-    let is_trust = resource_ref
-        .is_some_and(|r| r.policy_type == PolicyType::RoleTrust || r.policy.kind() == PolicyKind::Trust);
-    let required = is_trust || resource_ref.is_some_and(|r| r.policy.kind().always_required());
-    let grant = hits
-        .of(resource, StatementEffect::Allow)
-        .map(|h| grant_of(h.how))
-        .max();
-
-    let resource_account = req.resource_account.or_else(|| arn_account(req.resource));
-    let same_account = p.has_identity() && resource_account.is_none_or(|a| p.account.as_deref() == Some(a));
-
-    let (via_resource, via_caller) = if same_account {
-        let via_resource = match grant {
-            Some(Grant::Full) => !(is_trust && policies.options.boundary_limits_trust_grants && !boundary_ok),
-            Some(Grant::Limited) => boundary_ok && session_ok,
-            Some(Grant::Account) | None => false,
-        };
-        (via_resource, caller_side && (!required || grant.is_some()))
-    } else {
-        let caller_ok = !p.has_identity() || caller_side;
-        let both = grant.is_some() && caller_ok;
-        (both, both && p.has_identity())
-    };
-
-    if !(via_resource || via_caller) {
-        let resource_refs = policies.resource.as_slice();
-        return match (same_account, grant) {
-            (_, None) if required || !same_account => {
-                if same_account || !p.has_identity() || caller_side {
-                    implicit(resource_type, resource_refs)
-                } else {
-                    implicit(caller_failure, caller_refs)
-                }
-            }
-            (true, Some(Grant::Full | Grant::Limited)) if !boundary_ok => {
-                implicit(PolicyType::PermissionsBoundary, policies.boundary.as_slice())
-            }
-            (true, Some(Grant::Full | Grant::Limited)) => implicit(PolicyType::Session, &policies.session),
-            _ => implicit(caller_failure, caller_refs),
-        };
+    let caller = CallerSide::of(p, policies, &scans);
+    let sides = Sides::of(req, policies, &hits, &scans, &caller);
+    if !(sides.via_resource || sides.via_caller) {
+        let (denied_by, refs) = sides.implicit_deny_cause(p, policies, &caller);
+        return implicit(denied_by, refs);
     }
 
     let allows = |scan: Scan| hits.of(scan, StatementEffect::Allow).map(Hit::to_ref);
-    let mut decided_by: Vec<StatementRef> = allows(scp).chain(allows(rcp)).chain(allows(vpce)).collect();
-    if via_resource || required || !same_account {
-        decided_by.extend(allows(resource));
+    let mut decided_by: Vec<StatementRef> = allows(scans.scp)
+        .chain(allows(scans.rcp))
+        .chain(allows(scans.vpce))
+        .collect();
+    if sides.via_resource || sides.required || !sides.same_account {
+        decided_by.extend(allows(scans.resource));
     }
-    if via_caller {
-        decided_by.extend(allows(identity).chain(allows(boundary)).chain(allows(session)));
+    if sides.via_caller {
+        decided_by.extend(
+            allows(scans.identity)
+                .chain(allows(scans.boundary))
+                .chain(allows(scans.session)),
+        );
     }
     decision(req, Effect::Allow, decided_by, None)
+}
+
+/// The applicable statements of each policy type, as ranges of [`Hits`].
+#[derive(Debug, Clone, Copy)]
+struct Scans {
+    scp: Scan,
+    rcp: Scan,
+    vpce: Scan,
+    resource: Scan,
+    identity: Scan,
+    boundary: Scan,
+    session: Scan,
+}
+
+/// The caller's side: identity ∩ boundary ∩ session.
+#[derive(Debug, Clone, Copy)]
+struct CallerSide {
+    boundary_ok: bool,
+    session_ok: bool,
+    /// Every part of the caller's side allows.
+    allows: bool,
+    /// The first part that does not allow, for an implicit deny's attribution.
+    failure: PolicyType,
+}
+
+impl CallerSide {
+    fn of(p: &Principal, policies: &Policies<'_>, scans: &Scans) -> Self {
+        let identity_ok = p.kind == PrincipalKind::Root || scans.identity.allows > 0;
+        let boundary_ok = policies.boundary.is_none() || scans.boundary.allows > 0;
+        let session_ok = match p.kind {
+            // A role session without a session policy is not limited by one.
+            PrincipalKind::AssumedRole => policies.session.is_empty() || scans.session.allows > 0,
+            // A federated-user session without a session policy has no permissions.
+            PrincipalKind::FederatedUser => scans.session.allows > 0,
+            _ => true,
+        };
+        let failure = if !identity_ok {
+            PolicyType::IdentityBased
+        } else if !boundary_ok {
+            PolicyType::PermissionsBoundary
+        } else {
+            PolicyType::Session
+        };
+        Self {
+            boundary_ok,
+            session_ok,
+            allows: p.has_identity() && identity_ok && boundary_ok && session_ok,
+            failure,
+        }
+    }
+
+    fn refs<'a>(&self, policies: &'a Policies<'a>) -> &'a [PolicyRef<'a>] {
+        match self.failure {
+            PolicyType::IdentityBased => &policies.identity,
+            PolicyType::PermissionsBoundary => policies.boundary.as_slice(),
+            _ => &policies.session,
+        }
+    }
+}
+
+/// The caller's side against the resource's side.
+#[derive(Debug, Clone, Copy)]
+struct Sides {
+    same_account: bool,
+    /// The resource policy must allow (a trust policy, a key policy).
+    required: bool,
+    /// How much the resource policy grants, if it grants.
+    grant: Option<Grant>,
+    resource_type: PolicyType,
+    /// Allowed through the resource policy.
+    via_resource: bool,
+    /// Allowed through the caller's own policies.
+    via_caller: bool,
+}
+
+impl Sides {
+    fn of(
+        req: &Request<'_>,
+        policies: &Policies<'_>,
+        hits: &Hits<'_>,
+        scans: &Scans,
+        caller: &CallerSide,
+    ) -> Self {
+        let p = req.principal;
+        let resource_ref = policies.resource.as_ref();
+        let resource_type = resource_ref.map_or(PolicyType::ResourceBased, |r| r.policy_type);
+        let is_trust = resource_ref
+            .is_some_and(|r| r.policy_type == PolicyType::RoleTrust || r.policy.kind() == PolicyKind::Trust);
+        let required = is_trust || resource_ref.is_some_and(|r| r.policy.kind().always_required());
+        let grant = hits
+            .of(scans.resource, StatementEffect::Allow)
+            .map(|h| grant_of(h.how))
+            .max();
+        let resource_account = req.resource_account.or_else(|| arn_account(req.resource));
+        let same_account =
+            p.has_identity() && resource_account.is_none_or(|a| p.account.as_deref() == Some(a));
+        let (via_resource, via_caller) = if same_account {
+            let via_resource = match grant {
+                Some(Grant::Full) => {
+                    !(is_trust && policies.options.boundary_limits_trust_grants && !caller.boundary_ok)
+                }
+                Some(Grant::Limited) => caller.boundary_ok && caller.session_ok,
+                Some(Grant::Account) | None => false,
+            };
+            (via_resource, caller.allows && (!required || grant.is_some()))
+        } else {
+            let caller_ok = !p.has_identity() || caller.allows;
+            let both = grant.is_some() && caller_ok;
+            (both, both && p.has_identity())
+        };
+        Self {
+            same_account,
+            required,
+            grant,
+            resource_type,
+            via_resource,
+            via_caller,
+        }
+    }
+
+    /// Which policy type an implicit deny names, and whose statements are its near misses.
+    fn implicit_deny_cause<'a>(
+        &self,
+        p: &Principal,
+        policies: &'a Policies<'a>,
+        caller: &CallerSide,
+    ) -> (PolicyType, &'a [PolicyRef<'a>]) {
+        match (self.same_account, self.grant) {
+            (_, None) if self.required || !self.same_account => {
+                if self.same_account || !p.has_identity() || caller.allows {
+                    (self.resource_type, policies.resource.as_slice())
+                } else {
+                    (caller.failure, caller.refs(policies))
+                }
+            }
+            (true, Some(Grant::Full | Grant::Limited)) if !caller.boundary_ok => {
+                (PolicyType::PermissionsBoundary, policies.boundary.as_slice())
+            }
+            (true, Some(Grant::Full | Grant::Limited)) => (PolicyType::Session, &policies.session),
+            _ => (caller.failure, caller.refs(policies)),
+        }
+    }
 }

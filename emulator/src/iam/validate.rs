@@ -19,7 +19,7 @@
 use std::borrow::Cow;
 
 use super::condition::{parse_date, Family, Operator};
-use super::json::{self, minified_len, Json, Node, Pos};
+use super::json::{self, minified_len, Json, Member, Node, Pos};
 use super::policy::{
     build_principal, is_literal_list, is_principal, is_string_list, literal_list, statement_nodes,
     string_list, Policy, PolicyKind,
@@ -284,8 +284,65 @@ fn too_large(kind: PolicyKind, max: usize) -> PolicyError {
 
 // ---- IAM --------------------------------------------------------------------
 
+/// IAM's checks of an IAM-grammar policy (identity, boundary, session, trust,
+/// SCP, RCP, key), one stage after another in the order IAM reports them: the
+/// first failing stage is the error.
 fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Result<Node<'t>, PolicyError> {
-    // The API's character-set constraint on policy documents (reference_iam-quotas.html).
+    charset(text, kind)?;
+    let max = quota(kind, options);
+    // Session policies: an API length constraint on the plaintext, checked first.
+    // A text of at most `max` bytes has at most `max` characters: count only longer ones.
+    if kind == PolicyKind::Session && text.len() > max && text.chars().count() > max {
+        return Err(too_large(kind, max));
+    }
+
+    let root = json::parse(text).map_err(|e| malformed(SYNTAX, e.pos))?;
+    let statements = iam_syntax(&root).map_err(|pos| malformed(SYNTAX, pos))?;
+    version(&root, kind)?;
+    principal_fields(&statements, kind)?;
+    legacy(&statements)?;
+    resource_legacy(&statements)?;
+    sids(&statements, kind)?;
+    for st in &statements {
+        let actions = st.get("Action").or(st.get("NotAction"));
+        if actions
+            .and_then(|m| string_list(&m.value))
+            .is_none_or(|l| l.is_empty())
+        {
+            return Err(malformed(NEED_ACTIONS, actions.map_or(st.pos, |m| m.value.pos)));
+        }
+    }
+    if let Some(e) = first_resource_format_error(&statements) {
+        return Err(e);
+    }
+    for key in ["Action", "NotAction"] {
+        for st in &statements {
+            if let Some(m) = st.get(key) {
+                for (action, pos) in strings_with_pos(&m.value) {
+                    if let Some(msg) = action_prefix_error(action) {
+                        return Err(malformed(msg, pos));
+                    }
+                }
+            }
+        }
+    }
+    resources_and_trust_actions(&statements, kind)?;
+    if kind.is_resource_policy() {
+        for st in &statements {
+            if let Some(m) = st.get("Principal").or(st.get("NotPrincipal")) {
+                iam_principal_errors(&m.value, kind)?;
+            }
+        }
+    }
+    // The minified length never exceeds the byte length.
+    if text.len() > max && minified_len(text) > max {
+        return Err(too_large(kind, max));
+    }
+    Ok(root)
+}
+
+/// The API's character-set constraint on policy documents (reference_iam-quotas.html).
+fn charset(text: &str, kind: PolicyKind) -> Result<(), PolicyError> {
     // Most documents are printable ASCII: one pass over bytes settles them.
     let ascii_ok = text
         .bytes()
@@ -296,40 +353,38 @@ fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Res
         text.chars()
             .position(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}'))
     };
-    if let Some(i) = bad {
-        return Err(PolicyError::new(
+    match bad {
+        Some(i) => Err(PolicyError::new(
             PolicyErrorCode::ValidationError,
             format!(
                 "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
                 parameter(kind)
             ),
             position_of_char(text, i),
-        ));
+        )),
+        None => Ok(()),
     }
-    let max = quota(kind, options);
-    // Session policies: an API length constraint on the plaintext, checked first.
-    // A text of at most `max` bytes has at most `max` characters: count only longer ones.
-    if kind == PolicyKind::Session && text.len() > max && text.chars().count() > max {
-        return Err(too_large(kind, max));
-    }
+}
 
-    let root = json::parse(text).map_err(|e| malformed(SYNTAX, e.pos))?;
-    let statements = iam_syntax(&root).map_err(|pos| malformed(SYNTAX, pos))?;
-
+/// Identity, boundary and session policies must say `"Version": "2012-10-17"`.
+fn version(root: &Node<'_>, kind: PolicyKind) -> Result<(), PolicyError> {
     let identity_like = matches!(
         kind,
         PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Session
     );
-    if identity_like {
-        match root.get("Version") {
-            Some(v) if v.value.as_str() == Some("2012-10-17") => {}
-            Some(v) => return Err(malformed(VERSION_2012, v.value.pos)),
-            None => return Err(malformed(VERSION_2012, ORIGIN)),
-        }
+    if !identity_like {
+        return Ok(());
     }
+    match root.get("Version") {
+        Some(v) if v.value.as_str() == Some("2012-10-17") => Ok(()),
+        Some(v) => Err(malformed(VERSION_2012, v.value.pos)),
+        None => Err(malformed(VERSION_2012, ORIGIN)),
+    }
+}
 
-    // Principal / NotPrincipal where the kind forbids or requires them.
-    for st in &statements {
+/// Principal / NotPrincipal where the kind forbids or requires them.
+fn principal_fields(statements: &[&Node<'_>], kind: PolicyKind) -> Result<(), PolicyError> {
+    for st in statements {
         let principal = st.get("Principal");
         let not_principal = st.get("NotPrincipal");
         match kind {
@@ -351,30 +406,30 @@ fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Res
             PolicyKind::Bucket => {}
         }
     }
+    Ok(())
+}
 
-    legacy(&statements)?;
-    resource_legacy(&statements)?;
-
-    let mut sids: Vec<&str> = Vec::new();
-    for st in &statements {
+/// Sids are unique; IAM allows only [A-Za-z0-9] in a Sid
+/// (reference_policies_elements_sid.html), other services' resource policies more.
+fn sids(statements: &[&Node<'_>], kind: PolicyKind) -> Result<(), PolicyError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for st in statements {
         if let Some(m) = st.get("Sid") {
             let sid = m.value.as_str().unwrap_or_default();
             if sid.is_empty() {
                 continue;
             }
-            if sids.contains(&sid) {
+            if seen.contains(&sid) {
                 return Err(malformed(SID_UNIQUE, m.value.pos));
             }
-            sids.push(sid);
+            seen.push(sid);
         }
     }
-    // IAM allows only [A-Za-z0-9] in a Sid (reference_policies_elements_sid.html);
-    // other services' resource policies allow more.
     if matches!(
         kind,
         PolicyKind::Identity | PolicyKind::Boundary | PolicyKind::Session | PolicyKind::Trust
     ) {
-        for st in &statements {
+        for st in statements {
             if let Some(m) = st.get("Sid") {
                 if !m
                     .value
@@ -388,40 +443,19 @@ fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Res
             }
         }
     }
+    Ok(())
+}
 
-    for st in &statements {
-        let actions = st.get("Action").or(st.get("NotAction"));
-        if actions
-            .and_then(|m| string_list(&m.value))
-            .is_none_or(|l| l.is_empty())
-        {
-            return Err(malformed(NEED_ACTIONS, actions.map_or(st.pos, |m| m.value.pos)));
-        }
-    }
-
-    if let Some(e) = first_resource_format_error(&statements) {
-        return Err(e);
-    }
-
-    for key in ["Action", "NotAction"] {
-        for st in &statements {
-            if let Some(m) = st.get(key) {
-                for (action, pos) in strings_with_pos(&m.value) {
-                    if let Some(msg) = action_prefix_error(action) {
-                        return Err(malformed(msg, pos));
-                    }
-                }
-            }
-        }
-    }
-
+/// Identity-like policies and organization policies need resources; trust
+/// policies allow only the sts actions and no resources.
+fn resources_and_trust_actions(statements: &[&Node<'_>], kind: PolicyKind) -> Result<(), PolicyError> {
     match kind {
         PolicyKind::Identity
         | PolicyKind::Boundary
         | PolicyKind::Session
         | PolicyKind::Scp
         | PolicyKind::Rcp => {
-            for st in &statements {
+            for st in statements {
                 let res = st.get("Resource").or(st.get("NotResource"));
                 if res
                     .and_then(|m| string_list(&m.value))
@@ -432,7 +466,7 @@ fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Res
             }
         }
         PolicyKind::Trust => {
-            for st in &statements {
+            for st in statements {
                 for key in ["Action", "NotAction"] {
                     if let Some(m) = st.get(key) {
                         for (action, pos) in strings_with_pos(&m.value) {
@@ -443,7 +477,7 @@ fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Res
                     }
                 }
             }
-            for st in &statements {
+            for st in statements {
                 if let Some(m) = st.get("Resource").or(st.get("NotResource")) {
                     return Err(malformed(PROHIBITED_RESOURCE, m.key_pos));
                 }
@@ -451,20 +485,7 @@ fn check_iam<'t>(text: &'t str, kind: PolicyKind, options: &ParseOptions) -> Res
         }
         PolicyKind::KmsKey | PolicyKind::Bucket => {}
     }
-
-    if kind.is_resource_policy() {
-        for st in &statements {
-            if let Some(m) = st.get("Principal").or(st.get("NotPrincipal")) {
-                iam_principal_errors(&m.value, kind)?;
-            }
-        }
-    }
-
-    // The minified length never exceeds the byte length.
-    if text.len() > max && minified_len(text) > max {
-        return Err(too_large(kind, max));
-    }
-    Ok(root)
+    Ok(())
 }
 
 /// Stage 1: the shape of the document. Returns the statement objects or the
@@ -878,49 +899,62 @@ fn s3_statement(n: &Node, options: &ParseOptions) -> Result<(), PolicyError> {
         }
     }
     if actions.key == "Action" && resources.key == "Resource" {
-        let parts: Vec<&str> = resource_list.iter().map(|(r, _)| s3_resource_part(r)).collect();
-        let object_ok = parts.iter().any(|p| p.contains(['/', '*']));
-        let bucket_ok = parts.iter().any(|p| !p.contains('/'));
-        for (a, pos) in &action_list {
-            let applies = match s3_action_level(a) {
-                Some(Level::Object) => object_ok,
-                Some(Level::Bucket) => bucket_ok,
-                None => true,
-            };
-            if !applies {
-                return Err(s3_error(S3_MISMATCH, *pos));
-            }
-        }
+        s3_action_levels(&action_list, &resource_list)?;
     }
     if let Some(c) = n.get("Condition") {
-        let ops = c
-            .value
-            .as_object()
-            .ok_or_else(|| s3_error(S3_INVALID_JSON, c.value.pos))?;
-        for op in ops {
-            let operator = Operator::parse(&op.key);
-            if operator.def.is_none()
-                || (operator.if_exists && operator.def.is_some_and(|d| d.family == Family::Null))
-            {
-                // Inferred wording.
-                return Err(s3_error(
-                    format!("Invalid Condition type : {}", op.key),
-                    op.key_pos,
-                ));
-            }
-            for e in op
-                .value
-                .as_object()
-                .ok_or_else(|| s3_error(S3_INVALID_JSON, op.value.pos))?
-            {
-                literal_list(&e.value).ok_or_else(|| s3_error(S3_INVALID_JSON, e.value.pos))?;
-            }
-        }
+        s3_condition(c)?;
     }
     if let Some(m) = n.get("Sid") {
         m.value
             .as_str()
             .ok_or_else(|| s3_error(S3_INVALID_JSON, m.value.pos))?;
+    }
+    Ok(())
+}
+
+/// Every object action needs an object resource and every bucket action a
+/// bucket resource ("Action does not apply to any resource(s) in statement").
+fn s3_action_levels(actions: &[(&str, Pos)], resources: &[(&str, Pos)]) -> Result<(), PolicyError> {
+    let parts: Vec<&str> = resources.iter().map(|(r, _)| s3_resource_part(r)).collect();
+    let object_ok = parts.iter().any(|p| p.contains(['/', '*']));
+    let bucket_ok = parts.iter().any(|p| !p.contains('/'));
+    for (a, pos) in actions {
+        let applies = match s3_action_level(a) {
+            Some(Level::Object) => object_ok,
+            Some(Level::Bucket) => bucket_ok,
+            None => true,
+        };
+        if !applies {
+            return Err(s3_error(S3_MISMATCH, *pos));
+        }
+    }
+    Ok(())
+}
+
+/// A bucket policy's `Condition`: known operators (no `IfExists` on `Null`), lists of literals.
+fn s3_condition(c: &Member<'_>) -> Result<(), PolicyError> {
+    let ops = c
+        .value
+        .as_object()
+        .ok_or_else(|| s3_error(S3_INVALID_JSON, c.value.pos))?;
+    for op in ops {
+        let operator = Operator::parse(&op.key);
+        if operator.def.is_none()
+            || (operator.if_exists && operator.def.is_some_and(|d| d.family == Family::Null))
+        {
+            // Inferred wording.
+            return Err(s3_error(
+                format!("Invalid Condition type : {}", op.key),
+                op.key_pos,
+            ));
+        }
+        for e in op
+            .value
+            .as_object()
+            .ok_or_else(|| s3_error(S3_INVALID_JSON, op.value.pos))?
+        {
+            literal_list(&e.value).ok_or_else(|| s3_error(S3_INVALID_JSON, e.value.pos))?;
+        }
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::api_error;
 use crate::error::ApiResult;
 use crate::protocol::codes::Service;
 use crate::request::{empty, Ctx, ResBody};
-use crate::sigv4::{BodyCheck, PayloadMode};
+use crate::sigv4::{BodyCheck, PayloadMode, Trailers};
 use crate::store::{ObjectMeta, StoreError, WriteCondition};
 use crate::world::{Encryption, ObjectOwnership};
 
@@ -43,54 +43,209 @@ const CANNED_ACLS: &[&str] = &[
 /// The largest total size of user metadata (S3 user guide, "Working with object metadata").
 const MAX_USER_METADATA: usize = 2 * 1024;
 
-pub(crate) async fn put_object<B>(
-    r: &S3Request<'_>,
-    ctx: &mut Ctx,
-    mut body: B,
-) -> ApiResult<Response<ResBody>>
+/// PutObject, in the order S3 checks: headers (metadata, ACL, the digests the
+/// client claims, lengths, write conditions), then the body as it streams, then
+/// the claims against the body, then the commit.
+pub(crate) async fn put_object<B>(r: &S3Request<'_>, ctx: &mut Ctx, body: B) -> ApiResult<Response<ResBody>>
 where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: std::fmt::Display,
 {
-    let emu = r.emu;
     let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
     let key = r.target.key.clone().unwrap_or_default();
-    let headers = &r.parts.headers;
+    let metadata = user_metadata(&r.parts.headers)?;
+    check_acl(r, bucket.object_ownership)?;
+    let claims = Claims::from_headers(r)?;
+    let payload = r.caller.payload.unwrap_or(PayloadMode::Unsigned);
+    let expected_len = expected_length(r, payload, &claims)?;
+    let condition = write_condition(r)?;
+    let body = receive(r, body, payload, &claims, expected_len, &key).await?;
+    let checksums = claims.verify(&body.sums, &body.trailers)?;
+    // Object Lock buckets require an integrity check on every PUT (M44).
+    if bucket.object_lock.is_some() && claims.content_md5.is_none() && checksums.is_empty() {
+        return Err(api_error!(
+            InvalidRequest,
+            "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+        ));
+    }
+    let (sse, sse_kms_key) = encryption(r, bucket)?;
+    let meta = ObjectMeta {
+        key,
+        size: body.received,
+        etag: format!("\"{}\"", crate::sigv4::hex_lower(&body.sums.md5)),
+        sha256: crate::sigv4::hex_lower(&body.sums.sha256),
+        last_modified: ctx.now,
+        content_type: Some(
+            r.header("content-type")
+                .unwrap_or("binary/octet-stream")
+                .to_string(),
+        ),
+        content_encoding: stored_encoding(r.header("content-encoding").unwrap_or("")),
+        headers: stored_headers(r),
+        metadata,
+        checksums,
+        sse,
+        sse_kms_key,
+        version_id: String::new(),
+        owner: match bucket.object_ownership {
+            ObjectOwnership::ObjectWriter => r.caller.account().unwrap_or(&bucket.account).to_string(),
+            _ => bucket.account.clone(),
+        },
+        storage_class: r.header("x-amz-storage-class").unwrap_or("STANDARD").to_string(),
+    };
+    let data = body.writer.finish().map_err(store_error)?;
+    let versioned = bucket.versioning == crate::world::Versioning::Enabled;
+    let stored = r
+        .emu
+        .store
+        .commit(&bucket.name, meta, data, &condition, versioned)
+        .map_err(store_error)?;
+    respond(&stored.meta, versioned)
+}
 
+/// `x-amz-meta-*`, at most 2 KiB of names and values together.
+fn user_metadata(headers: &http::HeaderMap) -> ApiResult<BTreeMap<String, String>> {
     let mut metadata = BTreeMap::new();
-    let mut metadata_size = 0;
+    let mut size = 0;
     for (name, value) in headers {
         if let Some(meta) = name.as_str().strip_prefix("x-amz-meta-") {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            metadata_size += meta.len() + value.len();
+            size += meta.len() + value.len();
             metadata.insert(meta.to_string(), value);
         }
     }
-    if metadata_size > MAX_USER_METADATA {
+    if size > MAX_USER_METADATA {
         return Err(api_error!(MetadataTooLarge)
-            .extra("Size", metadata_size.to_string())
+            .extra("Size", size.to_string())
             .extra("MaxSizeAllowed", MAX_USER_METADATA.to_string()));
     }
+    Ok(metadata)
+}
 
-    check_acl(r, bucket.object_ownership)?;
+/// What the client claims about the body: `Content-MD5`, at most one flexible
+/// checksum (in a header or announced as a trailer), the SDK's algorithm.
+#[derive(Debug)]
+struct Claims {
+    /// `Content-MD5` as sent and decoded (16 bytes).
+    content_md5: Option<(String, Vec<u8>)>,
+    /// `x-amz-checksum-*` in a header.
+    header_checksum: Option<(Algorithm, String)>,
+    /// The checksum `x-amz-trailer` announces.
+    trailer_algorithm: Option<Algorithm>,
+}
 
-    // Content-MD5 must be base64 of 16 bytes.
-    let content_md5 = match r.header("content-md5") {
-        Some(v) => {
-            use base64::Engine as _;
-            match base64::engine::general_purpose::STANDARD.decode(v.trim()) {
-                Ok(bytes) if bytes.len() == 16 => Some((v.trim().to_string(), bytes)),
-                _ => return Err(api_error!(InvalidDigest).extra("Content-MD5", v)),
+impl Claims {
+    fn from_headers(r: &S3Request<'_>) -> ApiResult<Self> {
+        // Content-MD5 must be base64 of 16 bytes.
+        let content_md5 = match r.header("content-md5") {
+            Some(v) => {
+                use base64::Engine as _;
+                match base64::engine::general_purpose::STANDARD.decode(v.trim()) {
+                    Ok(bytes) if bytes.len() == 16 => Some((v.trim().to_string(), bytes)),
+                    _ => return Err(api_error!(InvalidDigest).extra("Content-MD5", v)),
+                }
+            }
+            None => None,
+        };
+        let header_checksum = header_checksum(r)?;
+        let trailer_algorithm = trailer_algorithm(r)?;
+        if let Some(sdk) = r.header("x-amz-sdk-checksum-algorithm") {
+            let Some(alg) = Algorithm::from_name(sdk) else {
+                return Err(api_error!(
+                    InvalidRequest,
+                    "Value for x-amz-sdk-checksum-algorithm header is invalid."
+                ));
+            };
+            match header_checksum.as_ref().map(|(a, _)| *a).or(trailer_algorithm) {
+                None => {
+                    return Err(api_error!(
+                        InvalidRequest,
+                        "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found."
+                    ))
+                }
+                Some(a) if a != alg => {
+                    return Err(api_error!(
+                        InvalidRequest,
+                        "Value for x-amz-sdk-checksum-algorithm header is invalid."
+                    ))
+                }
+                Some(_) => {}
             }
         }
-        None => None,
-    };
+        Ok(Self {
+            content_md5,
+            header_checksum,
+            trailer_algorithm,
+        })
+    }
 
-    // Flexible checksums: at most one, in a header or announced as a trailer.
-    let mut header_checksum: Option<(Algorithm, String)> = None;
+    /// The algorithms whose digests the body needs.
+    fn algorithms(&self) -> Vec<Algorithm> {
+        let mut algorithms = Vec::new();
+        algorithms.extend(self.header_checksum.as_ref().map(|(a, _)| *a));
+        algorithms.extend(self.trailer_algorithm);
+        algorithms
+    }
+
+    /// Every claim against the body's digests; `Ok` holds the checksums to store.
+    fn verify(&self, sums: &checksum::Finished, trailers: &Trailers) -> ApiResult<BTreeMap<String, String>> {
+        if let Some((sent, bytes)) = &self.content_md5 {
+            if bytes.as_slice() != sums.md5 {
+                use base64::Engine as _;
+                // Element order and encoding vary across captures (sigv4.md §9.5);
+                // this follows the 2023 form: ExpectedDigest as sent, then CalculatedDigest.
+                return Err(api_error!(BadDigest).extra("ExpectedDigest", sent.clone()).extra(
+                    "CalculatedDigest",
+                    base64::engine::general_purpose::STANDARD.encode(sums.md5),
+                ));
+            }
+        }
+        let mut stored = BTreeMap::new();
+        let trailer_checksum = self
+            .trailer_algorithm
+            .map(|a| (a, trailers.get(a.header()).map(|v| v.trim().to_string())));
+        for (alg, claimed) in self
+            .header_checksum
+            .iter()
+            .map(|(a, v)| (*a, Some(v.clone())))
+            .chain(trailer_checksum)
+        {
+            let Some(claimed) = claimed else {
+                return Err(
+                    api_error!(IncompleteBody, "The request body terminated unexpectedly").note(format!(
+                        "x-amz-trailer announced {} but no such trailer arrived",
+                        alg.header()
+                    )),
+                );
+            };
+            if !checksum::well_formed(alg, &claimed) {
+                return Err(api_error!(
+                    InvalidRequest,
+                    "Value for {} trailing header is invalid.",
+                    alg.header()
+                ));
+            }
+            let computed = sums.get(alg).unwrap_or_default();
+            if computed != claimed {
+                return Err(api_error!(
+                    BadDigest,
+                    "The {} you specified did not match the calculated checksum.",
+                    alg.name()
+                )
+                .note(format!("client sent {claimed}, body gives {computed}")));
+            }
+            stored.insert(alg.name().to_string(), claimed);
+        }
+        Ok(stored)
+    }
+}
+
+/// At most one `x-amz-checksum-*` header, well formed.
+fn header_checksum(r: &S3Request<'_>) -> ApiResult<Option<(Algorithm, String)>> {
+    let mut found: Option<(Algorithm, String)> = None;
     for (alg, _, name, _) in checksum::ALGORITHMS {
         if let Some(v) = r.header(name) {
-            if header_checksum.is_some() {
+            if found.is_some() {
                 return Err(api_error!(
                     InvalidRequest,
                     "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
@@ -103,22 +258,24 @@ where
                     name
                 ));
             }
-            header_checksum = Some((*alg, v.trim().to_string()));
+            found = Some((*alg, v.trim().to_string()));
         }
     }
-    let declared_trailers: Vec<String> = r
-        .header("x-amz-trailer")
-        .map(|t| {
-            t.split(',')
-                .map(|s| s.trim().to_ascii_lowercase())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut trailer_algorithm = None;
-    for t in &declared_trailers {
+    Ok(found)
+}
+
+/// The checksum `x-amz-trailer` announces, if any.
+fn trailer_algorithm(r: &S3Request<'_>) -> ApiResult<Option<Algorithm>> {
+    let declared = r.header("x-amz-trailer").map(|t| {
+        t.split(',')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<String>>()
+    });
+    let mut found = None;
+    for t in declared.iter().flatten() {
         match Algorithm::from_header(t) {
-            Some(a) => trailer_algorithm = Some(a),
+            Some(a) => found = Some(a),
             None => {
                 return Err(api_error!(
                     InvalidRequest,
@@ -127,32 +284,13 @@ where
             }
         }
     }
-    if let Some(sdk) = r.header("x-amz-sdk-checksum-algorithm") {
-        let Some(alg) = Algorithm::from_name(sdk) else {
-            return Err(api_error!(
-                InvalidRequest,
-                "Value for x-amz-sdk-checksum-algorithm header is invalid."
-            ));
-        };
-        let announced = header_checksum.as_ref().map(|(a, _)| *a).or(trailer_algorithm);
-        match announced {
-            None => {
-                return Err(api_error!(
-                    InvalidRequest,
-                    "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found."
-                ))
-            }
-            Some(a) if a != alg => {
-                return Err(api_error!(InvalidRequest, "Value for x-amz-sdk-checksum-algorithm header is invalid."))
-            }
-            Some(_) => {}
-        }
-    }
+    Ok(found)
+}
 
-    // Lengths. aws-chunked bodies announce their decoded length; everything else
-    // needs Content-Length (S3 does not take plain chunked transfer encoding).
-    let payload = r.caller.payload.unwrap_or(PayloadMode::Unsigned);
-    let content_encoding = r.header("content-encoding").unwrap_or("");
+/// The body's length: aws-chunked bodies announce their decoded length, every
+/// other body needs Content-Length (S3 does not take plain chunked transfer encoding).
+fn expected_length(r: &S3Request<'_>, payload: PayloadMode, claims: &Claims) -> ApiResult<u64> {
+    let max = r.emu.config.max_put_size;
     let aws_chunked = payload.is_aws_chunked();
     let chunked_te = r
         .header("transfer-encoding")
@@ -182,37 +320,57 @@ where
     } else {
         content_length.ok_or_else(|| api_error!(MissingContentLength))?
     };
-    if expected_len > emu.config.max_put_size {
+    if expected_len > max {
         return Err(api_error!(EntityTooLarge)
             .extra("ProposedSize", expected_len.to_string())
-            .extra("MaxSizeAllowed", emu.config.max_put_size.to_string()));
+            .extra("MaxSizeAllowed", max.to_string()));
     }
-    if trailer_algorithm.is_some() && !aws_chunked {
+    if claims.trailer_algorithm.is_some() && !aws_chunked {
         return Err(api_error!(
             InvalidRequest,
             "The value specified in the x-amz-trailer header is not supported"
         )
         .note("x-amz-trailer needs an aws-chunked STREAMING-*-TRAILER payload"));
     }
+    Ok(expected_len)
+}
 
-    let condition = write_condition(r)?;
+/// A body received whole: its length, digests and trailers, in the store's writer.
+struct Received {
+    received: u64,
+    sums: checksum::Finished,
+    trailers: Trailers,
+    writer: Box<dyn crate::store::ObjectWriter>,
+}
 
-    // Stream the body.
+/// Stream the body through the SigV4 payload check and the digests into the
+/// store's writer; nothing is committed here.
+async fn receive<B>(
+    r: &S3Request<'_>,
+    mut body: B,
+    payload: PayloadMode,
+    claims: &Claims,
+    expected_len: u64,
+    key: &str,
+) -> ApiResult<Received>
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display,
+{
+    let emu = r.emu;
+    let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
     let mut check = match &r.caller.verified {
-        Some(v) => BodyCheck::new(payload, v, headers).map_err(|e| e.to_api_error(Service::S3))?,
+        Some(v) => BodyCheck::new(payload, v, &r.parts.headers).map_err(|e| e.to_api_error(Service::S3))?,
         None => BodyCheck::pass_through(),
     };
-    let mut algorithms: Vec<Algorithm> = Vec::new();
-    algorithms.extend(header_checksum.as_ref().map(|(a, _)| *a));
-    algorithms.extend(trailer_algorithm);
     // With `x-amz-content-sha256: <hex>` the body check hashes the body and
     // refuses it unless it matches, so that hash is the body's SHA-256.
     let known_sha256 = match (&check, payload) {
         (BodyCheck::Hex { .. }, PayloadMode::Hex(hash)) => Some(hash),
         _ => None,
     };
-    let mut digests = Digests::with_known_sha256(&algorithms, known_sha256);
-    let mut writer = emu.store.writer(&bucket.name, &key).map_err(store_error)?;
+    let mut digests = Digests::with_known_sha256(&claims.algorithms(), known_sha256);
+    let mut writer = emu.store.writer(&bucket.name, key).map_err(store_error)?;
     writer.reserve(expected_len);
     // Sized to the body: a 64 KiB buffer for every 1 KiB PUT cost more in the
     // allocator (malloc_consolidate) than the body did.
@@ -254,64 +412,21 @@ where
             .extra("NumberBytesExpected", expected_len.to_string())
             .extra("NumberBytesProvided", received.to_string()));
     }
-    let sums = digests.finish();
+    Ok(Received {
+        received,
+        sums: digests.finish(),
+        trailers,
+        writer,
+    })
+}
 
-    // Verify what the client claimed about the body.
-    if let Some((sent, bytes)) = &content_md5 {
-        if bytes.as_slice() != sums.md5 {
-            use base64::Engine as _;
-            // Element order and encoding vary across captures (sigv4.md §9.5);
-            // this follows the 2023 form: ExpectedDigest as sent, then CalculatedDigest.
-            return Err(api_error!(BadDigest).extra("ExpectedDigest", sent.clone()).extra(
-                "CalculatedDigest",
-                base64::engine::general_purpose::STANDARD.encode(sums.md5),
-            ));
-        }
-    }
-    let mut stored_checksums = BTreeMap::new();
-    let trailer_checksum =
-        trailer_algorithm.map(|a| (a, trailers.get(a.header()).map(|v| v.trim().to_string())));
-    for (alg, claimed) in header_checksum
-        .iter()
-        .map(|(a, v)| (*a, Some(v.clone())))
-        .chain(trailer_checksum)
-    {
-        let Some(claimed) = claimed else {
-            return Err(
-                api_error!(IncompleteBody, "The request body terminated unexpectedly").note(format!(
-                    "x-amz-trailer announced {} but no such trailer arrived",
-                    alg.header()
-                )),
-            );
-        };
-        if !checksum::well_formed(alg, &claimed) {
-            return Err(api_error!(
-                InvalidRequest,
-                "Value for {} trailing header is invalid.",
-                alg.header()
-            ));
-        }
-        let computed = sums.get(alg).unwrap_or_default();
-        if computed != claimed {
-            return Err(api_error!(
-                BadDigest,
-                "The {} you specified did not match the calculated checksum.",
-                alg.name()
-            )
-            .note(format!("client sent {claimed}, body gives {computed}")));
-        }
-        stored_checksums.insert(alg.name().to_string(), claimed);
-    }
-
-    // Object Lock buckets require an integrity check on every PUT (M44).
-    if bucket.object_lock.is_some() && content_md5.is_none() && stored_checksums.is_empty() {
-        return Err(api_error!(
-            InvalidRequest,
-            "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
-        ));
-    }
-
-    let (sse, sse_kms_key) = match r.header("x-amz-server-side-encryption") {
+/// The object's encryption: the request's `x-amz-server-side-encryption`, else
+/// the bucket's default.
+fn encryption(
+    r: &S3Request<'_>,
+    bucket: &crate::world::Bucket,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    Ok(match r.header("x-amz-server-side-encryption") {
         Some("AES256") => (Some("AES256".to_string()), None),
         Some(alg @ ("aws:kms" | "aws:kms:dsse")) => (
             Some(alg.to_string()),
@@ -335,65 +450,44 @@ where
             Encryption::SseS3 => (Some("AES256".to_string()), None),
             Encryption::SseKms { key_arn, .. } => (Some("aws:kms".to_string()), key_arn.clone()),
         },
-    };
+    })
+}
 
-    let stored_encoding = content_encoding
+/// `Content-Encoding` as stored: without `aws-chunked`, which is the transfer's.
+fn stored_encoding(content_encoding: &str) -> Option<String> {
+    let stored = content_encoding
         .split(',')
         .map(str::trim)
         .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
         .collect::<Vec<_>>()
         .join(",");
-    let mut stored_headers = BTreeMap::new();
+    (!stored.is_empty()).then_some(stored)
+}
+
+fn stored_headers(r: &S3Request<'_>) -> BTreeMap<String, String> {
+    let mut stored = BTreeMap::new();
     for name in STORED_HEADERS {
         if let Some(v) = r.header(name) {
-            stored_headers.insert((*name).to_string(), v.to_string());
+            stored.insert((*name).to_string(), v.to_string());
         }
     }
-    let owner = match bucket.object_ownership {
-        ObjectOwnership::ObjectWriter => r.caller.account().unwrap_or(&bucket.account).to_string(),
-        _ => bucket.account.clone(),
-    };
-    let meta = ObjectMeta {
-        key: key.clone(),
-        size: received,
-        etag: format!("\"{}\"", crate::sigv4::hex_lower(&sums.md5)),
-        sha256: crate::sigv4::hex_lower(&sums.sha256),
-        last_modified: ctx.now,
-        content_type: Some(
-            r.header("content-type")
-                .unwrap_or("binary/octet-stream")
-                .to_string(),
-        ),
-        content_encoding: (!stored_encoding.is_empty()).then_some(stored_encoding),
-        headers: stored_headers,
-        metadata,
-        checksums: stored_checksums,
-        sse,
-        sse_kms_key,
-        version_id: String::new(),
-        owner,
-        storage_class: r.header("x-amz-storage-class").unwrap_or("STANDARD").to_string(),
-    };
-    let data = writer.finish().map_err(store_error)?;
-    let versioned = bucket.versioning == crate::world::Versioning::Enabled;
-    let stored = emu
-        .store
-        .commit(&bucket.name, meta, data, &condition, versioned)
-        .map_err(store_error)?;
+    stored
+}
 
+fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<ResBody>> {
     let mut res = Response::builder()
         .status(StatusCode::OK)
-        .header("etag", stored.meta.etag.as_str());
-    if let Some(sse) = &stored.meta.sse {
+        .header("etag", meta.etag.as_str());
+    if let Some(sse) = &meta.sse {
         res = res.header("x-amz-server-side-encryption", sse.as_str());
     }
-    if let Some(k) = &stored.meta.sse_kms_key {
+    if let Some(k) = &meta.sse_kms_key {
         res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", stored.meta.version_id.as_str());
+        res = res.header("x-amz-version-id", meta.version_id.as_str());
     }
-    for (alg, value) in &stored.meta.checksums {
+    for (alg, value) in &meta.checksums {
         if let Some(a) = Algorithm::from_name(alg) {
             res = res.header(a.header(), value.as_str());
             res = res.header("x-amz-checksum-type", "FULL_OBJECT");

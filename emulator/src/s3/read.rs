@@ -211,132 +211,189 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
 }
 
+/// ListObjects (v1) and ListObjectsV2: one page of keys and common prefixes.
 pub(crate) fn list_objects(r: &S3Request<'_>, v2: bool) -> ApiResult<Response<ResBody>> {
     let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
-    let q = |name| query_get(r.query, name);
-    let prefix = q("prefix").unwrap_or("");
-    let delimiter = q("delimiter").filter(|d| !d.is_empty());
-    let max_keys: usize = match q("max-keys") {
-        Some(v) => v.parse().map_err(|_| {
-            api_error!(
-                InvalidArgument,
-                "Provided max-keys not an integer or within integer range"
-            )
-            .extra("ArgumentName", "max-keys")
-            .extra("ArgumentValue", v)
-        })?,
-        None => 1000,
-    }
-    .min(1000);
-    let url_encode = q("encoding-type") == Some("url");
-    let continuation = q("continuation-token");
-    let start = if v2 {
-        match continuation {
-            Some(t) => Some(
-                base64::engine::general_purpose::STANDARD
-                    .decode(t)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        api_error!(InvalidArgument, "The continuation token provided is incorrect")
-                            .extra("ArgumentName", "continuation-token")
-                    })?,
-            ),
-            None => q("start-after").map(str::to_string),
-        }
-    } else {
-        q("marker").map(str::to_string)
-    };
+    let params = ListParams::parse(r.query, v2)?;
     let all = r
         .emu
         .store
-        .list(&bucket.name, prefix, start.as_deref(), usize::MAX);
-    let enc = |s: &str| {
-        if url_encode {
+        .list(&bucket.name, params.prefix, params.start.as_deref(), usize::MAX);
+    let page = Page::collect(&all, &params);
+    xml_ok(render_list(&bucket.name, &params, &page))
+}
+
+/// A listing's query parameters.
+struct ListParams<'q> {
+    v2: bool,
+    query: &'q [(String, String)],
+    prefix: &'q str,
+    delimiter: Option<&'q str>,
+    max_keys: usize,
+    url_encode: bool,
+    continuation: Option<&'q str>,
+    /// The key the page starts after (the decoded continuation token, `start-after` or `marker`).
+    start: Option<String>,
+}
+
+impl<'q> ListParams<'q> {
+    fn parse(query: &'q [(String, String)], v2: bool) -> ApiResult<Self> {
+        let q = |name| query_get(query, name);
+        let max_keys: usize = match q("max-keys") {
+            Some(v) => v.parse().map_err(|_| {
+                api_error!(
+                    InvalidArgument,
+                    "Provided max-keys not an integer or within integer range"
+                )
+                .extra("ArgumentName", "max-keys")
+                .extra("ArgumentValue", v)
+            })?,
+            None => 1000,
+        };
+        let continuation = q("continuation-token");
+        let start = if v2 {
+            match continuation {
+                Some(t) => Some(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(t)
+                        .ok()
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .ok_or_else(|| {
+                            api_error!(InvalidArgument, "The continuation token provided is incorrect")
+                                .extra("ArgumentName", "continuation-token")
+                        })?,
+                ),
+                None => q("start-after").map(str::to_string),
+            }
+        } else {
+            q("marker").map(str::to_string)
+        };
+        Ok(Self {
+            v2,
+            query,
+            prefix: q("prefix").unwrap_or(""),
+            delimiter: q("delimiter").filter(|d| !d.is_empty()),
+            max_keys: max_keys.min(1000),
+            url_encode: q("encoding-type") == Some("url"),
+            continuation,
+            start,
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&'q str> {
+        query_get(self.query, name)
+    }
+
+    fn enc(&self, s: &str) -> String {
+        if self.url_encode {
             url_encode_key(s)
         } else {
             s.to_string()
         }
-    };
+    }
+}
 
-    let mut contents: Vec<&ObjectMeta> = Vec::new();
-    let mut prefixes: Vec<String> = Vec::new();
-    let mut last_key: Option<String> = None;
-    let mut truncated = false;
-    for meta in &all {
-        if contents.len() + prefixes.len() >= max_keys {
-            truncated = true;
-            break;
-        }
-        if let Some(d) = delimiter {
-            if let Some(pos) = meta.key.get(prefix.len()..).and_then(|rest| rest.find(d)) {
-                let common = meta
-                    .key
-                    .get(..prefix.len() + pos + d.len())
-                    .unwrap_or("")
-                    .to_string();
-                if prefixes.last() != Some(&common) {
-                    prefixes.push(common);
+/// What one page holds.
+struct Page<'m> {
+    contents: Vec<&'m ObjectMeta>,
+    prefixes: Vec<String>,
+    last_key: Option<String>,
+    truncated: bool,
+}
+
+impl<'m> Page<'m> {
+    fn collect(all: &'m [ObjectMeta], p: &ListParams<'_>) -> Self {
+        let mut page = Page {
+            contents: Vec::new(),
+            prefixes: Vec::new(),
+            last_key: None,
+            truncated: false,
+        };
+        for meta in all {
+            if page.contents.len() + page.prefixes.len() >= p.max_keys {
+                page.truncated = true;
+                break;
+            }
+            if let Some(d) = p.delimiter {
+                if let Some(pos) = meta.key.get(p.prefix.len()..).and_then(|rest| rest.find(d)) {
+                    let common = meta
+                        .key
+                        .get(..p.prefix.len() + pos + d.len())
+                        .unwrap_or("")
+                        .to_string();
+                    if page.prefixes.last() != Some(&common) {
+                        page.prefixes.push(common);
+                    }
+                    page.last_key = Some(meta.key.clone());
+                    continue;
                 }
-                last_key = Some(meta.key.clone());
-                continue;
+            }
+            page.contents.push(meta);
+            page.last_key = Some(meta.key.clone());
+        }
+        // Skip past every key of the last common prefix so the next page does not repeat it.
+        if page.truncated {
+            if let (Some(_), Some(cp)) = (p.delimiter, page.prefixes.last()) {
+                if page
+                    .last_key
+                    .as_deref()
+                    .is_some_and(|k| k.starts_with(cp.as_str()))
+                {
+                    page.last_key = all
+                        .iter()
+                        .rev()
+                        .find(|m| m.key.starts_with(cp.as_str()))
+                        .map(|m| m.key.clone());
+                }
             }
         }
-        contents.push(meta);
-        last_key = Some(meta.key.clone());
+        page
     }
-    // Skip past every key of the last common prefix so the next page does not repeat it.
-    if truncated {
-        if let (Some(_), Some(p)) = (delimiter, prefixes.last()) {
-            if last_key.as_deref().is_some_and(|k| k.starts_with(p.as_str())) {
-                last_key = all
-                    .iter()
-                    .rev()
-                    .find(|m| m.key.starts_with(p.as_str()))
-                    .map(|m| m.key.clone());
-            }
-        }
-    }
+}
 
+fn render_list(bucket: &str, p: &ListParams<'_>, page: &Page<'_>) -> String {
     let mut x = Xml::with_declaration();
     x.open_ns("ListBucketResult", S3_NS)
-        .elem("Name", &bucket.name)
-        .elem("Prefix", &enc(prefix));
-    if v2 {
-        if let Some(t) = continuation {
+        .elem("Name", bucket)
+        .elem("Prefix", &p.enc(p.prefix));
+    if p.v2 {
+        if let Some(t) = p.continuation {
             x.elem("ContinuationToken", t);
         }
-        if let Some(s) = q("start-after") {
-            x.elem("StartAfter", &enc(s));
+        if let Some(s) = p.get("start-after") {
+            x.elem("StartAfter", &p.enc(s));
         }
-        x.elem("KeyCount", &(contents.len() + prefixes.len()).to_string());
+        x.elem(
+            "KeyCount",
+            &(page.contents.len() + page.prefixes.len()).to_string(),
+        );
     } else {
-        x.elem("Marker", &enc(q("marker").unwrap_or("")));
+        x.elem("Marker", &p.enc(p.get("marker").unwrap_or("")));
     }
-    x.elem("MaxKeys", &max_keys.to_string());
-    if let Some(d) = delimiter {
-        x.elem("Delimiter", &enc(d));
+    x.elem("MaxKeys", &p.max_keys.to_string());
+    if let Some(d) = p.delimiter {
+        x.elem("Delimiter", &p.enc(d));
     }
-    if url_encode {
+    if p.url_encode {
         x.elem("EncodingType", "url");
     }
-    x.elem("IsTruncated", if truncated { "true" } else { "false" });
-    if truncated {
-        if let Some(k) = &last_key {
-            if v2 {
+    x.elem("IsTruncated", if page.truncated { "true" } else { "false" });
+    if page.truncated {
+        if let Some(k) = &page.last_key {
+            if p.v2 {
                 x.elem(
                     "NextContinuationToken",
                     &base64::engine::general_purpose::STANDARD.encode(k),
                 );
-            } else if delimiter.is_some() {
-                x.elem("NextMarker", &enc(k));
+            } else if p.delimiter.is_some() {
+                x.elem("NextMarker", &p.enc(k));
             }
         }
     }
-    let fetch_owner = !v2 || q("fetch-owner") == Some("true");
-    for m in contents {
+    let fetch_owner = !p.v2 || p.get("fetch-owner") == Some("true");
+    for m in &page.contents {
         x.open("Contents")
-            .elem("Key", &enc(&m.key))
+            .elem("Key", &p.enc(&m.key))
             .elem("LastModified", &iso8601_ms(m.last_modified))
             .elem("ETag", &m.etag);
         for alg in m.checksums.keys() {
@@ -351,13 +408,13 @@ pub(crate) fn list_objects(r: &S3Request<'_>, v2: bool) -> ApiResult<Response<Re
         }
         x.elem("StorageClass", &m.storage_class).close("Contents");
     }
-    for p in prefixes {
+    for cp in &page.prefixes {
         x.open("CommonPrefixes")
-            .elem("Prefix", &enc(&p))
+            .elem("Prefix", &p.enc(cp))
             .close("CommonPrefixes");
     }
     x.close("ListBucketResult");
-    xml_ok(x.finish())
+    x.finish()
 }
 
 /// `encoding-type=url`: keys percent-encoded, `/` kept.

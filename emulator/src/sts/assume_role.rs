@@ -13,10 +13,10 @@ use crate::authn::{Caller, Identity};
 use crate::authz;
 use crate::emulator::{Emulator, Session};
 use crate::error::{ApiError, ApiResult};
-use crate::iam::{Decision, Effect, Policy, PolicyKind, PolicyType};
+use crate::iam::{Decision, Effect, Policy, PolicyKind, PolicyType, RequestContext};
 use crate::protocol::xml::{Xml, STS_NS};
 use crate::request::{Ctx, ResBody};
-use crate::world::{arn::Arn, PolicyDoc, SessionOwner, World};
+use crate::world::{arn::Arn, PolicyDoc, Role, SessionOwner, World};
 
 /// STS parameter limits (STS API reference, AssumeRole; iam.md §1.6).
 const SESSION_NAME_LEN: std::ops::RangeInclusive<usize> = 2..=64;
@@ -107,88 +107,9 @@ pub(crate) struct AssumeRoleInput<'a> {
 impl<'a> AssumeRoleInput<'a> {
     /// Validate the parameters. The first violation is the error, in STS's order.
     pub(crate) fn parse(params: &'a Params) -> ApiResult<Self> {
-        let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
-        if !ROLE_ARN_LEN.contains(&role_arn.len()) {
-            return Err(validation(
-                "roleArn",
-                role_arn,
-                "Member must have length greater than or equal to 20",
-            )
-            .note("RoleArn is not a full role ARN (misconfigs.md M10)"));
-        }
-        let session_name = params.get("RoleSessionName").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"))?;
-        if !SESSION_NAME_LEN.contains(&session_name.len()) || !charset_ok(session_name, "") {
-            return Err(validation(
-                "roleSessionName",
-                session_name,
-                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-            ));
-        }
-        let external_id = params.get("ExternalId");
-        if let Some(e) = external_id {
-            if !EXTERNAL_ID_LEN.contains(&e.len()) || !charset_ok(e, ":/") {
-                return Err(validation(
-                    "externalId",
-                    e,
-                    "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
-                ));
-            }
-        }
-        let source_identity = params.get("SourceIdentity");
-        if let Some(s) = source_identity {
-            if !SOURCE_IDENTITY_LEN.contains(&s.len())
-                || !charset_ok(s, "")
-                || s.to_ascii_lowercase().starts_with("aws:")
-            {
-                return Err(validation(
-                    "sourceIdentity",
-                    s,
-                    "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-                ));
-            }
-        }
-        let duration: Option<i64> = match params.get("DurationSeconds") {
-            Some(d) => {
-                let n: i64 = d.parse().map_err(|_| {
-                    api_error!(
-                        ValidationError,
-                        "Value '{}' for parameter DurationSeconds is invalid",
-                        d
-                    )
-                })?;
-                if !DURATION.contains(&n) {
-                    return Err(validation(
-                        "durationSeconds",
-                        d,
-                        if n < 900 {
-                            "Member must have value greater than or equal to 900"
-                        } else {
-                            "Member must have value less than or equal to 43200"
-                        },
-                    ));
-                }
-                Some(n)
-            }
-            None => None,
-        };
-
-        // The inline session policy.
-        let policy = match params.get("Policy") {
-            Some(text) => {
-                if text.chars().count() > MAX_SESSION_POLICY {
-                    return Err(api_error!(PackedPolicyTooLarge).note(format!(
-                        "inline session policy of {} characters",
-                        text.chars().count()
-                    )));
-                }
-                let policy = Policy::parse(text, PolicyKind::Session).map_err(|e| {
-                    api_error!(MalformedPolicyDocument, "{}", e.message)
-                        .note(format!("session policy line {} column {}", e.line, e.column))
-                })?;
-                Some((policy, text))
-            }
-            None => None,
-        };
+        let (role_arn, session_name, external_id, source_identity) = names(params)?;
+        let duration = duration(params)?;
+        let policy = inline_policy(params)?;
         let policy_arns: Vec<String> = params
             .members("PolicyArns", Some("arn"))
             .into_iter()
@@ -201,33 +122,7 @@ impl<'a> AssumeRoleInput<'a> {
                 "Member must have length less than or equal to 10",
             ));
         }
-
-        // Session tags.
-        let keys = params.members("Tags", Some("Key"));
-        let values = params.members("Tags", Some("Value"));
-        if keys.len() > MAX_TAGS {
-            return Err(validation(
-                "tags",
-                &keys.len().to_string(),
-                "Member must have length less than or equal to 50",
-            ));
-        }
-        let mut tags: BTreeMap<String, String> = BTreeMap::new();
-        for (n, k) in &keys {
-            let v = values
-                .iter()
-                .find(|(m, _)| m == n)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            if k.is_empty() || k.len() > 128 || v.len() > 256 {
-                return Err(validation(
-                    "tags",
-                    k,
-                    "Member must have length less than or equal to 128",
-                ));
-            }
-            tags.insert(k.clone(), v);
-        }
+        let tags = session_tags(params)?;
         let transitive_tag_keys: Vec<String> = params
             .members("TransitiveTagKeys", None)
             .into_iter()
@@ -245,6 +140,126 @@ impl<'a> AssumeRoleInput<'a> {
             transitive_tag_keys,
         })
     }
+}
+
+/// `RoleArn`, `RoleSessionName`, `ExternalId`, `SourceIdentity`: lengths and patterns.
+#[allow(clippy::type_complexity, reason = "four parameters, named at the one call")]
+fn names(params: &Params) -> ApiResult<(&str, &str, Option<&str>, Option<&str>)> {
+    let role_arn = params.get("RoleArn").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"))?;
+    if !ROLE_ARN_LEN.contains(&role_arn.len()) {
+        return Err(validation(
+            "roleArn",
+            role_arn,
+            "Member must have length greater than or equal to 20",
+        )
+        .note("RoleArn is not a full role ARN (misconfigs.md M10)"));
+    }
+    let session_name = params.get("RoleSessionName").ok_or_else(|| api_error!(ValidationError, "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"))?;
+    if !SESSION_NAME_LEN.contains(&session_name.len()) || !charset_ok(session_name, "") {
+        return Err(validation(
+            "roleSessionName",
+            session_name,
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    let external_id = params.get("ExternalId");
+    if let Some(e) = external_id {
+        if !EXTERNAL_ID_LEN.contains(&e.len()) || !charset_ok(e, ":/") {
+            return Err(validation(
+                "externalId",
+                e,
+                "Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+            ));
+        }
+    }
+    let source_identity = params.get("SourceIdentity");
+    if let Some(s) = source_identity {
+        if !SOURCE_IDENTITY_LEN.contains(&s.len())
+            || !charset_ok(s, "")
+            || s.to_ascii_lowercase().starts_with("aws:")
+        {
+            return Err(validation(
+                "sourceIdentity",
+                s,
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+            ));
+        }
+    }
+    Ok((role_arn, session_name, external_id, source_identity))
+}
+
+/// `DurationSeconds`: 900 to 43200.
+fn duration(params: &Params) -> ApiResult<Option<i64>> {
+    let Some(d) = params.get("DurationSeconds") else {
+        return Ok(None);
+    };
+    let n: i64 = d.parse().map_err(|_| {
+        api_error!(
+            ValidationError,
+            "Value '{}' for parameter DurationSeconds is invalid",
+            d
+        )
+    })?;
+    if !DURATION.contains(&n) {
+        return Err(validation(
+            "durationSeconds",
+            d,
+            if n < 900 {
+                "Member must have value greater than or equal to 900"
+            } else {
+                "Member must have value less than or equal to 43200"
+            },
+        ));
+    }
+    Ok(Some(n))
+}
+
+/// The inline session policy (`Policy`), parsed and validated as a session policy.
+fn inline_policy(params: &Params) -> ApiResult<Option<(Policy, &str)>> {
+    let Some(text) = params.get("Policy") else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_SESSION_POLICY {
+        return Err(api_error!(PackedPolicyTooLarge).note(format!(
+            "inline session policy of {} characters",
+            text.chars().count()
+        )));
+    }
+    let policy = Policy::parse(text, PolicyKind::Session).map_err(|e| {
+        api_error!(MalformedPolicyDocument, "{}", e.message)
+            .note(format!("session policy line {} column {}", e.line, e.column))
+    })?;
+    Ok(Some((policy, text)))
+}
+
+/// `Tags.member.N.Key`/`Value`: at most 50, keys 1–128 and values up to 256 characters.
+fn session_tags(params: &Params) -> ApiResult<BTreeMap<String, String>> {
+    let keys = params.members("Tags", Some("Key"));
+    let values = params.members("Tags", Some("Value"));
+    if keys.len() > MAX_TAGS {
+        return Err(validation(
+            "tags",
+            &keys.len().to_string(),
+            "Member must have length less than or equal to 50",
+        ));
+    }
+    let mut tags: BTreeMap<String, String> = BTreeMap::new();
+    for (n, k) in &keys {
+        let v = values
+            .iter()
+            .find(|(m, _)| m == n)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if k.is_empty() || k.len() > 128 || v.len() > 256 {
+            return Err(validation(
+                "tags",
+                k,
+                "Member must have length less than or equal to 128",
+            ));
+        }
+        tags.insert(k.clone(), v);
+    }
+    Ok(tags)
 }
 
 /// What a granted AssumeRole yields, before the session is recorded.
@@ -268,29 +283,52 @@ pub(crate) fn grant(
     params: &Params,
     endpoint: &Endpoint<'_>,
 ) -> ApiResult<Granted> {
-    let region = endpoint.region;
-    let AssumeRoleInput {
-        role_arn,
-        session_name,
-        external_id,
-        source_identity,
+    let mut input = AssumeRoleInput::parse(params)?;
+    let session_policies = session_policies(world, &mut input)?;
+    let role = find_role(world, caller, input.role_arn, endpoint.region)?;
+    let chained =
+        matches!(&caller.identity, Identity::Session(s) if matches!(s.owner, SessionOwner::Role { .. }));
+    let duration = session_duration(role, input.duration, chained)?;
+    let context = trust_context(world, ctx, caller, &input, endpoint.region);
+    let decision = authz::sts::assume_role(world, caller, role, "sts:AssumeRole", &context)?;
+    // Tags need sts:TagSession, a source identity sts:SetSourceIdentity, both
+    // allowed the same way (IAM user guide, "Passing session tags").
+    if !input.tags.is_empty() || !input.transitive_tag_keys.is_empty() {
+        authz::sts::assume_role(world, caller, role, "sts:TagSession", &context)?;
+    }
+    if input.source_identity.is_some() {
+        authz::sts::assume_role(world, caller, role, "sts:SetSourceIdentity", &context)?;
+    }
+    let session = issue(
+        emu,
+        ctx,
+        caller,
+        role,
+        input,
+        session_policies,
         duration,
-        policy,
-        policy_arns,
-        mut tags,
-        transitive_tag_keys: transitive,
-    } = AssumeRoleInput::parse(params)?;
+        endpoint,
+        chained,
+    );
+    Ok(Granted {
+        decision,
+        session,
+        role_id: role.id.clone(),
+    })
+}
 
-    let mut session_policies: Vec<PolicyDoc> = Vec::new();
-    if let Some((policy, text)) = policy {
-        session_policies.push(PolicyDoc {
-            id: format!("session:{session_name}"),
+/// The inline session policy and the managed ones `PolicyArns` names.
+fn session_policies(world: &World, input: &mut AssumeRoleInput<'_>) -> ApiResult<Vec<PolicyDoc>> {
+    let mut docs: Vec<PolicyDoc> = Vec::new();
+    if let Some((policy, text)) = input.policy.take() {
+        docs.push(PolicyDoc {
+            id: format!("session:{}", input.session_name),
             policy: Arc::new(policy),
             text: text.to_string(),
         });
     }
-    for arn in policy_arns {
-        let Some(mp) = world.managed_policies.iter().find(|p| p.arn() == arn) else {
+    for arn in &input.policy_arns {
+        let Some(mp) = world.managed_policies.iter().find(|p| p.arn() == *arn) else {
             return Err(api_error!(
                 InvalidParameterValue,
                 "Policy {} does not exist or is not attachable.",
@@ -299,11 +337,14 @@ pub(crate) fn grant(
         };
         let mut doc = mp.doc.clone();
         doc.id = format!("session:{}", mp.name);
-        session_policies.push(doc);
+        docs.push(doc);
     }
+    Ok(docs)
+}
 
-    // The role. A role that does not exist, or in another partition, is denied
-    // exactly like a trust-policy mismatch (misconfigs.md M09, M11).
+/// The role `RoleArn` names. A role that does not exist, or in another partition,
+/// is denied exactly like a trust-policy mismatch (misconfigs.md M09, M11).
+fn find_role<'w>(world: &'w World, caller: &Caller, role_arn: &str, region: &str) -> ApiResult<&'w Role> {
     let parsed = Arn::parse(role_arn);
     let account = parsed.as_ref().map_or("", |a| a.account).to_string();
     if world
@@ -316,46 +357,46 @@ pub(crate) fn grant(
             account
         ));
     }
+    if let Some(role) = world.role_by_arn(role_arn) {
+        return Ok(role);
+    }
+    let why = match &parsed {
+        Some(a) if a.partition != "aws" => {
+            format!("partition `{}` is not this emulator's (`aws`)", a.partition)
+        }
+        Some(a) if a.service != "iam" || !a.resource.starts_with("role/") => {
+            format!("`{role_arn}` is not a role ARN")
+        }
+        _ => format!("no role `{role_arn}` in the world (role names and paths are case-sensitive here)"),
+    };
+    // AWS answers for a role that does not exist exactly as for a trust policy
+    // that does not name the caller (misconfigs.md M09, M11), so the log records
+    // the same decision: an implicit deny, no role trust policy allowing (there
+    // is none). The note says what was missing.
     let caller_arn = caller.arn();
-    let not_authorized = |why: &str| {
-        // AWS answers for a role that does not exist exactly as for a trust policy
-        // that does not name the caller (misconfigs.md M09, M11), so the log
-        // records the same decision: an implicit deny, no role trust policy
-        // allowing (there is none). The note says what was missing.
-        let decision = Decision {
-            effect: Effect::ImplicitDeny,
-            decided_by: Vec::new(),
-            denied_by: Some(PolicyType::RoleTrust),
-            closest: Vec::new(),
-            action: "sts:AssumeRole".to_string(),
-            resource: role_arn.to_string(),
-            principal: caller_arn.clone(),
-        };
-        api_error!(
-            AccessDenied,
-            "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
-            caller_arn,
-            role_arn
-        )
-        .with_decision(Arc::new(decision))
-        .note(why.to_string())
+    let decision = Decision {
+        effect: Effect::ImplicitDeny,
+        decided_by: Vec::new(),
+        denied_by: Some(PolicyType::RoleTrust),
+        closest: Vec::new(),
+        action: "sts:AssumeRole".to_string(),
+        resource: role_arn.to_string(),
+        principal: caller_arn.clone(),
     };
-    let Some(role) = world.role_by_arn(role_arn) else {
-        let why = match &parsed {
-            Some(a) if a.partition != "aws" => {
-                format!("partition `{}` is not this emulator's (`aws`)", a.partition)
-            }
-            Some(a) if a.service != "iam" || !a.resource.starts_with("role/") => {
-                format!("`{role_arn}` is not a role ARN")
-            }
-            _ => format!("no role `{role_arn}` in the world (role names and paths are case-sensitive here)"),
-        };
-        return Err(not_authorized(&why));
-    };
+    Err(api_error!(
+        AccessDenied,
+        "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
+        caller_arn,
+        role_arn
+    )
+    .with_decision(Arc::new(decision))
+    .note(why))
+}
 
-    let chained =
-        matches!(&caller.identity, Identity::Session(s) if matches!(s.owner, SessionOwner::Role { .. }));
-    let duration = duration.unwrap_or(3600);
+/// The session's length: 1 h by default, at most the role's maximum, and at most
+/// 1 h for role chaining.
+fn session_duration(role: &Role, requested: Option<i64>, chained: bool) -> ApiResult<i64> {
+    let duration = requested.unwrap_or(3600);
     if chained && duration > CHAINED_MAX {
         return Err(api_error!(
             ValidationError,
@@ -372,36 +413,55 @@ pub(crate) fn grant(
             role.max_session_duration
         )));
     }
+    Ok(duration)
+}
 
-    // The request context for the trust policy (SAR, sts AssumeRole keys; iam.md §4.3).
-    let mut context =
-        authz::global_context(world, ctx, caller, region, None).set("sts:RoleSessionName", session_name);
-    if let Some(e) = external_id {
+/// The request context for the trust policy (SAR, sts AssumeRole keys; iam.md §4.3).
+fn trust_context(
+    world: &World,
+    ctx: &Ctx,
+    caller: &Caller,
+    input: &AssumeRoleInput<'_>,
+    region: &str,
+) -> RequestContext {
+    let mut context = authz::global_context(world, ctx, caller, region, None)
+        .set("sts:RoleSessionName", input.session_name);
+    if let Some(e) = input.external_id {
         context = context.set("sts:ExternalId", e);
     }
-    if let Some(s) = source_identity {
+    if let Some(s) = input.source_identity {
         context = context.set("sts:SourceIdentity", s);
     }
-    for (k, v) in &tags {
+    for (k, v) in &input.tags {
         context = context.set(format!("aws:RequestTag/{k}"), v.clone());
     }
-    if !tags.is_empty() {
-        context = context.set_multi("aws:TagKeys", tags.keys().cloned());
+    if !input.tags.is_empty() {
+        context = context.set_multi("aws:TagKeys", input.tags.keys().cloned());
     }
-    if !transitive.is_empty() {
-        context = context.set_multi("sts:TransitiveTagKeys", transitive.iter().cloned());
+    if !input.transitive_tag_keys.is_empty() {
+        context = context.set_multi("sts:TransitiveTagKeys", input.transitive_tag_keys.iter().cloned());
     }
-    let decision = authz::sts::assume_role(world, caller, role, "sts:AssumeRole", &context)?;
-    // Tags need sts:TagSession, a source identity sts:SetSourceIdentity, both
-    // allowed the same way (IAM user guide, "Passing session tags").
-    if !tags.is_empty() || !transitive.is_empty() {
-        authz::sts::assume_role(world, caller, role, "sts:TagSession", &context)?;
-    }
-    if source_identity.is_some() {
-        authz::sts::assume_role(world, caller, role, "sts:SetSourceIdentity", &context)?;
-    }
+    context
+}
 
-    // Transitive tags of a chained session carry over.
+/// The session to issue: fresh credentials, the session's policies and tags
+/// (a chained session's transitive tags carry over).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one session, gathered once"
+)]
+fn issue(
+    emu: &Emulator,
+    ctx: &Ctx,
+    caller: &Caller,
+    role: &Role,
+    input: AssumeRoleInput<'_>,
+    policies: Vec<PolicyDoc>,
+    duration: i64,
+    endpoint: &Endpoint<'_>,
+    chained: bool,
+) -> Session {
+    let mut tags = input.tags;
     if let Identity::Session(s) = &caller.identity {
         for k in &s.transitive_tag_keys {
             if let Some(v) = s.tags.get(k) {
@@ -426,22 +486,22 @@ pub(crate) fn grant(
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
         )
     );
-    let expires = ctx.now + time::Duration::seconds(duration);
-    let session = Session {
-        access_key_id: access_key_id.clone(),
-        secret: secret.clone(),
-        token: token.clone(),
+    Session {
+        access_key_id,
+        secret,
+        token,
         issued_at: ctx.now,
-        expires,
+        expires: ctx.now + time::Duration::seconds(duration),
         owner: SessionOwner::Role {
             account: role.account.clone(),
             role: role.name.clone(),
-            session_name: session_name.to_string(),
+            session_name: input.session_name.to_string(),
         },
-        policies: session_policies,
+        policies,
         tags,
-        transitive_tag_keys: transitive,
-        source_identity: source_identity
+        transitive_tag_keys: input.transitive_tag_keys,
+        source_identity: input
+            .source_identity
             .map(str::to_string)
             .or_else(|| match &caller.identity {
                 Identity::Session(s) => s.source_identity.clone(),
@@ -449,14 +509,9 @@ pub(crate) fn grant(
             }),
         // The global endpoint's tokens are version 1 (valid only in regions
         // enabled by default) unless the account set version 2; authn checks that.
-        issued_in_region: (!endpoint.global).then(|| region.to_string()),
+        issued_in_region: (!endpoint.global).then(|| endpoint.region.to_string()),
         chained,
-    };
-    Ok(Granted {
-        decision,
-        session,
-        role_id: role.id.clone(),
-    })
+    }
 }
 
 pub(crate) fn assume_role(

@@ -682,313 +682,353 @@ impl Builder<'_> {
         }
         self.world.faults.clone_from(&f.faults);
         if let Some(net) = &f.network {
-            let source_ip = match &net.source_ip {
-                Some(ip) => Some(
-                    ip.get_ref()
-                        .parse()
-                        .map_err(|_| self.err(ip, format!("`{}` is not an IP address", ip.get_ref())))?,
-                ),
-                None => None,
-            };
-            let vpc_endpoint_policy = match (&net.vpc_endpoint_policy, &net.source_vpce) {
-                (None, _) => None,
-                (Some(p), None) => {
-                    return Err(self.err(
-                        p,
-                        "vpc_endpoint_policy needs `source_vpce`: the endpoint the requests arrive through",
-                    ))
-                }
-                // An S3 gateway endpoint policy is a resource policy with a
-                // Principal, in S3's grammar.
-                (Some(p), Some(vpce)) => Some(self.policy(format!("vpce:{vpce}"), p, PolicyKind::Bucket)?),
-            };
-            self.world.network = Network {
-                source_ip,
-                secure_transport: net.secure_transport.unwrap_or(true),
-                source_vpce: net.source_vpce.clone(),
-                source_vpc: net.source_vpc.clone(),
-                vpc_endpoint_policy,
-            };
+            self.network(net)?;
         }
         for a in &f.accounts {
-            let id = a.id.get_ref();
-            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(self.err(&a.id, format!("account id `{id}` must be 12 digits")));
-            }
-            if self.world.account(id).is_some() || self.world.account(a.name.get_ref()).is_some() {
-                return Err(self.err(
-                    &a.id,
-                    format!("account `{id}` (`{}`) is declared twice", a.name.get_ref()),
-                ));
-            }
-            self.world.accounts.push(Account {
-                id: id.clone(),
-                name: a.name.get_ref().clone(),
-                sts_disabled_regions: a.sts_disabled_regions.clone(),
-                global_endpoint_token_version: a.global_endpoint_token_version.unwrap_or(1),
-            });
+            self.account(a)?;
         }
         for p in &f.policies {
-            let account = self.account_id(&p.account)?;
-            let doc = self.policy(
-                format!("managed:{}", p.name.get_ref()),
-                &p.document,
-                PolicyKind::Identity,
-            )?;
-            self.world.managed_policies.push(ManagedPolicy {
-                account,
-                name: p.name.get_ref().clone(),
-                path: normalize_path(p.path.as_deref()),
-                doc,
-            });
+            self.managed_policy(p)?;
         }
         for u in &f.users {
-            let account = self.account_id(&u.account)?;
-            let name = u.name.get_ref().clone();
-            if self.world.user(&account, &name).is_some() {
-                return Err(self.err(&u.name, format!("user `{name}` is declared twice")));
-            }
-            let path = normalize_path(u.path.as_deref());
-            let mut keys = Vec::new();
-            for k in &u.access_keys {
-                let status = match k.status.as_ref().map(|s| s.get_ref().to_ascii_lowercase()) {
-                    None => KeyStatus::Active,
-                    Some(s) if s == "active" => KeyStatus::Active,
-                    Some(s) if s == "inactive" => KeyStatus::Inactive,
-                    Some(s) => {
-                        let at = k.status.as_ref().unwrap_or(&k.id);
-                        return Err(self.err(at, format!("key status `{s}` must be `Active` or `Inactive`")));
-                    }
-                };
-                if self.world.key_index.contains_key(k.id.get_ref())
-                    || self
-                        .world
-                        .users
-                        .iter()
-                        .any(|x| x.access_keys.iter().any(|y| &y.id == k.id.get_ref()))
-                    || keys.iter().any(|y: &AccessKey| &y.id == k.id.get_ref())
-                {
-                    return Err(self.err(
-                        &k.id,
-                        format!("access key `{}` is declared twice", k.id.get_ref()),
-                    ));
-                }
-                keys.push(AccessKey {
-                    id: k.id.get_ref().clone(),
-                    secret: k.secret.clone(),
-                    status,
-                });
-            }
-            let owner = format!("user:{name}");
-            let mut policies = self.inline(&owner, &u.policies)?;
-            for m in &u.managed_policies {
-                policies.push(self.managed(&account, m)?);
-            }
-            let boundary = match &u.permissions_boundary {
-                Some(b) => Some(self.boundary(&account, b)?),
-                None => None,
-            };
-            let arn = format!("arn:aws:iam::{account}:user{path}{name}");
-            self.world.users.push(User {
-                id: u.id.clone().unwrap_or_else(|| derived_unique_id("AIDA", &arn)),
-                account,
-                name,
-                path,
-                access_keys: keys,
-                policies,
-                boundary,
-                tags: u.tags.clone(),
-            });
+            self.user(u)?;
         }
         for r in &f.roles {
-            let account = self.account_id(&r.account)?;
-            let name = r.name.get_ref().clone();
-            if self
-                .world
-                .roles
-                .iter()
-                .any(|x| x.account == account && x.name.eq_ignore_ascii_case(&name))
-            {
-                // Role names are unique case-insensitively within an account (IAM quotas page).
-                return Err(self.err(
-                    &r.name,
-                    format!("role `{name}` is declared twice (names ignore case)"),
-                ));
-            }
-            let path = normalize_path(r.path.as_deref());
-            let trust = self.policy(format!("trust:{name}"), &r.trust_policy, PolicyKind::Trust)?;
-            let owner = format!("role:{name}");
-            let mut policies = self.inline(&owner, &r.policies)?;
-            for m in &r.managed_policies {
-                policies.push(self.managed(&account, m)?);
-            }
-            let boundary = match &r.permissions_boundary {
-                Some(b) => Some(self.boundary(&account, b)?),
-                None => None,
-            };
-            let max_session_duration = match &r.max_session_duration {
-                Some(d) if !(3600..=43200).contains(d.get_ref()) => {
-                    return Err(self.err(d, "max_session_duration must be between 3600 and 43200 seconds"));
-                }
-                Some(d) => *d.get_ref(),
-                None => 3600,
-            };
-            let arn = format!("arn:aws:iam::{account}:role{path}{name}");
-            self.world.roles.push(Role {
-                id: r.id.clone().unwrap_or_else(|| derived_unique_id("AROA", &arn)),
-                account,
-                name,
-                path,
-                trust,
-                policies,
-                boundary,
-                max_session_duration,
-                tags: r.tags.clone(),
-            });
+            self.role(r)?;
         }
         for c in &f.credentials {
-            let expires = self.time(&c.expires)?;
-            let owner = match (&c.role, &c.user) {
-                (Some(role), None) => {
-                    let r = self.resolve_role(role)?;
-                    SessionOwner::Role {
-                        account: r.account.clone(),
-                        role: r.name.clone(),
-                        session_name: c.session_name.clone().unwrap_or_else(|| "session".to_string()),
-                    }
-                }
-                (None, Some(user)) => {
-                    let (acct, name) = user.get_ref().split_once('/').ok_or_else(|| {
-                        self.err(
-                            user,
-                            format!("user `{}` must be written `account/user-name`", user.get_ref()),
-                        )
-                    })?;
-                    let account = self.world.account(acct).map(|a| a.id.clone()).ok_or_else(|| {
-                        self.err(
-                            user,
-                            format!("unknown account `{acct}`: declare it in [[accounts]]"),
-                        )
-                    })?;
-                    if self.world.user(&account, name).is_none() {
-                        return Err(self.err(user, format!("unknown user `{name}` in account `{acct}`")));
-                    }
-                    SessionOwner::User {
-                        account,
-                        user: name.to_string(),
-                    }
-                }
-                _ => {
-                    return Err(self.err(
-                        &c.access_key_id,
-                        "temporary credentials name exactly one owner: `role = ...` or `user = ...`",
-                    ))
-                }
-            };
-            self.world.credentials.push(TempCredentials {
-                access_key_id: c.access_key_id.get_ref().clone(),
-                secret: c.secret.clone(),
-                session_token: c.session_token.clone(),
-                expires,
-                owner,
-                issued_in_region: c.issued_in_region.clone(),
-            });
+            self.credentials(c)?;
         }
         for k in &f.kms_keys {
-            let account = self.account_id(&k.account)?;
-            let id = k.id.get_ref().clone();
-            let region = k.region.clone().unwrap_or_else(|| "us-east-1".to_string());
-            let policy_id = format!("kms:{id}");
-            let policy = match &k.policy {
-                Some(p) => self.policy(policy_id, p, PolicyKind::KmsKey)?,
-                None => {
-                    // The default key policy: "Allow the account root full access to the key,
-                    // delegating to IAM policies" (KMS developer guide, "Default key policy").
-                    let text = format!(
-                        r#"{{"Version":"2012-10-17","Id":"key-default-1","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
-                    );
-                    let policy = Policy::parse(&text, PolicyKind::KmsKey)
-                        .map_err(|e| self.err(&k.id, format!("default key policy: {}", e.message)))?;
-                    PolicyDoc {
-                        id: policy_id,
-                        policy: Arc::new(policy),
-                        text,
-                    }
-                }
-            };
-            let state = match k.state.as_ref().map(|s| s.get_ref().as_str()) {
-                None | Some("Enabled") => KmsKeyState::Enabled,
-                Some("Disabled") => KmsKeyState::Disabled,
-                Some("PendingDeletion") => KmsKeyState::PendingDeletion,
-                Some(other) => {
-                    let at = k.state.as_ref().unwrap_or(&k.id);
-                    return Err(self.err(
-                        at,
-                        format!("key state `{other}` must be `Enabled`, `Disabled` or `PendingDeletion`"),
-                    ));
-                }
-            };
-            self.world.kms_keys.push(KmsKey {
-                account,
-                id,
-                region,
-                policy,
-                state,
-            });
+            self.kms_key(k)?;
         }
         for b in &f.buckets {
             self.bucket(b)?;
         }
         if let Some(o) = &f.organization {
-            let management_account = self.account_id(&o.management_account)?;
-            let mut accounts = vec![management_account.clone()];
-            for a in &o.accounts {
-                let id = self.account_id(a)?;
-                if !accounts.contains(&id) {
-                    accounts.push(id);
-                }
-            }
-            let full_aws_access = o.full_aws_access.unwrap_or(true);
-            let org_policies = |list: &[file::OrgPolicyFile], kind: PolicyKind, prefix: &str, full: bool| {
-                list.iter()
-                    .map(|p| {
-                        let id = format!("{prefix}:{}", p.name.get_ref());
-                        // Validate the document as written (errors point into the file) ...
-                        let mut doc = self.policy(id.clone(), &p.document, kind)?;
-                        // ... then evaluate it beside the FullAWSAccess policy AWS attaches at
-                        // every level (RCPFullAWSAccess cannot even be detached), so a
-                        // deny-list policy only subtracts, as in AWS. One world entry is one
-                        // level of the organization.
-                        if full {
-                            doc = with_full_access(&doc, kind).unwrap_or(doc);
-                        }
-                        let targets = if p.accounts.is_empty() {
-                            accounts.clone()
-                        } else {
-                            p.accounts
-                                .iter()
-                                .map(|a| self.account_id(a))
-                                .collect::<Result<Vec<_>, _>>()?
-                        };
-                        Ok(OrgPolicy {
-                            doc,
-                            accounts: targets,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, FileError>>()
-            };
-            let scps = org_policies(&o.scps, PolicyKind::Scp, "scp", full_aws_access)?;
-            let rcps = org_policies(&o.rcps, PolicyKind::Rcp, "rcp", true)?;
-            self.world.organization = Some(Organization {
-                id: o.id.clone().unwrap_or_else(|| "o-exampleorgid".to_string()),
-                management_account,
-                accounts,
-                scps,
-                rcps,
-            });
+            self.organization(o)?;
         }
         self.world.reindex();
         Ok(self.world)
+    }
+
+    fn network(&mut self, net: &file::NetworkFile) -> Result<(), FileError> {
+        let source_ip = match &net.source_ip {
+            Some(ip) => Some(
+                ip.get_ref()
+                    .parse()
+                    .map_err(|_| self.err(ip, format!("`{}` is not an IP address", ip.get_ref())))?,
+            ),
+            None => None,
+        };
+        let vpc_endpoint_policy = match (&net.vpc_endpoint_policy, &net.source_vpce) {
+            (None, _) => None,
+            (Some(p), None) => {
+                return Err(self.err(
+                    p,
+                    "vpc_endpoint_policy needs `source_vpce`: the endpoint the requests arrive through",
+                ))
+            }
+            // An S3 gateway endpoint policy is a resource policy with a
+            // Principal, in S3's grammar.
+            (Some(p), Some(vpce)) => Some(self.policy(format!("vpce:{vpce}"), p, PolicyKind::Bucket)?),
+        };
+        self.world.network = Network {
+            source_ip,
+            secure_transport: net.secure_transport.unwrap_or(true),
+            source_vpce: net.source_vpce.clone(),
+            source_vpc: net.source_vpc.clone(),
+            vpc_endpoint_policy,
+        };
+        Ok(())
+    }
+
+    fn account(&mut self, a: &file::AccountFile) -> Result<(), FileError> {
+        let id = a.id.get_ref();
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.err(&a.id, format!("account id `{id}` must be 12 digits")));
+        }
+        if self.world.account(id).is_some() || self.world.account(a.name.get_ref()).is_some() {
+            return Err(self.err(
+                &a.id,
+                format!("account `{id}` (`{}`) is declared twice", a.name.get_ref()),
+            ));
+        }
+        self.world.accounts.push(Account {
+            id: id.clone(),
+            name: a.name.get_ref().clone(),
+            sts_disabled_regions: a.sts_disabled_regions.clone(),
+            global_endpoint_token_version: a.global_endpoint_token_version.unwrap_or(1),
+        });
+        Ok(())
+    }
+
+    fn managed_policy(&mut self, p: &file::ManagedPolicyFile) -> Result<(), FileError> {
+        let account = self.account_id(&p.account)?;
+        let doc = self.policy(
+            format!("managed:{}", p.name.get_ref()),
+            &p.document,
+            PolicyKind::Identity,
+        )?;
+        self.world.managed_policies.push(ManagedPolicy {
+            account,
+            name: p.name.get_ref().clone(),
+            path: normalize_path(p.path.as_deref()),
+            doc,
+        });
+        Ok(())
+    }
+
+    fn user(&mut self, u: &file::UserFile) -> Result<(), FileError> {
+        let account = self.account_id(&u.account)?;
+        let name = u.name.get_ref().clone();
+        if self.world.user(&account, &name).is_some() {
+            return Err(self.err(&u.name, format!("user `{name}` is declared twice")));
+        }
+        let path = normalize_path(u.path.as_deref());
+        let mut keys = Vec::new();
+        for k in &u.access_keys {
+            let status = match k.status.as_ref().map(|s| s.get_ref().to_ascii_lowercase()) {
+                None => KeyStatus::Active,
+                Some(s) if s == "active" => KeyStatus::Active,
+                Some(s) if s == "inactive" => KeyStatus::Inactive,
+                Some(s) => {
+                    let at = k.status.as_ref().unwrap_or(&k.id);
+                    return Err(self.err(at, format!("key status `{s}` must be `Active` or `Inactive`")));
+                }
+            };
+            if self.world.key_index.contains_key(k.id.get_ref())
+                || self
+                    .world
+                    .users
+                    .iter()
+                    .any(|x| x.access_keys.iter().any(|y| &y.id == k.id.get_ref()))
+                || keys.iter().any(|y: &AccessKey| &y.id == k.id.get_ref())
+            {
+                return Err(self.err(
+                    &k.id,
+                    format!("access key `{}` is declared twice", k.id.get_ref()),
+                ));
+            }
+            keys.push(AccessKey {
+                id: k.id.get_ref().clone(),
+                secret: k.secret.clone(),
+                status,
+            });
+        }
+        let owner = format!("user:{name}");
+        let mut policies = self.inline(&owner, &u.policies)?;
+        for m in &u.managed_policies {
+            policies.push(self.managed(&account, m)?);
+        }
+        let boundary = match &u.permissions_boundary {
+            Some(b) => Some(self.boundary(&account, b)?),
+            None => None,
+        };
+        let arn = format!("arn:aws:iam::{account}:user{path}{name}");
+        self.world.users.push(User {
+            id: u.id.clone().unwrap_or_else(|| derived_unique_id("AIDA", &arn)),
+            account,
+            name,
+            path,
+            access_keys: keys,
+            policies,
+            boundary,
+            tags: u.tags.clone(),
+        });
+        Ok(())
+    }
+
+    fn role(&mut self, r: &file::RoleFile) -> Result<(), FileError> {
+        let account = self.account_id(&r.account)?;
+        let name = r.name.get_ref().clone();
+        if self
+            .world
+            .roles
+            .iter()
+            .any(|x| x.account == account && x.name.eq_ignore_ascii_case(&name))
+        {
+            // Role names are unique case-insensitively within an account (IAM quotas page).
+            return Err(self.err(
+                &r.name,
+                format!("role `{name}` is declared twice (names ignore case)"),
+            ));
+        }
+        let path = normalize_path(r.path.as_deref());
+        let trust = self.policy(format!("trust:{name}"), &r.trust_policy, PolicyKind::Trust)?;
+        let owner = format!("role:{name}");
+        let mut policies = self.inline(&owner, &r.policies)?;
+        for m in &r.managed_policies {
+            policies.push(self.managed(&account, m)?);
+        }
+        let boundary = match &r.permissions_boundary {
+            Some(b) => Some(self.boundary(&account, b)?),
+            None => None,
+        };
+        let max_session_duration = match &r.max_session_duration {
+            Some(d) if !(3600..=43200).contains(d.get_ref()) => {
+                return Err(self.err(d, "max_session_duration must be between 3600 and 43200 seconds"));
+            }
+            Some(d) => *d.get_ref(),
+            None => 3600,
+        };
+        let arn = format!("arn:aws:iam::{account}:role{path}{name}");
+        self.world.roles.push(Role {
+            id: r.id.clone().unwrap_or_else(|| derived_unique_id("AROA", &arn)),
+            account,
+            name,
+            path,
+            trust,
+            policies,
+            boundary,
+            max_session_duration,
+            tags: r.tags.clone(),
+        });
+        Ok(())
+    }
+
+    fn credentials(&mut self, c: &file::CredentialsFile) -> Result<(), FileError> {
+        let expires = self.time(&c.expires)?;
+        let owner = match (&c.role, &c.user) {
+            (Some(role), None) => {
+                let r = self.resolve_role(role)?;
+                SessionOwner::Role {
+                    account: r.account.clone(),
+                    role: r.name.clone(),
+                    session_name: c.session_name.clone().unwrap_or_else(|| "session".to_string()),
+                }
+            }
+            (None, Some(user)) => {
+                let (acct, name) = user.get_ref().split_once('/').ok_or_else(|| {
+                    self.err(
+                        user,
+                        format!("user `{}` must be written `account/user-name`", user.get_ref()),
+                    )
+                })?;
+                let account = self.world.account(acct).map(|a| a.id.clone()).ok_or_else(|| {
+                    self.err(
+                        user,
+                        format!("unknown account `{acct}`: declare it in [[accounts]]"),
+                    )
+                })?;
+                if self.world.user(&account, name).is_none() {
+                    return Err(self.err(user, format!("unknown user `{name}` in account `{acct}`")));
+                }
+                SessionOwner::User {
+                    account,
+                    user: name.to_string(),
+                }
+            }
+            _ => {
+                return Err(self.err(
+                    &c.access_key_id,
+                    "temporary credentials name exactly one owner: `role = ...` or `user = ...`",
+                ))
+            }
+        };
+        self.world.credentials.push(TempCredentials {
+            access_key_id: c.access_key_id.get_ref().clone(),
+            secret: c.secret.clone(),
+            session_token: c.session_token.clone(),
+            expires,
+            owner,
+            issued_in_region: c.issued_in_region.clone(),
+        });
+        Ok(())
+    }
+
+    fn kms_key(&mut self, k: &file::KmsKeyFile) -> Result<(), FileError> {
+        let account = self.account_id(&k.account)?;
+        let id = k.id.get_ref().clone();
+        let region = k.region.clone().unwrap_or_else(|| "us-east-1".to_string());
+        let policy_id = format!("kms:{id}");
+        let policy = match &k.policy {
+            Some(p) => self.policy(policy_id, p, PolicyKind::KmsKey)?,
+            None => {
+                // The default key policy: "Allow the account root full access to the key,
+                // delegating to IAM policies" (KMS developer guide, "Default key policy").
+                let text = format!(
+                    r#"{{"Version":"2012-10-17","Id":"key-default-1","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+                );
+                let policy = Policy::parse(&text, PolicyKind::KmsKey)
+                    .map_err(|e| self.err(&k.id, format!("default key policy: {}", e.message)))?;
+                PolicyDoc {
+                    id: policy_id,
+                    policy: Arc::new(policy),
+                    text,
+                }
+            }
+        };
+        let state = match k.state.as_ref().map(|s| s.get_ref().as_str()) {
+            None | Some("Enabled") => KmsKeyState::Enabled,
+            Some("Disabled") => KmsKeyState::Disabled,
+            Some("PendingDeletion") => KmsKeyState::PendingDeletion,
+            Some(other) => {
+                let at = k.state.as_ref().unwrap_or(&k.id);
+                return Err(self.err(
+                    at,
+                    format!("key state `{other}` must be `Enabled`, `Disabled` or `PendingDeletion`"),
+                ));
+            }
+        };
+        self.world.kms_keys.push(KmsKey {
+            account,
+            id,
+            region,
+            policy,
+            state,
+        });
+        Ok(())
+    }
+
+    fn organization(&mut self, o: &file::OrganizationFile) -> Result<(), FileError> {
+        let management_account = self.account_id(&o.management_account)?;
+        let mut accounts = vec![management_account.clone()];
+        for a in &o.accounts {
+            let id = self.account_id(a)?;
+            if !accounts.contains(&id) {
+                accounts.push(id);
+            }
+        }
+        let full_aws_access = o.full_aws_access.unwrap_or(true);
+        let org_policies = |list: &[file::OrgPolicyFile], kind: PolicyKind, prefix: &str, full: bool| {
+            list.iter()
+                .map(|p| {
+                    let id = format!("{prefix}:{}", p.name.get_ref());
+                    // Validate the document as written (errors point into the file) ...
+                    let mut doc = self.policy(id.clone(), &p.document, kind)?;
+                    // ... then evaluate it beside the FullAWSAccess policy AWS attaches at
+                    // every level (RCPFullAWSAccess cannot even be detached), so a
+                    // deny-list policy only subtracts, as in AWS. One world entry is one
+                    // level of the organization.
+                    if full {
+                        doc = with_full_access(&doc, kind).unwrap_or(doc);
+                    }
+                    let targets = if p.accounts.is_empty() {
+                        accounts.clone()
+                    } else {
+                        p.accounts
+                            .iter()
+                            .map(|a| self.account_id(a))
+                            .collect::<Result<Vec<_>, _>>()?
+                    };
+                    Ok(OrgPolicy {
+                        doc,
+                        accounts: targets,
+                    })
+                })
+                .collect::<Result<Vec<_>, FileError>>()
+        };
+        let scps = org_policies(&o.scps, PolicyKind::Scp, "scp", full_aws_access)?;
+        let rcps = org_policies(&o.rcps, PolicyKind::Rcp, "rcp", true)?;
+        self.world.organization = Some(Organization {
+            id: o.id.clone().unwrap_or_else(|| "o-exampleorgid".to_string()),
+            management_account,
+            accounts,
+            scps,
+            rcps,
+        });
+        Ok(())
     }
 
     fn resolve_role(&self, r: &Spanned<String>) -> Result<&Role, FileError> {
@@ -1014,6 +1054,32 @@ impl Builder<'_> {
         let mut doc = self.managed(account, r)?;
         doc.id = doc.id.replacen("managed:", "boundary:", 1);
         Ok(doc)
+    }
+
+    /// A bucket's default encryption: SSE-S3, or SSE-KMS with a key of the world.
+    fn encryption(&self, e: &file::EncryptionFile) -> Result<Encryption, FileError> {
+        match e.algorithm.get_ref().as_str() {
+            "AES256" => Ok(Encryption::SseS3),
+            "aws:kms" | "aws:kms:dsse" => {
+                let key_arn = match &e.kms_key {
+                    None => None,
+                    Some(k) => Some(self.world.kms_key(k.get_ref()).map(KmsKey::arn).ok_or_else(|| {
+                        self.err(
+                            k,
+                            format!("unknown KMS key `{}`: declare it in [[kms_keys]]", k.get_ref()),
+                        )
+                    })?),
+                };
+                Ok(Encryption::SseKms {
+                    key_arn,
+                    bucket_key: e.bucket_key,
+                })
+            }
+            other => Err(self.err(
+                &e.algorithm,
+                format!("encryption algorithm `{other}` must be `AES256` or `aws:kms`"),
+            )),
+        }
     }
 
     fn bucket(&mut self, b: &file::BucketFile) -> Result<(), FileError> {
@@ -1057,32 +1123,7 @@ impl Builder<'_> {
         };
         let encryption = match &b.encryption {
             None => Encryption::SseS3,
-            Some(e) => match e.algorithm.get_ref().as_str() {
-                "AES256" => Encryption::SseS3,
-                "aws:kms" | "aws:kms:dsse" => {
-                    let key_arn = match &e.kms_key {
-                        None => None,
-                        Some(k) => {
-                            Some(self.world.kms_key(k.get_ref()).map(KmsKey::arn).ok_or_else(|| {
-                                self.err(
-                                    k,
-                                    format!("unknown KMS key `{}`: declare it in [[kms_keys]]", k.get_ref()),
-                                )
-                            })?)
-                        }
-                    };
-                    Encryption::SseKms {
-                        key_arn,
-                        bucket_key: e.bucket_key,
-                    }
-                }
-                other => {
-                    return Err(self.err(
-                        &e.algorithm,
-                        format!("encryption algorithm `{other}` must be `AES256` or `aws:kms`"),
-                    ))
-                }
-            },
+            Some(e) => self.encryption(e)?,
         };
         let versioning = match b.versioning.as_ref().map(|s| s.get_ref().as_str()) {
             None => Versioning::Unversioned,
