@@ -13,50 +13,8 @@ use std::sync::Arc;
 use emulator::{Clock, Config, Emulator, Running, SystemClock, World};
 use serde_json::Value;
 
-const WORLD: &str = r#"
-[[accounts]]
-id = "111111111111"
-name = "vendor"
-
-[[accounts]]
-id = "222222222222"
-name = "customer"
-
-[[users]]
-account = "vendor"
-name = "sync"
-access_keys = [{ id = "AKIAVENDORSYNC000001", secret = "vendor-secret-vendor-secret-vendor-secre" }]
-policies = [{ name = "assume", document = '''
-{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}
-''' }]
-
-[[users]]
-account = "customer"
-name = "transfer-service"
-access_keys = [{ id = "AKIAIOSFODNN7EXAMPLE", secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }]
-policies = [{ name = "push-to-warehouse", document = '''
-{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],
-  "Resource":"arn:aws:s3:::customer-lake/*"}]}
-''' }]
-
-[[roles]]
-account = "customer"
-name = "transfer-role"
-trust_policy = '''
-{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
-  "Principal":{"AWS":"arn:aws:iam::111111111111:user/sync"},
-  "Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}
-'''
-policies = [{ name = "push-to-warehouse", document = '''
-{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],
-  "Resource":"arn:aws:s3:::customer-lake/*"}]}
-''' }]
-
-[[buckets]]
-name = "customer-lake"
-account = "customer"
-region = "eu-west-1"
-"#;
+/// The setup guide done right, in role and HMAC mode (`testkit::fixtures`).
+const WORLD: &str = testkit::fixtures::VENDOR_CUSTOMER;
 
 async fn start() -> Running {
     let world = World::from_toml("cli world", WORLD).expect("world");

@@ -69,41 +69,7 @@ region = "eu-west-1"
 "#;
 
 /// Role mode: the service's user in its own account assumes the customer's role.
-const ROLE_WORLD: &str = r#"
-[[accounts]]
-id = "111111111111"
-name = "vendor"
-
-[[accounts]]
-id = "222222222222"
-name = "customer"
-
-[[users]]
-account = "vendor"
-name = "sync"
-access_keys = [{ id = "AKIAVENDORSYNC000001", secret = "vendor-secret-vendor-secret-vendor-secre" }]
-policies = [{ name = "assume", document = '''
-{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}
-''' }]
-
-[[roles]]
-account = "customer"
-name = "transfer-role"
-trust_policy = '''
-{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole"],
-  "Principal":{"AWS":"arn:aws:iam::111111111111:user/sync"},
-  "Condition":{"StringEquals":{"sts:ExternalId":"ext-123"}}}]}
-'''
-policies = [{ name = "push-to-warehouse", document = '''
-{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],
-  "Resource":"arn:aws:s3:::customer-lake/*"}]}
-''' }]
-
-[[buckets]]
-name = "customer-lake"
-account = "customer"
-region = "eu-west-1"
-"#;
+const ROLE_WORLD: &str = testkit::fixtures::VENDOR_CUSTOMER;
 
 /// The emulator's manual clock as the SDK's time source: signing, expiry checks, key dates.
 #[derive(Debug)]

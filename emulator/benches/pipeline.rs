@@ -19,10 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-    UriPathNormalizationMode,
-};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest};
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -48,12 +45,7 @@ fn prepare(
 ) -> Prepared {
     headers.push(("host".into(), HOST.into()));
     headers.push(("content-length".into(), body.len().to_string()));
-    let mut settings = SigningSettings::default();
-    if service == "s3" {
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    }
+    let settings = testkit::sign::like_sdk(service);
     let identity: Identity = Credentials::new(AKID, SECRET, None, None, "bench").into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)

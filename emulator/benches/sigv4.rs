@@ -22,10 +22,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-    UriPathNormalizationMode,
-};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest};
 use aws_smithy_runtime_api::client::identity::Identity;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use emulator::sigv4::{self, Auth, AuthV4, BodyCheck, PayloadMode, RequestHead, SigService};
@@ -111,10 +108,7 @@ fn sign_request(mode: Mode, payload: &[u8]) -> Signed {
     if trailer {
         headers.push(("x-amz-trailer".into(), "x-amz-checksum-crc32".into()));
     }
-    let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let settings = testkit::sign::s3(true);
     let id = identity();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&id)

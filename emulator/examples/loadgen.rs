@@ -36,10 +36,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-    UriPathNormalizationMode,
-};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest};
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request};
@@ -306,13 +303,7 @@ fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now
             (Method::PUT, format!("/{}", o.bucket), "s3", h, body.into_bytes())
         }
     };
-    let mut settings = SigningSettings::default();
-    if service == "s3" {
-        // What aws-sdk-s3 configures.
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    }
+    let settings = testkit::sign::like_sdk(service);
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(identity)
         .region(&o.region)

@@ -17,10 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-    UriPathNormalizationMode,
-};
+use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableBody, SignableRequest};
 use emulator::{Clock, Config, ManualClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -100,9 +97,7 @@ fn signed(
         ("content-length".into(), body.len().to_string()),
     ];
     headers.extend(extra.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())));
-    let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let mut settings = testkit::sign::s3(false);
     settings.payload_checksum_kind = hash_header;
     let identity = Credentials::new(creds.0, creds.1, creds.2.map(str::to_string), None, "robust").into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
@@ -726,10 +721,7 @@ fn signed_to_host(host: &str, path: &str, body: &[u8]) -> Vec<u8> {
         ("host".into(), host.into()),
         ("content-length".into(), body.len().to_string()),
     ];
-    let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Single;
-    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let settings = testkit::sign::s3(true);
     let identity = Credentials::new(common::AKID, common::SECRET, None, None, "vh").into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)

@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest};
 
 /// A scratch directory for one test, removed when dropped.
 struct Scratch(PathBuf);
@@ -157,8 +157,7 @@ fn signed_put_head(addr: SocketAddr, key: &str, body: &[u8]) -> Vec<u8> {
         ("host".to_string(), host),
         ("content-length".to_string(), body.len().to_string()),
     ];
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+    let settings = testkit::sign::s3(true);
     let identity = Credentials::new(common::AKID, common::SECRET, None, None, "serve").into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)

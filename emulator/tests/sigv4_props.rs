@@ -12,10 +12,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode,
-};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation};
 use emulator::sigv4::{
     self, Auth, AwsChunkedDecoder, BodyCheck, ChunkSigning, CredentialScope, DecoderConfig, RequestHead,
     SigError, SigService, SigningKey, StringToSign, Trailers,
@@ -150,13 +147,7 @@ fn sign_case(c: &Case) -> Signed {
     let mut headers = vec![("host".to_owned(), HOST.to_owned())];
     headers.extend(c.headers.iter().cloned());
 
-    let mut settings = SigningSettings::default();
-    if c.service == SigService::S3 {
-        // What aws-sdk-s3 configures: no normalisation, single encoding, x-amz-content-sha256.
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    }
+    let mut settings = testkit::sign::like_sdk(if c.service == SigService::S3 { "s3" } else { "sts" });
     if c.query_auth {
         settings.signature_location = SignatureLocation::QueryParams;
         settings.expires_in = Some(Duration::from_secs(3600));

@@ -15,6 +15,7 @@
 //! - [`expect`]: comparing a step's outcome with its `expect`.
 //! - [`report`]: failure display, `--explain`, text / JSON / JUnit output.
 //! - [`discover`]: finding scenario files under folders.
+//! - [`toml_text`]: the TOML writer `reproduce` and the fuzzer share.
 //! - [`fuzz`]: `harness fuzz`, the emulator's decisions against a reference model and
 //!   metamorphic relations on generated worlds.
 
@@ -29,6 +30,7 @@ pub mod reproduce;
 pub mod run;
 pub mod scenario;
 pub mod steps;
+pub mod toml_text;
 
 pub use report::ScenarioReport;
 pub use run::{run, run_blocking};

@@ -10,10 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
-    SigningSettings, UriPathNormalizationMode,
-};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
 use bytes::Bytes;
 use emulator::Clock;
 use http_body_util::{BodyExt, Full};
@@ -167,47 +164,81 @@ pub(crate) fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str
 }
 
 /// Build, sign, bend and send the request; the outcome's wire fields come from the log.
+/// Send the raw request: build it, sign it with the actor's keys (if any), bend
+/// it as the step says, and send it on a fresh connection.
 pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outcome, String> {
     a.validate()?;
-    let sts = a.is_sts();
-    let mut body: Vec<u8> = a.body.clone().unwrap_or_default().into_bytes();
-    let mut headers: Vec<(String, String)> = Vec::new();
-    let host = a.host.clone().unwrap_or_else(|| run.running.addr.to_string());
-    headers.push(("host".to_string(), host));
-    if sts && a.body.is_none() {
-        let mut form = a.form.clone();
-        form.entry("Version".to_string())
-            .or_insert_with(|| "2011-06-15".to_string());
-        body = encode_pairs(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))).into_bytes();
-        headers.push((
-            "content-type".to_string(),
-            "application/x-www-form-urlencoded; charset=utf-8".to_string(),
-        ));
-    }
-    for (k, v) in &a.headers {
-        headers.push((k.to_ascii_lowercase(), v.clone()));
-    }
-    let method = a.method.clone().unwrap_or_else(|| {
-        if sts {
-            "POST".to_string()
-        } else if a.key.is_some() && a.body.is_some() {
-            "PUT".to_string()
-        } else {
-            "GET".to_string()
-        }
-    });
-    let path = if sts {
-        "/".to_string()
-    } else {
-        match (&a.bucket, &a.key) {
-            (Some(b), Some(k)) => format!("/{b}/{}", encode_key(k)),
-            (Some(b), None) => format!("/{b}"),
-            _ => "/".to_string(),
-        }
-    };
-    let mut query = a.query.clone().unwrap_or_default();
-
+    let mut req = Unsigned::build(run, a);
     if let Some(keys) = keys {
+        req.sign(run, a, keys)?;
+    }
+    req.bend(a);
+    req.exchange(run).await
+}
+
+/// The request before (and, once signed, after) signing.
+#[derive(Debug)]
+struct Unsigned {
+    sts: bool,
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Unsigned {
+    fn build(run: &Run<'_>, a: &RawArgs) -> Self {
+        let sts = a.is_sts();
+        let mut body: Vec<u8> = a.body.clone().unwrap_or_default().into_bytes();
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let host = a.host.clone().unwrap_or_else(|| run.running.addr.to_string());
+        headers.push(("host".to_string(), host));
+        if sts && a.body.is_none() {
+            let mut form = a.form.clone();
+            form.entry("Version".to_string())
+                .or_insert_with(|| "2011-06-15".to_string());
+            body = encode_pairs(form.iter().map(|(k, v)| (k.as_str(), v.as_str()))).into_bytes();
+            headers.push((
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+            ));
+        }
+        for (k, v) in &a.headers {
+            headers.push((k.to_ascii_lowercase(), v.clone()));
+        }
+        let method = a.method.clone().unwrap_or_else(|| {
+            if sts {
+                "POST".to_string()
+            } else if a.key.is_some() && a.body.is_some() {
+                "PUT".to_string()
+            } else {
+                "GET".to_string()
+            }
+        });
+        let path = if sts {
+            "/".to_string()
+        } else {
+            match (&a.bucket, &a.key) {
+                (Some(b), Some(k)) => format!("/{b}/{}", encode_key(k)),
+                (Some(b), None) => format!("/{b}"),
+                _ => "/".to_string(),
+            }
+        };
+        Self {
+            sts,
+            method,
+            path,
+            query: a.query.clone().unwrap_or_default(),
+            headers,
+            body,
+        }
+    }
+
+    /// Sign with the `aws-sigv4` crate, the SDK's own signer, with aws-sdk-s3's
+    /// settings for S3: headers, or presigned query parameters.
+    fn sign(&mut self, run: &Run<'_>, a: &RawArgs, keys: Keys) -> Result<(), String> {
+        let sts = self.sts;
         let region = a.region.clone().unwrap_or_else(|| {
             if sts {
                 "us-east-1".to_string()
@@ -218,16 +249,12 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
                 )
             }
         });
-        let mut settings = SigningSettings::default();
         let payload = a.payload.as_deref().unwrap_or("signed");
-        if !sts {
-            // What aws-sdk-s3 configures: no path normalisation, single encoding.
-            settings.percent_encoding_mode = PercentEncodingMode::Single;
-            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-            if payload != "none" {
-                settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-            }
-        }
+        let mut settings = if sts {
+            SigningSettings::default()
+        } else {
+            testkit::sign::s3(payload != "none")
+        };
         if let Some(p) = &a.presign {
             settings.signature_location = SignatureLocation::QueryParams;
             settings.expires_in = Some(Duration::from_secs(
@@ -255,17 +282,17 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
         let signable_body = if payload == "unsigned" || (a.presign.is_some() && !sts) {
             SignableBody::UnsignedPayload
         } else {
-            SignableBody::Bytes(&body)
+            SignableBody::Bytes(&self.body)
         };
-        let uri = if query.is_empty() {
-            format!("http://localhost{path}")
+        let uri = if self.query.is_empty() {
+            format!("http://localhost{}", self.path)
         } else {
-            format!("http://localhost{path}?{query}")
+            format!("http://localhost{}?{}", self.path, self.query)
         };
         let signable = SignableRequest::new(
-            &method,
+            &self.method,
             uri.as_str(),
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             signable_body,
         )
         .map_err(|e| format!("signable request: {e}"))?;
@@ -273,71 +300,76 @@ pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outc
             .map_err(|e| format!("signing: {e}"))?
             .into_parts();
         for (name, value) in instructions.headers() {
-            headers.push((name.to_string(), value.to_string()));
+            self.headers.push((name.to_string(), value.to_string()));
         }
         for (name, value) in instructions.params() {
-            if !query.is_empty() {
-                query.push('&');
+            if !self.query.is_empty() {
+                self.query.push('&');
             }
-            query.push_str(&format!(
+            self.query.push_str(&format!(
                 "{}={}",
                 utf8_percent_encode(name, KEY_SET),
                 utf8_percent_encode(value, KEY_SET)
             ));
         }
+        Ok(())
     }
 
-    // Bend the signed request.
-    for name in a.omit_header.items() {
-        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-    }
-    for (k, v) in &a.unsigned_header {
-        headers.push((k.to_ascii_lowercase(), v.clone()));
-    }
-    if a.tamper_body {
-        match body.last_mut() {
-            Some(b) => *b = if *b == b'x' { b'y' } else { b'x' },
-            None => body.push(b'x'),
+    /// Bend the signed request the way a broken client would.
+    fn bend(&mut self, a: &RawArgs) {
+        for name in a.omit_header.items() {
+            self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
         }
-    }
-
-    let target = if query.is_empty() {
-        path
-    } else {
-        format!("{path}?{query}")
-    };
-    let mut builder = http::Request::builder().method(method.as_str()).uri(target);
-    for (k, v) in &headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    let request = builder
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| format!("building the request: {e}"))?;
-    let stream = tokio::net::TcpStream::connect(run.running.addr)
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| format!("handshake: {e}"))?;
-    let driver = tokio::spawn(conn);
-    let result = sender.send_request(request).await;
-    let outcome = match result {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            // Drain the body so the exchange completes.
-            let _ = response.into_body().collect().await;
-            Outcome {
-                ok: status < 300,
-                detail: (status >= 300).then(|| format!("HTTP {status}")),
-                ..Outcome::default()
+        for (k, v) in &a.unsigned_header {
+            self.headers.push((k.to_ascii_lowercase(), v.clone()));
+        }
+        if a.tamper_body {
+            match self.body.last_mut() {
+                Some(b) => *b = if *b == b'x' { b'y' } else { b'x' },
+                None => self.body.push(b'x'),
             }
         }
-        Err(e) => Outcome {
-            ok: false,
-            detail: Some(format!("no response: {e}")),
-            ..Outcome::default()
-        },
-    };
-    driver.abort();
-    Ok(outcome)
+    }
+
+    /// One exchange on a fresh connection; the answer's status is the outcome.
+    async fn exchange(self, run: &Run<'_>) -> Result<Outcome, String> {
+        let target = if self.query.is_empty() {
+            self.path
+        } else {
+            format!("{}?{}", self.path, self.query)
+        };
+        let mut builder = http::Request::builder().method(self.method.as_str()).uri(target);
+        for (k, v) in &self.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let request = builder
+            .body(Full::new(Bytes::from(self.body)))
+            .map_err(|e| format!("building the request: {e}"))?;
+        let stream = tokio::net::TcpStream::connect(run.running.addr)
+            .await
+            .map_err(|e| format!("connect: {e}"))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        let driver = tokio::spawn(conn);
+        let outcome = match sender.send_request(request).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                // Drain the body so the exchange completes.
+                let _ = response.into_body().collect().await;
+                Outcome {
+                    ok: status < 300,
+                    detail: (status >= 300).then(|| format!("HTTP {status}")),
+                    ..Outcome::default()
+                }
+            }
+            Err(e) => Outcome {
+                ok: false,
+                detail: Some(format!("no response: {e}")),
+                ..Outcome::default()
+            },
+        };
+        driver.abort();
+        Ok(outcome)
+    }
 }

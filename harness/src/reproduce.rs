@@ -27,6 +27,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::toml_text::{basic as q, document as lit};
+
 use connector::config::Auth;
 use connector::DestinationConfig;
 use emulator::world::Source;
@@ -149,19 +151,6 @@ fn document(v: &Value) -> Result<String, String> {
         }
         other => serde_json::to_string_pretty(other).map_err(|e| e.to_string()),
     }
-}
-
-/// A TOML string: a `'''` literal for policies (pasted verbatim), else a basic string.
-fn lit(text: &str) -> String {
-    if text.contains("'''") {
-        toml::Value::String(text.to_string()).to_string()
-    } else {
-        format!("'''\n{text}\n'''")
-    }
-}
-
-fn q(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {

@@ -197,7 +197,7 @@ pub fn crc32_base64(data: &[u8]) -> String {
 use std::sync::Arc;
 
 use aws_credential_types::Credentials;
-use emulator::{Clock, Config, Emulator, Running, World};
+use emulator::{Clock, Config, Running};
 
 pub const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -249,10 +249,9 @@ pub async fn start(world: &str, clock: Arc<dyn Clock>) -> Running {
 
 /// Start an emulator with a config.
 pub async fn start_with(world: &str, clock: Arc<dyn Clock>, config: Config) -> Running {
-    let world = World::from_toml("test world", world).expect("world");
-    emulator::spawn(Arc::new(Emulator::new(config, world, clock)))
+    testkit::start_with(world, clock, config)
         .await
-        .expect("spawn")
+        .expect("start the emulator")
 }
 
 /// An S3 client for the emulator.

@@ -44,10 +44,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-    UriPathNormalizationMode,
-};
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest};
 use bytes::Bytes;
 use emulator::authn::Caller as EmuCaller;
 use emulator::emulator::Session as EmuSession;
@@ -788,13 +785,7 @@ impl Http {
             }
         };
         if let Some((akid, secret, token)) = keys {
-            let mut settings = SigningSettings::default();
-            if service == "s3" {
-                // What aws-sdk-s3 configures: no path normalisation, single encoding.
-                settings.percent_encoding_mode = PercentEncodingMode::Single;
-                settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
-                settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-            }
+            let settings = testkit::sign::like_sdk(service);
             let identity = Credentials::new(akid, secret, token, None, "fuzz").into();
             let params = aws_sigv4::sign::v4::SigningParams::builder()
                 .identity(&identity)

@@ -161,22 +161,36 @@ fn strip_principals(w: &mut World, gone: &dyn Fn(&str) -> bool) -> bool {
 type Cand = (World, Request);
 
 /// Every one-step simplification of (world, request).
+/// Every one-step simplification of a case, most drastic first: the organization,
+/// entities the request does not use, attachments, statements and their parts,
+/// the request's parameters.
 fn candidates(w: &World, req: &Request) -> Vec<Cand> {
     let mut out: Vec<Cand> = Vec::new();
-    let push_w = |out: &mut Vec<Cand>, f: &dyn Fn(&mut World) -> bool| {
-        let mut w2 = w.clone();
-        if f(&mut w2) && w2 != *w {
-            out.push((w2, req.clone()));
-        }
-    };
+    organization_candidates(w, req, &mut out);
+    unused_entity_candidates(w, req, &mut out);
+    attachment_candidates(w, req, &mut out);
+    statement_candidates(w, req, &mut out);
+    request_candidates(w, req, &mut out);
+    out
+}
+
+fn push_world(w: &World, req: &Request, out: &mut Vec<Cand>, f: &dyn Fn(&mut World) -> bool) {
+    let mut w2 = w.clone();
+    if f(&mut w2) && w2 != *w {
+        out.push((w2, req.clone()));
+    }
+}
+
+/// Without the organization, one of its policies, or with FullAWSAccess attached.
+fn organization_candidates(w: &World, req: &Request, out: &mut Vec<Cand>) {
     // The organization.
     if let Some(org) = &w.org {
-        push_w(&mut out, &|w2| {
+        push_world(w, req, out, &|w2| {
             w2.org = None;
             true
         });
         for i in 0..org.scps.len() {
-            push_w(&mut out, &|w2| {
+            push_world(w, req, out, &|w2| {
                 if let Some(o) = &mut w2.org {
                     o.scps.remove(i);
                 }
@@ -184,31 +198,35 @@ fn candidates(w: &World, req: &Request) -> Vec<Cand> {
             });
         }
         for i in 0..org.rcps.len() {
-            push_w(&mut out, &|w2| {
+            push_world(w, req, out, &|w2| {
                 if let Some(o) = &mut w2.org {
                     o.rcps.remove(i);
                 }
                 true
             });
         }
-        push_w(&mut out, &|w2| {
+        push_world(w, req, out, &|w2| {
             if let Some(o) = &mut w2.org {
                 o.full_aws_access = true;
             }
             true
         });
     }
+}
+
+/// Without a bucket, user or role the request does not use (and the principals naming them).
+fn unused_entity_candidates(w: &World, req: &Request, out: &mut Vec<Cand>) {
     // Entities the request does not use.
     let used_buckets = chain_buckets(req);
     for (i, b) in w.buckets.iter().enumerate() {
         if !used_buckets.contains(&b.name) {
-            push_w(&mut out, &|w2| {
+            push_world(w, req, out, &|w2| {
                 w2.buckets.remove(i);
                 true
             });
         }
         if b.policy.is_some() {
-            push_w(&mut out, &|w2| {
+            push_world(w, req, out, &|w2| {
                 if let Some(b) = w2.buckets.get_mut(i) {
                     b.policy = None;
                 }
@@ -251,12 +269,16 @@ fn candidates(w: &World, req: &Request) -> Vec<Cand> {
             out.push((w2, req.clone()));
         }
     }
+}
+
+/// Without an attachment, boundary, inline policy or tag; without unused managed policies.
+fn attachment_candidates(w: &World, req: &Request, out: &mut Vec<Cand>) {
     // Attachments, boundaries, inline policies, tags.
     for i in 0..w.users.len() {
-        entity_candidates(w, req, &mut out, i, true);
+        entity_candidates(w, req, out, i, true);
     }
     for i in 0..w.roles.len() {
-        entity_candidates(w, req, &mut out, i, false);
+        entity_candidates(w, req, out, i, false);
     }
     for (i, m) in w.managed.iter().enumerate() {
         let used = w.users.iter().any(|u| {
@@ -265,18 +287,22 @@ fn candidates(w: &World, req: &Request) -> Vec<Cand> {
             r.account == m.account && (r.managed.contains(&m.name) || r.boundary.as_ref() == Some(&m.name))
         });
         if !used {
-            push_w(&mut out, &|w2| {
+            push_world(w, req, out, &|w2| {
                 w2.managed.remove(i);
                 true
             });
         }
     }
     if !w.secure_transport {
-        push_w(&mut out, &|w2| {
+        push_world(w, req, out, &|w2| {
             w2.secure_transport = true;
             true
         });
     }
+}
+
+/// Each policy of the world with a statement, or a part of one, simplified.
+fn statement_candidates(w: &World, req: &Request, out: &mut Vec<Cand>) {
     // Statements and what is inside them, in every policy of the world.
     let count = w.policies().len();
     for pi in 0..count {
@@ -299,6 +325,10 @@ fn candidates(w: &World, req: &Request) -> Vec<Cand> {
             }
         }
     }
+}
+
+/// The request's parameters and session policies, one removed or simplified.
+fn request_candidates(w: &World, req: &Request, out: &mut Vec<Cand>) {
     // The request's parameters and session policies.
     let n_ops = req.chain().len();
     for k in 0..n_ops {
@@ -368,7 +398,6 @@ fn candidates(w: &World, req: &Request) -> Vec<Cand> {
             out.push((w.clone(), r2));
         }
     }
-    out
 }
 
 fn entity_candidates(w: &World, req: &Request, out: &mut Vec<Cand>, i: usize, user: bool) {

@@ -11,6 +11,8 @@ use super::model::Answer;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use crate::toml_text::{basic as quote, document, escape};
+
 /// A JSON value with members in the order written (a lighter `serde_json::Value`),
 /// borrowing its strings from the policy it prints.
 #[derive(Debug, Clone)]
@@ -20,28 +22,6 @@ enum J<'a> {
     Num(u64),
     Arr(Vec<J<'a>>),
     Obj(Vec<(Cow<'a, str>, J<'a>)>),
-}
-
-fn escape(out: &mut String, s: &str) {
-    out.push('"');
-    let mut rest = s;
-    // Everything that needs an escape is ASCII: copy the runs between as slices.
-    while let Some(i) = rest.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        let (plain, tail) = rest.split_at(i);
-        out.push_str(plain);
-        let b = tail.as_bytes().first().copied().unwrap_or_default();
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            b => out.push_str(&format!("\\u{b:04x}")),
-        }
-        rest = tail.get(1..).unwrap_or_default();
-    }
-    out.push_str(rest);
-    out.push('"');
 }
 
 impl J<'_> {
@@ -218,22 +198,6 @@ pub fn policy_pretty(p: &Policy) -> String {
     let mut out = String::new();
     policy_tree(p).write(&mut out, Some(0));
     out
-}
-
-/// A TOML basic string (the same escapes as JSON's).
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    escape(&mut out, s);
-    out
-}
-
-/// A policy document as a TOML string: a literal block when it can be one.
-fn document(json: &str) -> String {
-    if json.contains("'''") || json.ends_with('\'') {
-        quote(json)
-    } else {
-        format!("'''\n{json}\n'''")
-    }
 }
 
 fn account_name(i: usize) -> &'static str {
