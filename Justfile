@@ -38,7 +38,7 @@ bench:
 
 # harness fuzz throughput against its targets, beside a model-alone baseline (about 2 minutes).
 bench-fuzz:
-    cargo bench -p harness --bench fuzz
+    cargo bench -p policy-fuzz --bench fuzz
 
 # The criterion microbenchmarks (SigV4 verification, policy evaluation and parsing, error rendering, the pipeline).
 microbench *ARGS:

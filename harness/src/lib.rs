@@ -15,22 +15,20 @@
 //! - [`expect`]: comparing a step's outcome with its `expect`.
 //! - [`report`]: failure display, `--explain`, text / JSON / JUnit output.
 //! - [`discover`]: finding scenario files under folders.
-//! - [`toml_text`]: the TOML writer `reproduce` and the fuzzer share.
-//! - [`fuzz`]: `harness fuzz`, the emulator's decisions against a reference model and
-//!   metamorphic relations on generated worlds.
+//! - [`reproduce`]: a scenario from a customer's AWS CLI output.
+//!
+//! `harness fuzz` runs the differential policy fuzzer of the `policy-fuzz` crate.
 
 pub mod connector;
 pub mod discover;
 pub mod edit;
 pub mod expect;
-pub mod fuzz;
 pub mod raw;
 pub mod report;
 pub mod reproduce;
 pub mod run;
 pub mod scenario;
 pub mod steps;
-pub mod toml_text;
 
 pub use report::ScenarioReport;
 pub use run::{run, run_blocking};

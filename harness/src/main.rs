@@ -74,11 +74,11 @@ struct FuzzArgs {
     time: Option<Duration>,
     /// `http`: signed requests to emulators on 127.0.0.1; `inprocess`: the
     /// emulator's decision path called directly.
-    #[arg(long, value_enum, default_value_t = harness::fuzz::Mode::Http)]
-    mode: harness::fuzz::Mode,
+    #[arg(long, value_enum, default_value_t = policy_fuzz::Mode::Http)]
+    mode: policy_fuzz::Mode,
     /// Where the generator puts more weight.
-    #[arg(long, value_enum, default_value_t = harness::fuzz::gen::Focus::All)]
-    focus: harness::fuzz::gen::Focus,
+    #[arg(long, value_enum, default_value_t = policy_fuzz::gen::Focus::All)]
+    focus: policy_fuzz::gen::Focus,
     /// Where disagreements are written as scenario files.
     #[arg(long, default_value = "fuzz-out")]
     out: PathBuf,
@@ -119,7 +119,7 @@ fn main() -> ExitCode {
 }
 
 fn fuzz(args: FuzzArgs) -> ExitCode {
-    let opts = harness::fuzz::Options {
+    let opts = policy_fuzz::Options {
         seed: args.seed,
         cases: if args.time.is_some() {
             None
@@ -136,7 +136,7 @@ fn fuzz(args: FuzzArgs) -> ExitCode {
         progress: true,
         max_reports: args.max_reports,
     };
-    match harness::fuzz::run(opts.clone()) {
+    match policy_fuzz::run(opts.clone()) {
         Ok(summary) => {
             out(&summary.report(&opts));
             if summary.disagreements == 0 && summary.rejected == 0 {

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use emulator::Clock;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 
 use crate::run::{Keys, Outcome, Run};
@@ -135,35 +135,8 @@ impl RawArgs {
 }
 
 /// Characters kept as-is in an S3 key path segment (RFC 3986 unreserved).
-const KEY_SET: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+use testkit::http::{encode_key, encode_pairs, UNRESERVED as KEY_SET};
 
-pub(crate) fn encode_key(key: &str) -> String {
-    key.split('/')
-        .map(|seg| utf8_percent_encode(seg, KEY_SET).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// `k=v&…` with keys and values percent-encoded (an STS form body).
-pub(crate) fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    pairs
-        .into_iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, KEY_SET),
-                utf8_percent_encode(v, KEY_SET)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Build, sign, bend and send the request; the outcome's wire fields come from the log.
 /// Send the raw request: build it, sign it with the actor's keys (if any), bend
 /// it as the step says, and send it on a fresh connection.
 pub async fn send(run: &Run<'_>, keys: Option<Keys>, a: &RawArgs) -> Result<Outcome, String> {

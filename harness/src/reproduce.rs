@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::toml_text::{basic as q, document as lit};
+use testkit::toml_text::{basic as q, document as lit};
 
 use connector::config::Auth;
 use connector::DestinationConfig;

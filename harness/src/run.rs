@@ -9,8 +9,6 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use emulator::log::LogEntry;
 use emulator::{Clock, Config, Emulator, ManualClock, Running};
-use time::macros::datetime;
-use time::OffsetDateTime;
 
 use crate::expect::{check, Mismatch};
 use crate::report::{ScenarioReport, StepReport, StepStatus};
@@ -18,7 +16,7 @@ use crate::scenario::{Actor, Scenario, StepFile};
 use crate::steps;
 
 /// Where the clock starts when the world does not say (`now`).
-pub const DEFAULT_START: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+pub use testkit::DEFAULT_START;
 
 /// The SDK's clock, reading the emulator's [`ManualClock`]: signing dates and the
 /// expiry of cached credentials follow `clock.advance`, never the machine's clock.

@@ -59,7 +59,7 @@ fn mentions(markdown: &str) -> Vec<(usize, String)> {
 fn docs() -> Vec<PathBuf> {
     let root = root();
     let mut files = vec![root.join("README.md")];
-    for dir in ["emulator", "connector", "harness", "fuzz", "scenarios"] {
+    for dir in ["emulator", "connector", "harness", "policy-fuzz", "fuzz", "scenarios"] {
         files.push(root.join(dir).join("README.md"));
     }
     if let Ok(entries) = std::fs::read_dir(root.join("docs")) {

@@ -5,11 +5,55 @@
 //!   itself is the `aws-sigv4` crate, never the emulator's code);
 //! - [`fixtures`]: the common world of the setup guide (the service's account and
 //!   the customer's, the role, the HMAC user, the bucket) and its keys;
-//! - [`start`], [`start_with`]: an emulator on `127.0.0.1:0` from a world's TOML.
+//! - [`start`], [`start_with`]: an emulator on `127.0.0.1:0` from a world's TOML;
+//! - [`http`]: percent-encoding for hand-built requests; [`toml_text`]: the TOML
+//!   writer `harness reproduce` and the policy fuzzer share.
+
+pub mod toml_text;
 
 use std::sync::Arc;
 
 use emulator::{Clock, Config, Emulator, Running, World};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+/// Where a scenario's or a generated world's clock starts when the world does not say (`now`).
+pub const DEFAULT_START: OffsetDateTime = datetime!(2026-01-01 00:00 UTC);
+
+/// Percent-encoding for hand-built requests.
+pub mod http {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+    /// RFC 3986 unreserved characters stay; everything else is encoded.
+    pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+
+    /// An object key as a path: each `/`-separated segment percent-encoded.
+    pub fn encode_key(key: &str) -> String {
+        key.split('/')
+            .map(|seg| utf8_percent_encode(seg, UNRESERVED).to_string())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// `k=v&…` with keys and values percent-encoded (an STS form body).
+    pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+        pairs
+            .into_iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    utf8_percent_encode(k, UNRESERVED),
+                    utf8_percent_encode(v, UNRESERVED)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
 
 /// SigV4 signing settings.
 pub mod sign {

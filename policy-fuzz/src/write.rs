@@ -11,7 +11,7 @@ use super::model::Answer;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::toml_text::{basic as quote, document, escape};
+use testkit::toml_text::{basic as quote, document, escape};
 
 /// A JSON value with members in the order written (a lighter `serde_json::Value`),
 /// borrowing its strings from the policy it prints.
@@ -570,7 +570,7 @@ mod tests {
     #[test]
     fn policies_print_as_json() {
         for n in 0..50 {
-            let case = super::super::gen::case(3, n, 2, super::super::gen::Focus::All);
+            let case = crate::gen::case(3, n, 2, crate::gen::Focus::All);
             for (_, p) in case.world.policies() {
                 let compact: serde_json::Value = serde_json::from_str(&policy_json(p)).unwrap();
                 let pretty: serde_json::Value = serde_json::from_str(&policy_pretty(p)).unwrap();

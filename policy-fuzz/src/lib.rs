@@ -1,5 +1,6 @@
-//! `harness fuzz`: differential and metamorphic testing of the emulator's
-//! authorization.
+//! The differential policy fuzzer behind `harness fuzz`: the emulator's
+//! authorization against an independent reference model, and metamorphic
+//! relations. (Not the libFuzzer targets in `fuzz/`, which fuzz the parsers.)
 //!
 //! Each case is a generated world ([`gen`]) and the requests sent to it. Every
 //! request is answered twice: by the emulator, and by an independent reference
@@ -53,11 +54,11 @@ use emulator::{Clock, Config, Emulator, ManualClock, Running};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 
-use crate::raw::{encode_key, encode_pairs};
 use coverage::Coverage;
 use gen::{account_id, Assume, Caller, Case, Focus, Op, Request, Rng, World};
 use model::{Answer, Decision, Who};
 use relations::Relation;
+use testkit::http::{encode_key, encode_pairs};
 
 /// How requests reach the emulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -69,7 +70,7 @@ pub enum Mode {
     Http,
     /// No emulator: each request is answered by the model alone and nothing is
     /// compared. The side-by-side baseline of the throughput benchmark
-    /// (`harness/benches/fuzz.rs`): what the generator and the model cost. Not
+    /// (`policy-fuzz/benches/fuzz.rs`): what the generator and the model cost. Not
     /// offered on the command line, where it would look like a clean run.
     #[value(skip)]
     ModelOnly,
@@ -442,7 +443,7 @@ fn observed_error(e: &emulator::ApiError, service: Service) -> Observed {
 }
 
 fn clock_time(t: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(crate::run::DEFAULT_START)
+    time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(testkit::DEFAULT_START)
 }
 
 /// The AssumeRole form, borrowing from the request where it can.
@@ -471,7 +472,7 @@ fn assume_params(a: &Assume) -> Vec<(Cow<'static, str>, Cow<'_, str>)> {
 
 impl Direct {
     fn new() -> Self {
-        let clock = Arc::new(ManualClock::new(crate::run::DEFAULT_START));
+        let clock = Arc::new(ManualClock::new(testkit::DEFAULT_START));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         Self {
             emu: Arc::new(Emulator::new(
@@ -593,7 +594,7 @@ const RECYCLE_AFTER: u64 = 500;
 
 impl Http {
     async fn new() -> Result<Self, String> {
-        let clock = Arc::new(ManualClock::new(crate::run::DEFAULT_START));
+        let clock = Arc::new(ManualClock::new(testkit::DEFAULT_START));
         let mut h = Self {
             running: None,
             clock,
@@ -1512,9 +1513,9 @@ mod tests {
                 };
                 let text = write::scenario(&one, req, &header);
                 let source = emulator::world::Source::new(format!("{kind}.toml"), text.clone());
-                let scenario = crate::scenario::from_source(std::path::Path::new("t.toml"), kind, source)
+                let scenario = harness::scenario::from_source(std::path::Path::new("t.toml"), kind, source)
                     .unwrap_or_else(|e| panic!("{e}\n{text}"));
-                let report = crate::run_blocking(&scenario, false);
+                let report = harness::run_blocking(&scenario, false);
                 assert!(report.passed(), "{}\n{text}", report.failure());
                 kinds.push(kind);
                 written += 1;

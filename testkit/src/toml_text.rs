@@ -70,7 +70,10 @@ mod tests {
             let toml_text = format!("v = {}", document(text));
             let parsed: toml::Table = toml::from_str(&toml_text).unwrap();
             let read = parsed["v"].as_str().unwrap();
-            assert!(read == text || read.strip_suffix('\n') == Some(text), "{toml_text}");
+            assert!(
+                read == text || read.strip_suffix('\n') == Some(text),
+                "{toml_text}"
+            );
             let basic_text = format!("v = {}", basic(text));
             let parsed: toml::Table = toml::from_str(&basic_text).unwrap();
             assert_eq!(parsed["v"].as_str(), Some(text), "{basic_text}");

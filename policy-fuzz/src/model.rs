@@ -1161,7 +1161,7 @@ mod tests {
     #[test]
     fn names_compare_as_the_built_arns() {
         for n in 0..40 {
-            let w = super::super::gen::case(5, n, 1, super::super::gen::Focus::All).world;
+            let w = crate::gen::case(5, n, 1, crate::gen::Focus::All).world;
             for r in &w.roles {
                 let s = Session {
                     role: r,

@@ -16,8 +16,8 @@
 //! round, the median, the in-process share of the baseline and PASS/MISS.
 //!
 //! ```text
-//! cargo bench -p harness --bench fuzz                       # 3 rounds of 10 s runs, ~2 minutes
-//! FUZZ_BENCH_SECONDS=20 FUZZ_BENCH_ROUNDS=5 cargo bench -p harness --bench fuzz
+//! cargo bench -p policy-fuzz --bench fuzz                       # 3 rounds of 10 s runs, ~2 minutes
+//! FUZZ_BENCH_SECONDS=20 FUZZ_BENCH_ROUNDS=5 cargo bench -p policy-fuzz --bench fuzz
 //! ```
 //!
 //! A run with a disagreement, a rejected world or a relation violation is a
@@ -26,7 +26,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use harness::fuzz::{Mode, Options, Summary};
+use policy_fuzz::{Mode, Options, Summary};
 
 /// As in the `harness` binary: the fuzzer allocates millions of small strings.
 #[global_allocator]
@@ -87,7 +87,7 @@ fn run(mode: Mode, seed: u64, seconds: u64) -> Result<Summary, String> {
         progress: false,
         ..Options::default()
     };
-    let s = harness::fuzz::run(opts)?;
+    let s = policy_fuzz::run(opts)?;
     let violations: u64 = s.relation_checks.values().map(|(_, v)| v).sum();
     if s.disagreements > 0 || s.rejected > 0 || violations > 0 {
         return Err(format!(
