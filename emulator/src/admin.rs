@@ -36,13 +36,13 @@ use http_body::Body;
 use http_body_util::BodyExt;
 use serde_json::json;
 
-use crate::authn::rfc3339;
 use crate::config::AdminAccess;
 use crate::emulator::Emulator;
 use crate::fault::FaultRule;
 use crate::request::{full, ResBody};
 use crate::route::{decode, query_get, query_pairs};
 use crate::store::ObjectData;
+use crate::util::rfc3339;
 use crate::world::World;
 
 fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<ResBody> {

@@ -191,7 +191,7 @@ fn credentials(
                     Service::S3 => api_error!(ExpiredToken).extra("Token-0", t),
                     Service::Sts => api_error!(ExpiredToken),
                 };
-                return Err(err.note(format!("session expired at {}", rfc3339(s.expires))));
+                return Err(err.note(format!("session expired at {}", crate::util::rfc3339(s.expires))));
             }
             if !token_valid_in(world, &s, region) {
                 return Err(bad_token(t).note(format!(
@@ -202,12 +202,6 @@ fn credentials(
             Ok((Identity::Session(s), secret))
         }
     }
-}
-
-/// RFC 3339 text of an instant.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Authenticate a SigV4 request to S3 or STS. `payload_hash` is the STS body hash;

@@ -244,45 +244,19 @@ impl Emulator {
         splitmix(self.id_seed ^ self.ids.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// An S3 request id: 16 uppercase letters and digits.
+    /// An S3 request id for counter value `n` ([`crate::util::s3_request_id`]).
     pub(crate) fn s3_request_id(&self, n: u64) -> String {
-        const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let mut x = n;
-        (0..16)
-            .map(|_| {
-                let c = ALPHABET.get((x % 36) as usize).copied().unwrap_or(b'0');
-                x = splitmix(x);
-                char::from(c)
-            })
-            .collect()
+        crate::util::s3_request_id(n)
     }
 
-    /// An S3 host id (`x-amz-id-2`): base64 of 48 pseudo-random bytes.
+    /// An S3 host id (`x-amz-id-2`) for `n` ([`crate::util::host_id`]).
     pub(crate) fn host_id(&self, n: u64) -> String {
-        use base64::Engine as _;
-        let mut bytes = Vec::with_capacity(48);
-        let mut x = n;
-        for _ in 0..6 {
-            x = splitmix(x);
-            bytes.extend_from_slice(&x.to_be_bytes());
-        }
-        base64::engine::general_purpose::STANDARD.encode(bytes)
+        crate::util::host_id(n)
     }
 
-    /// An STS request id: a UUID.
+    /// An STS request id (a UUID) for `n` ([`crate::util::uuid`]).
     pub(crate) fn uuid(&self, n: u64) -> String {
-        let a = splitmix(n);
-        let b = splitmix(a);
-        // The 32 hex digits of `a` then `b`, cut 8-4-4-4-12, with the version (4)
-        // and variant (a) digits written over digits 12 and 16.
-        format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            (b >> 48) & 0xfff,
-            b & 0xffff_ffff_ffff
-        )
+        crate::util::uuid(n)
     }
 }
 

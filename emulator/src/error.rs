@@ -49,6 +49,11 @@ impl ApiError {
         }
     }
 
+    /// What the emulator answers for an operation it does not model.
+    pub fn not_implemented(operation: &str) -> Self {
+        Self::new(Code::NotImplemented).note(format!("the emulator does not implement {operation}"))
+    }
+
     /// Send with this HTTP status instead of the table's.
     #[must_use]
     pub fn status(mut self, status: u16) -> Self {

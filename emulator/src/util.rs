@@ -1,4 +1,5 @@
-//! Small helpers every layer shares: time formats, durations, id mixing, string joins.
+//! Small helpers every layer shares: time formats, durations, request ids and
+//! the mixer behind them, string joins.
 
 use time::OffsetDateTime;
 
@@ -57,6 +58,47 @@ pub(crate) fn splitmix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// An S3 request id: 16 uppercase letters and digits, drawn from `n`.
+pub(crate) fn s3_request_id(n: u64) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut x = n;
+    (0..16)
+        .map(|_| {
+            let c = ALPHABET.get((x % 36) as usize).copied().unwrap_or(b'0');
+            x = splitmix(x);
+            char::from(c)
+        })
+        .collect()
+}
+
+/// An S3 host id (`x-amz-id-2`): base64 of 48 pseudo-random bytes drawn from `n`.
+pub(crate) fn host_id(n: u64) -> String {
+    use base64::Engine as _;
+    let mut bytes = Vec::with_capacity(48);
+    let mut x = n;
+    for _ in 0..6 {
+        x = splitmix(x);
+        bytes.extend_from_slice(&x.to_be_bytes());
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// An STS request id: a UUID drawn from `n`.
+pub(crate) fn uuid(n: u64) -> String {
+    let a = splitmix(n);
+    let b = splitmix(a);
+    // The 32 hex digits of `a` then `b`, cut 8-4-4-4-12, with the version (4)
+    // and variant (a) digits written over digits 12 and 16.
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        (b >> 48) & 0xfff,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 /// The parts joined with one allocation: ARNs and ids are built on every

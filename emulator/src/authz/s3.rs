@@ -122,7 +122,7 @@ const PUBLIC_ACLS: &[&str] = &["public-read", "public-read-write", "authenticate
 /// for writes, Block Public Access and SSE-KMS; Requester Pays.
 pub(crate) fn authorize(r: &Input<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decision>>> {
     if let S3Op::Unsupported(name) = r.target.op {
-        return Err(crate::pipeline::not_implemented(name));
+        return Err(ApiError::not_implemented(name));
     }
     // ExpectedBucketOwner: "If the account ID that you provide does not match the
     // actual owner of the bucket, the request fails with the HTTP status code 403

@@ -20,7 +20,6 @@ mod s3;
 mod sts;
 
 pub use s3::decide as decide_s3;
-pub(crate) use s3::not_implemented;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -117,13 +117,8 @@ where
         S3Op::GetBucketLocation => ops::read::bucket_location(r),
         S3Op::ListBuckets => ops::read::list_buckets(r),
         // authorize refuses these first; kept so the match stays total.
-        S3Op::Unsupported(name) => Err(not_implemented(name)),
+        S3Op::Unsupported(name) => Err(ApiError::not_implemented(name)),
     }
-}
-
-/// What the emulator answers for an operation it does not model.
-pub(crate) fn not_implemented(name: &str) -> ApiError {
-    api_error!(NotImplemented).note(format!("the emulator does not implement {name}"))
 }
 
 fn authz_input<'a>(r: &'a S3Request<'a>) -> authz::s3::Input<'a> {
