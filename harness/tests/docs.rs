@@ -59,7 +59,14 @@ fn mentions(markdown: &str) -> Vec<(usize, String)> {
 fn docs() -> Vec<PathBuf> {
     let root = root();
     let mut files = vec![root.join("README.md")];
-    for dir in ["emulator", "connector", "harness", "policy-fuzz", "fuzz", "scenarios"] {
+    for dir in [
+        "emulator",
+        "connector",
+        "harness",
+        "policy-fuzz",
+        "fuzz",
+        "scenarios",
+    ] {
         files.push(root.join(dir).join("README.md"));
     }
     if let Ok(entries) = std::fs::read_dir(root.join("docs")) {
@@ -115,4 +122,46 @@ fn scenarios_readme_documents_every_step_kind() {
             "scenarios/README.md has no `### ` heading for {name}"
         );
     }
+}
+
+/// Every scenario file says, in one comment line, where the customer's mistake
+/// is (`# the mistake: …`, on the line above it) or that it shows a working setup
+/// (`# no mistake: …`): a support engineer pastes these files into tickets.
+#[test]
+fn every_scenario_points_at_its_mistake() {
+    let dir = root().join("scenarios");
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)
+            .expect("read scenarios")
+            .filter_map(Result::ok)
+        {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 100, "found only {} scenario files", files.len());
+    let mut wrong = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("read scenario");
+        let marks = text
+            .lines()
+            .filter(|l| {
+                let l = l.trim_start();
+                l.starts_with("# the mistake:") || l.starts_with("# no mistake:")
+            })
+            .count();
+        if marks != 1 {
+            wrong.push(format!("{}: {marks} lines", f.display()));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "each scenario needs exactly one `# the mistake:` or `# no mistake:` line: {wrong:#?}"
+    );
 }
