@@ -205,11 +205,22 @@ def repo_seeds(corpus: Corpus) -> None:
             corpus.add("policy_json", policy.encode())
 
 
+# Well-formed request bodies of each XML kind the emulator reads.
+XML_SEEDS = [
+    b'<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><ETag>"9b2cf535f27731c974343645a3985328"</ETag><PartNumber>1</PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><ETag>"aa"</ETag><PartNumber>2</PartNumber></Part></CompleteMultipartUpload>',
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a &amp; b</Key></Object><Object><Key>v</Key><VersionId>v1</VersionId></Object></Delete>',
+    b'<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>',
+    b'<Delete><Object><Key><![CDATA[cdata key]]></Key></Object></Delete>',
+]
+
+
 def main() -> int:
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
     corpus = Corpus(pathlib.Path(sys.argv[1]))
+    for body in XML_SEEDS:
+        corpus.add("xml_body", body)
     vectors = pathlib.Path(sys.argv[2])
     if sys.argv[2] != "-" and vectors.is_dir():
         shared_seeds(corpus, vectors)

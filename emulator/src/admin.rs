@@ -11,6 +11,7 @@
 //! | GET | `/_emulator/buckets` | buckets with account, region and object count |
 //! | GET | `/_emulator/buckets/{bucket}/objects[?prefix=]` | object metadata |
 //! | GET | `/_emulator/buckets/{bucket}/objects/{key}` | the object's bytes |
+//! | GET | `/_emulator/uploads` | multipart uploads in progress (bucket, key, parts, bytes) |
 //! | GET | `/_emulator/log[?limit=&since=]` | recent requests, outcome and decision |
 //! | GET | `/_emulator/log/{request-id}` | one request |
 //! | DELETE | `/_emulator/log` | forget the log |
@@ -110,6 +111,7 @@ where
         ("PUT", ["clock"]) => set_clock(emu, &body),
         ("POST", ["clock", "advance"]) => advance_clock(emu, &body),
         ("GET", ["buckets"]) => buckets(emu),
+        ("GET", ["uploads"]) => json_response(StatusCode::OK, &json!(emu.uploads.list(None))),
         ("GET", ["buckets", bucket, "objects"]) => {
             let Some(bucket) = decode(bucket) else {
                 return not_utf8();

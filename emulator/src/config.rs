@@ -29,6 +29,8 @@ pub struct Config {
     pub admin: AdminAccess,
     /// The largest admin request body (a world file): 8 MiB.
     pub max_admin_body: usize,
+    /// The smallest multipart part but the last (S3: 5 MiB; tests use less).
+    pub min_part_size: u64,
 }
 
 /// Who may use the admin API. Whatever this says, the admin API also refuses
@@ -93,6 +95,7 @@ impl Default for Config {
             max_sts_body: 256 * 1024,
             admin: AdminAccess::generated(),
             max_admin_body: 8 * 1024 * 1024,
+            min_part_size: 5 * 1024 * 1024,
         }
     }
 }
@@ -116,6 +119,13 @@ impl Config {
     #[must_use]
     pub fn with_admin(mut self, admin: AdminAccess) -> Self {
         self.admin = admin;
+        self
+    }
+
+    /// Another minimum part size (tests of multipart uploads use a small one).
+    #[must_use]
+    pub fn with_min_part_size(mut self, bytes: u64) -> Self {
+        self.min_part_size = bytes;
         self
     }
 

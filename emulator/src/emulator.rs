@@ -74,6 +74,8 @@ pub struct Emulator {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) log: RequestLog,
     pub(crate) faults: Faults,
+    /// Multipart uploads in progress.
+    pub(crate) uploads: crate::uploads::Uploads,
     ids: AtomicU64,
     id_seed: u64,
     /// Derived SigV4 keys by secret and scope: deriving one is four HMACs, and a
@@ -118,6 +120,7 @@ impl Emulator {
             store,
             log,
             faults,
+            uploads: crate::uploads::Uploads::default(),
             ids: AtomicU64::new(1),
             id_seed,
             signing_keys: std::sync::Mutex::new(HashMap::new()),
@@ -184,6 +187,21 @@ impl Emulator {
             self.store.create_bucket(&b.name);
         }
         *guard = Arc::new(world);
+    }
+
+    /// Add a bucket CreateBucket made to the world and the store.
+    pub(crate) fn create_bucket(&self, bucket: crate::world::Bucket) {
+        let name = bucket.name.clone();
+        self.edit_world(move |w| {
+            if w.bucket(&name).is_none() {
+                w.buckets.push(bucket);
+            }
+        });
+    }
+
+    /// Multipart uploads in progress.
+    pub fn uploads(&self) -> &crate::uploads::Uploads {
+        &self.uploads
     }
 
     /// The session holding an access key id.

@@ -49,9 +49,15 @@ impl ApiError {
         }
     }
 
-    /// What the emulator answers for an operation it does not model.
+    /// What the emulator answers for an operation it does not model: S3's 501
+    /// NotImplemented, with a message that names the operation and says it is
+    /// this emulator's limit, not AWS's answer (clients print the message).
     pub fn not_implemented(operation: &str) -> Self {
-        Self::new(Code::NotImplemented).note(format!("the emulator does not implement {operation}"))
+        Self::new(Code::NotImplemented)
+            .message(format!(
+                "{operation} is not implemented by this emulator (AWS supports it; see the emulator's README for what is modelled)."
+            ))
+            .note(format!("the emulator does not implement {operation}"))
     }
 
     /// Send with this HTTP status instead of the table's.

@@ -16,3 +16,30 @@ use crate::error::ApiError;
 pub fn sts_params(raw_query: &str, post: bool, body: &[u8]) -> Result<(), ApiError> {
     crate::sts::check_params(raw_query, post, body)
 }
+
+/// What each XML-reading operation understood of one body.
+#[derive(Debug)]
+pub struct XmlBodies {
+    /// CompleteMultipartUpload: how many parts it lists.
+    pub parts: Result<usize, ApiError>,
+    /// DeleteObjects: how many keys it names.
+    pub keys: Result<usize, ApiError>,
+    /// CreateBucketConfiguration: the region it names.
+    pub region: Result<Option<String>, ApiError>,
+}
+
+/// The XML request bodies the emulator reads, each as its operation reads it:
+/// CompleteMultipartUpload's part list, DeleteObjects' keys, and
+/// CreateBucketConfiguration's region.
+pub fn xml_bodies(body: &[u8]) -> XmlBodies {
+    XmlBodies {
+        parts: crate::s3::multipart::fuzz_listed_parts(body),
+        keys: crate::s3::delete::fuzz_named(body),
+        region: crate::s3::bucket::fuzz_location(body),
+    }
+}
+
+/// The generic reader behind them: `None` for anything but one well-formed element.
+pub fn xml_tree(body: &[u8]) -> Option<crate::protocol::xml::Element> {
+    crate::protocol::xml::parse(body)
+}

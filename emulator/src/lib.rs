@@ -18,6 +18,7 @@
 //! - [`iam`]: the policy language, the statement matcher, the combiner, decisions.
 //! - `s3`, `sts`: the operations' handlers.
 //! - [`store`]: where objects live; bodies are committed only after every check.
+//! - [`uploads`]: multipart uploads in progress and their parts.
 //! - [`admin`]: the `/_emulator/` API and its guard.
 //! - [`explain`]: `emulator explain`, a decision without a request.
 //! - [`direct`]: the decisions the server takes after authentication, called without the wire.
@@ -52,6 +53,7 @@ pub mod server;
 pub mod sigv4;
 pub mod store;
 mod sts;
+pub mod uploads;
 pub mod util;
 pub mod world;
 

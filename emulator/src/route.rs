@@ -174,6 +174,8 @@ pub fn query_get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a st
 pub enum S3Op {
     /// `GET /`.
     ListBuckets,
+    /// `PUT /bucket`.
+    CreateBucket,
     /// `HEAD /bucket`.
     HeadBucket,
     /// `GET /bucket?location`.
@@ -182,8 +184,14 @@ pub enum S3Op {
     ListObjectsV2,
     /// `GET /bucket`.
     ListObjects,
+    /// `GET /bucket?uploads`.
+    ListMultipartUploads,
+    /// `POST /bucket?delete`.
+    DeleteObjects,
     /// `PUT /bucket/key`.
     PutObject,
+    /// `PUT /bucket/key` with `x-amz-copy-source`.
+    CopyObject,
     /// `GET /bucket/key`.
     GetObject,
     /// `HEAD /bucket/key`.
@@ -193,7 +201,38 @@ pub enum S3Op {
         /// The version to delete permanently.
         version_id: Option<String>,
     },
-    /// Recognised but not implemented (name for the log).
+    /// `POST /bucket/key?uploads`.
+    CreateMultipartUpload,
+    /// `PUT /bucket/key?partNumber=N&uploadId=ID`.
+    UploadPart {
+        /// 1 to 10,000.
+        part_number: u32,
+        /// The upload.
+        upload_id: String,
+    },
+    /// `PUT /bucket/key?partNumber=N&uploadId=ID` with `x-amz-copy-source`.
+    UploadPartCopy {
+        /// 1 to 10,000.
+        part_number: u32,
+        /// The upload.
+        upload_id: String,
+    },
+    /// `POST /bucket/key?uploadId=ID`.
+    CompleteMultipartUpload {
+        /// The upload.
+        upload_id: String,
+    },
+    /// `DELETE /bucket/key?uploadId=ID`.
+    AbortMultipartUpload {
+        /// The upload.
+        upload_id: String,
+    },
+    /// `GET /bucket/key?uploadId=ID`.
+    ListParts {
+        /// The upload.
+        upload_id: String,
+    },
+    /// A valid S3 request for an operation the emulator does not model, by name.
     Unsupported(&'static str),
 }
 
@@ -202,42 +241,48 @@ impl S3Op {
     pub fn name(&self) -> &'static str {
         match self {
             Self::ListBuckets => "ListBuckets",
+            Self::CreateBucket => "CreateBucket",
             Self::HeadBucket => "HeadBucket",
             Self::GetBucketLocation => "GetBucketLocation",
             Self::ListObjectsV2 => "ListObjectsV2",
             Self::ListObjects => "ListObjects",
+            Self::ListMultipartUploads => "ListMultipartUploads",
+            Self::DeleteObjects => "DeleteObjects",
             Self::PutObject => "PutObject",
+            Self::CopyObject => "CopyObject",
             Self::GetObject => "GetObject",
             Self::HeadObject => "HeadObject",
             Self::DeleteObject { .. } => "DeleteObject",
+            Self::CreateMultipartUpload => "CreateMultipartUpload",
+            Self::UploadPart { .. } => "UploadPart",
+            Self::UploadPartCopy { .. } => "UploadPartCopy",
+            Self::CompleteMultipartUpload { .. } => "CompleteMultipartUpload",
+            Self::AbortMultipartUpload { .. } => "AbortMultipartUpload",
+            Self::ListParts { .. } => "ListParts",
             Self::Unsupported(name) => name,
         }
     }
 
     /// The IAM action the operation needs (Service Authorization Reference, Amazon S3).
     pub fn action(&self) -> &'static str {
-        match self {
-            Self::ListBuckets => "s3:ListAllMyBuckets",
-            Self::HeadBucket | Self::ListObjectsV2 | Self::ListObjects => "s3:ListBucket",
-            Self::GetBucketLocation => "s3:GetBucketLocation",
-            Self::PutObject => "s3:PutObject",
-            Self::GetObject | Self::HeadObject => "s3:GetObject",
-            Self::DeleteObject { version_id: None } => "s3:DeleteObject",
-            Self::DeleteObject { version_id: Some(_) } => "s3:DeleteObjectVersion",
-            Self::Unsupported(_) => "s3:*",
-        }
+        self.required_actions(&http::HeaderMap::new())
+            .first()
+            .copied()
+            .unwrap_or("s3:*")
     }
 
-    /// Every IAM action the request needs, the primary one ([`S3Op::action`])
-    /// first, each decided in turn (Service Authorization Reference, Amazon S3;
-    /// S3 API reference, each operation's "Permissions"). Adding an operation
-    /// means adding its arm here and in [`S3Op::action`].
+    /// Every IAM action the request needs on its bucket or object, the primary
+    /// one first, each decided in turn (Service Authorization Reference, Amazon
+    /// S3; S3 API reference, each operation's "Permissions"). Actions on another
+    /// resource (a copy's source, a KMS key) and DeleteObjects' per-key actions are
+    /// decided by [`crate::authz::s3`]. Adding an operation means adding its arm here.
     pub fn required_actions(&self, headers: &http::HeaderMap) -> &'static [&'static str] {
         let has = |name: &str| headers.get(name).is_some_and(|v| v.to_str().is_ok());
         match self {
-            // PutObject with ACL or tagging headers also needs s3:PutObjectAcl /
-            // s3:PutObjectTagging (S3 API reference, PutObject "Permissions").
-            Self::PutObject => {
+            // A write with ACL or tagging headers also needs s3:PutObjectAcl /
+            // s3:PutObjectTagging (S3 API reference, PutObject "Permissions"; the
+            // same headers on CopyObject and CreateMultipartUpload).
+            Self::PutObject | Self::CopyObject | Self::CreateMultipartUpload => {
                 let acl = has("x-amz-acl") || headers.keys().any(|k| k.as_str().starts_with("x-amz-grant-"));
                 match (acl, has("x-amz-tagging")) {
                     (false, false) => &["s3:PutObject"],
@@ -246,27 +291,52 @@ impl S3Op {
                     (true, true) => &["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"],
                 }
             }
+            // "UploadPart, UploadPartCopy and CompleteMultipartUpload: s3:PutObject"
+            // (S3 user guide, "Multipart upload API and permissions").
+            Self::UploadPart { .. } | Self::UploadPartCopy { .. } | Self::CompleteMultipartUpload { .. } => {
+                &["s3:PutObject"]
+            }
+            Self::AbortMultipartUpload { .. } => &["s3:AbortMultipartUpload"],
+            Self::ListParts { .. } => &["s3:ListMultipartUploadParts"],
+            Self::ListMultipartUploads => &["s3:ListBucketMultipartUploads"],
+            Self::CreateBucket => &["s3:CreateBucket"],
             Self::ListBuckets => &["s3:ListAllMyBuckets"],
             Self::HeadBucket | Self::ListObjectsV2 | Self::ListObjects => &["s3:ListBucket"],
             Self::GetBucketLocation => &["s3:GetBucketLocation"],
             Self::GetObject | Self::HeadObject => &["s3:GetObject"],
             Self::DeleteObject { version_id: None } => &["s3:DeleteObject"],
             Self::DeleteObject { version_id: Some(_) } => &["s3:DeleteObjectVersion"],
+            // Decided key by key (s3:DeleteObject / s3:DeleteObjectVersion); the
+            // request itself needs no action of its own.
+            Self::DeleteObjects => &[],
             Self::Unsupported(_) => &["s3:*"],
         }
     }
 
-    /// Whether the operation writes an object's bytes (Block Public Access and
-    /// SSE-KMS apply to it).
+    /// Whether the operation starts writing an object's bytes, so Block Public
+    /// Access and the SSE-KMS key checks apply to it.
     pub fn writes_object(&self) -> bool {
-        matches!(self, Self::PutObject)
+        matches!(
+            self,
+            Self::PutObject | Self::CopyObject | Self::CreateMultipartUpload
+        )
     }
 
     /// Whether the operation names an object (and so needs a key).
     pub fn is_object_op(&self) -> bool {
         matches!(
             self,
-            Self::PutObject | Self::GetObject | Self::HeadObject | Self::DeleteObject { .. }
+            Self::PutObject
+                | Self::CopyObject
+                | Self::GetObject
+                | Self::HeadObject
+                | Self::DeleteObject { .. }
+                | Self::CreateMultipartUpload
+                | Self::UploadPart { .. }
+                | Self::UploadPartCopy { .. }
+                | Self::CompleteMultipartUpload { .. }
+                | Self::AbortMultipartUpload { .. }
+                | Self::ListParts { .. }
         )
     }
 }
@@ -289,27 +359,228 @@ pub struct S3Target {
 /// The longest object key S3 stores, in bytes of UTF-8.
 pub const MAX_KEY_BYTES: usize = 1024;
 
-/// Subresources that select bucket or object operations the emulator does not implement.
-const UNSUPPORTED_SUBRESOURCES: &[(&str, &str)] = &[
-    ("acl", "Acl"),
-    ("policy", "BucketPolicy"),
-    ("tagging", "Tagging"),
-    ("uploads", "MultipartUpload"),
-    ("uploadId", "MultipartUpload"),
-    ("versioning", "BucketVersioning"),
-    ("versions", "ListObjectVersions"),
-    ("lifecycle", "BucketLifecycle"),
-    ("cors", "BucketCors"),
-    ("encryption", "BucketEncryption"),
-    ("delete", "DeleteObjects"),
-    ("retention", "ObjectRetention"),
-    ("legal-hold", "ObjectLegalHold"),
-    ("attributes", "GetObjectAttributes"),
-    ("restore", "RestoreObject"),
-    ("select", "SelectObjectContent"),
-    ("ownershipControls", "OwnershipControls"),
-    ("publicAccessBlock", "PublicAccessBlock"),
+/// Subresources of operations the emulator does not implement, with the
+/// operation each selects by method and target (S3 API reference's operation
+/// list): `(subresource, GET, PUT, DELETE, POST)` names on an object, then on a bucket.
+#[allow(clippy::type_complexity, reason = "a table: one row per subresource")]
+const UNSUPPORTED_SUBRESOURCES: &[(&str, [&str; 4], [&str; 4])] = &[
+    (
+        "acl",
+        ["GetObjectAcl", "PutObjectAcl", "", ""],
+        ["GetBucketAcl", "PutBucketAcl", "", ""],
+    ),
+    (
+        "tagging",
+        ["GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", ""],
+        ["GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging", ""],
+    ),
+    (
+        "policy",
+        ["", "", "", ""],
+        ["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", ""],
+    ),
+    (
+        "policyStatus",
+        ["", "", "", ""],
+        ["GetBucketPolicyStatus", "", "", ""],
+    ),
+    (
+        "versioning",
+        ["", "", "", ""],
+        ["GetBucketVersioning", "PutBucketVersioning", "", ""],
+    ),
+    ("versions", ["", "", "", ""], ["ListObjectVersions", "", "", ""]),
+    (
+        "lifecycle",
+        ["", "", "", ""],
+        [
+            "GetBucketLifecycleConfiguration",
+            "PutBucketLifecycleConfiguration",
+            "DeleteBucketLifecycle",
+            "",
+        ],
+    ),
+    (
+        "cors",
+        ["", "", "", ""],
+        ["GetBucketCors", "PutBucketCors", "DeleteBucketCors", ""],
+    ),
+    (
+        "encryption",
+        ["", "", "", ""],
+        [
+            "GetBucketEncryption",
+            "PutBucketEncryption",
+            "DeleteBucketEncryption",
+            "",
+        ],
+    ),
+    (
+        "retention",
+        ["GetObjectRetention", "PutObjectRetention", "", ""],
+        ["", "", "", ""],
+    ),
+    (
+        "legal-hold",
+        ["GetObjectLegalHold", "PutObjectLegalHold", "", ""],
+        ["", "", "", ""],
+    ),
+    (
+        "object-lock",
+        ["", "", "", ""],
+        ["GetObjectLockConfiguration", "PutObjectLockConfiguration", "", ""],
+    ),
+    (
+        "attributes",
+        ["GetObjectAttributes", "", "", ""],
+        ["", "", "", ""],
+    ),
+    ("restore", ["", "", "", "RestoreObject"], ["", "", "", ""]),
+    ("select", ["", "", "", "SelectObjectContent"], ["", "", "", ""]),
+    ("torrent", ["GetObjectTorrent", "", "", ""], ["", "", "", ""]),
+    (
+        "ownershipControls",
+        ["", "", "", ""],
+        [
+            "GetBucketOwnershipControls",
+            "PutBucketOwnershipControls",
+            "DeleteBucketOwnershipControls",
+            "",
+        ],
+    ),
+    (
+        "publicAccessBlock",
+        ["", "", "", ""],
+        [
+            "GetPublicAccessBlock",
+            "PutPublicAccessBlock",
+            "DeletePublicAccessBlock",
+            "",
+        ],
+    ),
+    (
+        "notification",
+        ["", "", "", ""],
+        [
+            "GetBucketNotificationConfiguration",
+            "PutBucketNotificationConfiguration",
+            "",
+            "",
+        ],
+    ),
+    (
+        "logging",
+        ["", "", "", ""],
+        ["GetBucketLogging", "PutBucketLogging", "", ""],
+    ),
+    (
+        "website",
+        ["", "", "", ""],
+        ["GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite", ""],
+    ),
+    (
+        "replication",
+        ["", "", "", ""],
+        [
+            "GetBucketReplication",
+            "PutBucketReplication",
+            "DeleteBucketReplication",
+            "",
+        ],
+    ),
+    (
+        "requestPayment",
+        ["", "", "", ""],
+        ["GetBucketRequestPayment", "PutBucketRequestPayment", "", ""],
+    ),
+    (
+        "accelerate",
+        ["", "", "", ""],
+        [
+            "GetBucketAccelerateConfiguration",
+            "PutBucketAccelerateConfiguration",
+            "",
+            "",
+        ],
+    ),
+    (
+        "analytics",
+        ["", "", "", ""],
+        [
+            "GetBucketAnalyticsConfiguration",
+            "PutBucketAnalyticsConfiguration",
+            "DeleteBucketAnalyticsConfiguration",
+            "",
+        ],
+    ),
+    (
+        "inventory",
+        ["", "", "", ""],
+        [
+            "GetBucketInventoryConfiguration",
+            "PutBucketInventoryConfiguration",
+            "DeleteBucketInventoryConfiguration",
+            "",
+        ],
+    ),
+    (
+        "metrics",
+        ["", "", "", ""],
+        [
+            "GetBucketMetricsConfiguration",
+            "PutBucketMetricsConfiguration",
+            "DeleteBucketMetricsConfiguration",
+            "",
+        ],
+    ),
+    (
+        "intelligent-tiering",
+        ["", "", "", ""],
+        [
+            "GetBucketIntelligentTieringConfiguration",
+            "PutBucketIntelligentTieringConfiguration",
+            "DeleteBucketIntelligentTieringConfiguration",
+            "",
+        ],
+    ),
 ];
+
+/// The operation an unsupported subresource selects, if the request has one.
+fn unsupported(method: &str, query: &[(String, String)], on_object: bool) -> Option<&'static str> {
+    let column = match method {
+        "GET" | "HEAD" => 0,
+        "PUT" => 1,
+        "DELETE" => 2,
+        "POST" => 3,
+        _ => return None,
+    };
+    UNSUPPORTED_SUBRESOURCES.iter().find_map(|(sub, object, bucket)| {
+        if !query.iter().any(|(k, _)| k == sub) {
+            return None;
+        }
+        let row = if on_object { object } else { bucket };
+        let name = row.get(column).copied().unwrap_or("");
+        Some(if name.is_empty() {
+            "an operation on this subresource"
+        } else {
+            name
+        })
+    })
+}
+
+/// `partNumber` and `uploadId` of a multipart request.
+fn part_number(query: &[(String, String)]) -> ApiResult<u32> {
+    let raw = query_get(query, "partNumber").unwrap_or("");
+    match raw.parse::<u32>() {
+        Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+        _ => Err(api_error!(
+            InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive"
+        )
+        .extra("ArgumentName", "partNumber")
+        .extra("ArgumentValue", raw)),
+    }
+}
 
 /// Route an S3 request.
 pub fn s3_target(
@@ -317,6 +588,7 @@ pub fn s3_target(
     raw_path: &str,
     query: &[(String, String)],
     host: &HostInfo,
+    headers: &http::HeaderMap,
 ) -> ApiResult<S3Target> {
     let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
     let nonempty = |s: &str| (!s.is_empty()).then(|| decode_uri(s)).transpose();
@@ -329,34 +601,63 @@ pub fn s3_target(
         },
     };
     let has = |name: &str| query.iter().any(|(k, _)| k == name);
-    let unsupported = UNSUPPORTED_SUBRESOURCES
-        .iter()
-        .find(|(q, _)| has(q))
-        .map(|(_, name)| *name);
-    let op = match (method, &bucket, &key) {
-        (_, _, _) if unsupported.is_some() => S3Op::Unsupported(unsupported.unwrap_or("Unknown")),
-        ("GET", None, _) => S3Op::ListBuckets,
-        ("HEAD", Some(_), None) => S3Op::HeadBucket,
-        ("GET", Some(_), None) if has("location") => S3Op::GetBucketLocation,
-        ("GET", Some(_), None) if query_get(query, "list-type") == Some("2") => S3Op::ListObjectsV2,
-        ("GET", Some(_), None) => S3Op::ListObjects,
-        ("PUT", Some(_), Some(_)) => S3Op::PutObject,
-        ("GET", Some(_), Some(_)) => S3Op::GetObject,
-        ("HEAD", Some(_), Some(_)) => S3Op::HeadObject,
-        ("DELETE", Some(_), Some(_)) => S3Op::DeleteObject {
-            version_id: query_get(query, "versionId").map(str::to_string),
-        },
-        ("PUT", Some(_), None) => S3Op::Unsupported("CreateBucket"),
-        ("DELETE", Some(_), None) => S3Op::Unsupported("DeleteBucket"),
-        ("POST", Some(_), _) => S3Op::Unsupported("PostObject"),
-        _ => return Err(api_error!(MethodNotAllowed)),
+    let upload_id = || query_get(query, "uploadId").unwrap_or("").to_string();
+    let copy = headers.contains_key("x-amz-copy-source");
+    let op = if let Some(name) = unsupported(method, query, key.is_some()) {
+        S3Op::Unsupported(name)
+    } else {
+        match (method, &bucket, &key) {
+            ("GET", None, _) => S3Op::ListBuckets,
+            ("PUT", Some(_), None) => S3Op::CreateBucket,
+            ("HEAD", Some(_), None) => S3Op::HeadBucket,
+            ("GET", Some(_), None) if has("location") => S3Op::GetBucketLocation,
+            ("GET", Some(_), None) if has("uploads") => S3Op::ListMultipartUploads,
+            ("GET", Some(_), None) if query_get(query, "list-type") == Some("2") => S3Op::ListObjectsV2,
+            ("GET", Some(_), None) => S3Op::ListObjects,
+            ("POST", Some(_), None) if has("delete") => S3Op::DeleteObjects,
+            ("PUT", Some(_), Some(_)) if has("uploadId") || has("partNumber") => {
+                let (part_number, upload_id) = (part_number(query)?, upload_id());
+                if copy {
+                    S3Op::UploadPartCopy {
+                        part_number,
+                        upload_id,
+                    }
+                } else {
+                    S3Op::UploadPart {
+                        part_number,
+                        upload_id,
+                    }
+                }
+            }
+            ("PUT", Some(_), Some(_)) if copy => S3Op::CopyObject,
+            ("PUT", Some(_), Some(_)) => S3Op::PutObject,
+            ("POST", Some(_), Some(_)) if has("uploads") => S3Op::CreateMultipartUpload,
+            ("POST", Some(_), Some(_)) if has("uploadId") => S3Op::CompleteMultipartUpload {
+                upload_id: upload_id(),
+            },
+            ("DELETE", Some(_), Some(_)) if has("uploadId") => S3Op::AbortMultipartUpload {
+                upload_id: upload_id(),
+            },
+            ("GET", Some(_), Some(_)) if has("uploadId") => S3Op::ListParts {
+                upload_id: upload_id(),
+            },
+            ("GET", Some(_), Some(_)) => S3Op::GetObject,
+            ("HEAD", Some(_), Some(_)) => S3Op::HeadObject,
+            ("DELETE", Some(_), Some(_)) => S3Op::DeleteObject {
+                version_id: query_get(query, "versionId").map(str::to_string),
+            },
+            ("DELETE", Some(_), None) => S3Op::Unsupported("DeleteBucket"),
+            ("POST", Some(_), None) => S3Op::Unsupported("PostObject"),
+            ("POST", Some(_), Some(_)) => S3Op::Unsupported("an unknown POST"),
+            _ => return Err(api_error!(MethodNotAllowed)),
+        }
     };
     // "The object key name is a sequence of Unicode characters with UTF-8 encoding
     // of up to 1,024 bytes long" (S3 user guide, "Naming Amazon S3 objects"); a
     // longer key on a write is KeyTooLongError (S3 error table). Checked with the
     // URI, before authentication, as the other URI errors are (inferred). Reads and
     // deletes of such a key find nothing and are left to answer as they do.
-    if let (S3Op::PutObject, Some(k)) = (&op, &key) {
+    if let (S3Op::PutObject | S3Op::CopyObject | S3Op::CreateMultipartUpload, Some(k)) = (&op, &key) {
         if k.len() > MAX_KEY_BYTES {
             return Err(api_error!(KeyTooLongError)
                 .extra("Size", k.len().to_string())
@@ -419,6 +720,7 @@ mod tests {
             "/lake/a%20b//c/../d",
             &[],
             &parse_host("127.0.0.1", &suffixes()),
+            &http::HeaderMap::new(),
         )
         .unwrap();
         assert_eq!(t.bucket.as_deref(), Some("lake"));
@@ -429,7 +731,11 @@ mod tests {
     #[test]
     fn operations_and_actions() {
         let host = parse_host("127.0.0.1", &suffixes());
-        let op = |m, p, q: &str| s3_target(m, p, &query_pairs(q).unwrap(), &host).unwrap().op;
+        let op = |m, p, q: &str| {
+            s3_target(m, p, &query_pairs(q).unwrap(), &host, &http::HeaderMap::new())
+                .unwrap()
+                .op
+        };
         assert_eq!(op("GET", "/", ""), S3Op::ListBuckets);
         assert_eq!(op("GET", "/b", "list-type=2&prefix=x"), S3Op::ListObjectsV2);
         assert_eq!(op("GET", "/b", "location"), S3Op::GetBucketLocation);
@@ -441,7 +747,70 @@ mod tests {
             op("DELETE", "/b/k", "x-id=DeleteObject").action(),
             "s3:DeleteObject"
         );
-        assert_eq!(op("PUT", "/b/k", "acl"), S3Op::Unsupported("Acl"));
+        assert_eq!(op("PUT", "/b/k", "acl"), S3Op::Unsupported("PutObjectAcl"));
+        assert_eq!(op("GET", "/b", "policy"), S3Op::Unsupported("GetBucketPolicy"));
+        assert_eq!(op("DELETE", "/b", ""), S3Op::Unsupported("DeleteBucket"));
+        assert_eq!(op("PUT", "/b", ""), S3Op::CreateBucket);
+        assert_eq!(op("POST", "/b", "delete"), S3Op::DeleteObjects);
+        assert_eq!(op("GET", "/b", "uploads"), S3Op::ListMultipartUploads);
+        assert_eq!(op("POST", "/b/k", "uploads"), S3Op::CreateMultipartUpload);
+        let id = || "u1".to_string();
+        assert_eq!(
+            op("PUT", "/b/k", "partNumber=3&uploadId=u1"),
+            S3Op::UploadPart {
+                part_number: 3,
+                upload_id: id()
+            }
+        );
+        assert_eq!(
+            op("POST", "/b/k", "uploadId=u1"),
+            S3Op::CompleteMultipartUpload { upload_id: id() }
+        );
+        assert_eq!(
+            op("DELETE", "/b/k", "uploadId=u1"),
+            S3Op::AbortMultipartUpload { upload_id: id() }
+        );
+        assert_eq!(
+            op("GET", "/b/k", "uploadId=u1"),
+            S3Op::ListParts { upload_id: id() }
+        );
+        for bad in [
+            "partNumber=0&uploadId=u",
+            "partNumber=10001&uploadId=u",
+            "partNumber=x&uploadId=u",
+            "uploadId=u",
+        ] {
+            let e = s3_target(
+                "PUT",
+                "/b/k",
+                &query_pairs(bad).unwrap(),
+                &host,
+                &http::HeaderMap::new(),
+            )
+            .unwrap_err();
+            assert_eq!(e.code.as_str(), "InvalidArgument", "{bad}");
+        }
+        let mut copy = http::HeaderMap::new();
+        copy.insert("x-amz-copy-source", http::HeaderValue::from_static("src/k"));
+        assert_eq!(
+            s3_target("PUT", "/b/k", &[], &host, &copy).unwrap().op,
+            S3Op::CopyObject
+        );
+        assert_eq!(
+            s3_target(
+                "PUT",
+                "/b/k",
+                &query_pairs("partNumber=1&uploadId=u1").unwrap(),
+                &host,
+                &copy
+            )
+            .unwrap()
+            .op,
+            S3Op::UploadPartCopy {
+                part_number: 1,
+                upload_id: id()
+            }
+        );
         let none = http::HeaderMap::new();
         for m in ["GET", "PUT", "HEAD", "DELETE"] {
             for (p, q) in [
@@ -452,7 +821,7 @@ mod tests {
                 ("/b/k", ""),
                 ("/b/k", "versionId=1"),
             ] {
-                if let Ok(t) = s3_target(m, p, &query_pairs(q).unwrap(), &host) {
+                if let Ok(t) = s3_target(m, p, &query_pairs(q).unwrap(), &host, &http::HeaderMap::new()) {
                     assert_eq!(t.op.required_actions(&none)[0], t.op.action(), "{m} {p}?{q}");
                 }
             }
@@ -464,7 +833,7 @@ mod tests {
             S3Op::PutObject.required_actions(&h),
             ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"]
         );
-        assert!(s3_target("PATCH", "/b/k", &[], &host).is_err());
+        assert!(s3_target("PATCH", "/b/k", &[], &host, &http::HeaderMap::new()).is_err());
     }
 
     #[test]
@@ -477,19 +846,19 @@ mod tests {
             "/l%FFke/k",
             "/l%FFke",
         ] {
-            let e = s3_target("PUT", path, &[], &host).unwrap_err();
+            let e = s3_target("PUT", path, &[], &host, &http::HeaderMap::new()).unwrap_err();
             assert_eq!(e.code.as_str(), "InvalidURI", "{path}");
         }
         let vhost = parse_host("lake.localhost", &suffixes());
         assert_eq!(
-            s3_target("GET", "/bad-%FF", &[], &vhost)
+            s3_target("GET", "/bad-%FF", &[], &vhost, &http::HeaderMap::new())
                 .unwrap_err()
                 .code
                 .as_str(),
             "InvalidURI"
         );
         // Valid multi-byte UTF-8 is a key like any other.
-        let t = s3_target("PUT", "/lake/%C3%A9t%C3%A9", &[], &host).unwrap();
+        let t = s3_target("PUT", "/lake/%C3%A9t%C3%A9", &[], &host, &http::HeaderMap::new()).unwrap();
         assert_eq!(t.key.as_deref(), Some("été"));
         assert_eq!(query_pairs("prefix=%FF").unwrap_err().code.as_str(), "InvalidURI");
         assert_eq!(query_pairs("%FE=1").unwrap_err().code.as_str(), "InvalidURI");
@@ -499,12 +868,12 @@ mod tests {
     fn keys_over_1024_bytes_are_too_long_to_write() {
         let host = parse_host("127.0.0.1", &suffixes());
         let at_limit = format!("/lake/{}", "k".repeat(1024));
-        assert!(s3_target("PUT", &at_limit, &[], &host).is_ok());
+        assert!(s3_target("PUT", &at_limit, &[], &host, &http::HeaderMap::new()).is_ok());
         // 1,023 ASCII bytes and one two-byte character: 1,025 bytes.
         let over = format!("/lake/{}%C3%A9", "k".repeat(1023));
-        let e = s3_target("PUT", &over, &[], &host).unwrap_err();
+        let e = s3_target("PUT", &over, &[], &host, &http::HeaderMap::new()).unwrap_err();
         assert_eq!(e.code.as_str(), "KeyTooLongError");
-        assert!(s3_target("GET", &over, &[], &host).is_ok());
+        assert!(s3_target("GET", &over, &[], &host, &http::HeaderMap::new()).is_ok());
     }
 
     #[test]

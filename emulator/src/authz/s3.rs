@@ -149,7 +149,15 @@ pub(crate) fn authorize(r: &Input<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decisi
             b.account.as_str(),
             b.region.as_str(),
         ),
-        (None, _) => ("*".to_string(), caller.account().unwrap_or_default(), "us-east-1"),
+        // CreateBucket of a name nobody owns yet: the caller's account decides.
+        (None, _) => match &r.target.bucket {
+            Some(name) => (
+                format!("arn:aws:s3:::{name}"),
+                caller.account().unwrap_or_default(),
+                "us-east-1",
+            ),
+            None => ("*".to_string(), caller.account().unwrap_or_default(), "us-east-1"),
+        },
     };
     let principal = principal(world, caller);
     let mine = caller_policies(world, caller);
@@ -268,7 +276,6 @@ fn bucket_settings(r: &Input<'_>, b: &Bucket, principal: &Principal, resource: &
 /// the key policy (which must always allow, like a trust policy) and its own
 /// policies (S3 user guide, "Using server-side encryption with AWS KMS keys").
 fn kms(r: &Input<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiResult<()> {
-    let world = r.world;
     let header = r.header("x-amz-server-side-encryption");
     let key_arn = match (header, &b.encryption) {
         (Some("aws:kms" | "aws:kms:dsse"), enc) => r
@@ -287,16 +294,31 @@ fn kms(r: &Input<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiResult
     if !uses_kms {
         return Ok(());
     }
+    kms_key_allows(r, ctx, b, principal, key_arn.as_deref(), "kms:GenerateDataKey")
+}
+
+/// `action` on the KMS key an object is (to be) encrypted with: the key must
+/// exist and be enabled, and the key policy and the caller's policies must allow
+/// (S3 user guide, "Using server-side encryption with AWS KMS keys"). `None` is
+/// the AWS managed key aws/s3, usable only from the bucket's own account
+/// (misconfigs.md M43).
+fn kms_key_allows(
+    r: &Input<'_>,
+    ctx: &Ctx,
+    b: &Bucket,
+    principal: &Principal,
+    key_arn: Option<&str>,
+    action: &str,
+) -> ApiResult<()> {
+    let world = r.world;
     let Some(key_arn) = key_arn else {
-        // The AWS managed key aws/s3 cannot be used from another account
-        // (misconfigs.md M43; S3 troubleshoot-403).
         if r.caller.account() != Some(b.account.as_str()) {
             return Err(api_error!(KmsNotFound, "Invalid keyId aws/s3")
                 .note("the bucket's default key is the AWS managed aws/s3 key"));
         }
         return Ok(());
     };
-    let Some(key) = world.kms_key(&key_arn) else {
+    let Some(key) = world.kms_key(key_arn) else {
         return Err(api_error!(KmsNotFound, "Invalid keyId {}", key_arn).note("no such KMS key in the world"));
     };
     match key.state {
@@ -326,7 +348,7 @@ fn kms(r: &Input<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiResult
     let d = iam::evaluate(
         &iam::Request {
             principal,
-            action: "kms:GenerateDataKey",
+            action,
             resource: &arn,
             resource_account: Some(&key.account),
             context: &context,
@@ -334,8 +356,107 @@ fn kms(r: &Input<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiResult
         &pols,
     );
     if !d.is_allowed() {
-        // S3 relays KMS's message, with the key ARN unquoted (misconfigs.md M39-M40).
+        // S3 relays KMS's message, with the key ARN unquoted (misconfigs.md M39-M41).
         return Err(denied(world, r.caller, &key.account, d, Surface::Generic));
     }
     Ok(())
+}
+
+/// A part of an SSE-KMS multipart upload: S3 decrypts the upload's data key to
+/// encrypt each part, so the caller also needs `kms:Decrypt` on the key ("To …
+/// perform multipart uploads of objects, the kms:Decrypt permission on the KMS
+/// key is required": S3 user guide, troubleshoot-403, Encryption; misconfigs.md
+/// M41). Decided at UploadPart, the first call that fails on AWS (inferred from
+/// the catalogue: "UploadPart / CompleteMultipartUpload").
+pub(crate) fn authorize_part_encryption(r: &Input<'_>, ctx: &Ctx, upload_key: Option<&str>) -> ApiResult<()> {
+    let Some(b) = r.bucket else { return Ok(()) };
+    let principal = principal(r.world, r.caller);
+    kms_key_allows(r, ctx, b, &principal, upload_key, "kms:Decrypt")
+}
+
+/// The copy source of CopyObject or UploadPartCopy: `s3:GetObject` (or
+/// `s3:GetObjectVersion` with a version) on the source object, decided with the
+/// source bucket's policy, and `kms:Decrypt` when the source is SSE-KMS (S3 API
+/// reference, CopyObject "Permissions").
+pub(crate) fn authorize_copy_source(
+    r: &Input<'_>,
+    ctx: &Ctx,
+    source_bucket: &Bucket,
+    source_key: &str,
+    version_id: Option<&str>,
+    source_kms_key: Option<&str>,
+) -> ApiResult<Arc<Decision>> {
+    let world = r.world;
+    let caller = r.caller;
+    let principal = principal(world, caller);
+    let mine = caller_policies(world, caller);
+    let bucket_policy = source_bucket
+        .policy
+        .as_ref()
+        .map(|d| (d, PolicyType::ResourceBased));
+    let mut pols = policies(
+        world,
+        caller.account(),
+        &source_bucket.account,
+        &mine,
+        bucket_policy,
+    );
+    pols.vpc_endpoint = vpc_endpoint(world);
+    let source_input = Input {
+        bucket: Some(source_bucket),
+        ..*r
+    };
+    let context = s3_context(&source_input, ctx, &source_bucket.region);
+    let resource = format!("arn:aws:s3:::{}/{source_key}", source_bucket.name);
+    let action = if version_id.is_some() {
+        "s3:GetObjectVersion"
+    } else {
+        "s3:GetObject"
+    };
+    let d = iam::evaluate(
+        &iam::Request {
+            principal: &principal,
+            action,
+            resource: &resource,
+            resource_account: Some(&source_bucket.account),
+            context: &context,
+        },
+        &pols,
+    );
+    if !d.is_allowed() {
+        return Err(denied(world, caller, &source_bucket.account, d, Surface::S3)
+            .note(format!("the copy source {}/{source_key}", source_bucket.name)));
+    }
+    if let Some(key) = source_kms_key {
+        kms_key_allows(
+            &source_input,
+            ctx,
+            source_bucket,
+            &principal,
+            Some(key),
+            "kms:Decrypt",
+        )?;
+    }
+    Ok(Arc::new(d))
+}
+
+/// One key of DeleteObjects, decided as a DeleteObject of it would be.
+pub(crate) fn authorize_delete_key(
+    r: &Input<'_>,
+    ctx: &Ctx,
+    key: &str,
+    version_id: Option<&str>,
+) -> ApiResult<()> {
+    let target = S3Target {
+        key: Some(key.to_string()),
+        op: S3Op::DeleteObject {
+            version_id: version_id.map(str::to_string),
+        },
+        ..r.target.clone()
+    };
+    let one = Input {
+        target: &target,
+        ..*r
+    };
+    authorize(&one, ctx).map(|_| ())
 }

@@ -37,7 +37,7 @@ where
     let raw_path = parts.uri.path();
     let raw_query = parts.uri.query().unwrap_or("");
     let query = route::query_pairs(raw_query)?;
-    let target = route::s3_target(parts.method.as_str(), raw_path, &query, host)?;
+    let target = route::s3_target(parts.method.as_str(), raw_path, &query, host, &parts.headers)?;
     ctx.trace.operation = Some(target.op.name().to_string());
     ctx.trace.bucket.clone_from(&target.bucket);
     ctx.trace.key.clone_from(&target.key);
@@ -50,7 +50,20 @@ where
         headers: &parts.headers,
     };
     let auth = sigv4::parse(&head, SigService::S3).map_err(|e| e.to_api_error(Service::S3))?;
-    let bucket = find_bucket(&world, target.bucket.as_deref())?;
+    let creating = target.op == S3Op::CreateBucket;
+    let bucket = if creating {
+        // A bucket to be made: only its name must be valid (the name taken is
+        // answered after authentication, by `bucket::existing`).
+        let name = target.bucket.as_deref().unwrap_or_default();
+        arn::check_bucket_name(name).map_err(|why| {
+            api_error!(InvalidBucketName)
+                .extra("BucketName", name)
+                .note(format!("bucket name {why}"))
+        })?;
+        None
+    } else {
+        find_bucket(&world, target.bucket.as_deref())?
+    };
     match bucket {
         Some(b) => check_region(&target, b, &auth, host)?,
         None => {
@@ -93,24 +106,101 @@ where
         bucket,
         caller: &caller,
     };
-    ctx.trace.decision = authz::s3::authorize(&authz_input(&request), ctx)?;
-    run(&request, ctx, body).await
+    if creating {
+        if let Some(answer) = ops::bucket::existing(
+            &world,
+            &caller,
+            target.bucket.as_deref().unwrap_or_default(),
+            &region,
+        ) {
+            return answer;
+        }
+    }
+    ctx.trace.decision = authorize(&request, ctx)?;
+    run(&request, ctx, body, &region).await
+}
+
+/// Everything authorization decides before the handler runs: the operation's
+/// required actions on its bucket or object, then what only some operations
+/// touch (a copy's source, the KMS key of a multipart upload's parts).
+fn authorize(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decision>>> {
+    let input = authz_input(r);
+    let decision = authz::s3::authorize(&input, ctx)?;
+    match &r.target.op {
+        S3Op::CopyObject | S3Op::UploadPartCopy { .. } => {
+            let src = ops::copy::parse_source(&r.parts.headers)?;
+            let source_bucket = find_bucket(r.world, Some(&src.bucket))?
+                .ok_or_else(|| api_error!(NoSuchBucket).extra("BucketName", src.bucket.clone()))?;
+            let source_kms = r
+                .emu
+                .store
+                .get(&src.bucket, &src.key)
+                .and_then(|o| o.meta.sse_kms_key.clone());
+            authz::s3::authorize_copy_source(
+                &input,
+                ctx,
+                source_bucket,
+                &src.key,
+                src.version_id.as_deref(),
+                source_kms.as_deref(),
+            )?;
+        }
+        S3Op::UploadPart { upload_id, .. } => {
+            let bucket = r.bucket.map_or("", |b| b.name.as_str());
+            let key = r.target.key.as_deref().unwrap_or("");
+            if let Some(upload) = r.emu.uploads.get(upload_id, bucket, key) {
+                let template = upload
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .template
+                    .clone();
+                if template.sse.as_deref().is_some_and(|s| s.starts_with("aws:kms")) {
+                    authz::s3::authorize_part_encryption(&input, ctx, template.sse_kms_key.as_deref())?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(decision)
 }
 
 /// The operation's handler.
-async fn run<B>(r: &S3Request<'_>, ctx: &mut Ctx, body: B) -> ApiResult<Response<ResBody>>
+async fn run<B>(r: &S3Request<'_>, ctx: &mut Ctx, body: B, region: &str) -> ApiResult<Response<ResBody>>
 where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: std::fmt::Display,
 {
     match &r.target.op {
         S3Op::PutObject => ops::put::put_object(r, ctx, body).await,
+        S3Op::CopyObject => ops::copy::copy_object(r, ctx),
         S3Op::GetObject | S3Op::HeadObject => ops::read::get_object(r, r.target.op == S3Op::HeadObject)
             .map_err(|e| match e.code {
                 Code::NoSuchKey => authz::s3::missing_key(&authz_input(r), ctx, e),
                 _ => e,
             }),
         S3Op::DeleteObject { version_id } => ops::delete::delete_object(r, ctx, version_id.as_deref()),
+        S3Op::DeleteObjects => {
+            let input = authz_input(r);
+            let decide =
+                |key: &str, version: Option<&str>| authz::s3::authorize_delete_key(&input, ctx, key, version);
+            ops::delete::delete_objects(r, ctx, body, &decide).await
+        }
+        S3Op::CreateMultipartUpload => ops::multipart::create(r, ctx),
+        S3Op::UploadPart {
+            part_number,
+            upload_id,
+        } => ops::multipart::upload_part(r, ctx, body, *part_number, upload_id).await,
+        S3Op::UploadPartCopy {
+            part_number,
+            upload_id,
+        } => ops::multipart::upload_part_copy(r, ctx, *part_number, upload_id),
+        S3Op::CompleteMultipartUpload { upload_id } => {
+            ops::multipart::complete(r, ctx, body, upload_id).await
+        }
+        S3Op::AbortMultipartUpload { upload_id } => ops::multipart::abort(r, upload_id),
+        S3Op::ListParts { upload_id } => ops::multipart::list_parts(r, upload_id),
+        S3Op::ListMultipartUploads => ops::multipart::list_uploads(r),
+        S3Op::CreateBucket => ops::bucket::create_bucket(r, body, region).await,
         S3Op::ListObjectsV2 => ops::read::list_objects(r, true),
         S3Op::ListObjects => ops::read::list_objects(r, false),
         S3Op::HeadBucket => ops::read::head_bucket(r),
@@ -143,7 +233,13 @@ pub fn decide(
 ) -> ApiResult<Option<Arc<Decision>>> {
     let query = route::query_pairs(parts.uri.query().unwrap_or(""))?;
     let host = route::parse_host("127.0.0.1", &[]);
-    let target = route::s3_target(parts.method.as_str(), parts.uri.path(), &query, &host)?;
+    let target = route::s3_target(
+        parts.method.as_str(),
+        parts.uri.path(),
+        &query,
+        &host,
+        &parts.headers,
+    )?;
     let world = emu.world();
     let bucket = find_bucket(&world, target.bucket.as_deref())?;
     let input = authz::s3::Input {

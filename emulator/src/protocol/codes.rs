@@ -138,6 +138,32 @@ codes! {
     InvalidToken => { S3: 400, "The provided token is malformed or otherwise invalid."; }
     /// A Range outside the object.
     InvalidRange => { S3: 416, "The requested range is not satisfiable"; }
+    /// CompleteMultipartUpload names a part that was not uploaded, or with another ETag
+    /// (S3 error table; the two spaces are S3's).
+    InvalidPart => {
+        S3: 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
+    }
+    /// CompleteMultipartUpload lists parts out of ascending order (S3 error table).
+    InvalidPartOrder => {
+        S3: 400, "The list of parts was not in ascending order. The parts list must be specified in order by part number.";
+    }
+    /// A part other than the last is under 5 MiB (S3 error table).
+    EntityTooSmall => { S3: 400, "Your proposed upload is smaller than the minimum allowed object size."; }
+    /// The upload id names no upload in progress (S3 error table).
+    NoSuchUpload => {
+        S3: 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
+    }
+    /// CreateBucket's LocationConstraint names no region, or names us-east-1
+    /// (which is asked for by leaving it out) (S3 error table).
+    InvalidLocationConstraint => { S3: 400, "The specified location constraint is not valid."; }
+    /// A request body over what the operation reads (S3 error table).
+    MaxMessageLengthExceeded => { S3: 400, "Your request was too big."; }
+    /// CreateBucket of a bucket the caller's account owns (S3 error table).
+    BucketAlreadyOwnedByYou => { S3: 409, "Your previous request to create the named bucket succeeded and you already own it."; }
+    /// CreateBucket of a name another account owns (S3 error table).
+    BucketAlreadyExists => {
+        S3: 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
+    }
     /// A path or query that does not percent-decode to UTF-8 (S3 error table; seen on
     /// the wire for keys with invalid UTF-8: larrabee/s3sync#45, apache/ozone#10860).
     InvalidURI => { S3: 400, "Couldn't parse the specified URI."; }

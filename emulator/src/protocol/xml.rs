@@ -136,3 +136,114 @@ mod tests {
         assert_eq!(spaced_hex(b"AWS4"), "41 57 53 34");
     }
 }
+
+/// An element of an XML request body: its local name (namespace prefix and
+/// `xmlns` dropped, as S3 accepts bodies with or without its namespace), its
+/// text, and its child elements in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Element {
+    /// The local name.
+    pub name: String,
+    /// The text directly inside, unescaped (whitespace-only text is dropped).
+    pub text: String,
+    /// Child elements.
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    /// The first child named `name`.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The children named `name`.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The text of the first child named `name`.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+/// The deepest nesting a request body may have (S3's documents are three levels deep).
+const MAX_DEPTH: usize = 16;
+
+/// Read a request body (CompleteMultipartUpload, DeleteObjects,
+/// CreateBucketConfiguration) into its root element. `None` for anything that is
+/// not one well-formed element: S3 answers MalformedXML. DTDs and processing
+/// instructions other than the declaration are refused (no entity expansion).
+pub fn parse(body: &[u8]) -> Option<Element> {
+    use quick_xml::events::Event;
+    let text = std::str::from_utf8(body).ok()?;
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => {
+                if root.is_some() || stack.len() >= MAX_DEPTH {
+                    return None;
+                }
+                let name = std::str::from_utf8(e.local_name().as_ref()).ok()?.to_string();
+                stack.push(Element {
+                    name,
+                    ..Element::default()
+                });
+            }
+            Event::Empty(e) => {
+                let name = std::str::from_utf8(e.local_name().as_ref()).ok()?.to_string();
+                let el = Element {
+                    name,
+                    ..Element::default()
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None if root.is_none() => root = Some(el),
+                    None => return None,
+                }
+            }
+            Event::End(_) => {
+                let el = stack.pop()?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(t) => {
+                let s = t.unescape().ok()?;
+                match stack.last_mut() {
+                    Some(el) => el.text.push_str(&s),
+                    None if s.trim().is_empty() => {}
+                    None => return None,
+                }
+            }
+            Event::CData(c) => {
+                let s = std::str::from_utf8(&c).ok()?;
+                stack.last_mut()?.text.push_str(s);
+            }
+            Event::Decl(_) | Event::Comment(_) => {}
+            Event::DocType(_) | Event::PI(_) => return None,
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return None;
+    }
+    let mut root = root?;
+    trim_texts(&mut root);
+    Some(root)
+}
+
+/// Text beside child elements is indentation and is dropped; a leaf's text is
+/// kept exactly as written (an object key may begin or end with spaces).
+fn trim_texts(el: &mut Element) {
+    if !el.children.is_empty() {
+        el.text.clear();
+        for c in &mut el.children {
+            trim_texts(c);
+        }
+    }
+}

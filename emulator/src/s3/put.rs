@@ -59,7 +59,7 @@ where
     let payload = r.caller.payload.unwrap_or(PayloadMode::Unsigned);
     let expected_len = expected_length(r, payload, &claims)?;
     let condition = write_condition(r)?;
-    let body = receive(r, body, payload, &claims, expected_len, &key).await?;
+    let body = receive(r, body, payload, &claims.algorithms(), expected_len, &key).await?;
     let checksums = claims.verify(&body.sums, &body.trailers)?;
     // Object Lock buckets require an integrity check on every PUT (M44).
     if bucket.object_lock.is_some() && claims.content_md5.is_none() && checksums.is_empty() {
@@ -104,7 +104,7 @@ where
 }
 
 /// `x-amz-meta-*`, at most 2 KiB of names and values together.
-fn user_metadata(headers: &http::HeaderMap) -> ApiResult<BTreeMap<String, String>> {
+pub(super) fn user_metadata(headers: &http::HeaderMap) -> ApiResult<BTreeMap<String, String>> {
     let mut metadata = BTreeMap::new();
     let mut size = 0;
     for (name, value) in headers {
@@ -125,17 +125,17 @@ fn user_metadata(headers: &http::HeaderMap) -> ApiResult<BTreeMap<String, String
 /// What the client claims about the body: `Content-MD5`, at most one flexible
 /// checksum (in a header or announced as a trailer), the SDK's algorithm.
 #[derive(Debug)]
-struct Claims {
+pub(super) struct Claims {
     /// `Content-MD5` as sent and decoded (16 bytes).
-    content_md5: Option<(String, Vec<u8>)>,
+    pub(super) content_md5: Option<(String, Vec<u8>)>,
     /// `x-amz-checksum-*` in a header.
-    header_checksum: Option<(Algorithm, String)>,
+    pub(super) header_checksum: Option<(Algorithm, String)>,
     /// The checksum `x-amz-trailer` announces.
-    trailer_algorithm: Option<Algorithm>,
+    pub(super) trailer_algorithm: Option<Algorithm>,
 }
 
 impl Claims {
-    fn from_headers(r: &S3Request<'_>) -> ApiResult<Self> {
+    pub(super) fn from_headers(r: &S3Request<'_>) -> ApiResult<Self> {
         // Content-MD5 must be base64 of 16 bytes.
         let content_md5 = match r.header("content-md5") {
             Some(v) => {
@@ -180,7 +180,7 @@ impl Claims {
     }
 
     /// The algorithms whose digests the body needs.
-    fn algorithms(&self) -> Vec<Algorithm> {
+    pub(super) fn algorithms(&self) -> Vec<Algorithm> {
         let mut algorithms = Vec::new();
         algorithms.extend(self.header_checksum.as_ref().map(|(a, _)| *a));
         algorithms.extend(self.trailer_algorithm);
@@ -188,7 +188,11 @@ impl Claims {
     }
 
     /// Every claim against the body's digests; `Ok` holds the checksums to store.
-    fn verify(&self, sums: &checksum::Finished, trailers: &Trailers) -> ApiResult<BTreeMap<String, String>> {
+    pub(super) fn verify(
+        &self,
+        sums: &checksum::Finished,
+        trailers: &Trailers,
+    ) -> ApiResult<BTreeMap<String, String>> {
         if let Some((sent, bytes)) = &self.content_md5 {
             if bytes.as_slice() != sums.md5 {
                 use base64::Engine as _;
@@ -289,7 +293,7 @@ fn trailer_algorithm(r: &S3Request<'_>) -> ApiResult<Option<Algorithm>> {
 
 /// The body's length: aws-chunked bodies announce their decoded length, every
 /// other body needs Content-Length (S3 does not take plain chunked transfer encoding).
-fn expected_length(r: &S3Request<'_>, payload: PayloadMode, claims: &Claims) -> ApiResult<u64> {
+pub(super) fn expected_length(r: &S3Request<'_>, payload: PayloadMode, claims: &Claims) -> ApiResult<u64> {
     let max = r.emu.config.max_put_size;
     let aws_chunked = payload.is_aws_chunked();
     let chunked_te = r
@@ -336,20 +340,20 @@ fn expected_length(r: &S3Request<'_>, payload: PayloadMode, claims: &Claims) -> 
 }
 
 /// A body received whole: its length, digests and trailers, in the store's writer.
-struct Received {
-    received: u64,
-    sums: checksum::Finished,
-    trailers: Trailers,
-    writer: Box<dyn crate::store::ObjectWriter>,
+pub(super) struct Received {
+    pub(super) received: u64,
+    pub(super) sums: checksum::Finished,
+    pub(super) trailers: Trailers,
+    pub(super) writer: Box<dyn crate::store::ObjectWriter>,
 }
 
 /// Stream the body through the SigV4 payload check and the digests into the
 /// store's writer; nothing is committed here.
-async fn receive<B>(
+pub(super) async fn receive<B>(
     r: &S3Request<'_>,
     mut body: B,
     payload: PayloadMode,
-    claims: &Claims,
+    algorithms: &[Algorithm],
     expected_len: u64,
     key: &str,
 ) -> ApiResult<Received>
@@ -369,7 +373,7 @@ where
         (BodyCheck::Hex { .. }, PayloadMode::Hex(hash)) => Some(hash),
         _ => None,
     };
-    let mut digests = Digests::with_known_sha256(&claims.algorithms(), known_sha256);
+    let mut digests = Digests::with_known_sha256(algorithms, known_sha256);
     let mut writer = emu.store.writer(&bucket.name, key).map_err(store_error)?;
     writer.reserve(expected_len);
     // Sized to the body: a 64 KiB buffer for every 1 KiB PUT cost more in the
@@ -422,7 +426,7 @@ where
 
 /// The object's encryption: the request's `x-amz-server-side-encryption`, else
 /// the bucket's default.
-fn encryption(
+pub(super) fn encryption(
     r: &S3Request<'_>,
     bucket: &crate::world::Bucket,
 ) -> ApiResult<(Option<String>, Option<String>)> {
@@ -454,7 +458,7 @@ fn encryption(
 }
 
 /// `Content-Encoding` as stored: without `aws-chunked`, which is the transfer's.
-fn stored_encoding(content_encoding: &str) -> Option<String> {
+pub(super) fn stored_encoding(content_encoding: &str) -> Option<String> {
     let stored = content_encoding
         .split(',')
         .map(str::trim)
@@ -464,7 +468,7 @@ fn stored_encoding(content_encoding: &str) -> Option<String> {
     (!stored.is_empty()).then_some(stored)
 }
 
-fn stored_headers(r: &S3Request<'_>) -> BTreeMap<String, String> {
+pub(super) fn stored_headers(r: &S3Request<'_>) -> BTreeMap<String, String> {
     let mut stored = BTreeMap::new();
     for name in STORED_HEADERS {
         if let Some(v) = r.header(name) {
@@ -474,7 +478,7 @@ fn stored_headers(r: &S3Request<'_>) -> BTreeMap<String, String> {
     stored
 }
 
-fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<ResBody>> {
+pub(super) fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<ResBody>> {
     let mut res = Response::builder()
         .status(StatusCode::OK)
         .header("etag", meta.etag.as_str());
@@ -499,7 +503,7 @@ fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<ResBody>> {
 
 /// BucketOwnerEnforced refuses every ACL but bucket-owner-full-control (S3 user
 /// guide, "Troubleshooting Object Ownership"); grants are ACLs too.
-fn check_acl(r: &S3Request<'_>, ownership: ObjectOwnership) -> ApiResult<()> {
+pub(super) fn check_acl(r: &S3Request<'_>, ownership: ObjectOwnership) -> ApiResult<()> {
     let acl = r.header("x-amz-acl");
     if let Some(a) = acl {
         if !CANNED_ACLS.contains(&a) {
@@ -524,7 +528,7 @@ fn check_acl(r: &S3Request<'_>, ownership: ObjectOwnership) -> ApiResult<()> {
 }
 
 /// `If-None-Match: *` and `If-Match` on PutObject (S3 conditional writes).
-fn write_condition(r: &S3Request<'_>) -> ApiResult<WriteCondition> {
+pub(super) fn write_condition(r: &S3Request<'_>) -> ApiResult<WriteCondition> {
     let mut c = WriteCondition::default();
     if let Some(v) = r.header("if-none-match") {
         if v.trim() != "*" {
@@ -538,7 +542,7 @@ fn write_condition(r: &S3Request<'_>) -> ApiResult<WriteCondition> {
     Ok(c)
 }
 
-fn store_error(e: StoreError) -> crate::error::ApiError {
+pub(super) fn store_error(e: StoreError) -> crate::error::ApiError {
     match e {
         StoreError::PreconditionFailed => api_error!(PreconditionFailed)
             .extra("Condition", "If-None-Match")

@@ -13,14 +13,14 @@ use crate::route::query_get;
 use crate::store::{etag_matches, ObjectData, ObjectMeta};
 use crate::util::http_date;
 
-fn iso8601_ms(t: time::OffsetDateTime) -> String {
+pub(crate) fn iso8601_ms(t: time::OffsetDateTime) -> String {
     const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
     t.to_offset(time::UtcOffset::UTC).format(FMT).unwrap_or_default()
 }
 
-fn parse_http_date(s: &str) -> Option<time::OffsetDateTime> {
+pub(crate) fn parse_http_date(s: &str) -> Option<time::OffsetDateTime> {
     const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
@@ -202,8 +202,8 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
                     };
                     full(data)
                 }
-                ObjectData::Discarded => return Err(api_error!(NotImplemented).note(
-                    "this emulator runs the digest-only store, which keeps sizes and digests but not bytes",
+                ObjectData::Discarded => return Err(crate::error::ApiError::not_implemented(
+                    "GetObject on the digest-only store (--store digest keeps sizes and digests, not bytes)",
                 )),
             }
         };

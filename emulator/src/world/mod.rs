@@ -254,6 +254,33 @@ pub struct Bucket {
     pub tags: BTreeMap<String, String>,
 }
 
+impl Bucket {
+    /// A bucket as CreateBucket makes one today: ACLs disabled
+    /// (BucketOwnerEnforced), Block Public Access on, SSE-S3, unversioned
+    /// (S3 user guide, "Default settings for new buckets").
+    pub fn new(name: &str, account: &str, region: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            account: account.to_string(),
+            region: region.to_string(),
+            policy: None,
+            object_ownership: ObjectOwnership::BucketOwnerEnforced,
+            public_access_block: file::PublicAccessBlockFile {
+                block_public_acls: true,
+                ignore_public_acls: true,
+                block_public_policy: true,
+                restrict_public_buckets: true,
+            },
+            encryption: Encryption::SseS3,
+            versioning: Versioning::Unversioned,
+            object_lock: None,
+            requester_pays: false,
+            sigv2: false,
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
 /// State of a KMS key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum KmsKeyState {

@@ -1,0 +1,344 @@
+//! CopyObject, and the copy source that CopyObject and UploadPartCopy share
+//! (S3 API reference, CopyObject: `x-amz-copy-source`, the metadata directive,
+//! the copy-source conditions, `CopyObjectResult`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use http::{Response, StatusCode};
+
+use super::checksum::{Algorithm, Digests};
+use super::put;
+use super::read::{iso8601_ms, parse_http_date};
+use super::S3Request;
+use crate::api_error;
+use crate::error::{ApiError, ApiResult};
+use crate::protocol::xml::{Xml, S3_NS};
+use crate::request::{full, Ctx, ResBody};
+use crate::store::{etag_matches, ObjectMeta, StoredObject};
+
+/// The largest object CopyObject copies in one request (S3 API reference: 5 GB).
+const MAX_COPY: u64 = 5 * 1024 * 1024 * 1024;
+
+/// What `x-amz-copy-source` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CopySource {
+    /// Source bucket.
+    pub bucket: String,
+    /// Source key.
+    pub key: String,
+    /// `?versionId=` of the source.
+    pub version_id: Option<String>,
+}
+
+/// `x-amz-copy-source`: `bucket/key` or `/bucket/key`, URL-encoded, with an
+/// optional `?versionId=`.
+pub(crate) fn parse_source(headers: &http::HeaderMap) -> ApiResult<CopySource> {
+    let invalid = |why: &str| {
+        api_error!(
+            InvalidArgument,
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"
+        )
+        .extra("ArgumentName", "x-amz-copy-source")
+        .note(why.to_string())
+    };
+    let raw = headers
+        .get("x-amz-copy-source")
+        .ok_or_else(|| invalid("no x-amz-copy-source"))?
+        .to_str()
+        .map_err(|_| invalid("x-amz-copy-source is not visible ASCII (keys are URL-encoded)"))?;
+    let raw = raw.trim().strip_prefix('/').unwrap_or(raw.trim());
+    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+    let (bucket, key) = path
+        .split_once('/')
+        .ok_or_else(|| invalid("no key after the bucket"))?;
+    let bucket = crate::route::decode(bucket).ok_or_else(|| invalid("bucket not UTF-8"))?;
+    let key = crate::route::decode(key).ok_or_else(|| invalid("key not UTF-8"))?;
+    if bucket.is_empty() || key.is_empty() {
+        return Err(invalid("empty bucket or key"));
+    }
+    let pairs = crate::route::query_pairs(query)?;
+    let version_id = crate::route::query_get(&pairs, "versionId").map(str::to_string);
+    Ok(CopySource {
+        bucket,
+        key,
+        version_id,
+    })
+}
+
+/// The source object, with the copy-source conditions checked. Its authorization
+/// (`s3:GetObject` on the source) was decided before the handler ran.
+pub(crate) fn source_object(r: &S3Request<'_>) -> ApiResult<Arc<StoredObject>> {
+    let src = parse_source(&r.parts.headers)?;
+    if r.world.bucket(&src.bucket).is_none() {
+        return Err(api_error!(NoSuchBucket).extra("BucketName", src.bucket.clone()));
+    }
+    let Some(obj) = r.emu.store.get(&src.bucket, &src.key) else {
+        return Err(api_error!(NoSuchKey).extra("Key", src.key.clone()));
+    };
+    if let Some(v) = &src.version_id {
+        if *v != obj.meta.version_id {
+            return Err(ApiError::not_implemented(
+                "copying a version other than the current one",
+            ));
+        }
+    }
+    conditions(r, &obj.meta)?;
+    Ok(obj)
+}
+
+/// `x-amz-copy-source-if-*`: 412 PreconditionFailed when one does not hold.
+fn conditions(r: &S3Request<'_>, meta: &ObjectMeta) -> ApiResult<()> {
+    let failed = |condition: &'static str| api_error!(PreconditionFailed).extra("Condition", condition);
+    if let Some(m) = r.header("x-amz-copy-source-if-match") {
+        if !etag_matches(m, &meta.etag) {
+            return Err(failed("x-amz-copy-source-If-Match"));
+        }
+    }
+    if let Some(m) = r.header("x-amz-copy-source-if-none-match") {
+        if etag_matches(m, &meta.etag) {
+            return Err(failed("x-amz-copy-source-If-None-Match"));
+        }
+    }
+    // With If-Match true, an If-Unmodified-Since that fails is ignored; with
+    // If-None-Match false, a failing If-Modified-Since is ignored (CopyObject docs).
+    if r.header("x-amz-copy-source-if-match").is_none() {
+        if let Some(t) = r
+            .header("x-amz-copy-source-if-unmodified-since")
+            .and_then(parse_http_date)
+        {
+            if meta.last_modified > t {
+                return Err(failed("x-amz-copy-source-If-Unmodified-Since"));
+            }
+        }
+    }
+    if r.header("x-amz-copy-source-if-none-match").is_none() {
+        if let Some(t) = r
+            .header("x-amz-copy-source-if-modified-since")
+            .and_then(parse_http_date)
+        {
+            if meta.last_modified <= t {
+                return Err(failed("x-amz-copy-source-If-Modified-Since"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `x-amz-copy-source-range: bytes=first-last` (UploadPartCopy only), inside the source.
+pub(crate) fn source_range(r: &S3Request<'_>, size: u64) -> ApiResult<Option<(u64, u64)>> {
+    let Some(raw) = r.header("x-amz-copy-source-range") else {
+        return Ok(None);
+    };
+    let invalid = || {
+        api_error!(
+            InvalidArgument,
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"
+        )
+        .extra("ArgumentName", "x-amz-copy-source-range")
+        .extra("ArgumentValue", raw)
+    };
+    let (first, last) = raw
+        .trim()
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .ok_or_else(invalid)?;
+    let first: u64 = first.trim().parse().map_err(|_| invalid())?;
+    let last: u64 = last.trim().parse().map_err(|_| invalid())?;
+    if first > last {
+        return Err(invalid());
+    }
+    if last >= size {
+        return Err(api_error!(InvalidRange)
+            .extra("RangeRequested", raw)
+            .extra("ActualObjectSize", size.to_string()));
+    }
+    Ok(Some((first, last)))
+}
+
+/// CopyObject: the source's bytes into a new object, with the source's metadata
+/// (`x-amz-metadata-directive: COPY`, the default) or the request's (`REPLACE`).
+pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<ResBody>> {
+    let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
+    let key = r.target.key.clone().unwrap_or_default();
+    let source = source_object(r)?;
+    let src = parse_source(&r.parts.headers)?;
+    if source.meta.size > MAX_COPY {
+        return Err(api_error!(
+            InvalidRequest,
+            "The specified copy source is larger than the maximum allowable size for a copy source: {}",
+            MAX_COPY
+        ));
+    }
+    let replace = match r.header("x-amz-metadata-directive") {
+        None | Some("COPY") => false,
+        Some("REPLACE") => true,
+        Some(other) => {
+            return Err(api_error!(InvalidArgument, "Unknown metadata directive.")
+                .extra("ArgumentName", "x-amz-metadata-directive")
+                .extra("ArgumentValue", other))
+        }
+    };
+    put::check_acl(r, bucket.object_ownership)?;
+    let (sse, sse_kms_key) = put::encryption(r, bucket)?;
+    let same = src.bucket == bucket.name && src.key == key;
+    let changes = replace
+        || r.header("x-amz-storage-class").is_some()
+        || r.header("x-amz-website-redirect-location").is_some()
+        || r.header("x-amz-server-side-encryption").is_some();
+    if same && !changes {
+        return Err(api_error!(
+            InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+        ));
+    }
+    let condition = put::write_condition(r)?;
+    // The copy keeps the source's whole-object checksums (recomputed on the
+    // bytes); a composite multipart checksum (`…-N`) does not describe a
+    // single-part copy and is dropped, unless the request names an algorithm.
+    let algorithms: Vec<Algorithm> = match r
+        .header("x-amz-checksum-algorithm")
+        .and_then(Algorithm::from_name)
+    {
+        Some(a) => vec![a],
+        None => source
+            .meta
+            .checksums
+            .iter()
+            .filter(|(_, v)| !v.contains('-'))
+            .filter_map(|(name, _)| Algorithm::from_name(name))
+            .collect(),
+    };
+    let mut digests = Digests::with_known_sha256(&algorithms, None);
+    let mut writer = r.emu.store.writer(&bucket.name, &key).map_err(put::store_error)?;
+    let size = super::multipart::copy_bytes(&source.data, None, |chunk| {
+        digests.update(chunk);
+        writer.write(chunk).map_err(put::store_error)
+    })?;
+    let sums = digests.finish();
+    let checksums: BTreeMap<String, String> = algorithms
+        .iter()
+        .filter_map(|a| sums.get(*a).map(|v| (a.name().to_string(), v.to_string())))
+        .collect();
+    let m = &source.meta;
+    let meta = ObjectMeta {
+        key,
+        size,
+        etag: format!("\"{}\"", crate::sigv4::hex_lower(&sums.md5)),
+        sha256: crate::sigv4::hex_lower(&sums.sha256),
+        last_modified: ctx.now,
+        content_type: if replace {
+            Some(
+                r.header("content-type")
+                    .unwrap_or("binary/octet-stream")
+                    .to_string(),
+            )
+        } else {
+            m.content_type.clone()
+        },
+        content_encoding: if replace {
+            put::stored_encoding(r.header("content-encoding").unwrap_or(""))
+        } else {
+            m.content_encoding.clone()
+        },
+        headers: if replace {
+            put::stored_headers(r)
+        } else {
+            m.headers.clone()
+        },
+        metadata: if replace {
+            put::user_metadata(&r.parts.headers)?
+        } else {
+            m.metadata.clone()
+        },
+        checksums,
+        sse,
+        sse_kms_key,
+        version_id: String::new(),
+        owner: match bucket.object_ownership {
+            crate::world::ObjectOwnership::ObjectWriter => {
+                r.caller.account().unwrap_or(&bucket.account).to_string()
+            }
+            _ => bucket.account.clone(),
+        },
+        storage_class: r
+            .header("x-amz-storage-class")
+            .map_or_else(|| m.storage_class.clone(), str::to_string),
+    };
+    let data = writer.finish().map_err(put::store_error)?;
+    let versioned = bucket.versioning == crate::world::Versioning::Enabled;
+    let stored = r
+        .emu
+        .store
+        .commit(&bucket.name, meta, data, &condition, versioned)
+        .map_err(put::store_error)?;
+    respond(&stored.meta, &source.meta, versioned, r.world.bucket(&src.bucket))
+}
+
+fn respond(
+    meta: &ObjectMeta,
+    source: &ObjectMeta,
+    versioned: bool,
+    source_bucket: Option<&crate::world::Bucket>,
+) -> ApiResult<Response<ResBody>> {
+    let mut x = Xml::with_declaration();
+    x.open_ns("CopyObjectResult", S3_NS)
+        .elem("LastModified", &iso8601_ms(meta.last_modified))
+        .elem("ETag", &meta.etag);
+    for (alg, v) in &meta.checksums {
+        x.elem(&format!("Checksum{alg}"), v);
+    }
+    if !meta.checksums.is_empty() {
+        x.elem("ChecksumType", "FULL_OBJECT");
+    }
+    x.close("CopyObjectResult");
+    let mut res = Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/xml");
+    if source_bucket.is_some_and(|b| b.versioning != crate::world::Versioning::Unversioned) {
+        res = res.header("x-amz-copy-source-version-id", source.version_id.as_str());
+    }
+    if versioned {
+        res = res.header("x-amz-version-id", meta.version_id.as_str());
+    }
+    if let Some(sse) = &meta.sse {
+        res = res.header("x-amz-server-side-encryption", sse.as_str());
+    }
+    if let Some(k) = &meta.sse_kms_key {
+        res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
+    }
+    res.body(full(x.finish()))
+        .map_err(|e| api_error!(InternalError).note(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(v: &str) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-amz-copy-source", http::HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn copy_sources_parse_with_and_without_slash_encoding_and_version() {
+        let s = parse_source(&headers("/lake/a%20b/c%2Bd.txt?versionId=v1")).unwrap();
+        assert_eq!(
+            s,
+            CopySource {
+                bucket: "lake".into(),
+                key: "a b/c+d.txt".into(),
+                version_id: Some("v1".into())
+            }
+        );
+        assert_eq!(parse_source(&headers("lake/k")).unwrap().key, "k");
+        for bad in ["lake", "/lake/", "/k", "lake/%FF"] {
+            assert_eq!(
+                parse_source(&headers(bad)).unwrap_err().code.as_str(),
+                "InvalidArgument",
+                "{bad}"
+            );
+        }
+    }
+}
