@@ -26,6 +26,8 @@ BUCKET = "customer-lake"
 REGION = "eu-west-1"
 BODY = b"Hello, SigV4 world!\n"
 BIG = bytes(i % 256 for i in range(204800))
+# Above boto3's and the AWS CLI's 8 MiB multipart threshold: three parts.
+HUGE = bytes((i * 7) % 251 for i in range(20 * 1024 * 1024))
 
 results = []
 
@@ -172,6 +174,54 @@ def run(endpoint):
         arn = who.get_caller_identity()["Arn"]
         assert arn == "arn:aws:sts::111111111111:assumed-role/transfer-role/boto3-test", arn
 
+    @check("boto3: upload_file of 20 MiB with default settings (multipart), download_file back")
+    def _():
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "huge.bin")
+            with open(src, "wb") as f:
+                f.write(HUGE)
+            s3.upload_file(src, BUCKET, "boto3/huge.bin")
+            head = s3.head_object(Bucket=BUCKET, Key="boto3/huge.bin")
+            assert head["ContentLength"] == len(HUGE), head
+            assert head["ETag"].endswith('-3"'), head["ETag"]
+            assert stored(endpoint, "boto3/huge.bin") == HUGE
+            dst = os.path.join(d, "back.bin")
+            s3.download_file(BUCKET, "boto3/huge.bin", dst)
+            with open(dst, "rb") as f:
+                assert f.read() == HUGE
+        assert json.loads(admin(endpoint, "uploads")) == [], "no upload left in progress"
+
+    @check("boto3: copy_object, then delete_objects of both keys")
+    def _():
+        s3.put_object(Bucket=BUCKET, Key="boto3/copy-src.txt", Body=BODY, Metadata={"origin": "src"})
+        out = s3.copy_object(Bucket=BUCKET, Key="boto3/copy-dst.txt",
+                             CopySource={"Bucket": BUCKET, "Key": "boto3/copy-src.txt"})
+        assert out["CopyObjectResult"]["ETag"], out
+        got = s3.get_object(Bucket=BUCKET, Key="boto3/copy-dst.txt")
+        assert got["Body"].read() == BODY and got["Metadata"] == {"origin": "src"}, got["Metadata"]
+        out = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [
+            {"Key": "boto3/copy-src.txt"}, {"Key": "boto3/copy-dst.txt"}]})
+        assert sorted(d["Key"] for d in out["Deleted"]) == ["boto3/copy-dst.txt", "boto3/copy-src.txt"], out
+        assert not out.get("Errors"), out
+
+    @check("boto3: create_bucket of the customer's own bucket is BucketAlreadyOwnedByYou")
+    def _():
+        try:
+            s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+            raise AssertionError("created a bucket that exists")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "BucketAlreadyOwnedByYou", e.response
+            assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+    @check("boto3: an operation the emulator does not model is refused by name")
+    def _():
+        try:
+            s3.get_bucket_policy(Bucket=BUCKET)
+            raise AssertionError("answered an unmodelled operation")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "NotImplemented", e.response
+            assert "GetBucketPolicy" in e.response["Error"]["Message"], e.response
+
     cli_env = dict(os.environ, AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
                    AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
     cli_env.pop("AWS_SESSION_TOKEN", None)
@@ -200,6 +250,24 @@ def run(endpoint):
             head = json.loads(aws("s3api", "head-object", "--bucket", BUCKET, "--key", f"cli/{mode}/cp.bin", env=env))
             assert head["ContentLength"] == len(BIG), head
             aws("s3api", "delete-object", "--bucket", BUCKET, "--key", f"cli/{mode}/put.bin", env=env)
+
+    @check("aws cli: s3 cp of 20 MiB both ways, s3 cp s3:// to s3://, s3 rm --recursive")
+    def _():
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "huge.bin")
+            with open(src, "wb") as f:
+                f.write(HUGE)
+            aws("s3", "cp", src, f"s3://{BUCKET}/cli/huge/a.bin")
+            assert stored(endpoint, "cli/huge/a.bin") == HUGE
+            dst = os.path.join(d, "back.bin")
+            aws("s3", "cp", f"s3://{BUCKET}/cli/huge/a.bin", dst)
+            with open(dst, "rb") as f:
+                assert f.read() == HUGE
+            aws("s3", "cp", f"s3://{BUCKET}/cli/huge/a.bin", f"s3://{BUCKET}/cli/huge/b.bin")
+            assert stored(endpoint, "cli/huge/b.bin") == HUGE
+            aws("s3", "rm", "--recursive", f"s3://{BUCKET}/cli/huge/")
+            listed = json.loads(admin(endpoint, f"buckets/{BUCKET}/objects?prefix=cli/huge/"))
+            assert listed == [], listed
 
     @check("aws cli: sts assume-role")
     def _():
