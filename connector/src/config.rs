@@ -165,6 +165,11 @@ pub struct ServiceSettings {
     pub sync_max_attempts: u32,
     /// Outer attempts of a whole idempotent batch put once the SDK gives up on a transient error.
     pub sync_outer_attempts: u32,
+    /// A batch larger than this is written as a multipart upload (the SDKs' and the AWS CLI's
+    /// default threshold: 8 MiB).
+    pub multipart_threshold_bytes: u64,
+    /// The part size of a multipart batch (8 MiB, as the SDKs; S3's minimum is 5 MiB).
+    pub multipart_part_bytes: u64,
     /// First retry backoff in milliseconds (SDK standard mode doubles it per attempt, with
     /// jitter, up to 20 s; the outer batch retry uses the same base).
     pub retry_initial_backoff_ms: u64,
@@ -192,6 +197,8 @@ impl Default for ServiceSettings {
             onboarding_max_attempts: 3,
             sync_max_attempts: 10,
             sync_outer_attempts: 3,
+            multipart_threshold_bytes: 8 * 1024 * 1024,
+            multipart_part_bytes: 8 * 1024 * 1024,
             retry_initial_backoff_ms: 1000,
             connect_timeout_ms: Some(10_000),
             attempt_timeout_ms: Some(120_000),

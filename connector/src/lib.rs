@@ -13,6 +13,7 @@
 //! - [`client`]: SDK config and S3 client for a destination ([`Destination`]); nothing else.
 //! - [`onboarding`]: [`onboard`]: validate → assume role → put test object → delete it.
 //! - [`sync`]: [`AppendWriter`]: append-only batch writes with conditional PUTs.
+//! - `multipart`: batches over the multipart threshold, exactly once, as multipart uploads.
 
 #![deny(missing_docs)]
 
@@ -22,6 +23,7 @@ mod credentials;
 pub mod diagnosis;
 pub mod format;
 pub mod keys;
+mod multipart;
 pub mod onboarding;
 pub mod sync;
 pub mod validate;

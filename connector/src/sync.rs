@@ -92,6 +92,9 @@ pub enum SyncError {
         attempts: u32,
         /// What is wrong.
         diagnosis: Box<Diagnosis>,
+        /// A multipart upload of this batch that could not be aborted (its id): its
+        /// parts stay, and are billed, until a lifecycle rule or someone aborts it.
+        incomplete_upload: Option<String>,
     },
 }
 
@@ -137,8 +140,17 @@ impl fmt::Display for SyncError {
                 key,
                 attempts,
                 diagnosis,
+                incomplete_upload,
             } => {
-                write!(f, "writing `{key}` failed after {attempts} attempts: {diagnosis}")
+                write!(f, "writing `{key}` failed after {attempts} attempts: {diagnosis}")?;
+                if let Some(id) = incomplete_upload {
+                    write!(
+                        f,
+                        "; multipart upload `{id}` could not be aborted and is left incomplete (grant \
+                         s3:AbortMultipartUpload or add a lifecycle rule that aborts incomplete uploads)"
+                    )?;
+                }
+                Ok(())
             }
         }
     }
@@ -191,6 +203,8 @@ pub struct AppendWriter {
     encoding: Encoding,
     outer_attempts: u32,
     outer_backoff: Duration,
+    multipart_threshold: u64,
+    part_size: u64,
 }
 
 impl AppendWriter {
@@ -206,7 +220,8 @@ impl AppendWriter {
             encoding,
             settings.sync_outer_attempts,
             settings.retry_initial_backoff(),
-        ))
+        )
+        .with_multipart(settings.multipart_threshold_bytes, settings.multipart_part_bytes))
     }
 
     /// A writer on an already connected destination: `outer_attempts` whole-put attempts, the
@@ -222,12 +237,35 @@ impl AppendWriter {
             encoding,
             outer_attempts: outer_attempts.max(1),
             outer_backoff,
+            multipart_threshold: 8 * 1024 * 1024,
+            part_size: 8 * 1024 * 1024,
         }
+    }
+
+    /// Batches over `threshold` bytes go as multipart uploads of `part_size` parts
+    /// (the last part may be smaller).
+    #[must_use]
+    pub fn with_multipart(mut self, threshold: u64, part_size: u64) -> Self {
+        self.multipart_threshold = threshold;
+        self.part_size = part_size.max(1);
+        self
     }
 
     /// The destination.
     pub fn destination(&self) -> &Destination {
         &self.dest
+    }
+
+    pub(crate) fn part_size(&self) -> u64 {
+        self.part_size
+    }
+
+    pub(crate) fn outer_attempts(&self) -> u32 {
+        self.outer_attempts
+    }
+
+    pub(crate) fn outer_backoff(&self) -> Duration {
+        self.outer_backoff
     }
 
     /// The key `records` would be written to (content-hash id unless `id` is given),
@@ -295,6 +333,9 @@ impl AppendWriter {
     }
 
     async fn put(&self, key: &ObjectKey, body: Vec<u8>, records: usize) -> Result<BatchReport, SyncError> {
+        if u64::try_from(body.len()).unwrap_or(u64::MAX) > self.multipart_threshold {
+            return crate::multipart::put(self, key, body, records).await;
+        }
         let key_text = key.to_string();
         let target = self.dest.target().clone().with_key(&key_text);
         let crc32 = crc32_base64(&body);
@@ -338,8 +379,12 @@ impl AppendWriter {
             };
             let status = err.raw_response().map(|r| r.status().as_u16());
             if status == Some(412) {
+                let expected = Expected {
+                    crc32: &crc32,
+                    etag: &md5_hex(&body),
+                };
                 return self
-                    .verify_existing(&client, key, &key_text, &body, &crc32, records, attempts.get())
+                    .verify_existing(&client, key, &key_text, &body, &expected, records, attempts.get())
                     .await;
             }
             let diagnosis = diagnose_s3(Operation::PutObject, &err, &target, Phase::Sync);
@@ -359,6 +404,7 @@ impl AppendWriter {
                     key: key_text,
                     attempts: attempts.get(),
                     diagnosis: Box::new(diagnosis),
+                    incomplete_upload: None,
                 });
             }
             last = Some(diagnosis);
@@ -379,6 +425,7 @@ impl AppendWriter {
             key: key_text,
             attempts: attempts.get(),
             diagnosis,
+            incomplete_upload: None,
         })
     }
 
@@ -387,16 +434,17 @@ impl AppendWriter {
         clippy::too_many_arguments,
         reason = "one private call site; a struct would only rename them"
     )]
-    async fn verify_existing(
+    pub(crate) async fn verify_existing(
         &self,
         client: &aws_sdk_s3::Client,
         key: &ObjectKey,
         key_text: &str,
         body: &[u8],
-        crc32: &str,
+        expected: &Expected<'_>,
         records: usize,
         attempts: u32,
     ) -> Result<BatchReport, SyncError> {
+        let crc32 = expected.crc32;
         let delivered = |verified_by| BatchReport {
             key: key_text.to_owned(),
             bytes: u64::try_from(body.len()).unwrap_or(u64::MAX),
@@ -456,12 +504,13 @@ impl AppendWriter {
         );
         if let (Some(etag), false) = (head.e_tag(), kms) {
             let etag = etag.trim_matches('"');
-            if etag.len() == 32 && etag.chars().all(|c| c.is_ascii_hexdigit()) {
-                let md5 = md5_hex(body);
-                return if etag.eq_ignore_ascii_case(&md5) {
+            let (digest, _) = etag.split_once('-').unwrap_or((etag, ""));
+            if digest.len() == 32 && digest.chars().all(|c| c.is_ascii_hexdigit()) {
+                let want = expected.etag;
+                return if etag.eq_ignore_ascii_case(want) {
                     Ok(delivered(Verification::Etag))
                 } else {
-                    Err(conflict(format!("stored ETag {etag}, this batch's MD5 {md5}")))
+                    Err(conflict(format!("stored ETag {etag}, this batch's {want}")))
                 };
             }
         }
@@ -475,6 +524,14 @@ impl AppendWriter {
     }
 }
 
+/// What the object of a delivered batch carries: its CRC32 (whole-object, or
+/// composite `…-N` for a multipart object) and its ETag (MD5 hex, or `…-N`).
+#[derive(Debug)]
+pub(crate) struct Expected<'a> {
+    pub crc32: &'a str,
+    pub etag: &'a str,
+}
+
 /// S3's `x-amz-checksum-crc32`: big-endian CRC-32 (IEEE), base64.
 pub fn crc32_base64(bytes: &[u8]) -> String {
     let mut crc = flate2::Crc::new();
@@ -482,7 +539,7 @@ pub fn crc32_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(crc.sum().to_be_bytes())
 }
 
-fn md5_hex(bytes: &[u8]) -> String {
+pub(crate) fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(bytes))
 }

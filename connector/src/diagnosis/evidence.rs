@@ -24,6 +24,14 @@ pub enum Operation {
     DeleteObject,
     /// `s3:HeadObject` (sync's read-back after a 412).
     HeadObject,
+    /// `CreateMultipartUpload` (a large batch; needs `s3:PutObject`).
+    CreateMultipartUpload,
+    /// `UploadPart` (needs `s3:PutObject`, and `kms:Decrypt` on an SSE-KMS bucket).
+    UploadPart,
+    /// `CompleteMultipartUpload` (needs `s3:PutObject`).
+    CompleteMultipartUpload,
+    /// `AbortMultipartUpload` (needs `s3:AbortMultipartUpload`).
+    AbortMultipartUpload,
 }
 
 impl Operation {
@@ -35,6 +43,10 @@ impl Operation {
             Self::PutObject => "PutObject",
             Self::DeleteObject => "DeleteObject",
             Self::HeadObject => "HeadObject",
+            Self::CreateMultipartUpload => "CreateMultipartUpload",
+            Self::UploadPart => "UploadPart",
+            Self::CompleteMultipartUpload => "CompleteMultipartUpload",
+            Self::AbortMultipartUpload => "AbortMultipartUpload",
         }
     }
 }

@@ -486,6 +486,23 @@ pub(super) fn remediation(d: &Diagnosis) -> String {
              for the connection test and can be removed afterwards. The setup guide's policy, with your bucket:\n{}",
             permissions_policy(bucket)
         ),
+        // M29: the setup guide's policy covers a multipart upload's create, parts and
+        // complete (all s3:PutObject), not its abort or listings.
+        Diagnosis::PolicyMissingAction { action, .. }
+            if matches!(
+                action.as_str(),
+                "s3:AbortMultipartUpload" | "s3:ListMultipartUploadParts" | "s3:ListBucketMultipartUploads"
+            ) =>
+        {
+            format!(
+                "Large batches are written as multipart uploads. Add `s3:AbortMultipartUpload` on \
+                 `arn:aws:s3:::{bucket}/*` to the permissions policy of {who}, so an upload that fails can be \
+                 cleaned up. Without it, add a lifecycle rule to `{bucket}` that aborts incomplete multipart \
+                 uploads (S3 → {bucket} → Management → Create lifecycle rule → \"Delete expired object delete \
+                 markers or incomplete multipart uploads\", e.g. after 7 days): AWS keeps, and bills, the parts \
+                 of an upload nobody completes or aborts."
+            )
+        }
         Diagnosis::PolicyMissingAction { action, .. } => {
             format!("Add `{action}` on `arn:aws:s3:::{bucket}/*` to the permissions policy of {who}.")
         }
@@ -557,6 +574,14 @@ pub(super) fn remediation(d: &Diagnosis) -> String {
         Diagnosis::AclNotSupported { .. } => format!(
             "Service-side: `{bucket}` has Object Ownership \"Bucket owner enforced\" (ACLs disabled, as recommended) \
              and the request carried an ACL. Operators: send no ACL. You do not need to enable ACLs."
+        ),
+        // M41: a single PUT needs kms:GenerateDataKey; the parts of a multipart upload
+        // also need kms:Decrypt (S3 troubleshoot-403, Encryption).
+        Diagnosis::KmsKeyDenied { action, key_arn, .. } if action == "kms:Decrypt" => format!(
+            "Bucket `{bucket}` encrypts with KMS key `{}`. Large batches are written as multipart uploads, which \
+             also need `kms:Decrypt` on the key. Add to the permissions policy of {who}:\n{}",
+            key_arn.as_deref().unwrap_or("<the bucket's default key>"),
+            kms_statement(key_arn.as_deref(), action)
         ),
         Diagnosis::KmsKeyDenied { action, key_arn, .. } => format!(
             "Bucket `{bucket}` encrypts with KMS key `{}`. Add to the permissions policy of {who}:\n{}",
