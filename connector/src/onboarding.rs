@@ -35,6 +35,10 @@ pub enum Step {
     PutTestObject,
     /// `DeleteObject` of the connection-test object.
     DeleteTestObject,
+    /// What large batches will need: `s3:AbortMultipartUpload` (probed with an upload
+    /// id that cannot exist: 404 allowed, 403 not) and, on an SSE-KMS bucket,
+    /// `kms:Decrypt` for the parts (a one-byte part of an upload that is then aborted).
+    ProbeMultipart,
 }
 
 /// How a step ended.
@@ -221,8 +225,8 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
     let key = connection_test_key(destination.prefix(), clock.now(), nonce(clock.now()));
     let target = target.with_key(&key);
     let started = clock.now();
-    match put_test_object(&destination, &key, clock.now(), &target, &wait).await {
-        Ok(request_id) => {
+    let kms = match put_test_object(&destination, &key, clock.now(), &target, &wait).await {
+        Ok((request_id, sse_kms)) => {
             run.record(
                 Step::PutTestObject,
                 StepOutcome::Passed,
@@ -230,6 +234,7 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
                 request_id,
                 Some(format!("wrote `{key}`")),
             );
+            sse_kms
         }
         Err(d) => {
             run.record(
@@ -239,45 +244,154 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
                 request_id_of(&d),
                 None,
             );
+            run.skip(Step::ProbeMultipart, "the connection test did not pass");
             run.skip(Step::DeleteTestObject, "nothing to delete");
             return run.finish(Some(d), Vec::new(), Some(key), false);
         }
+    };
+
+    // 4. what large batches need (before the delete, so the connection test
+    // ends with it, as the customer's setup guide describes)
+    let started = clock.now();
+    let probe_key = connection_test_key(destination.prefix(), clock.now(), nonce(clock.now()) ^ 1);
+    let probe = probe_multipart(
+        &destination,
+        &probe_key,
+        kms,
+        &target.clone().with_key(&probe_key),
+    )
+    .await;
+    let outcome = if probe.warnings.is_empty() {
+        StepOutcome::Passed
+    } else {
+        StepOutcome::Warning
+    };
+    run.record(Step::ProbeMultipart, outcome, started, None, probe.detail);
+    run.warnings.extend(probe.warnings);
+    // 5. delete the test object
+    let started = clock.now();
+    let deleted = delete_test_object(&destination, &key, &target, &wait).await;
+    let (outcome, request_id, warning, failure) = match deleted {
+        Ok((request_id, None)) => (StepOutcome::Passed, request_id, None, None),
+        Ok((request_id, Some(w))) => (StepOutcome::Warning, request_id, Some(w), None),
+        Err(d) => (StepOutcome::Failed, request_id_of(&d), None, Some(d)),
+    };
+    run.record(
+        Step::DeleteTestObject,
+        outcome,
+        started,
+        request_id,
+        warning.as_ref().map(Diagnosis::summary),
+    );
+    run.warnings.extend(warning);
+    if let Some(d) = failure {
+        return run.finish(Some(d), Vec::new(), Some(key), true);
     }
 
-    // 4. delete it
-    let started = clock.now();
-    match delete_test_object(&destination, &key, &target, &wait).await {
-        Ok((request_id, None)) => {
-            run.record(
-                Step::DeleteTestObject,
-                StepOutcome::Passed,
-                started,
-                request_id,
-                None,
-            );
-            run.finish(None, Vec::new(), Some(key), true)
+    run.finish(None, Vec::new(), Some(key), true)
+}
+
+/// What the multipart probe found.
+struct Probe {
+    warnings: Vec<Diagnosis>,
+    detail: Option<String>,
+}
+
+/// An upload id that cannot exist: AbortMultipartUpload with it answers 404
+/// NoSuchUpload when the caller may abort, 403 AccessDenied when it may not (S3
+/// authorizes before it looks the upload up; inferred, as for DeleteObject).
+const PROBE_UPLOAD_ID: &str = "push-to-warehouse-permission-probe-not-an-upload";
+
+async fn probe_multipart(dest: &Destination, key: &str, kms: bool, target: &Target) -> Probe {
+    let status_of = |e: &aws_smithy_runtime_api::http::Response| e.status().as_u16();
+    let mut warnings = Vec::new();
+    let aborted = dest
+        .s3()
+        .abort_multipart_upload()
+        .bucket(dest.bucket())
+        .key(key)
+        .upload_id(PROBE_UPLOAD_ID)
+        .set_expected_bucket_owner(dest.expected_owner().map(str::to_owned))
+        .send()
+        .await;
+    let can_abort = match &aborted {
+        Err(e) if e.raw_response().map(status_of) == Some(403) => {
+            warnings.push(Diagnosis::MultipartAbortNotAllowed {
+                found: Box::new(Found {
+                    target: target.clone(),
+                    evidence: Some(crate::diagnosis::Evidence::from_sdk_error(
+                        Operation::AbortMultipartUpload,
+                        e,
+                    )),
+                    artifact_left_behind: None,
+                }),
+            });
+            false
         }
-        Ok((request_id, Some(warning))) => {
-            run.record(
-                Step::DeleteTestObject,
-                StepOutcome::Warning,
-                started,
-                request_id,
-                Some(warning.summary()),
-            );
-            run.warnings.push(warning);
-            run.finish(None, Vec::new(), Some(key), true)
+        _ => true,
+    };
+    if !kms {
+        return Probe {
+            warnings,
+            detail: None,
+        };
+    }
+    if !can_abort {
+        return Probe {
+            warnings,
+            detail: Some(
+                "kms:Decrypt for multipart parts not checked: a probe upload could not be aborted".into(),
+            ),
+        };
+    }
+    if let Some(d) = probe_kms_part(dest, key, target).await {
+        warnings.push(d);
+    }
+    Probe {
+        warnings,
+        detail: None,
+    }
+}
+
+/// A one-byte part of an upload that is aborted at once: whether the parts of an
+/// SSE-KMS upload can be written (`kms:Decrypt`, M41).
+async fn probe_kms_part(dest: &Destination, key: &str, target: &Target) -> Option<Diagnosis> {
+    let owner = dest.expected_owner().map(str::to_owned);
+    let created = dest
+        .s3()
+        .create_multipart_upload()
+        .bucket(dest.bucket())
+        .key(key)
+        .set_expected_bucket_owner(owner.clone())
+        .send()
+        .await
+        .ok()?;
+    let id = created.upload_id()?.to_owned();
+    let part = dest
+        .s3()
+        .upload_part()
+        .bucket(dest.bucket())
+        .key(key)
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"p"))
+        .set_expected_bucket_owner(owner.clone())
+        .send()
+        .await;
+    let _ = dest
+        .s3()
+        .abort_multipart_upload()
+        .bucket(dest.bucket())
+        .key(key)
+        .upload_id(&id)
+        .set_expected_bucket_owner(owner)
+        .send()
+        .await;
+    match part {
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
+            Some(diagnose_s3(Operation::UploadPart, &e, target, Phase::Onboarding))
         }
-        Err(d) => {
-            run.record(
-                Step::DeleteTestObject,
-                StepOutcome::Failed,
-                started,
-                request_id_of(&d),
-                None,
-            );
-            run.finish(Some(d), Vec::new(), Some(key), true)
-        }
+        _ => None,
     }
 }
 
@@ -428,13 +542,14 @@ async fn assume_role(
     .await
 }
 
+/// `Ok((request id, whether the object was encrypted with SSE-KMS))`.
 async fn put_test_object(
     dest: &Destination,
     key: &str,
     now: SystemTime,
     target: &Target,
     wait: &Waiter,
-) -> Result<Option<String>, Diagnosis> {
+) -> Result<(Option<String>, bool), Diagnosis> {
     use aws_sdk_s3::operation::RequestId;
     let written = time::OffsetDateTime::from(now)
         .format(&time::format_description::well_known::Rfc3339)
@@ -456,7 +571,16 @@ async fn put_test_object(
             .send()
             .await;
         match result {
-            Ok(out) => Ok(out.request_id().map(str::to_owned)),
+            Ok(out) => {
+                let kms = matches!(
+                    out.server_side_encryption(),
+                    Some(
+                        aws_sdk_s3::types::ServerSideEncryption::AwsKms
+                            | aws_sdk_s3::types::ServerSideEncryption::AwsKmsDsse
+                    )
+                );
+                Ok((out.request_id().map(str::to_owned), kms))
+            }
             Err(e) => Err(diagnose_s3(Operation::PutObject, &e, target, Phase::Onboarding)),
         }
     })

@@ -80,9 +80,19 @@ async fn onboard_with_flags_prints_json_and_exits_zero() {
         String::from_utf8_lossy(&out.stdout)
     );
     let report = json(&out);
-    assert_eq!(report["outcome"], "passed");
-    assert_eq!(report["steps"].as_array().map(Vec::len), Some(4));
+    // The setup guide's policy has no s3:AbortMultipartUpload (M29): a warning with
+    // the lifecycle rule to add, and the connection test still passes.
+    assert_eq!(report["outcome"], "passed_with_warnings");
+    assert_eq!(report["steps"].as_array().map(Vec::len), Some(5));
     assert!(report["diagnosis"].is_null());
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{report}");
+    assert_eq!(warnings[0]["kind"], "MultipartAbortNotAllowed");
+    let remediation = warnings[0]["remediation"].as_str().unwrap_or_default();
+    assert!(
+        remediation.contains("s3:AbortMultipartUpload") && remediation.contains("lifecycle rule"),
+        "{remediation}"
+    );
 }
 
 #[tokio::test]

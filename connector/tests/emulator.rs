@@ -148,6 +148,21 @@ fn hmac(bucket: &str, region: &str, key_id: &str, secret: &str) -> DestinationCo
     }
 }
 
+/// The seed's policy grants PutObject and DeleteObject only: the connection test
+/// passes, and the report recommends the abort permission or a lifecycle rule
+/// (M29), nothing else.
+fn assert_passes_as_the_seed_does(report: &connector::OnboardingReport) {
+    assert_eq!(
+        report.outcome,
+        Outcome::PassedWithWarnings,
+        "{:#?}",
+        report.diagnosis
+    );
+    let kinds: Vec<&str> = report.warnings.iter().map(Diagnosis::kind).collect();
+    assert_eq!(kinds, ["MultipartAbortNotAllowed"]);
+    assert!(report.sync_ready);
+}
+
 fn records(n: usize) -> Vec<Value> {
     (0..n)
         .map(|i| json!({"id": i, "amount": i * 100, "memo": format!("payment, #{i}")}))
@@ -158,7 +173,7 @@ fn records(n: usize) -> Vec<Value> {
 async fn seed_setup_hmac_onboarding_passes_and_cleans_up() {
     let f = Fixture::start(SEED_WORLD).await;
     let report = onboard(&hmac("customer-lake", "eu-west-1", AKID, SECRET), &f.settings()).await;
-    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+    assert_passes_as_the_seed_does(&report);
     let outcomes: Vec<(Step, StepOutcome)> = report.steps.iter().map(|s| (s.step, s.outcome)).collect();
     assert_eq!(
         outcomes,
@@ -166,6 +181,7 @@ async fn seed_setup_hmac_onboarding_passes_and_cleans_up() {
             (Step::Validate, StepOutcome::Passed),
             (Step::AssumeRole, StepOutcome::Skipped),
             (Step::PutTestObject, StepOutcome::Passed),
+            (Step::ProbeMultipart, StepOutcome::Warning),
             (Step::DeleteTestObject, StepOutcome::Passed),
         ]
     );
@@ -263,7 +279,7 @@ async fn onboarding_survives_a_skewed_service_clock() {
         Duration::from_secs(20 * 60),
     )));
     let report = onboard(&hmac("customer-lake", "eu-west-1", AKID, SECRET), &settings).await;
-    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+    assert_passes_as_the_seed_does(&report);
     let codes: Vec<(Option<String>, u16)> = f
         .emu
         .emulator
@@ -591,7 +607,7 @@ fn role_settings(f: &Fixture) -> ServiceSettings {
 async fn seed_setup_role_onboarding_passes() {
     let f = Fixture::start(ROLE_WORLD).await;
     let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
-    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+    assert_passes_as_the_seed_does(&report);
     assert_eq!(
         report.step(Step::AssumeRole).map(|s| s.outcome),
         Some(StepOutcome::Passed)
@@ -855,7 +871,94 @@ async fn a_prefix_restricted_policy_passes_with_the_matching_prefix() {
     let mut dest = role_dest(Some("ext-123"));
     dest.prefix = Some("other".to_owned());
     let report = onboard(&dest, &role_settings(&f)).await;
-    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+    assert_passes_as_the_seed_does(&report);
+}
+
+/// The seed's actions plus the multipart housekeeping ones, and KMS statements as given.
+fn policy_with_abort(kms_actions: &str) -> String {
+    let kms = if kms_actions.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#",{{"Effect":"Allow","Action":[{kms_actions}],"Resource":"arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}"#
+        )
+    };
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject","s3:AbortMultipartUpload"],"Resource":"arn:aws:s3:::customer-lake/*"}}{kms}]}}"#
+    )
+}
+
+const KMS_KEY_TOML: &str = r#"
+[[kms_keys]]
+account = "customer"
+id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+region = "eu-west-1"
+"#;
+
+const KMS_BUCKET: &str =
+    r#"encryption = { algorithm = "aws:kms", kms_key = "1234abcd-12ab-34cd-56ef-1234567890ab" }"#;
+
+#[tokio::test]
+async fn granting_the_abort_permission_leaves_no_warning() {
+    let world = RoleWorld {
+        policy: policy_with_abort(""),
+        ..RoleWorld::default()
+    };
+    let f = Fixture::start(&world.toml()).await;
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.warnings);
+    assert_eq!(
+        report.step(Step::ProbeMultipart).map(|s| s.outcome),
+        Some(StepOutcome::Passed)
+    );
+    assert!(
+        f.emu.emulator.uploads().list(None).is_empty(),
+        "the probe leaves no upload"
+    );
+}
+
+#[tokio::test]
+async fn an_sse_kms_bucket_without_kms_decrypt_is_found_before_the_first_large_batch() {
+    // M41: the one-byte PutObject passes with kms:GenerateDataKey alone; the parts of
+    // a multipart upload also need kms:Decrypt.
+    let world = RoleWorld {
+        policy: policy_with_abort(r#""kms:GenerateDataKey""#),
+        bucket_extra: KMS_BUCKET,
+        tail: KMS_KEY_TOML,
+        ..RoleWorld::default()
+    };
+    let f = Fixture::start(&world.toml()).await;
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    assert_eq!(
+        report.outcome,
+        Outcome::PassedWithWarnings,
+        "{:#?}",
+        report.diagnosis
+    );
+    let kinds: Vec<&str> = report.warnings.iter().map(Diagnosis::kind).collect();
+    assert_eq!(kinds, ["KmsKeyDenied"]);
+    let warning = &report.warnings[0];
+    assert!(warning.summary().contains("kms:Decrypt"), "{}", warning.summary());
+    assert!(
+        warning.remediation().contains("kms:Decrypt"),
+        "{}",
+        warning.remediation()
+    );
+    assert!(
+        f.emu.emulator.uploads().list(None).is_empty(),
+        "the probe upload was aborted"
+    );
+
+    // With kms:Decrypt as well, nothing is left to say.
+    let world = RoleWorld {
+        policy: policy_with_abort(r#""kms:GenerateDataKey","kms:Decrypt""#),
+        bucket_extra: KMS_BUCKET,
+        tail: KMS_KEY_TOML,
+        ..RoleWorld::default()
+    };
+    let f = Fixture::start(&world.toml()).await;
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.warnings);
 }
 
 #[tokio::test]
@@ -959,7 +1062,7 @@ async fn session_options_the_trust_policy_must_allow() {
             settings.source_identity = Some("push-to-warehouse".to_owned());
         }
         let report = onboard(&role_dest(Some("ext-123")), &settings).await;
-        assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+        assert_passes_as_the_seed_does(&report);
     }
 }
 
@@ -976,7 +1079,7 @@ async fn a_short_max_session_duration_falls_back_to_one_hour() {
         report.diagnosis
     );
     let kinds: Vec<&str> = report.warnings.iter().map(Diagnosis::kind).collect();
-    assert_eq!(kinds, ["MaxSessionDurationTooShort"]);
+    assert_eq!(kinds, ["MaxSessionDurationTooShort", "MultipartAbortNotAllowed"]);
     assert_eq!(
         report.step(Step::AssumeRole).map(|s| s.outcome),
         Some(StepOutcome::Warning)
@@ -990,13 +1093,14 @@ async fn a_short_max_session_duration_falls_back_to_one_hour() {
     let mut settings = role_settings(&f);
     settings.session_duration_seconds = Some(7200);
     let report = onboard(&role_dest(Some("ext-123")), &settings).await;
-    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+    assert_passes_as_the_seed_does(&report);
 }
 
 #[tokio::test]
 async fn a_versioned_bucket_keeps_the_test_object_as_a_warning() {
     let world = RoleWorld {
         bucket_extra: r#"versioning = "Enabled""#,
+        policy: policy_with_abort(""),
         ..RoleWorld::default()
     };
     let f = Fixture::start(&world.toml()).await;
@@ -1103,7 +1207,7 @@ async fn onboarding_waits_for_iam_propagation_within_its_budget() {
     // Timeouts race the injected sleep; this test's sleep is not a clock for them.
     settings.attempt_timeout_ms = None;
     let report = onboard(&role_dest(Some("ext-123")), &settings).await;
-    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", report.diagnosis);
+    assert_passes_as_the_seed_does(&report);
     assert_eq!(
         pauses.load(std::sync::atomic::Ordering::SeqCst),
         2,

@@ -313,6 +313,10 @@ diagnoses! {
         /// The action AWS named.
         action: String,
     } => Customer, ["M27", "M28", "M29"];
+    /// No policy lets the service abort a multipart upload (`s3:AbortMultipartUpload`): a large
+    /// batch whose upload fails leaves its parts behind, billed, unless a lifecycle rule aborts
+    /// incomplete uploads. Found by onboarding's probe; sync still works.
+    MultipartAbortNotAllowed {} => Customer, ["M29"];
     /// An identity-based policy explicitly denies the action.
     IdentityPolicyExplicitDeny {
         /// The action AWS named.

@@ -251,6 +251,9 @@ pub(super) fn summary(d: &Diagnosis) -> String {
             "no permissions policy allows s3:DeleteObject; the test object was left behind".to_owned()
         }
         Diagnosis::PolicyMissingAction { action, .. } => format!("no permissions policy allows `{action}`"),
+        Diagnosis::MultipartAbortNotAllowed { .. } => format!(
+            "no permissions policy allows `s3:AbortMultipartUpload` on `{bucket}`: a failed large upload cannot be cleaned up"
+        ),
         Diagnosis::IdentityPolicyExplicitDeny { action, .. } => {
             format!("a permissions policy explicitly denies `{action}`")
         }
@@ -488,12 +491,7 @@ pub(super) fn remediation(d: &Diagnosis) -> String {
         ),
         // M29: the setup guide's policy covers a multipart upload's create, parts and
         // complete (all s3:PutObject), not its abort or listings.
-        Diagnosis::PolicyMissingAction { action, .. }
-            if matches!(
-                action.as_str(),
-                "s3:AbortMultipartUpload" | "s3:ListMultipartUploadParts" | "s3:ListBucketMultipartUploads"
-            ) =>
-        {
+        Diagnosis::MultipartAbortNotAllowed { .. } => {
             format!(
                 "Large batches are written as multipart uploads. Add `s3:AbortMultipartUpload` on \
                  `arn:aws:s3:::{bucket}/*` to the permissions policy of {who}, so an upload that fails can be \
