@@ -88,7 +88,8 @@ pub enum SyncError {
     Rejected {
         /// The key.
         key: String,
-        /// PutObject attempts, SDK retries included.
+        /// PutObject attempts, SDK retries included (for a multipart upload: uploads
+        /// started, each part retried by the SDK within one).
         attempts: u32,
         /// What is wrong.
         diagnosis: Box<Diagnosis>,
@@ -142,7 +143,11 @@ impl fmt::Display for SyncError {
                 diagnosis,
                 incomplete_upload,
             } => {
-                write!(f, "writing `{key}` failed after {attempts} attempts: {diagnosis}")?;
+                let plural = if *attempts == 1 { "" } else { "s" };
+                write!(
+                    f,
+                    "writing `{key}` failed after {attempts} attempt{plural}: {diagnosis}"
+                )?;
                 if let Some(id) = incomplete_upload {
                     write!(
                         f,

@@ -164,6 +164,19 @@ pub fn query_pairs(raw: &str) -> ApiResult<Vec<(String, String)>> {
         .collect()
 }
 
+/// `application/x-www-form-urlencoded` pairs (`+` is a space), as `x-amz-tagging`
+/// carries them; `None` when a name or value does not decode to UTF-8 (never
+/// replaced: two different tag sets must not become one).
+pub fn form_pairs(raw: &str) -> Option<Vec<(String, String)>> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Some((decode(&k.replace('+', " "))?, decode(&v.replace('+', " "))?))
+        })
+        .collect()
+}
+
 /// The first value of a query parameter.
 pub fn query_get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())

@@ -61,8 +61,14 @@ pub async fn serve(
                 }
                 let _ = stream.set_nodelay(true);
                 let emu = emulator.clone();
-                let service = service_fn(move |req| {
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let emu = emu.clone();
+                    let expects_continue = req
+                        .headers()
+                        .get(hyper::header::EXPECT)
+                        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+                    let idle = emu.config.body_idle_timeout;
+                    let req = req.map(|body| DrainOnDrop::new(body, idle, expects_continue));
                     async move { emu.handle(req, peer).await }
                 });
                 let io = HeaderLimitIo { inner: stream, pending: Vec::new(), emulator: emulator.clone() };
@@ -198,6 +204,88 @@ impl AsyncWrite for HeaderLimitIo {
         let this = self.get_mut();
         std::task::ready!(this.poll_pending(cx))?;
         Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
+
+/// The most of a refused request's body read after the answer (see [`DrainOnDrop`]).
+const DRAIN_LIMIT: u64 = 1 << 30;
+
+/// A request body that, dropped unread, is read to its end on a task of its own.
+///
+/// Without this, a request refused before its body is read (AccessDenied on an
+/// 8 MiB part, an injected fault) makes hyper close the connection with the client
+/// still sending: the client then sees either the answer or a reset, by a race,
+/// and retries a reset as a network error. S3 may well close such connections too
+/// (inferred: SDKs retry broken pipes on uploads); the emulator keeps reading so
+/// that every client sees the answer it was given, and a scenario's outcome does
+/// not depend on socket buffer sizes. A client that asked `Expect: 100-continue`
+/// has not sent the body, so nothing is read for it (hyper then answers without
+/// the `100`); reading stops after [`DRAIN_LIMIT`] bytes or a stall of the body
+/// idle timeout, and hyper closes the connection as before.
+struct DrainOnDrop {
+    inner: Option<hyper::body::Incoming>,
+    idle: Duration,
+    expects_continue: bool,
+}
+
+impl DrainOnDrop {
+    fn new(body: hyper::body::Incoming, idle: Duration, expects_continue: bool) -> Self {
+        Self {
+            inner: Some(body),
+            idle,
+            expects_continue,
+        }
+    }
+}
+
+impl hyper::body::Body for DrainOnDrop {
+    type Data = bytes::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        match self.inner.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(hyper::body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.as_ref().map_or_else(
+            || hyper::body::SizeHint::with_exact(0),
+            hyper::body::Body::size_hint,
+        )
+    }
+}
+
+impl Drop for DrainOnDrop {
+    fn drop(&mut self) {
+        let Some(mut body) = self.inner.take() else { return };
+        if self.expects_continue || hyper::body::Body::is_end_stream(&body) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let idle = self.idle;
+        runtime.spawn(async move {
+            use http_body_util::BodyExt;
+            let mut read = 0_u64;
+            while read < DRAIN_LIMIT {
+                match tokio::time::timeout(idle, body.frame()).await {
+                    Ok(Some(Ok(frame))) => {
+                        read += frame.data_ref().map_or(0, |d| d.len() as u64);
+                    }
+                    _ => break,
+                }
+            }
+        });
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Template {
     pub headers: BTreeMap<String, String>,
     /// `x-amz-meta-*`.
     pub metadata: BTreeMap<String, String>,
+    /// `x-amz-tagging`.
+    pub tags: BTreeMap<String, String>,
     /// Server-side encryption.
     pub sse: Option<String>,
     /// The SSE-KMS key.

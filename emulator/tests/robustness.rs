@@ -148,6 +148,11 @@ fn bytes(head: &[String], body: &[u8]) -> Vec<u8> {
 async fn exchange(addr: SocketAddr, raw: &[u8]) -> Option<(u16, String)> {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(raw).await.unwrap();
+    read_response(&mut s).await
+}
+
+/// Read one response (status, body) from `s`; `None` if the server closed.
+async fn read_response(s: &mut tokio::net::TcpStream) -> Option<(u16, String)> {
     let mut buf = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -523,6 +528,38 @@ async fn a_client_that_stops_sending_gets_incomplete_body_or_request_timeout() {
         "a partial body was stored"
     );
     still_serving(emu.addr).await;
+}
+
+#[tokio::test]
+async fn a_large_body_refused_before_it_is_read_still_gets_its_answer() {
+    // Refused at authentication, before the body is read: the emulator keeps
+    // reading, so the client finishes sending 16 MiB, reads the 403, and the
+    // connection stays usable (hyper alone would close it mid-upload).
+    let (emu, _) = start(Config::default()).await;
+    let body = vec![b'x'; 16 << 20];
+    let (head, body) = signed_put(
+        "refused",
+        &body,
+        &[],
+        at_t0(),
+        (common::AKID, "not-the-secret", None),
+    );
+    let mut s = tokio::net::TcpStream::connect(emu.addr).await.unwrap();
+    s.write_all(&bytes(&head, &body))
+        .await
+        .expect("the whole body is read, not reset");
+    let (status, answer) = read_response(&mut s).await.expect("an answer");
+    assert_eq!(
+        (status, code(&answer)),
+        (403, "SignatureDoesNotMatch"),
+        "{answer}"
+    );
+    let (head, body) = signed_put("after", b"ok", &[], at_t0(), user());
+    s.write_all(&bytes(&head, &body)).await.unwrap();
+    let (status, answer) = read_response(&mut s)
+        .await
+        .expect("the same connection answers again");
+    assert_eq!(status, 200, "{answer}");
 }
 
 #[tokio::test]

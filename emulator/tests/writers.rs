@@ -25,6 +25,8 @@ const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const GUIDE_AKID: &str = "AKIAGUIDEONLYEXAMPLE";
 const GUIDE_SECRET: &str = "guide-only-secret-guide-only-secret-0000";
+const COPIER_AKID: &str = "AKIACOPIERONLYEXAMPL";
+const COPIER_SECRET: &str = "copier-only-secret-copier-only-secret-00";
 const OTHER_AKID: &str = "AKIAOTHERACCOUNTEXAM";
 const OTHER_SECRET: &str = "other-account-secret-other-account-00000";
 
@@ -60,6 +62,26 @@ policies = [{ name = "push-to-warehouse", document = '''
 {"Version":"2012-10-17","Statement":[
   {"Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],"Resource":["arn:aws:s3:::lake/*","arn:aws:s3:::vault/*"]},
   {"Effect":"Allow","Action":"kms:GenerateDataKey","Resource":"*"}
+]}
+''' }]
+
+[[users]]
+account = "customer"
+name = "copier"
+access_keys = [{ id = "AKIACOPIERONLYEXAMPL", secret = "copier-only-secret-copier-only-secret-00" }]
+policies = [{ name = "copy", document = '''
+{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::lake/*"}
+]}
+''' }]
+
+[[users]]
+account = "customer"
+name = "tagger"
+access_keys = [{ id = "AKIATAGGERONLYEXAMPL", secret = "tagger-only-secret-tagger-only-secret-00" }]
+policies = [{ name = "copy", document = '''
+{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:PutObjectTagging"],"Resource":"arn:aws:s3:::lake/*"}
 ]}
 ''' }]
 
@@ -525,6 +547,142 @@ async fn copy_object_copies_bytes_and_metadata_and_checks_the_source() {
         .to_string();
     assert!(message.contains("s3:GetObject"), "{message}");
     assert!(emu.emulator.store().get("lake", "stolen.txt").is_none());
+}
+
+#[tokio::test]
+async fn tags_are_kept_counted_and_copied_with_their_permissions() {
+    let emu = start().await;
+    let s3 = s3(&emu.endpoint, "eu-west-1", AKID, SECRET).await;
+    s3.put_object()
+        .bucket("lake")
+        .key("tagged")
+        .tagging("team=data&stage=raw%20files")
+        .body(ByteStream::from_static(b"t"))
+        .send()
+        .await
+        .expect("put with tags");
+    let stored = emu.emulator.store().get("lake", "tagged").unwrap();
+    assert_eq!(
+        stored.meta.tags.get("stage").map(String::as_str),
+        Some("raw files")
+    );
+    let got = s3.get_object().bucket("lake").key("tagged").send().await.unwrap();
+    assert_eq!(got.tag_count(), Some(2));
+
+    // COPY (the default) carries the tags; REPLACE takes the request's.
+    s3.copy_object()
+        .bucket("lake")
+        .key("copied")
+        .copy_source("lake/tagged")
+        .send()
+        .await
+        .expect("copy");
+    assert_eq!(
+        emu.emulator
+            .store()
+            .get("lake", "copied")
+            .unwrap()
+            .meta
+            .tags
+            .len(),
+        2
+    );
+    s3.copy_object()
+        .bucket("lake")
+        .key("retagged")
+        .copy_source("lake/tagged")
+        .tagging_directive(aws_sdk_s3::types::TaggingDirective::Replace)
+        .tagging("team=ops")
+        .send()
+        .await
+        .expect("copy with new tags");
+    let retagged = emu.emulator.store().get("lake", "retagged").unwrap();
+    assert_eq!(
+        retagged.meta.tags.iter().collect::<Vec<_>>(),
+        [(&"team".to_string(), &"ops".to_string())]
+    );
+
+    // Copying a tagged object needs s3:GetObjectTagging on the source (and
+    // s3:PutObjectTagging on the destination); an untagged one does not.
+    let copier = s3_as(&emu, COPIER_AKID, COPIER_SECRET).await;
+    let e = copier
+        .copy_object()
+        .bucket("lake")
+        .key("copy-by-copier")
+        .copy_source("lake/tagged")
+        .send()
+        .await
+        .expect_err("tags need GetObjectTagging");
+    assert_eq!((status(&e), code(&e).as_str()), (403, "AccessDenied"));
+    let denied_action = |emu: &emulator::Running| {
+        let logged = emu.emulator.log().recent(1, None);
+        logged[0].decision.as_ref().map(|d| d.action.clone())
+    };
+    assert_eq!(denied_action(&emu).as_deref(), Some("s3:PutObjectTagging"));
+    let tagger = s3_as(
+        &emu,
+        "AKIATAGGERONLYEXAMPL",
+        "tagger-only-secret-tagger-only-secret-00",
+    )
+    .await;
+    let e = tagger
+        .copy_object()
+        .bucket("lake")
+        .key("copy-by-tagger")
+        .copy_source("lake/tagged")
+        .send()
+        .await
+        .expect_err("the source's tags need GetObjectTagging");
+    assert_eq!((status(&e), code(&e).as_str()), (403, "AccessDenied"));
+    assert_eq!(denied_action(&emu).as_deref(), Some("s3:GetObjectTagging"));
+    s3.put_object()
+        .bucket("lake")
+        .key("plain")
+        .body(ByteStream::from_static(b"p"))
+        .send()
+        .await
+        .unwrap();
+    copier
+        .copy_object()
+        .bucket("lake")
+        .key("copy-of-plain")
+        .copy_source("lake/plain")
+        .send()
+        .await
+        .expect("an untagged source needs only GetObject and PutObject");
+
+    // Tag sets S3 will not store.
+    for (tagging, why) in [
+        ("a=1&a=2", "a key twice"),
+        ("k=%FF", "not UTF-8"),
+        ("a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10&k=11", "eleven tags"),
+    ] {
+        let e = s3
+            .put_object()
+            .bucket("lake")
+            .key("bad-tags")
+            .tagging(tagging)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect_err(why);
+        assert_eq!((status(&e), code(&e).as_str()), (400, "InvalidTag"), "{why}");
+    }
+    let e = s3
+        .copy_object()
+        .bucket("lake")
+        .key("x")
+        .copy_source("lake/tagged")
+        .tagging_directive(aws_sdk_s3::types::TaggingDirective::from("MERGE"))
+        .send()
+        .await
+        .expect_err("unknown directive");
+    assert_eq!((status(&e), code(&e).as_str()), (400, "InvalidArgument"));
+    assert!(emu.emulator.store().get("lake", "bad-tags").is_none());
+}
+
+async fn s3_as(emu: &emulator::Running, akid: &str, secret: &str) -> aws_sdk_s3::Client {
+    s3(&emu.endpoint, "eu-west-1", akid, secret).await
 }
 
 #[tokio::test]

@@ -82,10 +82,17 @@ pub struct ConnectorArgs {
     /// by default batches are named by a hash of their content, the connector's default.
     #[serde(default)]
     pub first_batch: Option<u64>,
+    /// `connector.sync`: pad each batch with one filler record to at least this many
+    /// MiB, so it crosses the connector's multipart threshold (8 MiB).
+    #[serde(default)]
+    pub batch_mib: Option<u64>,
 }
 
 impl ConnectorArgs {
     fn check(&self) -> Result<(), String> {
+        if self.batch_mib.is_some_and(|m| m > 64) {
+            return Err("`batch_mib` is at most 64: batches are built in memory".into());
+        }
         if let Some(o) = &self.clock_offset {
             if parse_duration(o).is_none() {
                 return Err(format!("clock_offset `{o}` is not a duration like `-20m`"));
@@ -225,6 +232,17 @@ pub async fn onboard(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> R
     Ok(outcome)
 }
 
+/// `records` plus one `{"filler": "…"}` record bringing the batch to at least `mib` MiB.
+fn pad(mut records: Vec<serde_json::Value>, mib: Option<u64>) -> Vec<serde_json::Value> {
+    if let Some(mib) = mib {
+        let bytes = usize::try_from(mib)
+            .unwrap_or(usize::MAX / 2)
+            .saturating_mul(1 << 20);
+        records.push(serde_json::json!({ "filler": "x".repeat(bytes) }));
+    }
+    records
+}
+
 /// Run `connector.sync`: append `batches` batches to `stream`, stopping at the first
 /// failure.
 pub async fn sync(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> Result<Outcome, String> {
@@ -244,6 +262,7 @@ pub async fn sync(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> Resu
             .records
             .clone()
             .unwrap_or_else(|| vec![serde_json::json!({ "id": n })]);
+        let records = pad(records, a.batch_mib);
         let id = a.first_batch.map(|_| BatchId::sequence(n));
         if let Err(e) = writer.append(&stream, &records, id).await {
             return Ok(Outcome {

@@ -165,6 +165,19 @@ pub struct ObjectsArgs {
     pub content: Option<String>,
 }
 
+/// Arguments of `assert.uploads`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadsArgs {
+    /// Bucket name.
+    pub bucket: String,
+    /// Only uploads of keys under this prefix.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Exactly this many incomplete multipart uploads.
+    pub count: usize,
+}
+
 /// The kinds of step, each with its `do = "…"` name: the one list the loader,
 /// the README and the runner read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +214,8 @@ pub enum StepKind {
     FaultClear,
     /// `assert.objects`.
     AssertObjects,
+    /// `assert.uploads`.
+    AssertUploads,
 }
 
 impl StepKind {
@@ -222,6 +237,7 @@ impl StepKind {
         Self::FaultAdd,
         Self::FaultClear,
         Self::AssertObjects,
+        Self::AssertUploads,
     ];
 
     /// The name a scenario file writes in `do`.
@@ -243,6 +259,7 @@ impl StepKind {
             Self::FaultAdd => "fault.add",
             Self::FaultClear => "fault.clear",
             Self::AssertObjects => "assert.objects",
+            Self::AssertUploads => "assert.uploads",
         }
     }
 
@@ -299,6 +316,8 @@ pub enum Action {
     FaultClear,
     /// Check the bucket's objects.
     AssertObjects(ObjectsArgs),
+    /// Check the bucket's incomplete multipart uploads.
+    AssertUploads(UploadsArgs),
 }
 
 impl Action {
@@ -366,6 +385,7 @@ impl Action {
                 Self::FaultClear
             }
             StepKind::AssertObjects => Self::AssertObjects(with_args(src, step)?),
+            StepKind::AssertUploads => Self::AssertUploads(with_args(src, step)?),
             StepKind::WorldEdit => {
                 let a: crate::edit::EditArgs = with_args(src, step)?;
                 a.validate().map_err(at)?;
@@ -411,6 +431,7 @@ pub async fn execute(run: &mut Run<'_>, step: &StepFile, action: &Action) -> Res
             Ok(ok())
         }
         Action::AssertObjects(a) => Ok(assert_objects(run, a)),
+        Action::AssertUploads(a) => Ok(assert_uploads(run, a)),
         Action::WorldEdit(a) => {
             crate::edit::apply(run, a)?;
             Ok(ok())
@@ -786,6 +807,31 @@ pub fn glob(pattern: &str, text: &str) -> bool {
         }
     }
     p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+fn assert_uploads(run: &Run<'_>, a: &UploadsArgs) -> Outcome {
+    let prefix = a.prefix.as_deref().unwrap_or("");
+    let uploads: Vec<String> = run
+        .emulator()
+        .uploads()
+        .list(Some(&a.bucket))
+        .into_iter()
+        .filter(|u| u.key.starts_with(prefix))
+        .map(|u| format!("{} ({} parts)", u.key, u.parts))
+        .collect();
+    let mut mismatches = Vec::new();
+    if uploads.len() != a.count {
+        mismatches.push(Mismatch::new(
+            "uploads.count",
+            a.count.to_string(),
+            format!("{} [{}]", uploads.len(), uploads.join(", ")),
+        ));
+    }
+    Outcome {
+        ok: true,
+        mismatches,
+        ..Outcome::default()
+    }
 }
 
 fn assert_objects(run: &Run<'_>, a: &ObjectsArgs) -> Outcome {

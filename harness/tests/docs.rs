@@ -129,23 +129,7 @@ fn scenarios_readme_documents_every_step_kind() {
 /// (`# no mistake: …`): a support engineer pastes these files into tickets.
 #[test]
 fn every_scenario_points_at_its_mistake() {
-    let dir = root().join("scenarios");
-    let mut files = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)
-            .expect("read scenarios")
-            .filter_map(Result::ok)
-        {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "toml") {
-                files.push(p);
-            }
-        }
-    }
-    assert!(files.len() > 100, "found only {} scenario files", files.len());
+    let files = scenario_files();
     let mut wrong = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).expect("read scenario");
@@ -163,5 +147,87 @@ fn every_scenario_points_at_its_mistake() {
     assert!(
         wrong.is_empty(),
         "each scenario needs exactly one `# the mistake:` or `# no mistake:` line: {wrong:#?}"
+    );
+}
+
+fn scenario_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root().join("scenarios")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)
+            .expect("read scenarios")
+            .filter_map(Result::ok)
+        {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 100, "found only {} scenario files", files.len());
+    files
+}
+
+/// `M07` and `M19–M28` (en dash or hyphen) in `text`, expanded.
+fn entries(text: &str) -> BTreeSet<u32> {
+    let mut out = BTreeSet::new();
+    let cleaned = text.replace('\u{2013}', "-");
+    for word in cleaned.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        let mut ends = word
+            .split('-')
+            .map(|m| m.strip_prefix('M').and_then(|n| n.parse::<u32>().ok()));
+        match (ends.next().flatten(), ends.next().flatten()) {
+            (Some(a), Some(b)) => out.extend(a..=b),
+            (Some(a), None) => {
+                out.insert(a);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// README's coverage paragraph is what the scenarios' `catalogue` fields say: the
+/// count, the covered list and the "Not yet" list.
+#[test]
+fn readme_coverage_matches_the_scenarios() {
+    let mut covered = BTreeSet::new();
+    for f in scenario_files() {
+        let text = std::fs::read_to_string(&f).expect("read scenario");
+        let doc: toml::Value = toml::from_str(&text).expect("scenario parses");
+        for m in doc
+            .get("catalogue")
+            .and_then(|c| c.as_array())
+            .into_iter()
+            .flatten()
+        {
+            covered.extend(entries(m.as_str().unwrap_or("")));
+        }
+    }
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let section = readme
+        .split("## Coverage of the misconfiguration catalogue")
+        .nth(1)
+        .expect("README has the coverage section");
+    let (claimed, missing) = section.split_once("Not yet:").expect("a `Not yet:` list");
+    let claimed_list = claimed
+        .split_once('(')
+        .and_then(|(_, r)| r.split_once(')'))
+        .map(|(l, _)| l);
+    assert_eq!(
+        entries(claimed_list.unwrap_or("")),
+        covered,
+        "README's covered list differs from the scenarios' catalogue fields"
+    );
+    let count = format!("cover {} of the 70", covered.len());
+    assert!(section.contains(&count), "README should say `{count}`");
+    let missing: BTreeSet<u32> = entries(missing.split("\n\n").next().unwrap_or(""));
+    let expected: BTreeSet<u32> = (1..=70).filter(|m| !covered.contains(m)).collect();
+    assert_eq!(missing, expected, "README's `Not yet` list");
+    assert_eq!(
+        entries("M01, M19\u{2013}M21 and M3"),
+        BTreeSet::from([1, 3, 19, 20, 21])
     );
 }

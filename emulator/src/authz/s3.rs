@@ -25,6 +25,10 @@ pub(crate) struct Input<'a> {
     pub target: &'a S3Target,
     pub headers: &'a HeaderMap,
     pub query: &'a [(String, String)],
+    /// A CopyObject that carries its source's tags over
+    /// ([`crate::s3::copy::copies_tags`]): `s3:GetObjectTagging` on the source and
+    /// `s3:PutObjectTagging` on the destination are required too.
+    pub copies_tags: bool,
 }
 
 impl Input<'_> {
@@ -95,7 +99,9 @@ fn s3_context(r: &Input<'_>, ctx: &Ctx, region: &str) -> RequestContext {
         }
     }
     if let Some(tagging) = r.header("x-amz-tagging") {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(tagging.as_bytes()).into_owned().collect();
+        // A tag set that does not decode is refused by the handler (InvalidTag);
+        // no condition key is set from it here.
+        let pairs = crate::route::form_pairs(tagging).unwrap_or_default();
         for (k, v) in &pairs {
             c = c.set(format!("s3:RequestObjectTag/{k}"), v.clone());
         }
@@ -182,7 +188,15 @@ pub(crate) fn authorize(r: &Input<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decisi
         )
     };
     let mut primary = None;
-    for action in r.target.op.required_actions(r.headers) {
+    let tagging = r.copies_tags.then_some("s3:PutObjectTagging");
+    for action in r
+        .target
+        .op
+        .required_actions(r.headers)
+        .iter()
+        .copied()
+        .chain(tagging)
+    {
         let d = decide(action);
         if !d.is_allowed() {
             return Err(denied(world, caller, owner, d, Surface::S3));
@@ -408,24 +422,32 @@ pub(crate) fn authorize_copy_source(
     };
     let context = s3_context(&source_input, ctx, &source_bucket.region);
     let resource = format!("arn:aws:s3:::{}/{source_key}", source_bucket.name);
-    let action = if version_id.is_some() {
-        "s3:GetObjectVersion"
+    let (read, read_tags) = if version_id.is_some() {
+        ("s3:GetObjectVersion", "s3:GetObjectVersionTagging")
     } else {
-        "s3:GetObject"
+        ("s3:GetObject", "s3:GetObjectTagging")
     };
-    let d = iam::evaluate(
-        &iam::Request {
-            principal: &principal,
-            action,
-            resource: &resource,
-            resource_account: Some(&source_bucket.account),
-            context: &context,
-        },
-        &pols,
-    );
-    if !d.is_allowed() {
-        return Err(denied(world, caller, &source_bucket.account, d, Surface::S3)
-            .note(format!("the copy source {}/{source_key}", source_bucket.name)));
+    let decide = |action: &str| {
+        let d = iam::evaluate(
+            &iam::Request {
+                principal: &principal,
+                action,
+                resource: &resource,
+                resource_account: Some(&source_bucket.account),
+                context: &context,
+            },
+            &pols,
+        );
+        if d.is_allowed() {
+            Ok(d)
+        } else {
+            Err(denied(world, caller, &source_bucket.account, d, Surface::S3)
+                .note(format!("the copy source {}/{source_key}", source_bucket.name)))
+        }
+    };
+    let d = decide(read)?;
+    if r.copies_tags {
+        decide(read_tags)?;
     }
     if let Some(key) = source_kms_key {
         kms_key_allows(

@@ -219,6 +219,7 @@ fn authz_input<'a>(r: &'a S3Request<'a>) -> authz::s3::Input<'a> {
         target: r.target,
         headers: &r.parts.headers,
         query: r.query,
+        copies_tags: ops::copy::copies_tags(r),
     }
 }
 
@@ -242,15 +243,16 @@ pub fn decide(
     )?;
     let world = emu.world();
     let bucket = find_bucket(&world, target.bucket.as_deref())?;
-    let input = authz::s3::Input {
+    let request = S3Request {
+        emu,
         world: &world,
-        caller,
-        bucket,
-        target: &target,
-        headers: &parts.headers,
+        parts,
         query: &query,
+        target: &target,
+        bucket,
+        caller,
     };
-    authz::s3::authorize(&input, ctx)
+    authorize(&request, ctx)
 }
 
 /// S3 refuses a request whose header section is over 8 KiB before it looks at

@@ -169,6 +169,9 @@ codes! {
     InvalidURI => { S3: 400, "Couldn't parse the specified URI."; }
     /// An object key over 1,024 bytes of UTF-8 (S3 error table; user guide, "Naming objects").
     KeyTooLongError => { S3: 400, "Your key is too long"; }
+    /// An `x-amz-tagging` tag set S3 will not store (S3 error table; the specific
+    /// messages are S3's as clients report them, inferred).
+    InvalidTag => { S3: 400, "The tag provided was not a valid tag. This error can occur if the tag did not pass input validation."; }
     /// User metadata over 2 KiB.
     MetadataTooLarge => { S3: 400, "Your metadata headers exceed the maximum allowed metadata size."; }
     /// Request headers over 8 KiB.

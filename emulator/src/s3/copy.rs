@@ -156,6 +156,39 @@ pub(crate) fn source_range(r: &S3Request<'_>, size: u64) -> ApiResult<Option<(u6
     Ok(Some((first, last)))
 }
 
+/// `x-amz-tagging-directive`: the copy takes the source's tags (`COPY`, the
+/// default) or the request's `x-amz-tagging` (`REPLACE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Directive {
+    Copy,
+    Replace,
+}
+
+pub(crate) fn tagging_directive(r: &S3Request<'_>) -> ApiResult<Directive> {
+    match r.header("x-amz-tagging-directive") {
+        None | Some("COPY") => Ok(Directive::Copy),
+        Some("REPLACE") => Ok(Directive::Replace),
+        Some(other) => Err(api_error!(InvalidArgument, "Unknown tagging directive.")
+            .extra("ArgumentName", "x-amz-tagging-directive")
+            .extra("ArgumentValue", other)),
+    }
+}
+
+/// Whether a CopyObject carries the source's tags over: the directive is `COPY`
+/// and the source has tags. S3 then also requires `s3:GetObjectTagging` on the
+/// source and `s3:PutObjectTagging` on the destination ("If you're copying objects
+/// that have object tags, then your IAM identity must have s3:GetObjectTagging and
+/// s3:PutObjectTagging permissions", AWS knowledge center,
+/// s3-troubleshoot-copy-between-buckets).
+pub(crate) fn copies_tags(r: &S3Request<'_>) -> bool {
+    r.target.op == crate::route::S3Op::CopyObject
+        && matches!(tagging_directive(r), Ok(Directive::Copy))
+        && parse_source(&r.parts.headers)
+            .ok()
+            .and_then(|src| r.emu.store.get(&src.bucket, &src.key))
+            .is_some_and(|s| !s.meta.tags.is_empty())
+}
+
 /// CopyObject: the source's bytes into a new object, with the source's metadata
 /// (`x-amz-metadata-directive: COPY`, the default) or the request's (`REPLACE`).
 pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<ResBody>> {
@@ -178,6 +211,10 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
                 .extra("ArgumentName", "x-amz-metadata-directive")
                 .extra("ArgumentValue", other))
         }
+    };
+    let tags = match tagging_directive(r)? {
+        Directive::Copy => source.meta.tags.clone(),
+        Directive::Replace => put::object_tags(r)?,
     };
     put::check_acl(r, bucket.object_ownership)?;
     let (sse, sse_kms_key) = put::encryption(r, bucket)?;
@@ -251,6 +288,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         } else {
             m.metadata.clone()
         },
+        tags,
         checksums,
         sse,
         sse_kms_key,

@@ -108,6 +108,7 @@ pub(crate) fn create(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<ResBody
     let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
     let key = r.target.key.clone().unwrap_or_default();
     let metadata = put::user_metadata(&r.parts.headers)?;
+    let tags = put::object_tags(r)?;
     put::check_acl(r, bucket.object_ownership)?;
     let checksum = checksum_choice(r)?;
     let (sse, sse_kms_key) = put::encryption(r, bucket)?;
@@ -121,6 +122,7 @@ pub(crate) fn create(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<ResBody
         content_encoding: put::stored_encoding(r.header("content-encoding").unwrap_or("")),
         headers: put::stored_headers(r),
         metadata,
+        tags,
         sse: sse.clone(),
         sse_kms_key: sse_kms_key.clone(),
         storage_class: r.header("x-amz-storage-class").unwrap_or("STANDARD").to_string(),
@@ -528,6 +530,7 @@ where
         content_encoding: template.content_encoding.clone(),
         headers: template.headers.clone(),
         metadata: template.metadata.clone(),
+        tags: template.tags.clone(),
         checksums,
         sse: template.sse.clone(),
         sse_kms_key: template.sse_kms_key.clone(),

@@ -54,6 +54,7 @@ where
     let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
     let key = r.target.key.clone().unwrap_or_default();
     let metadata = user_metadata(&r.parts.headers)?;
+    let tags = object_tags(r)?;
     check_acl(r, bucket.object_ownership)?;
     let claims = Claims::from_headers(r)?;
     let payload = r.caller.payload.unwrap_or(PayloadMode::Unsigned);
@@ -83,6 +84,7 @@ where
         content_encoding: stored_encoding(r.header("content-encoding").unwrap_or("")),
         headers: stored_headers(r),
         metadata,
+        tags,
         checksums,
         sse,
         sse_kms_key,
@@ -120,6 +122,36 @@ pub(super) fn user_metadata(headers: &http::HeaderMap) -> ApiResult<BTreeMap<Str
             .extra("MaxSizeAllowed", MAX_USER_METADATA.to_string()));
     }
     Ok(metadata)
+}
+
+/// The tag set `x-amz-tagging` gives (a URL query: `k1=v1&k2=v2`): at most 10
+/// tags, keys of 1 to 128 characters, values of at most 256, no key twice (S3 user
+/// guide, "Categorizing your storage using tags"; the messages are S3's as clients
+/// report them, inferred).
+pub(super) fn object_tags(r: &S3Request<'_>) -> ApiResult<BTreeMap<String, String>> {
+    let Some(raw) = r.parts.headers.get("x-amz-tagging") else {
+        return Ok(BTreeMap::new());
+    };
+    let invalid = |message: &str| api_error!(InvalidTag, "{}", message);
+    let pairs = raw.to_str().ok().and_then(crate::route::form_pairs).ok_or_else(|| {
+        invalid("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+    })?;
+    let mut tags = BTreeMap::new();
+    for (k, v) in pairs {
+        if k.is_empty() || k.chars().count() > 128 {
+            return Err(invalid("The TagKey you have provided is invalid"));
+        }
+        if v.chars().count() > 256 {
+            return Err(invalid("The TagValue you have provided is invalid"));
+        }
+        if tags.insert(k, v).is_some() {
+            return Err(invalid("Cannot provide multiple Tags with the same key"));
+        }
+    }
+    if tags.len() > 10 {
+        return Err(invalid("Object tags cannot be greater than 10"));
+    }
+    Ok(tags)
 }
 
 /// What the client claims about the body: `Content-MD5`, at most one flexible

@@ -112,9 +112,16 @@ fn object_headers(
     if checksum_mode {
         for (alg, value) in &meta.checksums {
             if let Some(a) = super::checksum::Algorithm::from_name(alg) {
+                // A multipart object's composite checksum carries its part count
+                // (`…-N`, S3 user guide, "Checking object integrity").
+                let kind = if value.contains('-') {
+                    "COMPOSITE"
+                } else {
+                    "FULL_OBJECT"
+                };
                 res = res
                     .header(a.header(), value.as_str())
-                    .header("x-amz-checksum-type", "FULL_OBJECT");
+                    .header("x-amz-checksum-type", kind);
             }
         }
     }
@@ -168,6 +175,11 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
         versioned,
         checksum_mode && range.is_none(),
     );
+    // GetObject says how many tags the object has; HeadObject does not (its output
+    // has no TagCount: S3 API reference, GetObject and HeadObject responses).
+    if !head_only && !meta.tags.is_empty() {
+        res = res.header("x-amz-tagging-count", meta.tags.len());
+    }
     let (status, len) = match range {
         Some((s, e)) => {
             res = res.header("content-range", format!("bytes {s}-{e}/{}", meta.size));

@@ -43,6 +43,10 @@ pub struct ObjectMeta {
     pub headers: BTreeMap<String, String>,
     /// `x-amz-meta-*`, names lowercased without the prefix.
     pub metadata: BTreeMap<String, String>,
+    /// The object's tag set (`x-amz-tagging`); absent in metadata written before
+    /// tags were kept.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
     /// Stored checksums: algorithm (`CRC32`, …) -> base64 value.
     pub checksums: BTreeMap<String, String>,
     /// Server-side encryption: `AES256`, `aws:kms`.
@@ -446,6 +450,7 @@ mod tests {
             content_encoding: None,
             headers: BTreeMap::new(),
             metadata: BTreeMap::new(),
+            tags: BTreeMap::new(),
             checksums: BTreeMap::new(),
             sse: None,
             sse_kms_key: None,
