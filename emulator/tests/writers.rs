@@ -104,6 +104,12 @@ account = "customer"
 region = "eu-west-1"
 
 [[buckets]]
+name = "shared"
+account = "customer"
+region = "eu-west-1"
+policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":["s3:PutObject","s3:PutObjectAcl"],"Resource":"arn:aws:s3:::shared/*"}]}'''
+
+[[buckets]]
 name = "vault"
 account = "customer"
 region = "eu-west-1"
@@ -683,6 +689,48 @@ async fn tags_are_kept_counted_and_copied_with_their_permissions() {
 
 async fn s3_as(emu: &emulator::Running, akid: &str, secret: &str) -> aws_sdk_s3::Client {
     s3(&emu.endpoint, "eu-west-1", akid, secret).await
+}
+
+/// ACLs disabled (Bucket owner enforced, the default): `private` is the bucket
+/// owner's full control when the writer is in the bucket owner's account, and
+/// something else from another account.
+#[tokio::test]
+async fn a_private_canned_acl_is_accepted_from_the_bucket_owners_account_only() {
+    let emu = start().await;
+    let put = |client: aws_sdk_s3::Client, bucket: &'static str, acl: aws_sdk_s3::types::ObjectCannedAcl| async move {
+        client
+            .put_object()
+            .bucket(bucket)
+            .key("acl")
+            .acl(acl)
+            .body(ByteStream::from_static(b"a"))
+            .send()
+            .await
+    };
+    use aws_sdk_s3::types::ObjectCannedAcl as Acl;
+    let owner = s3(&emu.endpoint, "eu-west-1", AKID, SECRET).await;
+    put(owner.clone(), "lake", Acl::Private)
+        .await
+        .expect("private from the owner's account");
+    let e = put(owner, "lake", Acl::PublicRead)
+        .await
+        .expect_err("public-read");
+    assert_eq!(
+        (status(&e), code(&e).as_str()),
+        (400, "AccessControlListNotSupported")
+    );
+
+    let stranger = s3(&emu.endpoint, "eu-west-1", OTHER_AKID, OTHER_SECRET).await;
+    let e = put(stranger.clone(), "shared", Acl::Private)
+        .await
+        .expect_err("private from another account");
+    assert_eq!(
+        (status(&e), code(&e).as_str()),
+        (400, "AccessControlListNotSupported")
+    );
+    put(stranger.clone(), "shared", Acl::BucketOwnerFullControl)
+        .await
+        .expect("bucket-owner-full-control from another account");
 }
 
 #[tokio::test]

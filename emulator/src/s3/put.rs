@@ -552,9 +552,26 @@ pub(super) fn check_acl(r: &S3Request<'_>, ownership: ObjectOwnership) -> ApiRes
         .headers
         .keys()
         .any(|k| k.as_str().starts_with("x-amz-grant-"));
-    if grants || acl.is_some_and(|a| a != "bucket-owner-full-control") {
-        return Err(api_error!(AccessControlListNotSupported)
-            .note("the bucket's Object Ownership is BucketOwnerEnforced (ACLs disabled)"));
+    // ACLs disabled: S3 takes "PUT requests that specify bucket owner full control
+    // ACLs, such as the bucket-owner-full-control canned ACL or an equivalent form"
+    // (S3 API reference, PutObject `x-amz-acl`). `private` gives the object's writer
+    // full control, which is the bucket owner only when the writer is in the bucket
+    // owner's account: accepted there, refused cross-account (observed: a
+    // cross-account `private` refused, aws-cloudformation/rain#388; a same-account
+    // `private` accepted, as S3 also accepts a `private` bucket ACL with ACLs
+    // disabled, versity/versitygw#1869). Explicit `x-amz-grant-*` headers are
+    // refused: the emulator has no canonical user ids to recognise the bucket
+    // owner in them.
+    let owner_full_control = match acl {
+        None | Some("bucket-owner-full-control") => true,
+        Some("private") => r.caller.account() == r.bucket.map(|b| b.account.as_str()),
+        Some(_) => false,
+    };
+    if grants || !owner_full_control {
+        return Err(api_error!(AccessControlListNotSupported).note(format!(
+            "the bucket's Object Ownership is BucketOwnerEnforced (ACLs disabled) and `{}` is not the bucket owner's full control",
+            if grants { "x-amz-grant-*" } else { acl.unwrap_or_default() }
+        )));
     }
     Ok(())
 }
