@@ -7,6 +7,10 @@ delete; presigned URLs; STS AssumeRole) and the AWS CLI (s3api put-object, s3 cp
 delete-object, sts assume-role), checking every result through the client and the
 emulator's admin API. Prints `N passed, M failed` and exits non-zero on any failure.
 
+Then the same over `serve --tls`: boto3 with `verify=` the printed CA file, the AWS CLI
+with AWS_CA_BUNDLE, a client that does not trust the CA (refused), plain HTTP on the
+same port.
+
 Usage: scripts/live_clients.py [PATH-TO-EMULATOR-BINARY]
 """
 import json
@@ -46,13 +50,13 @@ def check(name):
     return wrap
 
 
-ADMIN_TOKEN = {"value": None}
+ADMIN_TOKEN = {"value": None, "ssl": None}
 
 
 def admin(endpoint, path):
     request = urllib.request.Request(f"{endpoint}/_emulator/{path}",
                                       headers={"Authorization": f"Bearer {ADMIN_TOKEN['value']}"})
-    with urllib.request.urlopen(request) as r:
+    with urllib.request.urlopen(request, context=ADMIN_TOKEN["ssl"]) as r:
         return r.read()
 
 
@@ -74,6 +78,19 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as d:
+        ca = os.path.join(d, "ca.pem")
+        proc = subprocess.Popen([BINARY, "serve", "--world", WORLD, "--listen", "127.0.0.1:0", "--tls",
+                                 "--ca-file", ca], stdout=subprocess.PIPE, env=env, text=True)
+        try:
+            endpoint = proc.stdout.readline().strip()
+            assert endpoint.startswith("https://127.0.0.1:"), endpoint
+            ADMIN_TOKEN["value"] = proc.stdout.readline().strip().split(": ", 1)[1]
+            assert proc.stdout.readline().strip() == f"ca bundle: {ca}"
+            run_tls(endpoint, ca)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
     failed = sum(1 for _, e in results if e)
     print(f"{len(results) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
@@ -283,6 +300,84 @@ def run(endpoint):
         assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stderr
 
     os.unlink(path)
+
+
+def run_tls(endpoint, ca):
+    """The same clients over HTTPS, trusting the CA `serve --tls` wrote and nothing else."""
+    import ssl
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import SSLError
+
+    ADMIN_TOKEN["ssl"] = ssl.create_default_context(cafile=ca)
+    sess = boto3.session.Session(aws_access_key_id=AKID, aws_secret_access_key=SECRET, region_name=REGION)
+    s3 = sess.client("s3", endpoint_url=endpoint, verify=ca, config=Config(s3={"addressing_style": "path"}))
+
+    @check("tls: boto3 put, get, upload_file and download_file of 20 MiB, copy_object, delete_objects")
+    def _():
+        s3.put_object(Bucket=BUCKET, Key="tls/small.txt", Body=BODY)
+        assert s3.get_object(Bucket=BUCKET, Key="tls/small.txt")["Body"].read() == BODY
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "huge.bin")
+            with open(src, "wb") as f:
+                f.write(HUGE)
+            s3.upload_file(src, BUCKET, "tls/huge.bin")
+            assert stored(endpoint, "tls/huge.bin") == HUGE
+            back = os.path.join(d, "back.bin")
+            s3.download_file(BUCKET, "tls/huge.bin", back)
+            with open(back, "rb") as f:
+                assert f.read() == HUGE
+        s3.copy_object(Bucket=BUCKET, Key="tls/copy.txt", CopySource={"Bucket": BUCKET, "Key": "tls/small.txt"})
+        assert stored(endpoint, "tls/copy.txt") == BODY
+        out = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "tls/small.txt"}, {"Key": "tls/copy.txt"}]})
+        assert len(out.get("Deleted", [])) == 2, out
+
+    @check("tls: a client that does not trust the CA fails the handshake")
+    def _():
+        untrusting = sess.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"},
+                                                                            retries={"max_attempts": 1}))
+        try:
+            untrusting.head_bucket(Bucket=BUCKET)
+            raise AssertionError("an unknown CA was accepted")
+        except SSLError:
+            pass
+
+    @check("tls: plain HTTP on the same port still answers")
+    def _():
+        plain = sess.client("s3", endpoint_url=endpoint.replace("https://", "http://", 1),
+                            config=Config(s3={"addressing_style": "path"}))
+        plain.put_object(Bucket=BUCKET, Key="tls/plain.txt", Body=BODY)
+        assert stored(endpoint, "tls/plain.txt") == BODY
+
+    cli_env = dict(os.environ, AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION=REGION,
+                   AWS_EC2_METADATA_DISABLED="true", AWS_CA_BUNDLE=ca)
+    cli_env.pop("AWS_SESSION_TOKEN", None)
+    cli_env.pop("AWS_PROFILE", None)
+
+    def aws(*args):
+        out = subprocess.run(["aws", "--endpoint-url", endpoint, *args], env=cli_env,
+                             capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)}: {out.returncode} {out.stderr}")
+        return out.stdout
+
+    @check("tls: aws cli (AWS_CA_BUNDLE) s3 cp of 20 MiB both ways, s3 to s3, s3 rm --recursive")
+    def _():
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "huge.bin")
+            with open(src, "wb") as f:
+                f.write(HUGE)
+            aws("s3", "cp", src, f"s3://{BUCKET}/tls-cli/a.bin")
+            assert stored(endpoint, "tls-cli/a.bin") == HUGE
+            dst = os.path.join(d, "back.bin")
+            aws("s3", "cp", f"s3://{BUCKET}/tls-cli/a.bin", dst)
+            with open(dst, "rb") as f:
+                assert f.read() == HUGE
+            aws("s3", "cp", f"s3://{BUCKET}/tls-cli/a.bin", f"s3://{BUCKET}/tls-cli/b.bin")
+            assert stored(endpoint, "tls-cli/b.bin") == HUGE
+            aws("s3", "rm", "--recursive", f"s3://{BUCKET}/tls-cli/")
+            listed = json.loads(admin(endpoint, f"buckets/{BUCKET}/objects?prefix=tls-cli/"))
+            assert listed == [], listed
 
 
 if __name__ == "__main__":

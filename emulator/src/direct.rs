@@ -62,6 +62,7 @@ fn ctx(emu: &Emulator) -> Ctx {
         uuid: String::new(),
         now: emu.clock().now(),
         peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        secure: None,
         trace: Trace::default(),
     }
 }

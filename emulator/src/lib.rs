@@ -6,7 +6,8 @@
 //! A request goes through [`pipeline`] top to bottom (its module docs draw it):
 //! route → authenticate → authorize → the operation's handler → the one exit.
 //!
-//! - [`server`]: the accept loop on a caller-bound listener.
+//! - [`server`]: the accept loop on a caller-bound listener; `tls` (feature
+//!   `tls`): HTTPS beside HTTP on the same port, with a CA generated at start.
 //! - [`pipeline`]: `Emulator::handle`, the S3 and STS flows, faults, the exit
 //!   where an [`ApiError`] becomes bytes and the log entry is written.
 //! - [`request`]: the per-request context and response bodies every layer shares.
@@ -53,6 +54,8 @@ pub mod server;
 pub mod sigv4;
 pub mod store;
 mod sts;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod uploads;
 pub mod util;
 pub mod world;
@@ -62,4 +65,6 @@ pub use config::{AdminAccess, Config};
 pub use emulator::Emulator;
 pub use error::{ApiError, ApiResult};
 pub use server::{serve, spawn, spawn_on, Running};
+#[cfg(feature = "tls")]
+pub use server::{serve_tls, spawn_tls, spawn_tls_on};
 pub use world::World;

@@ -77,6 +77,15 @@ struct ServeArgs {
     /// under PATH, kept across restarts).
     #[arg(long, default_value = "memory", value_parser = StoreSpec::parse)]
     store: StoreSpec,
+    /// Serve HTTPS too, on the same port (each connection's first byte decides),
+    /// with a certificate from a CA generated at start; aws:SecureTransport then
+    /// comes from the connection. The endpoint printed is https://.
+    #[arg(long)]
+    tls: bool,
+    /// Where --tls writes the CA certificate (PEM) for clients to trust
+    /// (default: emulator-PORT-ca.pem in the temp directory). Printed at start.
+    #[arg(long, requires = "tls")]
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -355,24 +364,46 @@ fn serve(args: ServeArgs) -> ExitCode {
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
     let emulator = Arc::new(Emulator::with_store(config, world, clock, store));
-    runtime.block_on(run(listen, emulator))
+    let tls = args.tls.then_some(args.ca_file);
+    runtime.block_on(run(listen, emulator, tls))
 }
 
-/// Bind, print the endpoint and the admin token, serve until a signal.
-async fn run(listen: SocketAddr, emulator: Arc<Emulator>) -> ExitCode {
+/// Bind, print the endpoint and the admin token (and with `tls`, the CA file's
+/// path, writing it where `Some(Some(path))` says), serve until a signal.
+async fn run(listen: SocketAddr, emulator: Arc<Emulator>, tls: Option<Option<PathBuf>>) -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => return fail(format!("cannot listen on {listen}: {e}")),
     };
-    let addr = listener
-        .local_addr()
-        .map_or_else(|_| listen.to_string(), |a| a.to_string());
+    let local = listener.local_addr();
+    let addr = local
+        .as_ref()
+        .map_or_else(|_| listen.to_string(), ToString::to_string);
+    let tls = match tls {
+        None => None,
+        Some(path) => {
+            let port = local.as_ref().map_or(listen.port(), SocketAddr::port);
+            let path = path.unwrap_or_else(|| std::env::temp_dir().join(format!("emulator-{port}-ca.pem")));
+            let tls = match emulator::tls::Tls::for_emulator(&emulator) {
+                Ok(t) => t,
+                Err(e) => return fail(e),
+            };
+            if let Err(e) = std::fs::write(&path, tls.ca_pem()) {
+                return fail(format!("--ca-file {}: {e}", path.display()));
+            }
+            Some((tls, path))
+        }
+    };
     // The endpoint goes to stdout, alone on the first line, so scripts can read
-    // it; the admin token follows on the second.
-    println!("http://{addr}");
+    // it; the admin token follows on the second, the CA file (--tls) on the third.
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("{scheme}://{addr}");
     match emulator.admin_token() {
         Some(token) => println!("admin token: {token}"),
         None => println!("admin token: none (--no-admin-token)"),
+    }
+    if let Some((_, path)) = &tls {
+        println!("ca bundle: {}", path.display());
     }
     let _ = std::io::stdout().flush();
     if !listen.ip().is_loopback() {
@@ -386,7 +417,10 @@ async fn run(listen: SocketAddr, emulator: Arc<Emulator>) -> ExitCode {
             }
         );
     }
-    let served = emulator::serve(listener, emulator, shutdown_signal()).await;
+    let served = match tls {
+        Some((tls, _)) => emulator::serve_tls(listener, emulator, tls, shutdown_signal()).await,
+        None => emulator::serve(listener, emulator, shutdown_signal()).await,
+    };
     flush_logs();
     match served {
         Ok(()) => ExitCode::SUCCESS,

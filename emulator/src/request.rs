@@ -77,6 +77,9 @@ pub struct Ctx {
     pub now: OffsetDateTime,
     /// The peer address of the socket.
     pub peer: SocketAddr,
+    /// Whether the connection is TLS, when the server serves TLS (else the world
+    /// file's `secure_transport` stands for it).
+    pub secure: Option<bool>,
     /// What the pipeline learned.
     pub trace: Trace,
 }

@@ -12,7 +12,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -29,10 +29,37 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_HEADER_FIELDS: usize = 256;
 
 /// Serve `emulator` on `listener` until `shutdown` completes, then let in-flight
-/// requests finish.
+/// requests finish. Plain HTTP only; [`serve_tls`] adds HTTPS on the same port.
 pub async fn serve(
     listener: TcpListener,
     emulator: Arc<Emulator>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_inner(listener, emulator, None, shutdown).await
+}
+
+/// [`serve`], with HTTPS beside HTTP on the same port: a connection whose first
+/// byte opens a TLS handshake is served over TLS with `tls`'s certificate, any
+/// other as plain HTTP, and `aws:SecureTransport` says which.
+#[cfg(feature = "tls")]
+pub async fn serve_tls(
+    listener: TcpListener,
+    emulator: Arc<Emulator>,
+    tls: crate::tls::Tls,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_inner(listener, emulator, Some(tls), shutdown).await
+}
+
+#[cfg(not(feature = "tls"))]
+type MaybeTls = Option<std::convert::Infallible>;
+#[cfg(feature = "tls")]
+type MaybeTls = Option<crate::tls::Tls>;
+
+async fn serve_inner(
+    listener: TcpListener,
+    emulator: Arc<Emulator>,
+    tls: MaybeTls,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
@@ -60,31 +87,19 @@ pub async fn serve(
                     failures = 0;
                 }
                 let _ = stream.set_nodelay(true);
-                let emu = emulator.clone();
-                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let emu = emu.clone();
-                    let expects_continue = req
-                        .headers()
-                        .get(hyper::header::EXPECT)
-                        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-                    let idle = emu.config.body_idle_timeout;
-                    let req = req.map(|body| DrainOnDrop::new(body, idle, expects_continue));
-                    async move { emu.handle(req, peer).await }
-                });
-                let io = HeaderLimitIo { inner: stream, pending: Vec::new(), emulator: emulator.clone() };
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(emulator.config.header_read_timeout)
-                    .keep_alive(true)
-                    .max_buf_size(1024 * 1024)
-                    .max_headers(MAX_HEADER_FIELDS)
-                    .serve_connection(TokioIo::new(io), service);
-                let watched = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = watched.await {
-                        tracing::debug!(%peer, error = %e, "connection ended");
+                let watcher = graceful.watcher();
+                let emulator = emulator.clone();
+                match &tls {
+                    None => {
+                        tokio::spawn(connection(stream, peer, None, emulator, watcher));
                     }
-                });
+                    #[cfg(feature = "tls")]
+                    Some(tls) => {
+                        tokio::spawn(tls_or_plain(stream, peer, tls.clone(), emulator, watcher));
+                    }
+                    #[cfg(not(feature = "tls"))]
+                    Some(never) => match *never {},
+                }
             }
             () = &mut shutdown => break,
         }
@@ -96,19 +111,85 @@ pub async fn serve(
     Ok(())
 }
 
+/// Decide the connection's protocol from its first byte, then serve it. A client
+/// that connects and sends nothing is dropped after the header read timeout, as
+/// hyper would drop it; so is a TLS handshake that does not finish in that time.
+#[cfg(feature = "tls")]
+async fn tls_or_plain(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    tls: crate::tls::Tls,
+    emulator: Arc<Emulator>,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let wait = emulator.config.header_read_timeout;
+    let mut first = [0_u8; 1];
+    match tokio::time::timeout(wait, stream.peek(&mut first)).await {
+        Ok(Ok(1..)) => {}
+        _ => return,
+    }
+    if first[0] != crate::tls::HANDSHAKE {
+        return connection(stream, peer, Some(false), emulator, watcher).await;
+    }
+    match tokio::time::timeout(wait, tls.acceptor().accept(stream)).await {
+        Ok(Ok(tls_stream)) => connection(tls_stream, peer, Some(true), emulator, watcher).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+/// Serve one connection with hyper. `secure` is `Some(over TLS)` when the
+/// emulator serves TLS, so that `aws:SecureTransport` comes from the connection.
+async fn connection<S>(
+    io: S,
+    peer: SocketAddr,
+    secure: Option<bool>,
+    emulator: Arc<Emulator>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let emu = emulator.clone();
+    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let emu = emu.clone();
+        let expects_continue = req
+            .headers()
+            .get(hyper::header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let idle = emu.config.body_idle_timeout;
+        let req = req.map(|body| DrainOnDrop::new(body, idle, expects_continue));
+        async move { emu.handle_on(req, peer, secure).await }
+    });
+    let io = HeaderLimitIo {
+        inner: io,
+        pending: Vec::new(),
+        emulator: emulator.clone(),
+    };
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(emulator.config.header_read_timeout)
+        .keep_alive(true)
+        .max_buf_size(1024 * 1024)
+        .max_headers(MAX_HEADER_FIELDS)
+        .serve_connection(TokioIo::new(io), service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(%peer, error = %e, "connection ended");
+    }
+}
+
 /// The connection as hyper sees it, with one change: hyper's own answer to a
 /// request head it will not parse (too many fields, over its buffer) is a bare
 /// `431` with no body, which no S3 client can explain. It is replaced by S3's
 /// answer to headers over its limit, 400 RequestHeaderSectionTooLarge in S3's
 /// XML. The emulator itself never answers 431, so a 431 head is always hyper's.
-struct HeaderLimitIo {
-    inner: TcpStream,
+struct HeaderLimitIo<S> {
+    inner: S,
     /// Replacement bytes still to write.
     pending: Vec<u8>,
     emulator: Arc<Emulator>,
 }
 
-impl HeaderLimitIo {
+impl<S: AsyncWrite + Unpin> HeaderLimitIo<S> {
     fn is_hypers_431(buf: &[u8]) -> bool {
         buf.starts_with(b"HTTP/1.1 431 ") || buf.starts_with(b"HTTP/1.0 431 ")
     }
@@ -153,7 +234,7 @@ impl HeaderLimitIo {
     }
 }
 
-impl AsyncRead for HeaderLimitIo {
+impl<S: AsyncRead + Unpin> AsyncRead for HeaderLimitIo<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -163,7 +244,7 @@ impl AsyncRead for HeaderLimitIo {
     }
 }
 
-impl AsyncWrite for HeaderLimitIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for HeaderLimitIo<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         std::task::ready!(this.poll_pending(cx))?;
@@ -294,8 +375,10 @@ impl Drop for DrainOnDrop {
 pub struct Running {
     /// The address it listens on.
     pub addr: SocketAddr,
-    /// `http://ADDR`, for clients.
+    /// `http://ADDR` (`https://ADDR` from [`spawn_tls`]), for clients.
     pub endpoint: String,
+    /// The CA certificate (PEM) clients trust, when serving TLS.
+    pub ca_pem: Option<String>,
     /// The emulator, to drive time and inspect state.
     pub emulator: Arc<Emulator>,
     stop: Option<oneshot::Sender<()>>,
@@ -339,6 +422,40 @@ pub fn spawn_on(listener: TcpListener, emulator: Arc<Emulator>) -> std::io::Resu
     Ok(Running {
         addr,
         endpoint: format!("http://{addr}"),
+        ca_pem: None,
+        emulator,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Bind `127.0.0.1:0` and serve `emulator` over HTTPS and HTTP on that port, with
+/// a CA generated now ([`crate::tls::Tls::for_emulator`]); `Running::ca_pem` is
+/// what clients trust.
+#[cfg(feature = "tls")]
+pub async fn spawn_tls(emulator: Arc<Emulator>) -> std::io::Result<Running> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let tls = crate::tls::Tls::for_emulator(&emulator).map_err(std::io::Error::other)?;
+    spawn_tls_on(listener, emulator, tls)
+}
+
+/// [`spawn_tls`] on a listener the caller bound, with a given certificate.
+#[cfg(feature = "tls")]
+pub fn spawn_tls_on(
+    listener: TcpListener,
+    emulator: Arc<Emulator>,
+    tls: crate::tls::Tls,
+) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let ca_pem = tls.ca_pem().to_string();
+    let task = tokio::spawn(serve_tls(listener, emulator.clone(), tls, async move {
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        addr,
+        endpoint: format!("https://{addr}"),
+        ca_pem: Some(ca_pem),
         emulator,
         stop: Some(stop),
         task: Some(task),

@@ -435,3 +435,71 @@ fn the_accept_loop_backs_off_when_descriptors_run_out() {
     });
     assert!(recovered, "{}", read(&server.stderr));
 }
+
+#[test]
+fn serve_tls_writes_its_ca_and_answers_https_and_http_on_one_port() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+
+    let dir = Scratch::new("tls");
+    let ca_file = dir.0.join("ca.pem");
+    let mut child = emulator(&[
+        "--world",
+        dir.world().to_str().unwrap(),
+        "--tls",
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(std::fs::File::create(dir.0.join("stderr")).unwrap())
+    .spawn()
+    .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        lines.push(line.trim().to_string());
+    }
+    let server = Server {
+        child,
+        addr: lines[0]
+            .strip_prefix("https://")
+            .unwrap_or_else(|| panic!("an https endpoint first: {lines:?}"))
+            .parse()
+            .unwrap(),
+        token: None,
+        stderr: dir.0.join("stderr"),
+    };
+    assert!(lines[1].starts_with("admin token: "), "{lines:?}");
+    assert_eq!(lines[2], format!("ca bundle: {}", ca_file.display()));
+    let pem = std::fs::read(&ca_file).expect("the CA file");
+
+    // HTTPS, trusting that CA alone.
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(&pem).expect("a PEM certificate"))
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(server.addr).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(b"GET /_emulator/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("the handshake verifies against the printed CA");
+    let mut answer = String::new();
+    let _ = tls.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // Plain HTTP on the same port.
+    let (status, _) = exchange(
+        server.addr,
+        b"GET /_emulator/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200, "stderr: {}", read(&server.stderr));
+}

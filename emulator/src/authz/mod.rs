@@ -175,7 +175,7 @@ pub(crate) fn global_context(
         .set("aws:EpochTime", ctx.now.unix_timestamp().to_string())
         .set(
             "aws:SecureTransport",
-            if world.network.secure_transport {
+            if ctx.secure.unwrap_or(world.network.secure_transport) {
                 "true"
             } else {
                 "false"

@@ -49,6 +49,22 @@ impl Emulator {
         B: Body<Data = Bytes> + Send + Unpin + 'static,
         B::Error: std::fmt::Display,
     {
+        self.handle_on(req, peer, None).await
+    }
+
+    /// [`Emulator::handle`] for a request that came over a connection the server
+    /// knows to be TLS (`Some(true)`) or plain (`Some(false)`): `aws:SecureTransport`
+    /// then comes from it; with `None`, from the world file.
+    pub async fn handle_on<B>(
+        self: &Arc<Self>,
+        req: Request<B>,
+        peer: SocketAddr,
+        secure: Option<bool>,
+    ) -> Result<Response<ResBody>, ResetConnection>
+    where
+        B: Body<Data = Bytes> + Send + Unpin + 'static,
+        B::Error: std::fmt::Display,
+    {
         let path = req.uri().path();
         if path == "/_emulator" || path.starts_with("/_emulator/") {
             // Admin calls are not logged: the log is what clients did.
@@ -61,6 +77,7 @@ impl Emulator {
             uuid: self.uuid(n),
             now: self.clock.now(),
             peer,
+            secure,
             trace: Trace::default(),
         };
         let method = req.method().to_string();
