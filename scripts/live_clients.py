@@ -178,6 +178,24 @@ def run(endpoint):
             body = e.read().decode()
             assert e.code == 400 and "<Code>InvalidRequest</Code>" in body, body
 
+    @check("boto3: a multipart upload whose parts go through SigV4 presigned URLs")
+    def _():
+        v4 = client("s3", sigv4_presign=True)
+        key = "boto3/presigned-multipart.bin"
+        upload = v4.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
+        pieces = [HUGE[:5 * 1024 * 1024], HUGE[5 * 1024 * 1024:5 * 1024 * 1024 + 1000]]
+        parts = []
+        for n, piece in enumerate(pieces, start=1):
+            url = v4.generate_presigned_url("upload_part", Params={"Bucket": BUCKET, "Key": key, "UploadId": upload,
+                                                                    "PartNumber": n}, ExpiresIn=300)
+            with urllib.request.urlopen(urllib.request.Request(url, data=piece, method="PUT")) as r:
+                assert r.status == 200
+                parts.append({"PartNumber": n, "ETag": r.headers["ETag"]})
+        out = v4.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload,
+                                           MultipartUpload={"Parts": parts})
+        assert out["ETag"].endswith('-2"'), out
+        assert stored(endpoint, key) == pieces[0] + pieces[1]
+
     @check("boto3: STS AssumeRole, then write with the session")
     def _():
         sts = client("sts")
