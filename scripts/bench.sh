@@ -95,6 +95,8 @@ SCENARIOS=(
     "put-1m-c8|--op put --size 1048576 --concurrency 8 --keys 64"
     "delete-c8|--op delete --concurrency 8"
     "assume-role-c8|--op assume-role --concurrency 8"
+    "put-64m-c1|--op put --unsigned-payload --size 67108864 --concurrency 1 --keys 4"
+    "multipart-64m-c1|--op multipart --size 67108864 --part-size 8388608 --concurrency 1 --keys 4"
 )
 TARGETS=(ceiling emulator moto)
 
@@ -158,6 +160,19 @@ for store in digest "dir:$DIR_STORE"; do
     printf '   %-7s RSS before %d KiB, after %d KiB, peak %d KiB\n' "${store%%:*}" "$before" "$after" "$peak"
     stop "$PID"
 done
+rm -rf "$DIR_STORE"
+
+echo "== 1 GiB multipart upload (128 parts of 8 MiB) into the directory store (RSS growth)"
+DIR_STORE=$(mktemp -d)
+start emulator "dir:$DIR_STORE"
+before=$(rss_kib "$PID")
+"$R/examples/loadgen" run --target "http://127.0.0.1:$PORT" --op multipart --size 1073741824 \
+    --requests 1 --concurrency 1 --duration 300 --prefix bigmp/ --json >"$OUT/bigmp.json"
+after=$(rss_kib "$PID")
+peak=$(hwm_kib "$PID")
+record "{\"kind\":\"bigmultipart\",\"store\":\"dir\",\"before_kib\":$before,\"after_kib\":$after,\"peak_kib\":$peak,\"load1\":$(load1),\"result\":$(cat "$OUT/bigmp.json")}"
+printf '   dir     RSS before %d KiB, after %d KiB, peak %d KiB\n' "$before" "$after" "$peak"
+stop "$PID"
 rm -rf "$DIR_STORE"
 
 echo "== policy evaluation (criterion, one core)"

@@ -56,7 +56,9 @@ def main(path):
         unit = "req/s"
         err = {t: errors(t, s) for t in ("ceiling", "emulator", "moto")}
         note = "" if not any(err.values()) else " (errors: " + ", ".join(f"{t} {n}" for t, n in err.items() if n) + ")"
-        w(f"| {s} {unit}{note} | {c:,.0f} | {e:,.0f} | {m:,.0f} | {e / c:.0%} | {e / m:.1f}× | {median([lc, le, lm]):.2f} |")
+        by_ceiling = f"{e / c:.0%}" if c else "n/a"
+        by_moto = f"{e / m:.1f}×" if m else "n/a"
+        w(f"| {s} {unit}{note} | {c:,.0f} | {e:,.0f} | {m:,.0f} | {by_ceiling} | {by_moto} | {median([lc, le, lm]):.2f} |")
         pc, _ = fig("ceiling", s, "p50_ms")
         pe, _ = fig("emulator", s, "p50_ms")
         pm, _ = fig("moto", s, "p50_ms")
@@ -84,6 +86,11 @@ def main(path):
         grow = (r["peak_kib"] - r["before_kib"]) / 1024
         ok = r["result"]["ok"] == 1
         w(f"| 1 GiB PutObject, `--store {store}`: peak RSS growth (MiB) | | {grow:.1f}{'' if ok else ' (PUT failed)'} | | | | {r['load1']:.2f} |")
+    bigmp = [r for r in rows if r["kind"] == "bigmultipart"]
+    for r in bigmp:
+        grow = (r["peak_kib"] - r["before_kib"]) / 1024
+        ok = r["result"]["ok"] == 1
+        w(f"| 1 GiB multipart upload, `--store {r['store']}`: peak RSS growth (MiB) | | {grow:.1f}{'' if ok else ' (upload failed)'} | | | | {r['load1']:.2f} |")
     pol = [r for r in rows if r["kind"] == "policy"]
     for r in pol:
         w(f"| {r['bench']} (decisions/s, one core) | | {r['per_s']:,.0f} | | | | {r['load1']:.2f} |")
@@ -113,6 +120,15 @@ def main(path):
         grow = (r["peak_kib"] - r["before_kib"]) / 1024
         target(grow <= 64 and r["result"]["ok"] == 1,
                f"1 GiB PutObject with `--store {store}` grows RSS by ≤ 64 MiB: {grow:.1f} MiB (peak)")
+    for r in bigmp:
+        grow = (r["peak_kib"] - r["before_kib"]) / 1024
+        target(grow <= 64 and r["result"]["ok"] == 1,
+               f"1 GiB multipart upload with `--store {r['store']}` grows RSS by ≤ 64 MiB: {grow:.1f} MiB (peak)")
+    if "multipart-64m-c1" in ratios and "put-64m-c1" in ratios:
+        mp, _ = fig("emulator", "multipart-64m-c1")
+        sp, _ = fig("emulator", "put-64m-c1")
+        if sp:
+            w(f"- 64 MiB as a multipart upload vs one PutObject on the emulator: {mp / sp:.0%} of the single PUT's rate")
     seed = [r["per_s"] for r in pol if r["bench"].startswith("policy/seed/")]
     if seed:
         target(min(seed) >= 1e6, f"policy evaluation ≥ 1,000,000 decisions/s on one core (seed policies, slowest case): {min(seed):,.0f}/s")

@@ -15,6 +15,14 @@
 //! loadgen coldstart -- target/release/emulator serve --world W --listen 127.0.0.1:{port}
 //! ```
 //!
+//! `--op multipart` is the exception: one "request" is a whole multipart upload
+//! of `--size` bytes in `--part-size` parts (CreateMultipartUpload, the parts with
+//! `UNSIGNED-PAYLOAD`, CompleteMultipartUpload), signed as it goes because each
+//! step names the upload id the server chose; signing is a few HMACs per step,
+//! small beside the megabytes each part carries. Compare it with
+//! `--op put --unsigned-payload` of the same size. Against a server that answers
+//! without an upload id (the ceiling), a fixed id stands in.
+//!
 //! `run` stops at `--requests` or `--duration`, whichever comes first, and prints
 //! requests/s, p50/p99 latency and errors (one JSON line with `--json`).
 //! `coldstart` picks a free port, substitutes it for `{port}`, spawns the
@@ -56,6 +64,8 @@ enum Op {
     /// One `CreateBucket` in `--region` (moto starts empty; the emulator's
     /// buckets come from its world and it answers NotImplemented).
     CreateBucket,
+    /// A whole multipart upload per request (see the module docs).
+    Multipart,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +87,8 @@ struct Opts {
     unsigned: bool,
     json: bool,
     label: String,
+    /// `--op multipart`: bytes per part (the last may be smaller).
+    part_size: u64,
 }
 
 fn usage() -> ! {
@@ -123,6 +135,7 @@ fn parse_run(args: &[String]) -> Opts {
         role_arn: "arn:aws:iam::111111111111:role/transfer-role".into(),
         external_id: "ext-123".into(),
         unsigned: false,
+        part_size: 8 * 1024 * 1024,
         json: false,
         label: String::new(),
     };
@@ -138,10 +151,12 @@ fn parse_run(args: &[String]) -> Opts {
                     "delete" => Op::Delete,
                     "assume-role" => Op::AssumeRole,
                     "create-bucket" => Op::CreateBucket,
+                    "multipart" => Op::Multipart,
                     _ => usage(),
                 }
             }
             "--size" => o.size = val().parse().unwrap_or_else(|_| usage()),
+            "--part-size" => o.part_size = val().parse().unwrap_or_else(|_| usage()),
             "--concurrency" => o.concurrency = val().parse().unwrap_or_else(|_| usage()),
             "--requests" => o.requests = val().parse().unwrap_or_else(|_| usage()),
             "--duration" => o.duration = Duration::from_secs_f64(val().parse().unwrap_or_else(|_| usage())),
@@ -160,7 +175,7 @@ fn parse_run(args: &[String]) -> Opts {
         }
     }
     o.host = loopback_target(&target.unwrap_or_else(|| usage()));
-    if o.concurrency == 0 || o.keys == 0 || o.duration > MAX_DURATION {
+    if o.concurrency == 0 || o.keys == 0 || o.part_size == 0 || o.duration > MAX_DURATION {
         eprintln!("loadgen: --concurrency and --keys must be > 0, --duration at most 600 s");
         std::process::exit(2)
     }
@@ -242,7 +257,7 @@ fn body_unit(o: &Opts) -> (Bytes, u64) {
             let len = b.len() as u64;
             return (Bytes::from(b), len);
         }
-        Op::Put => {}
+        Op::Put | Op::Multipart => {}
     }
     let unit = o.size.min(FRAME as u64) as usize;
     let data: Vec<u8> = (0..unit).map(|i| (i % 251) as u8).collect();
@@ -267,7 +282,7 @@ type Unsigned = (Method, String, &'static str, Vec<(String, String)>, Vec<u8>);
 fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now: SystemTime) -> Prepared {
     let host = &o.host;
     let (method, path, service, mut headers, body): Unsigned = match o.op {
-        Op::Put | Op::Delete => {
+        Op::Put | Op::Delete | Op::Multipart => {
             let key = format!("{}{index:08}", o.prefix);
             let path = format!("/{}/{}", o.bucket, encode_key(&key));
             let method = if o.op == Op::Put {
@@ -356,7 +371,7 @@ fn prepare(o: Opts) -> Shared {
     let now = SystemTime::now();
     let pool_size = match o.op {
         Op::AssumeRole => o.keys.min(256),
-        Op::CreateBucket => 1,
+        Op::CreateBucket | Op::Multipart => 1,
         _ => o.keys,
     };
     let pool = (0..pool_size)
@@ -374,7 +389,7 @@ fn request(shared: &Shared, i: usize) -> Request<RepeatBody> {
     let p = &shared.pool[i % shared.pool.len()];
     let body = match shared.opts.op {
         Op::AssumeRole => assume_role_body(shared, i),
-        Op::Put | Op::CreateBucket => RepeatBody {
+        Op::Put | Op::CreateBucket | Op::Multipart => RepeatBody {
             chunk: shared.chunk.clone(),
             left: shared.body_len,
         },
@@ -458,9 +473,26 @@ async fn worker(
                 }
             }
         }
+        let start = Instant::now();
+        if shared.opts.op == Op::Multipart {
+            let outcome = multipart_once(&shared, &mut sender, i as usize).await;
+            let took = start.elapsed();
+            match outcome {
+                Ok(()) => {
+                    *r.statuses.entry(200).or_default() += 1;
+                    r.latencies_us
+                        .push(took.as_micros().min(u128::from(u32::MAX)) as u32);
+                }
+                Err(e) => {
+                    r.errors += 1;
+                    r.first_error.get_or_insert(e);
+                    sender = None;
+                }
+            }
+            continue;
+        }
         let Some(s) = sender.as_mut() else { continue };
         let req = request(&shared, i as usize);
-        let start = Instant::now();
         let outcome = async {
             s.ready().await?;
             let res = s.send_request(req).await?;
@@ -500,6 +532,185 @@ async fn worker(
         }
     }
     r
+}
+
+/// Sign one request now (`--op multipart`): method, path with query, headers,
+/// and the body's signing form.
+fn sign_now(
+    o: &Opts,
+    method: &Method,
+    path: &str,
+    mut headers: Vec<(String, String)>,
+    body: SignableBody<'_>,
+) -> Vec<(HeaderName, HeaderValue)> {
+    let identity: Identity = Credentials::new(&o.akid, &o.secret, None, None, "loadgen").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&o.region)
+        .name("s3")
+        .time(SystemTime::now())
+        .settings(testkit::sign::like_sdk("s3"))
+        .build()
+        .unwrap()
+        .into();
+    let uri = format!("http://{}{path}", o.host);
+    let signable = SignableRequest::new(
+        method.as_str(),
+        uri.as_str(),
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        body,
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    for (name, value) in instructions.headers() {
+        headers.push((name.to_owned(), value.to_owned()));
+    }
+    headers
+        .into_iter()
+        .map(|(n, v)| {
+            (
+                HeaderName::from_bytes(n.as_bytes()).unwrap(),
+                HeaderValue::from_str(&v).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Send one request on `conn` (connecting first when it is `None`, and leaving it
+/// `None` after an answer that closes the connection, as moto's do); `Err` names a
+/// transport failure or a non-2xx answer.
+async fn send(
+    conn: &mut Option<hyper::client::conn::http1::SendRequest<RepeatBody>>,
+    host: &str,
+    method: Method,
+    path: &str,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: RepeatBody,
+) -> Result<(http::HeaderMap, Bytes), String> {
+    let mut req = Request::builder().method(method).uri(path);
+    for (n, v) in headers {
+        req = req.header(n, v);
+    }
+    let req = req.body(body).map_err(|e| e.to_string())?;
+    if conn.is_none() {
+        *conn = Some(connect(host).await.map_err(|e| format!("connect: {e}"))?);
+    }
+    let Some(s) = conn.as_mut() else {
+        return Err("no connection".into());
+    };
+    s.ready().await.map_err(|e| e.to_string())?;
+    let res = s.send_request(req).await.map_err(|e| e.to_string())?;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    if headers
+        .get(http::header::CONNECTION)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"))
+        || res.version() == http::Version::HTTP_10
+    {
+        *conn = None;
+    }
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    if (200..300).contains(&status) {
+        Ok((headers, body))
+    } else {
+        Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)))
+    }
+}
+
+/// One whole multipart upload of `--size` bytes to key `i`.
+async fn multipart_once(
+    shared: &Shared,
+    conn: &mut Option<hyper::client::conn::http1::SendRequest<RepeatBody>>,
+    i: usize,
+) -> Result<(), String> {
+    let o = &shared.opts;
+    let key = format!("{}{:08}", o.prefix, i % o.keys);
+    let object = format!("/{}/{}", o.bucket, encode_key(&key));
+    let empty = || RepeatBody {
+        chunk: Bytes::new(),
+        left: 0,
+    };
+    let host = || ("host".to_string(), o.host.clone());
+
+    let path = format!("{object}?uploads=");
+    let headers = sign_now(o, &Method::POST, &path, vec![host()], SignableBody::Bytes(&[]));
+    let (_, body) = send(conn, &o.host, Method::POST, &path, headers, empty()).await?;
+    let text = String::from_utf8_lossy(&body);
+    let upload_id = text
+        .split_once("<UploadId>")
+        .and_then(|(_, rest)| rest.split_once("</UploadId>"))
+        .map_or_else(|| "ceiling-upload".to_string(), |(id, _)| id.to_string());
+    let encoded_id: String = form_urlencoded::byte_serialize(upload_id.as_bytes()).collect();
+
+    let mut etags = Vec::new();
+    let mut left = shared.body_len;
+    let mut number = 1;
+    while left > 0 {
+        let len = left.min(o.part_size);
+        let path = format!("{object}?partNumber={number}&uploadId={encoded_id}");
+        let headers = sign_now(
+            o,
+            &Method::PUT,
+            &path,
+            vec![host(), ("content-length".into(), len.to_string())],
+            SignableBody::UnsignedPayload,
+        );
+        let body = RepeatBody {
+            chunk: shared.chunk.clone(),
+            left: len,
+        };
+        let (answer, _) = send(conn, &o.host, Method::PUT, &path, headers, body).await?;
+        let etag = answer
+            .get(http::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("\"etag\"")
+            .to_string();
+        etags.push((number, etag));
+        left -= len;
+        number += 1;
+    }
+
+    let mut xml = String::from("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+    for (n, etag) in &etags {
+        xml.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag></Part>"
+        ));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    let path = format!("{object}?uploadId={encoded_id}");
+    let headers = sign_now(
+        o,
+        &Method::POST,
+        &path,
+        vec![host(), ("content-length".into(), xml.len().to_string())],
+        SignableBody::Bytes(xml.as_bytes()),
+    );
+    let len = xml.len() as u64;
+    let (_, body) = send(
+        conn,
+        &o.host,
+        Method::POST,
+        &path,
+        headers,
+        RepeatBody {
+            chunk: Bytes::from(xml),
+            left: len,
+        },
+    )
+    .await?;
+    // CompleteMultipartUpload can answer 200 with an error inside (S3 API reference).
+    if body.windows(7).any(|w| w == b"<Error>") {
+        return Err(format!(
+            "200 with an error body: {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    Ok(())
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
