@@ -85,6 +85,19 @@ pub fn s3(
     key: &str,
     headers: &[(&str, &str)],
 ) -> ApiResult<Option<Arc<Decision>>> {
+    s3_query(emu, caller, method, bucket, key, "", headers)
+}
+
+/// [`s3`] with a query string, already encoded (`uploadId=x`, `versionId=y`).
+pub fn s3_query(
+    emu: &Arc<Emulator>,
+    caller: &Caller,
+    method: &str,
+    bucket: &str,
+    key: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+) -> ApiResult<Option<Arc<Decision>>> {
     let path: String = key
         .split('/')
         .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
@@ -92,7 +105,11 @@ pub fn s3(
         .join("/");
     let mut builder = http::Request::builder()
         .method(method)
-        .uri(format!("/{}/{path}", utf8_percent_encode(bucket, SEGMENT)))
+        .uri(format!(
+            "/{}/{path}{}{query}",
+            utf8_percent_encode(bucket, SEGMENT),
+            if query.is_empty() { "" } else { "?" }
+        ))
         .header("host", "127.0.0.1");
     for (name, value) in headers {
         builder = builder.header(*name, *value);

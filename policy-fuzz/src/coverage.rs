@@ -174,6 +174,8 @@ impl Coverage {
             Op::Put(o) if o.acl.is_some() => "PutObject with ACL",
             Op::Put(_) => "PutObject",
             Op::Delete(_) => "DeleteObject",
+            Op::Abort(_) => "AbortMultipartUpload",
+            Op::Copy(_) => "CopyObject",
             Op::AssumeRole(_) => "AssumeRole",
         };
         self.add("request", op);
@@ -186,7 +188,8 @@ impl Coverage {
         self.add("caller", caller);
         let caller_account = super::gen::caller_account(w, &r.caller);
         let resource_account = match &r.op {
-            Op::Put(o) | Op::Delete(o) => w.bucket(&o.bucket).map(|b| b.account),
+            Op::Put(o) | Op::Delete(o) | Op::Abort(o) => w.bucket(&o.bucket).map(|b| b.account),
+            Op::Copy(c) => w.bucket(&c.dest.bucket).map(|b| b.account),
             Op::AssumeRole(a) => w.role_by_arn(&a.role_arn).map(|x| x.account),
         };
         self.add(

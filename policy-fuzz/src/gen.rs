@@ -458,6 +458,39 @@ pub struct Assume {
     pub source_identity: Option<String>,
 }
 
+/// A `CopyObject`: `dest` is written (its ACL and SSE headers apply), the
+/// source is read. The source object does not exist, so an allowed copy ends
+/// in `404 NoSuchKey` after both decisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copy {
+    /// The source bucket.
+    pub source_bucket: String,
+    /// The source key.
+    pub source_key: String,
+    /// The destination.
+    pub dest: ObjectOp,
+}
+
+impl Copy {
+    /// `x-amz-copy-source` as sent: `bucket/key`, the key percent-encoded.
+    pub fn header(&self) -> String {
+        concat(&[
+            &self.source_bucket,
+            "/",
+            &testkit::http::encode_key(&self.source_key),
+        ])
+    }
+}
+
+/// Ends every copy source key: no PutObject writes such a key, so the source is
+/// absent however many objects earlier requests left in the emulator's store
+/// (the store outlives world swaps), and a copy never targets its own source.
+pub const ABSENT_SUFFIX: &str = ".absent";
+
+/// The upload id every `AbortMultipartUpload` names: no such upload exists, so
+/// an allowed abort ends in `404 NoSuchUpload` after the decision.
+pub const NO_SUCH_UPLOAD: &str = "fuzz-no-such-upload";
+
 /// What a request does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
@@ -465,8 +498,23 @@ pub enum Op {
     Put(ObjectOp),
     /// `DeleteObject`.
     Delete(ObjectOp),
+    /// `AbortMultipartUpload` of [`NO_SUCH_UPLOAD`] (no ACL or SSE headers).
+    Abort(ObjectOp),
+    /// `CopyObject`.
+    Copy(Copy),
     /// `AssumeRole`.
     AssumeRole(Assume),
+}
+
+impl Op {
+    /// The object the request addresses (a copy's destination).
+    pub fn object(&self) -> Option<&ObjectOp> {
+        match self {
+            Op::Put(o) | Op::Delete(o) | Op::Abort(o) => Some(o),
+            Op::Copy(c) => Some(&c.dest),
+            Op::AssumeRole(_) => None,
+        }
+    }
 }
 
 /// One request and who sends it.
@@ -698,6 +746,11 @@ const S3_ACTIONS: &[&str] = &[
     "S3:PUTOBJECT",
     "s3:deleteobject",
     "s3:PutObjectA*",
+    "s3:GetObject",
+    "s3:AbortMultipartUpload",
+    "s3:Abort*",
+    "s3:*Multipart*",
+    "s3:Get*",
 ];
 const STS_ACTIONS: &[&str] = &[
     "sts:AssumeRole",
@@ -1851,10 +1904,24 @@ fn one_request(r: &mut Rng, w: &World, focus: Focus) -> Request {
     let assume_share = if focus == Focus::S3 { 0 } else { 35 };
     let op = if focus == Focus::Sts || (caller != Caller::Anonymous && r.chance(assume_share)) {
         Op::AssumeRole(assume(r, w))
-    } else if r.chance(65) {
-        Op::Put(object_op(r, w, account))
     } else {
-        Op::Delete(object_op(r, w, account))
+        match r.weighted(&[52, 28, 8, 12]) {
+            0 => Op::Put(object_op(r, w, account)),
+            1 => Op::Delete(object_op(r, w, account)),
+            2 => Op::Abort(ObjectOp {
+                acl: None,
+                sse: None,
+                ..object_op(r, w, account)
+            }),
+            _ => {
+                let source = object_op(r, w, account);
+                Op::Copy(Copy {
+                    source_bucket: source.bucket,
+                    source_key: concat(&[&source.key, ABSENT_SUFFIX]),
+                    dest: object_op(r, w, account),
+                })
+            }
+        }
     };
     Request { caller, op }
 }

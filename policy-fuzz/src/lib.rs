@@ -218,6 +218,8 @@ impl Found {
         let op = match &self.request.op {
             Op::Put(_) => "put",
             Op::Delete(_) => "delete",
+            Op::Abort(_) => "abort",
+            Op::Copy(_) => "copy",
             Op::AssumeRole(_) => "assume",
         };
         let check = if self.check.starts_with("relation") {
@@ -536,6 +538,31 @@ impl Direct {
                     Err(e) => (observed_error(&e, Service::S3), None),
                 }
             }
+            // The handler does not run in process: an allowed request is given the
+            // answer the handler gives next, for an upload or source that does not
+            // exist (as over the wire).
+            Op::Abort(o) => {
+                let query = format!("uploadId={}", gen::NO_SUCH_UPLOAD);
+                match emulator::direct::s3_query(&self.emu, &caller, "DELETE", &o.bucket, &o.key, &query, &[])
+                {
+                    Ok(d) => (not_found(d, "NoSuchUpload"), None),
+                    Err(e) => (observed_error(&e, Service::S3), None),
+                }
+            }
+            Op::Copy(c) => {
+                let source = c.header();
+                let mut headers: Vec<(&str, &str)> = vec![("x-amz-copy-source", &source)];
+                if let Some(a) = &c.dest.acl {
+                    headers.push(("x-amz-acl", a));
+                }
+                if let Some(s) = &c.dest.sse {
+                    headers.push(("x-amz-server-side-encryption", s));
+                }
+                match emulator::direct::s3(&self.emu, &caller, "PUT", &c.dest.bucket, &c.dest.key, &headers) {
+                    Ok(d) => (not_found(d, "NoSuchKey"), None),
+                    Err(e) => (observed_error(&e, Service::S3), None),
+                }
+            }
             Op::AssumeRole(a) => {
                 let params = assume_params(a);
                 let refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (&**k, &**v)).collect();
@@ -554,6 +581,23 @@ impl Direct {
                 }
             }
         }
+    }
+}
+
+/// The region a request to `bucket` is signed for (us-east-1 for none).
+fn bucket_region(w: &World, bucket: &str) -> String {
+    w.bucket(bucket)
+        .map_or_else(|| "us-east-1".to_string(), |b| b.region.clone())
+}
+
+/// An allowed request whose handler answers 404 `code`.
+fn not_found(d: Option<Arc<emulator::iam::Decision>>, code: &str) -> Observed {
+    Observed {
+        status: 404,
+        code: code.to_string(),
+        effect: d.map(|d| to_decision(d.effect)),
+        denied_by: None,
+        detail: None,
     }
 }
 
@@ -765,6 +809,40 @@ impl Http {
                     service: "s3",
                 }
             }
+            Op::Abort(o) => Wire {
+                method: "DELETE",
+                path: format!(
+                    "/{}/{}?uploadId={}",
+                    encode_key(&o.bucket),
+                    encode_key(&o.key),
+                    gen::NO_SUCH_UPLOAD
+                ),
+                headers: vec![("host".to_string(), host)],
+                body: Vec::new(),
+                region: bucket_region(w, &o.bucket),
+                service: "s3",
+            },
+            Op::Copy(c) => {
+                let mut headers = vec![
+                    ("host".to_string(), host),
+                    ("content-length".to_string(), "0".to_string()),
+                    ("x-amz-copy-source".to_string(), c.header()),
+                ];
+                if let Some(a) = &c.dest.acl {
+                    headers.push(("x-amz-acl".to_string(), a.clone()));
+                }
+                if let Some(s) = &c.dest.sse {
+                    headers.push(("x-amz-server-side-encryption".to_string(), s.clone()));
+                }
+                Wire {
+                    method: "PUT",
+                    path: format!("/{}/{}", encode_key(&c.dest.bucket), encode_key(&c.dest.key)),
+                    headers,
+                    body: Vec::new(),
+                    region: bucket_region(w, &c.dest.bucket),
+                    service: "s3",
+                }
+            }
             Op::AssumeRole(a) => {
                 let params = assume_params(a);
                 let body = encode_pairs(params.iter().map(|(k, v)| (&**k, &**v))).into_bytes();
@@ -968,7 +1046,8 @@ pub(crate) async fn run_request(
 fn several_actions(op: &Op) -> bool {
     match op {
         Op::Put(o) => o.acl.is_some(),
-        Op::Delete(_) => false,
+        Op::Delete(_) | Op::Abort(_) => false,
+        Op::Copy(_) => true,
         Op::AssumeRole(a) => !a.tags.is_empty() || a.source_identity.is_some(),
     }
 }
@@ -1430,6 +1509,10 @@ mod tests {
             "PutObject: allow",
             "DeleteObject: explicit-deny",
             "AssumeRole: implicit-deny",
+            "AbortMultipartUpload: allow",
+            "AbortMultipartUpload: implicit-deny",
+            "CopyObject: allow",
+            "CopyObject: implicit-deny",
         ] {
             assert!(outcomes.contains_key(want), "no `{want}` in {outcomes:?}");
         }
@@ -1489,6 +1572,8 @@ mod tests {
                     }
                     (Caller::Anonymous, _) => "anonymous",
                     (_, Op::Delete(_)) => "delete",
+                    (_, Op::Abort(_)) => "abort",
+                    (_, Op::Copy(c)) if c.dest.acl.is_some() => "copy with acl",
                     _ => continue,
                 };
                 if kinds.contains(&kind) {
@@ -1520,12 +1605,12 @@ mod tests {
                 kinds.push(kind);
                 written += 1;
             }
-            if kinds.len() == 5 {
+            if kinds.len() == 7 {
                 break;
             }
         }
-        assert_eq!(kinds.len(), 5, "found only {kinds:?}");
-        assert_eq!(written, 5);
+        assert_eq!(kinds.len(), 7, "found only {kinds:?}");
+        assert_eq!(written, 7);
     }
 
     /// A stand-in emulator that "disagrees" exactly when some bucket policy

@@ -23,8 +23,8 @@
 use std::borrow::Cow;
 
 use super::gen::{
-    account_id, Assume, Cond, Effect, Op, Org, Policy, Principal, Qualifier, Role, Statement, User, Version,
-    World, ORG_ID,
+    account_id, Assume, Bucket, Cond, Effect, ObjectOp, Op, Org, Policy, Principal, Qualifier, Role,
+    Statement, User, Version, World, ORG_ID,
 };
 
 /// The three outcomes.
@@ -935,44 +935,142 @@ fn answer(d: (Decision, &'static str), ok_status: u16) -> Answer {
     }
 }
 
+/// No such bucket: S3 answers before any decision.
+const NO_SUCH_BUCKET: Answer = Answer {
+    decision: Decision::ImplicitDeny,
+    status: 404,
+    code: "NoSuchBucket",
+    by: "",
+};
+
+/// The context of an S3 object request on bucket `b`: the global keys, the
+/// resource account, and the headers' keys (S3 sets the same keys for every
+/// decision a request takes, a copy's source included).
+fn object_context<'a>(
+    w: &'a World,
+    who: &'a Who<'_>,
+    b: &'a Bucket,
+    o: &'a ObjectOp,
+    copy_source: Option<&'a str>,
+) -> Ctx<'a> {
+    let mut ctx = base_context(w, who, &b.region);
+    ctx.set("s3:ResourceAccount", account_id(b.account));
+    if let Some(acl) = &o.acl {
+        ctx.set("s3:x-amz-acl", acl.as_str());
+    }
+    if let Some(sse) = &o.sse {
+        ctx.set("s3:x-amz-server-side-encryption", sse.as_str());
+    }
+    if let Some(src) = copy_source {
+        ctx.set("s3:x-amz-copy-source", src);
+    }
+    ctx
+}
+
+fn object_resource<'a>(b: &'a Bucket, key: &str) -> Resource<'a> {
+    Resource {
+        arn: super::gen::concat(&["arn:aws:s3:::", &b.name, "/", key]),
+        account: b.account,
+        policy: b.policy.as_ref(),
+        trust: false,
+    }
+}
+
+/// A write of `o` (PutObject, or a copy's destination): `s3:PutObject`, and
+/// `s3:PutObjectAcl` with an ACL header (S3 API reference, PutObject).
+fn write_decision(
+    w: &World,
+    who: &Who<'_>,
+    b: &Bucket,
+    o: &ObjectOp,
+    ctx: &Ctx<'_>,
+) -> (Decision, &'static str) {
+    let res = object_resource(b, &o.key);
+    let d = decide(w, who, "s3:PutObject", &res, ctx);
+    if d.0 == Decision::Allow && o.acl.is_some() {
+        return decide(w, who, "s3:PutObjectAcl", &res, ctx);
+    }
+    d
+}
+
 /// What AWS answers for `op` sent by `who`.
 pub fn evaluate(w: &World, who: &Who<'_>, op: &Op) -> Answer {
     match op {
+        Op::Abort(o) => {
+            let Some(b) = w.bucket(&o.bucket) else {
+                return NO_SUCH_BUCKET;
+            };
+            let ctx = object_context(w, who, b, o, None);
+            let d = decide(
+                w,
+                who,
+                "s3:AbortMultipartUpload",
+                &object_resource(b, &o.key),
+                &ctx,
+            );
+            // Authorized first, then the upload looked up: none exists.
+            match answer(d, 204) {
+                Answer {
+                    decision: Decision::Allow,
+                    ..
+                } => Answer {
+                    decision: Decision::Allow,
+                    status: 404,
+                    code: "NoSuchUpload",
+                    by: "",
+                },
+                denied => denied,
+            }
+        }
+        Op::Copy(c) => {
+            // The destination is decided first, then the source (`s3:GetObject`),
+            // then the source is looked up: it does not exist.
+            let Some(b) = w.bucket(&c.dest.bucket) else {
+                return NO_SUCH_BUCKET;
+            };
+            let header = c.header();
+            let ctx = object_context(w, who, b, &c.dest, Some(&header));
+            let d = write_decision(w, who, b, &c.dest, &ctx);
+            if d.0 != Decision::Allow {
+                return answer(d, 200);
+            }
+            let Some(src) = w.bucket(&c.source_bucket) else {
+                return NO_SUCH_BUCKET;
+            };
+            let ctx = object_context(w, who, src, &c.dest, Some(&header));
+            let d = decide(w, who, "s3:GetObject", &object_resource(src, &c.source_key), &ctx);
+            match answer(d, 200) {
+                Answer {
+                    decision: Decision::Allow,
+                    ..
+                } => Answer {
+                    decision: Decision::Allow,
+                    status: 404,
+                    code: "NoSuchKey",
+                    by: "",
+                },
+                denied => denied,
+            }
+        }
         Op::Put(o) | Op::Delete(o) => {
             let Some(b) = w.bucket(&o.bucket) else {
-                return Answer {
-                    decision: Decision::ImplicitDeny,
-                    status: 404,
-                    code: "NoSuchBucket",
-                    by: "",
+                return NO_SUCH_BUCKET;
+            };
+            if matches!(op, Op::Delete(_)) {
+                // A delete sends no ACL or SSE header.
+                let plain = ObjectOp {
+                    acl: None,
+                    sse: None,
+                    ..o.clone()
                 };
-            };
-            let mut ctx = base_context(w, who, &b.region);
-            ctx.set("s3:ResourceAccount", account_id(b.account));
-            let put = matches!(op, Op::Put(_));
-            if put {
-                if let Some(acl) = &o.acl {
-                    ctx.set("s3:x-amz-acl", acl.as_str());
-                }
-                if let Some(sse) = &o.sse {
-                    ctx.set("s3:x-amz-server-side-encryption", sse.as_str());
-                }
+                let ctx = object_context(w, who, b, &plain, None);
+                return answer(
+                    decide(w, who, "s3:DeleteObject", &object_resource(b, &o.key), &ctx),
+                    204,
+                );
             }
-            let res = Resource {
-                arn: super::gen::concat(&["arn:aws:s3:::", &b.name, "/", &o.key]),
-                account: b.account,
-                policy: b.policy.as_ref(),
-                trust: false,
-            };
-            if !put {
-                return answer(decide(w, who, "s3:DeleteObject", &res, &ctx), 204);
-            }
-            let d = decide(w, who, "s3:PutObject", &res, &ctx);
-            // An ACL header also needs s3:PutObjectAcl (S3 API reference, PutObject).
-            if d.0 == Decision::Allow && o.acl.is_some() {
-                return answer(decide(w, who, "s3:PutObjectAcl", &res, &ctx), 200);
-            }
-            answer(d, 200)
+            let ctx = object_context(w, who, b, o, None);
+            answer(write_decision(w, who, b, o, &ctx), 200)
         }
         Op::AssumeRole(a) => {
             let Some(role) = w.role_by_arn(&a.role_arn) else {

@@ -106,9 +106,10 @@ fn chain_roles(r: &Request) -> Vec<String> {
 fn chain_buckets(r: &Request) -> Vec<String> {
     r.chain()
         .iter()
-        .filter_map(|x| match &x.op {
-            Op::Put(o) | Op::Delete(o) => Some(o.bucket.clone()),
-            Op::AssumeRole(_) => None,
+        .flat_map(|x| match &x.op {
+            Op::Put(o) | Op::Delete(o) | Op::Abort(o) => vec![o.bucket.clone()],
+            Op::Copy(c) => vec![c.dest.bucket.clone(), c.source_bucket.clone()],
+            Op::AssumeRole(_) => Vec::new(),
         })
         .collect()
 }
@@ -353,7 +354,19 @@ fn request_candidates(w: &World, req: &Request, out: &mut Vec<Cand>) {
                         vs.push(Op::Put(o2));
                     }
                 }
-                Op::Delete(_) => {}
+                Op::Delete(_) | Op::Abort(_) => {}
+                Op::Copy(c) => {
+                    if c.dest.acl.is_some() {
+                        let mut c2 = c.clone();
+                        c2.dest.acl = None;
+                        vs.push(Op::Copy(c2));
+                    }
+                    if c.dest.sse.is_some() {
+                        let mut c2 = c.clone();
+                        c2.dest.sse = None;
+                        vs.push(Op::Copy(c2));
+                    }
+                }
                 Op::AssumeRole(a) => {
                     if a.external_id.is_some() {
                         let mut a2 = a.clone();

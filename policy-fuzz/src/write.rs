@@ -493,6 +493,34 @@ pub fn scenario(case: &Case, request: &Request, h: &Header) -> String {
                     with.join(", ")
                 );
             }
+            // No step kind sends these: a hand-signed `raw` request does.
+            Op::Abort(x) => {
+                let _ = writeln!(
+                    o,
+                    "do = \"raw\"\nas = {}\nwith = {{ method = \"DELETE\", bucket = {}, key = {}, query = {} }}",
+                    quote(&who),
+                    quote(&x.bucket),
+                    quote(&x.key),
+                    quote(&format!("uploadId={}", crate::gen::NO_SUCH_UPLOAD))
+                );
+            }
+            Op::Copy(c) => {
+                let mut headers = vec![format!("\"x-amz-copy-source\" = {}", quote(&c.header()))];
+                if let Some(acl) = &c.dest.acl {
+                    headers.push(format!("\"x-amz-acl\" = {}", quote(acl)));
+                }
+                if let Some(sse) = &c.dest.sse {
+                    headers.push(format!("\"x-amz-server-side-encryption\" = {}", quote(sse)));
+                }
+                let _ = writeln!(
+                    o,
+                    "do = \"raw\"\nas = {}\nwith = {{ method = \"PUT\", bucket = {}, key = {}, body = \"\", headers = {{ {} }} }}",
+                    quote(&who),
+                    quote(&c.dest.bucket),
+                    quote(&c.dest.key),
+                    headers.join(", ")
+                );
+            }
             Op::AssumeRole(a) => {
                 let _ = writeln!(o, "do = \"sts.assume_role\"\nas = {}", quote(&who));
                 let mut with = vec![
@@ -544,6 +572,15 @@ pub fn describe(w: &World, r: &Request) -> String {
     match &r.op {
         Op::Put(o) => format!("{} PutObject {}/{}", who(&r.caller), o.bucket, o.key),
         Op::Delete(o) => format!("{} DeleteObject {}/{}", who(&r.caller), o.bucket, o.key),
+        Op::Abort(o) => format!("{} AbortMultipartUpload {}/{}", who(&r.caller), o.bucket, o.key),
+        Op::Copy(c) => format!(
+            "{} CopyObject {}/{} to {}/{}",
+            who(&r.caller),
+            c.source_bucket,
+            c.source_key,
+            c.dest.bucket,
+            c.dest.key
+        ),
         Op::AssumeRole(a) => format!("{} AssumeRole {}", who(&r.caller), a.role_arn),
     }
 }
