@@ -111,7 +111,17 @@ pub(super) fn user_metadata(headers: &http::HeaderMap) -> ApiResult<BTreeMap<Str
     let mut size = 0;
     for (name, value) in headers {
         if let Some(meta) = name.as_str().strip_prefix("x-amz-meta-") {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            // Kept as sent or not at all: a value that is not UTF-8 cannot be stored
+            // and returned byte for byte, so it is refused rather than repaired
+            // (S3's own handling of such bytes is not documented; SDKs send ASCII
+            // or RFC 2047 encoded words, which pass unchanged).
+            let value = std::str::from_utf8(value.as_bytes())
+                .map_err(|_| {
+                    api_error!(InvalidArgument, "User metadata values must be UTF-8.")
+                        .extra("ArgumentName", name.as_str())
+                        .note("an x-amz-meta-* value that is not UTF-8 cannot be kept exactly")
+                })?
+                .to_string();
             size += meta.len() + value.len();
             metadata.insert(meta.to_string(), value);
         }
@@ -599,5 +609,24 @@ pub(super) fn store_error(e: StoreError) -> crate::error::ApiError {
         StoreError::NoSuchKey => api_error!(NoSuchKey).note("If-Match on a key that does not exist"),
         StoreError::NoSuchBucket => api_error!(NoSuchBucket),
         StoreError::Io(e) => api_error!(InternalError).note(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_metadata_is_kept_exactly_or_refused() {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-amz-meta-note", http::HeaderValue::from_static("=?UTF-8?B?w6k=?="));
+        h.insert("x-amz-meta-plain", http::HeaderValue::from_static("a b"));
+        let kept = user_metadata(&h).unwrap();
+        assert_eq!(kept.get("note").map(String::as_str), Some("=?UTF-8?B?w6k=?="));
+        assert_eq!(kept.get("plain").map(String::as_str), Some("a b"));
+
+        h.insert("x-amz-meta-raw", http::HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        let e = user_metadata(&h).unwrap_err();
+        assert_eq!(e.code, crate::protocol::codes::Code::InvalidArgument);
     }
 }
