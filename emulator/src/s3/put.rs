@@ -619,13 +619,19 @@ mod tests {
     #[test]
     fn user_metadata_is_kept_exactly_or_refused() {
         let mut h = http::HeaderMap::new();
-        h.insert("x-amz-meta-note", http::HeaderValue::from_static("=?UTF-8?B?w6k=?="));
+        h.insert(
+            "x-amz-meta-note",
+            http::HeaderValue::from_static("=?UTF-8?B?w6k=?="),
+        );
         h.insert("x-amz-meta-plain", http::HeaderValue::from_static("a b"));
         let kept = user_metadata(&h).unwrap();
         assert_eq!(kept.get("note").map(String::as_str), Some("=?UTF-8?B?w6k=?="));
         assert_eq!(kept.get("plain").map(String::as_str), Some("a b"));
 
-        h.insert("x-amz-meta-raw", http::HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        h.insert(
+            "x-amz-meta-raw",
+            http::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        );
         let e = user_metadata(&h).unwrap_err();
         assert_eq!(e.code, crate::protocol::codes::Code::InvalidArgument);
     }
