@@ -25,6 +25,18 @@ pub enum Identity {
     User(Arc<User>),
     /// Temporary credentials: a role session or a user session.
     Session(Arc<Session>),
+    /// An account's root user. The server never authenticates one (worlds give
+    /// root no keys); `emulator explain` asks about it.
+    Root {
+        /// The account.
+        account: String,
+    },
+    /// An AWS service principal (`cloudtrail.amazonaws.com`), for `explain`: bucket
+    /// and key policies grant services by name.
+    Service {
+        /// The service principal's name.
+        name: String,
+    },
 }
 
 /// What the signature said, for condition keys (`s3:signatureversion`, `s3:authType`, …).
@@ -72,7 +84,8 @@ impl Caller {
     /// The caller's account, `None` for anonymous callers.
     pub fn account(&self) -> Option<&str> {
         match &self.identity {
-            Identity::Anonymous => None,
+            Identity::Anonymous | Identity::Service { .. } => None,
+            Identity::Root { account } => Some(account),
             Identity::User(u) => Some(&u.account),
             Identity::Session(s) => Some(match &s.owner {
                 SessionOwner::Role { account, .. } | SessionOwner::User { account, .. } => account,
@@ -85,6 +98,8 @@ impl Caller {
     pub fn arn(&self) -> String {
         match &self.identity {
             Identity::Anonymous => "anonymous".to_string(),
+            Identity::Root { account } => format!("arn:aws:iam::{account}:root"),
+            Identity::Service { name } => name.clone(),
             Identity::User(u) => u.arn(),
             Identity::Session(s) => session_arn(s),
         }

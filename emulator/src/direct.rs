@@ -103,13 +103,26 @@ pub fn s3_query(
         .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
         .collect::<Vec<_>>()
         .join("/");
+    let target = format!(
+        "/{}/{path}{}{query}",
+        utf8_percent_encode(bucket, SEGMENT),
+        if query.is_empty() { "" } else { "?" }
+    );
+    s3_target(emu, caller, method, &target, headers)
+}
+
+/// Decide an S3 request by its path and query as sent (`/` for ListBuckets,
+/// `/bucket?list-type=2`).
+pub fn s3_target(
+    emu: &Arc<Emulator>,
+    caller: &Caller,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+) -> ApiResult<Option<Arc<Decision>>> {
     let mut builder = http::Request::builder()
         .method(method)
-        .uri(format!(
-            "/{}/{path}{}{query}",
-            utf8_percent_encode(bucket, SEGMENT),
-            if query.is_empty() { "" } else { "?" }
-        ))
+        .uri(path_and_query)
         .header("host", "127.0.0.1");
     for (name, value) in headers {
         builder = builder.header(*name, *value);

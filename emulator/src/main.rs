@@ -93,18 +93,33 @@ struct ExplainArgs {
     /// The world file (TOML).
     #[arg(long)]
     world: PathBuf,
-    /// Who: a user ARN, a role or assumed-role ARN, or `anonymous`.
+    /// Who: a user ARN, a role or assumed-role ARN, `arn:aws:iam::ACCOUNT:root`, a
+    /// service principal (`cloudtrail.amazonaws.com`), or `anonymous`.
     #[arg(long)]
     principal: String,
     /// The action, e.g. `s3:PutObject` or `sts:AssumeRole`.
     #[arg(long)]
     action: String,
-    /// The resource ARN.
+    /// The resource ARN (`*` for actions on no resource, such as s3:ListAllMyBuckets).
     #[arg(long)]
     resource: String,
-    /// Extra condition keys, `KEY=VALUE` (repeatable), e.g. `sts:ExternalId=ext-123`.
+    /// Condition keys the request carries, `KEY=VALUE` (repeatable), e.g.
+    /// `sts:ExternalId=ext-123`, `aws:SourceAccount=111111111111`; a key given
+    /// twice is multivalued (`aws:TagKeys=a --context aws:TagKeys=b`).
     #[arg(long = "context", value_parser = key_value)]
     context: Vec<(String, String)>,
+    /// A role session's inline session policy: JSON, or `@FILE`.
+    #[arg(long, value_parser = text_or_file)]
+    session_policy: Option<String>,
+    /// A role session's managed session policy, by ARN (repeatable; the world's policies).
+    #[arg(long = "session-policy-arn")]
+    session_policy_arns: Vec<String>,
+    /// A role session's tag, `KEY=VALUE` (repeatable).
+    #[arg(long = "session-tag", value_parser = key_value)]
+    session_tags: Vec<(String, String)>,
+    /// A role session's source identity.
+    #[arg(long)]
+    source_identity: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -162,6 +177,14 @@ fn key_value(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("`{text}` must be KEY=VALUE"))
+}
+
+/// `@FILE` reads the file; anything else is the text itself.
+fn text_or_file(text: &str) -> Result<String, String> {
+    match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}")),
+        None => Ok(text.to_string()),
+    }
 }
 
 fn admin_token(text: &str) -> Result<String, String> {
@@ -287,14 +310,17 @@ fn explain(args: &ExplainArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let now = w.now.unwrap_or_else(OffsetDateTime::now_utc);
-    match emulator::explain::explain(
-        &w,
-        &args.principal,
-        &args.action,
-        &args.resource,
-        &args.context,
-        now,
-    ) {
+    let query = emulator::explain::Query {
+        principal: args.principal.clone(),
+        action: args.action.clone(),
+        resource: args.resource.clone(),
+        context: args.context.clone(),
+        session_policy: args.session_policy.clone(),
+        session_policy_arns: args.session_policy_arns.clone(),
+        session_tags: args.session_tags.clone(),
+        source_identity: args.source_identity.clone(),
+    };
+    match emulator::explain::explain(&w, &query, now) {
         Ok(d) => {
             if args.json {
                 println!("{}", emulator::iam::explain_json(&d));

@@ -74,6 +74,91 @@ fn explain_says_allow_or_which_condition_missed() {
 }
 
 #[test]
+fn explain_takes_sessions_the_root_user_services_and_multivalued_keys() {
+    let world = WORLD.to_string()
+        + r#"
+[[roles.policies]]
+name = "write"
+document = '''{"Version":"2012-10-17","Statement":[{"Sid":"Write","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::lake/${aws:PrincipalTag/team}/*"}]}'''
+
+[[buckets]]
+name = "lake"
+account = "customer"
+region = "eu-west-1"
+policy = '''{"Version":"2012-10-17","Statement":[
+ {"Sid":"Trail","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::lake/AWSLogs/*","Condition":{"StringEquals":{"aws:SourceAccount":"222222222222"}}},
+ {"Sid":"Keys","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::lake/*","Condition":{"ForAnyValue:StringEquals":{"aws:TagKeys":["secret"]}}}]}'''
+"#;
+    let world = write("explain-more.toml", &world);
+    let w = world.to_str().unwrap();
+    let session = "arn:aws:sts::222222222222:assumed-role/transfer-role/sess";
+    let explain = |extra: &[&str]| run(&[&["explain", "--world", w][..], extra].concat());
+    // A session tag fills ${aws:PrincipalTag/team}.
+    let put = [
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::lake/blue/x",
+    ];
+    let (code, out, err) = explain(&[&["--principal", session][..], &put].concat());
+    assert_eq!(code, 2, "no tag, no grant: {out}{err}");
+    let (code, out, err) =
+        explain(&[&["--principal", session, "--session-tag", "team=blue"][..], &put].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("role:transfer-role/write#Write"), "{out}");
+    // An inline session policy from a file narrows it.
+    let policy = write(
+        "session.json",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    );
+    let at = format!("@{}", policy.display());
+    let tagged_with_policy = [
+        "--principal",
+        session,
+        "--session-tag",
+        "team=blue",
+        "--session-policy",
+        &at,
+    ];
+    let (code, out, _) = explain(&[&tagged_with_policy[..], &put].concat());
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("session"), "{out}");
+    // A service principal with the key its grant requires.
+    let trail = [
+        "--principal",
+        "cloudtrail.amazonaws.com",
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::lake/AWSLogs/x",
+    ];
+    assert_eq!(explain(&trail).0, 2);
+    let (code, out, _) = explain(&[&trail[..], &["--context", "aws:SourceAccount=222222222222"]].concat());
+    assert_eq!(code, 0, "{out}");
+    // The root user of the bucket's account.
+    let root = ["--principal", "arn:aws:iam::222222222222:root"];
+    let (code, out, _) = explain(&[&root[..], &put].concat());
+    assert_eq!(code, 0, "{out}");
+    // A key given twice is multivalued.
+    let two_keys = ["--context", "aws:TagKeys=team", "--context", "aws:TagKeys=secret"];
+    let (code, out, _) = explain(&[&root[..], &put, &two_keys].concat());
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("bucket:lake#Keys"), "{out}");
+    let (_, help, _) = run(&["explain", "--help"]);
+    for flag in [
+        "--session-policy",
+        "--session-policy-arn",
+        "--session-tag",
+        "--source-identity",
+        "root",
+        "cloudtrail.amazonaws.com",
+        "multivalued",
+    ] {
+        assert!(help.contains(flag), "--help mentions {flag}");
+    }
+}
+
+#[test]
 fn check_locates_errors_in_the_world_file() {
     let bad_policy = WORLD.replace(
         r#""Effect":"Allow","Action":"sts:AssumeRole","Resource":"*""#,

@@ -28,6 +28,8 @@ use crate::world::{PolicyDoc, SessionOwner, World};
 pub(crate) fn principal(world: &World, caller: &Caller) -> Principal {
     match &caller.identity {
         Identity::Anonymous => Principal::anonymous(),
+        Identity::Root { account } => Principal::root(account),
+        Identity::Service { name } => Principal::service(name),
         Identity::User(u) => {
             let mut p = Principal::user(&u.account, &u.path, &u.name, &u.id);
             for (k, v) in &u.tags {
@@ -79,7 +81,8 @@ pub(crate) fn caller_policies<'w>(world: &'w World, caller: &'w Caller) -> Calle
         session: Vec::new(),
     };
     match &caller.identity {
-        Identity::Anonymous => none,
+        // Root is not governed by identity policies; a service brings none.
+        Identity::Anonymous | Identity::Root { .. } | Identity::Service { .. } => none,
         Identity::User(u) => match world.user(&u.account, &u.name) {
             // The world's current policies, so edits mid-scenario take effect at once.
             Some(u) => CallerPolicies {

@@ -38,7 +38,7 @@ impl Input<'_> {
     }
 }
 
-fn s3_auth_keys(mut c: RequestContext, facts: &AuthFacts) -> RequestContext {
+pub(crate) fn s3_auth_keys(mut c: RequestContext, facts: &AuthFacts) -> RequestContext {
     if let Some(v) = facts.signature_version {
         c = c.set("s3:signatureversion", v);
     }

@@ -139,6 +139,8 @@ pub(crate) fn grant_assume_role(
 pub(crate) fn user_id(world: &crate::world::World, caller: &Caller) -> String {
     match &caller.identity {
         Identity::Anonymous => "anonymous".to_string(),
+        Identity::Root { account } => account.clone(),
+        Identity::Service { name } => name.clone(),
         Identity::User(u) => u.id.clone(),
         Identity::Session(s) => match &s.owner {
             SessionOwner::Role {
