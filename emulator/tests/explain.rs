@@ -166,19 +166,22 @@ fn account_less_resources_are_decided_by_the_callers_own_policies() {
     );
 }
 
+/// A case's name, caller, method, bucket, key and headers.
+type UserCase<'a> = (
+    &'a str,
+    &'a emulator::authn::Caller,
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+);
+
 #[test]
 fn user_cases_agree_with_the_server() {
     let emu = server();
     let sync = emulator::direct::user(&emu.world(), "111111111111", "sync").unwrap();
     let admin = emulator::direct::user(&emu.world(), "111111111111", "admin").unwrap();
-    let cases: Vec<(
-        &str,
-        &emulator::authn::Caller,
-        &str,
-        &str,
-        &str,
-        Vec<(&str, &str)>,
-    )> = vec![
+    let cases: Vec<UserCase<'_>> = vec![
         (
             "cross-account write the bucket policy grants",
             &sync,
