@@ -159,6 +159,51 @@ policy = '''{"Version":"2012-10-17","Statement":[
 }
 
 #[test]
+fn check_names_the_service_that_would_refuse_a_policy() {
+    let bucket = WORLD.to_string()
+        + r#"
+[[buckets]]
+name = "lake"
+account = "customer"
+region = "eu-west-1"
+policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::lake/*"}]}'''
+"#;
+    let (code, _, err) = run(&["check", write("bucket-policy.toml", &bucket).to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("S3 PutBucketPolicy would answer MalformedPolicy: Missing required field Principal"),
+        "{err}"
+    );
+    let key = WORLD.to_string()
+        + r#"
+[[kms_keys]]
+account = "customer"
+id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+region = "eu-west-1"
+policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*","Bogus":1}]}'''
+"#;
+    let (code, _, err) = run(&["check", write("key-policy.toml", &key).to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("KMS PutKeyPolicy would answer MalformedPolicyDocumentException"),
+        "{err}"
+    );
+    let identity = WORLD.replace(
+        r#""Resource":"*"}]}''' }]"#,
+        r#""Resource":"*","Principal":"*"}]}''' }]"#,
+    );
+    let (code, _, err) = run(&[
+        "check",
+        write("identity-policy.toml", &identity).to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("IAM PutRolePolicy/CreatePolicy would answer MalformedPolicyDocument"),
+        "{err}"
+    );
+}
+
+#[test]
 fn check_locates_errors_in_the_world_file() {
     let bad_policy = WORLD.replace(
         r#""Effect":"Allow","Action":"sts:AssumeRole","Resource":"*""#,

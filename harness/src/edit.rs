@@ -135,8 +135,11 @@ impl EditArgs {
         {
             Policy::parse(text.0, text.1).map_err(|e| {
                 format!(
-                    "MalformedPolicyDocument at line {}, column {} of the policy: {}",
-                    e.line, e.column, e.message
+                    "{} at line {}, column {} of the policy: {}",
+                    emulator::world::service_error(text.1, e.code),
+                    e.line,
+                    e.column,
+                    e.message
                 )
             })?;
         }
@@ -178,7 +181,8 @@ fn principal_exists(world: &World, p: &str) -> bool {
 /// Parse a policy the way IAM does when it is saved: the grammar, and for resource
 /// policies (trust, bucket) that every named principal exists.
 fn doc(world: &World, id: String, text: &str, kind: PolicyKind) -> Result<PolicyDoc, String> {
-    let policy = Policy::parse(text, kind).map_err(|e| format!("MalformedPolicyDocument: {}", e.message))?;
+    let policy = Policy::parse(text, kind)
+        .map_err(|e| format!("{}: {}", emulator::world::service_error(kind, e.code), e.message))?;
     if matches!(kind, PolicyKind::Trust | PolicyKind::Bucket) {
         emulator::iam::check_principals_exist(&policy, &|p| principal_exists(world, p))
             .map_err(|e| format!("the policy is refused on save: {}", e.message))?;
