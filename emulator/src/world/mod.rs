@@ -1192,6 +1192,31 @@ impl Builder<'_> {
     }
 }
 
+/// How the service that stores a policy of `kind` refuses it: S3's
+/// `PutBucketPolicy` answers `MalformedPolicy`, IAM `MalformedPolicyDocument`
+/// (or `LimitExceeded` over a quota), KMS and Organizations
+/// `MalformedPolicyDocumentException` (S3, IAM, KMS and Organizations API
+/// references, each operation's errors). A world-file error names the service,
+/// so the customer's console error can be recognised in it.
+pub fn service_error(kind: PolicyKind, code: crate::iam::PolicyErrorCode) -> String {
+    use crate::iam::PolicyErrorCode as C;
+    let (service, operation) = match kind {
+        PolicyKind::Bucket => ("S3", "PutBucketPolicy"),
+        PolicyKind::Trust => ("IAM", "UpdateAssumeRolePolicy"),
+        PolicyKind::Identity | PolicyKind::Boundary => ("IAM", "PutRolePolicy/CreatePolicy"),
+        PolicyKind::Session => ("STS", "AssumeRole"),
+        PolicyKind::KmsKey => ("KMS", "PutKeyPolicy"),
+        PolicyKind::Scp | PolicyKind::Rcp => ("Organizations", "CreatePolicy"),
+    };
+    let wire = match (kind, code) {
+        (PolicyKind::KmsKey | PolicyKind::Scp | PolicyKind::Rcp, C::MalformedPolicyDocument) => {
+            "MalformedPolicyDocumentException"
+        }
+        (_, c) => c.as_str(),
+    };
+    format!("{service} {operation} would answer {wire}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1269,29 +1294,4 @@ rcps = [{{ name = "tls", document = '{rcp}' }}]
         assert!(org.rcps[0].doc.policy.statements()[1].principal.is_some());
         assert!(org.scps[0].doc.policy.statements()[1].principal.is_none());
     }
-}
-
-/// How the service that stores a policy of `kind` refuses it: S3's
-/// `PutBucketPolicy` answers `MalformedPolicy`, IAM `MalformedPolicyDocument`
-/// (or `LimitExceeded` over a quota), KMS and Organizations
-/// `MalformedPolicyDocumentException` (S3, IAM, KMS and Organizations API
-/// references, each operation's errors). A world-file error names the service,
-/// so the customer's console error can be recognised in it.
-pub fn service_error(kind: PolicyKind, code: crate::iam::PolicyErrorCode) -> String {
-    use crate::iam::PolicyErrorCode as C;
-    let (service, operation) = match kind {
-        PolicyKind::Bucket => ("S3", "PutBucketPolicy"),
-        PolicyKind::Trust => ("IAM", "UpdateAssumeRolePolicy"),
-        PolicyKind::Identity | PolicyKind::Boundary => ("IAM", "PutRolePolicy/CreatePolicy"),
-        PolicyKind::Session => ("STS", "AssumeRole"),
-        PolicyKind::KmsKey => ("KMS", "PutKeyPolicy"),
-        PolicyKind::Scp | PolicyKind::Rcp => ("Organizations", "CreatePolicy"),
-    };
-    let wire = match (kind, code) {
-        (PolicyKind::KmsKey | PolicyKind::Scp | PolicyKind::Rcp, C::MalformedPolicyDocument) => {
-            "MalformedPolicyDocumentException"
-        }
-        (_, c) => c.as_str(),
-    };
-    format!("{service} {operation} would answer {wire}")
 }
