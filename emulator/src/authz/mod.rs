@@ -86,7 +86,7 @@ pub(crate) fn caller_policies<'w>(world: &'w World, caller: &'w Caller) -> Calle
         Identity::User(u) => match world.user(&u.account, &u.name) {
             // The world's current policies, so edits mid-scenario take effect at once.
             Some(u) => CallerPolicies {
-                identity: u.policies.iter().collect(),
+                identity: user_identity_policies(world, u),
                 boundary: u.boundary.as_ref(),
                 session: Vec::new(),
             },
@@ -105,7 +105,7 @@ pub(crate) fn caller_policies<'w>(world: &'w World, caller: &'w Caller) -> Calle
                 },
                 SessionOwner::User { account, user } => match world.user(account, user) {
                     Some(u) => CallerPolicies {
-                        identity: u.policies.iter().collect(),
+                        identity: user_identity_policies(world, u),
                         boundary: u.boundary.as_ref(),
                         session,
                     },
@@ -114,6 +114,16 @@ pub(crate) fn caller_policies<'w>(world: &'w World, caller: &'w Caller) -> Calle
             }
         }
     }
+}
+
+/// A user's identity-based policies: its own (inline and attached), then its
+/// groups' ("policies attached to a group apply to all users in it", IAM user
+/// guide, "IAM user groups"), each named `group:NAME/POLICY` or `managed:NAME`.
+fn user_identity_policies<'w>(world: &'w World, u: &'w crate::world::User) -> Vec<&'w PolicyDoc> {
+    u.policies
+        .iter()
+        .chain(world.groups_of(u).flat_map(|g| g.policies.iter()))
+        .collect()
 }
 
 fn refs<'a>(docs: &[&'a PolicyDoc], t: PolicyType) -> Vec<PolicyRef<'a>> {

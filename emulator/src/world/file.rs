@@ -168,6 +168,9 @@ pub struct WorldFile {
     /// IAM users and their long-term access keys.
     #[serde(default)]
     pub users: Vec<UserFile>,
+    /// IAM groups: policies their member users get.
+    #[serde(default)]
+    pub groups: Vec<GroupFile>,
     /// IAM roles.
     #[serde(default)]
     pub roles: Vec<RoleFile>,
@@ -284,6 +287,32 @@ pub struct UserFile {
     /// Tags (`aws:PrincipalTag/…`).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Names of the groups (in the user's account) the user belongs to.
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+}
+
+/// `[[groups]]`: an IAM group. Its policies are its members' identity-based
+/// policies (IAM user guide, "IAM user groups"); a group is not a principal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupFile {
+    /// Account name or id.
+    pub account: Spanned<String>,
+    /// Group name.
+    pub name: Spanned<String>,
+    /// IAM path (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Unique id (AGPA…); derived from the name when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Inline policies.
+    #[serde(default)]
+    pub policies: Vec<InlinePolicyFile>,
+    /// ARNs (or names) of attached managed policies.
+    #[serde(default)]
+    pub managed_policies: Vec<Spanned<String>>,
 }
 
 /// `[[roles]]`.

@@ -83,6 +83,30 @@ pub struct User {
     pub boundary: Option<PolicyDoc>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// The groups (names, in the user's account) it belongs to.
+    pub groups: Vec<String>,
+}
+
+/// An IAM group: a set of policies its member users get. Not a principal.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Owning account id.
+    pub account: String,
+    /// Name.
+    pub name: String,
+    /// Path, `/` by default.
+    pub path: String,
+    /// Unique id (AGPA…).
+    pub id: String,
+    /// Inline (`group:NAME/POLICY`) and attached managed policies.
+    pub policies: Vec<PolicyDoc>,
+}
+
+impl Group {
+    /// `arn:aws:iam::ACCOUNT:group/PATH/NAME`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:group{}{}", self.account, self.path, self.name)
+    }
 }
 
 impl User {
@@ -411,6 +435,8 @@ pub struct World {
     pub accounts: Vec<Account>,
     /// Users.
     pub users: Vec<User>,
+    /// Groups.
+    pub groups: Vec<Group>,
     /// Roles.
     pub roles: Vec<Role>,
     /// Managed policies.
@@ -510,6 +536,16 @@ impl World {
     }
 
     /// A role by account id and name (names are compared exactly, as in `RoleArn`).
+    pub fn group(&self, account: &str, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.account == account && g.name == name)
+    }
+
+    /// The groups `user` belongs to, in the order its file lists them.
+    pub fn groups_of<'w>(&'w self, user: &'w User) -> impl Iterator<Item = &'w Group> + 'w {
+        user.groups.iter().filter_map(|g| self.group(&user.account, g))
+    }
+
+    /// A role by account id and name.
     pub fn role(&self, account: &str, name: &str) -> Option<&Role> {
         self.roles.iter().find(|r| r.account == account && r.name == name)
     }
@@ -717,6 +753,9 @@ impl Builder<'_> {
         for p in &f.policies {
             self.managed_policy(p)?;
         }
+        for g in &f.groups {
+            self.group(g)?;
+        }
         for u in &f.users {
             self.user(u)?;
         }
@@ -806,6 +845,34 @@ impl Builder<'_> {
         Ok(())
     }
 
+    fn group(&mut self, g: &file::GroupFile) -> Result<(), FileError> {
+        let account = self.account_id(&g.account)?;
+        let name = g.name.get_ref().clone();
+        if self
+            .world
+            .groups
+            .iter()
+            .any(|x| x.account == account && x.name.eq_ignore_ascii_case(&name))
+        {
+            // Group names are unique case-insensitively within an account (IAM quotas page).
+            return Err(self.err(&g.name, format!("group `{name}` is declared twice")));
+        }
+        let path = normalize_path(g.path.as_deref());
+        let mut policies = self.inline(&format!("group:{name}"), &g.policies)?;
+        for m in &g.managed_policies {
+            policies.push(self.managed(&account, m)?);
+        }
+        let arn = format!("arn:aws:iam::{account}:group{path}{name}");
+        self.world.groups.push(Group {
+            id: g.id.clone().unwrap_or_else(|| derived_unique_id("AGPA", &arn)),
+            account,
+            name,
+            path,
+            policies,
+        });
+        Ok(())
+    }
+
     fn user(&mut self, u: &file::UserFile) -> Result<(), FileError> {
         let account = self.account_id(&u.account)?;
         let name = u.name.get_ref().clone();
@@ -852,6 +919,16 @@ impl Builder<'_> {
             Some(b) => Some(self.boundary(&account, b)?),
             None => None,
         };
+        let mut groups = Vec::new();
+        for g in &u.groups {
+            if self.world.group(&account, g.get_ref()).is_none() {
+                return Err(self.err(
+                    g,
+                    format!("no group `{}` in the user's account: declare it in [[groups]]", g.get_ref()),
+                ));
+            }
+            groups.push(g.get_ref().clone());
+        }
         let arn = format!("arn:aws:iam::{account}:user{path}{name}");
         self.world.users.push(User {
             id: u.id.clone().unwrap_or_else(|| derived_unique_id("AIDA", &arn)),
@@ -862,6 +939,7 @@ impl Builder<'_> {
             policies,
             boundary,
             tags: u.tags.clone(),
+            groups,
         });
         Ok(())
     }
