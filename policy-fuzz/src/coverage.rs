@@ -71,6 +71,9 @@ impl Coverage {
         if !w.secure_transport {
             self.add("world", "plain HTTP");
         }
+        if w.users.iter().any(|u| !u.groups.is_empty()) {
+            self.add("world", "user in a group");
+        }
         self.add(
             "world",
             if w.source_ip.contains(':') {

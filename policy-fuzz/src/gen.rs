@@ -274,6 +274,21 @@ pub struct User {
     pub managed: Vec<String>,
     /// Permissions boundary, a managed policy's name.
     pub boundary: Option<String>,
+    /// Groups (names, in the user's account) whose policies the user gets.
+    pub groups: Vec<String>,
+}
+
+/// An IAM group: inline and managed policies its member users get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Index into [`ACCOUNTS`].
+    pub account: usize,
+    /// Name.
+    pub name: String,
+    /// Inline policies.
+    pub policies: Vec<Named>,
+    /// Attached managed policies, by name (in the group's account).
+    pub managed: Vec<String>,
 }
 
 impl User {
@@ -407,6 +422,8 @@ pub struct World {
     pub secure_transport: bool,
     /// Users.
     pub users: Vec<User>,
+    /// Groups.
+    pub groups: Vec<Group>,
     /// Roles.
     pub roles: Vec<Role>,
     /// Managed policies.
@@ -587,6 +604,9 @@ impl World {
         for u in &self.users {
             out.extend(u.policies.iter().map(|p| (Kind::Identity, &p.policy)));
         }
+        for g in &self.groups {
+            out.extend(g.policies.iter().map(|p| (Kind::Identity, &p.policy)));
+        }
         for r in &self.roles {
             out.push((Kind::Trust, &r.trust));
             out.extend(r.policies.iter().map(|p| (Kind::Identity, &p.policy)));
@@ -626,6 +646,11 @@ impl World {
         let mut out: Vec<(Kind, &mut Policy)> = Vec::new();
         for u in &mut self.users {
             for p in &mut u.policies {
+                out.push((Kind::Identity, &mut p.policy));
+            }
+        }
+        for g in &mut self.groups {
+            for p in &mut g.policies {
                 out.push((Kind::Identity, &mut p.policy));
             }
         }
@@ -725,6 +750,7 @@ const CIDRS: &[&str] = &[
 ];
 const SESSION_NAMES: &[&str] = &["s1", "sync", "alice", "Deploy-7", "bob@corp", "ci.run"];
 const EXTERNAL_IDS: &[&str] = &["ext-123", "EXT-123", "ptw:7f3a/9c", "ext-12"];
+const GROUP_NAMES: &[&str] = &["writers", "Admins", "data-eng"];
 const TAG_KEYS: &[&str] = &["team", "Team", "project", "level", "cost-center"];
 const TAG_VALUES: &[&str] = &["eng", "ops", "3", "10", "alice", "Eng"];
 const SERVICES: &[&str] = &["ec2.amazonaws.com", "s3.amazonaws.com", "lambda.amazonaws.com"];
@@ -959,6 +985,7 @@ fn world(r: &mut Rng, focus: Focus) -> World {
             policies: Vec::new(),
             managed: Vec::new(),
             boundary: None,
+            groups: Vec::new(),
         });
     }
     let mut roles: Vec<Role> = Vec::new();
@@ -999,6 +1026,7 @@ fn world(r: &mut Rng, focus: Focus) -> World {
         source_ip: r.word(SOURCE_IPS),
         secure_transport: r.chance(80),
         users,
+        groups: Vec::new(),
         roles,
         managed: Vec::new(),
         buckets: Vec::new(),
@@ -1026,6 +1054,42 @@ fn world(r: &mut Rng, focus: Focus) -> World {
             u.policies = inline;
             u.managed = managed;
             u.boundary = boundary;
+        }
+    }
+    // Groups: a user may get some or all of its permissions from them.
+    if r.chance(35) {
+        for account in 0..ACCOUNTS.len() {
+            if !w.users.iter().any(|u| u.account == account) || !r.chance(60) {
+                continue;
+            }
+            let name = r.word(GROUP_NAMES);
+            let policies: Vec<Named> = (0..r.weighted(&[1, 4, 1]))
+                .map(|j| Named {
+                    name: format!("g{j}"),
+                    policy: policy(r, &names, Kind::Identity),
+                })
+                .collect();
+            let mut managed = Vec::new();
+            if r.chance(25) {
+                let name = format!("m{}", w.managed.len());
+                w.managed.push(Managed {
+                    account,
+                    name: name.clone(),
+                    policy: policy(r, &names, Kind::Identity),
+                });
+                managed.push(name);
+            }
+            for u in w.users.iter_mut().filter(|u| u.account == account) {
+                if r.chance(70) {
+                    u.groups.push(name.clone());
+                }
+            }
+            w.groups.push(Group {
+                account,
+                name,
+                policies,
+                managed,
+            });
         }
     }
     for i in 0..w.roles.len() {

@@ -1504,6 +1504,8 @@ mod tests {
                 rel.name()
             );
         }
+        let worlds = s.coverage.counts.get("world").unwrap();
+        assert!(worlds.contains_key("user in a group"), "no groups in {worlds:?}");
         let outcomes = s.coverage.counts.get("outcome").unwrap();
         for want in [
             "PutObject: allow",

@@ -805,6 +805,22 @@ fn identity_policies<'w>(w: &'w World, who: &Who<'w>) -> (Vec<&'w Policy>, Optio
             .iter()
             .filter_map(|m| w.managed_policy(account, m).map(|m| &m.policy)),
     );
+    // A user's groups' policies are its identity-based policies too (IAM user
+    // guide, "IAM user groups"); a role has no groups.
+    if let Who::User(u) = who {
+        for g in w
+            .groups
+            .iter()
+            .filter(|g| g.account == u.account && u.groups.contains(&g.name))
+        {
+            out.extend(g.policies.iter().map(|n| &n.policy));
+            out.extend(
+                g.managed
+                    .iter()
+                    .filter_map(|m| w.managed_policy(g.account, m).map(|m| &m.policy)),
+            );
+        }
+    }
     let boundary = boundary
         .as_ref()
         .and_then(|b| w.managed_policy(account, b).map(|m| &m.policy));

@@ -255,6 +255,26 @@ pub fn world_toml(w: &World, prefix: &str, pretty: bool) -> String {
             document(&json(&m.policy))
         );
     }
+    for g in &w.groups {
+        let _ = writeln!(
+            o,
+            "\n[[{prefix}groups]]\naccount = \"{}\"\nname = {}",
+            account_name(g.account),
+            quote(&g.name)
+        );
+        if !g.managed.is_empty() {
+            let names: Vec<String> = g.managed.iter().map(|m| quote(m)).collect();
+            let _ = writeln!(o, "managed_policies = [{}]", names.join(", "));
+        }
+        for p in &g.policies {
+            let _ = writeln!(
+                o,
+                "\n[[{prefix}groups.policies]]\nname = {}\ndocument = {}",
+                quote(&p.name),
+                document(&json(&p.policy))
+            );
+        }
+    }
     for u in &w.users {
         let _ = writeln!(
             o,
@@ -274,6 +294,10 @@ pub fn world_toml(w: &World, prefix: &str, pretty: bool) -> String {
         }
         if let Some(b) = &u.boundary {
             let _ = writeln!(o, "permissions_boundary = {}", quote(b));
+        }
+        if !u.groups.is_empty() {
+            let names: Vec<String> = u.groups.iter().map(|g| quote(g)).collect();
+            let _ = writeln!(o, "groups = [{}]", names.join(", "));
         }
         for p in &u.policies {
             let _ = writeln!(

@@ -537,7 +537,9 @@ impl World {
 
     /// A role by account id and name (names are compared exactly, as in `RoleArn`).
     pub fn group(&self, account: &str, name: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.account == account && g.name == name)
+        self.groups
+            .iter()
+            .find(|g| g.account == account && g.name == name)
     }
 
     /// The groups `user` belongs to, in the order its file lists them.
@@ -924,7 +926,10 @@ impl Builder<'_> {
             if self.world.group(&account, g.get_ref()).is_none() {
                 return Err(self.err(
                     g,
-                    format!("no group `{}` in the user's account: declare it in [[groups]]", g.get_ref()),
+                    format!(
+                        "no group `{}` in the user's account: declare it in [[groups]]",
+                        g.get_ref()
+                    ),
                 ));
             }
             groups.push(g.get_ref().clone());
