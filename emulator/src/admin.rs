@@ -11,6 +11,7 @@
 //! | GET | `/_emulator/buckets` | buckets with account, region and object count |
 //! | GET | `/_emulator/buckets/{bucket}/objects[?prefix=]` | object metadata |
 //! | GET | `/_emulator/buckets/{bucket}/objects/{key}` | the object's bytes |
+//! | GET | `/_emulator/cloudtrail[?limit=&since=]` | the same requests as CloudTrail records (`{"Records": [...]}`) |
 //! | GET | `/_emulator/uploads` | multipart uploads in progress (bucket, key, parts, bytes) |
 //! | GET | `/_emulator/log[?limit=&since=]` | recent requests, outcome and decision |
 //! | GET | `/_emulator/log/{request-id}` | one request |
@@ -130,6 +131,16 @@ where
                 .unwrap_or(100);
             let since = query_get(&query, "since").and_then(|l| l.parse().ok());
             json_response(StatusCode::OK, &json!(emu.log.recent(limit, since)))
+        }
+        ("GET", ["cloudtrail"]) => {
+            let limit = query_get(&query, "limit")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(100);
+            let since = query_get(&query, "since").and_then(|l| l.parse().ok());
+            json_response(
+                StatusCode::OK,
+                &crate::cloudtrail::records(&emu.log.recent(limit, since)),
+            )
         }
         ("GET", ["log", id]) => match emu.log.find(id) {
             Some(e) => json_response(StatusCode::OK, &json!(e)),

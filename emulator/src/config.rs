@@ -31,6 +31,9 @@ pub struct Config {
     pub max_admin_body: usize,
     /// The smallest multipart part but the last (S3: 5 MiB; tests use less).
     pub min_part_size: u64,
+    /// Emit each request's CloudTrail record as a `tracing` event (target
+    /// `emulator::cloudtrail`, the JSON as its message): `serve --log-format cloudtrail`.
+    pub cloudtrail_log: bool,
 }
 
 /// Who may use the admin API. Whatever this says, the admin API also refuses
@@ -96,6 +99,7 @@ impl Default for Config {
             admin: AdminAccess::generated(),
             max_admin_body: 8 * 1024 * 1024,
             min_part_size: 5 * 1024 * 1024,
+            cloudtrail_log: false,
         }
     }
 }
@@ -122,7 +126,15 @@ impl Config {
         self
     }
 
-    /// Another minimum part size (tests of multipart uploads use a small one).
+    /// Emit each request's CloudTrail record through `tracing` (target
+    /// `emulator::cloudtrail`).
+    #[must_use]
+    pub fn with_cloudtrail_log(mut self, on: bool) -> Self {
+        self.cloudtrail_log = on;
+        self
+    }
+
+    /// Another smallest multipart part size.
     #[must_use]
     pub fn with_min_part_size(mut self, bytes: u64) -> Self {
         self.min_part_size = bytes;

@@ -27,7 +27,8 @@
 //! - [`emulator`]: the state one instance holds; [`config`]: wire settings; [`clock`].
 //! - [`protocol`]: protocol facts as tables (error codes) and the XML the emulator speaks.
 //! - [`error`]: [`ApiError`], the one wire error type, and [`api_error!`].
-//! - [`fault`]: injected failures; [`log`]: recent requests with their decisions.
+//! - [`fault`]: injected failures; [`log`]: recent requests with their decisions;
+//!   [`cloudtrail`]: the CloudTrail record of each.
 //! - [`util`]: time formats, durations, id mixing.
 //! - `fuzzing`: entry points for the fuzz targets in `fuzz/` (hidden, not a stable API).
 
@@ -35,6 +36,7 @@ pub mod admin;
 pub mod authn;
 pub mod authz;
 pub mod clock;
+pub mod cloudtrail;
 pub mod config;
 pub mod direct;
 pub mod emulator;

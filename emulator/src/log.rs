@@ -50,6 +50,10 @@ pub struct LogEntry {
     pub note: Option<String>,
     /// Faults injected into this request.
     pub faults: Vec<String>,
+    /// What a CloudTrail record of the request needs beyond the above
+    /// ([`crate::cloudtrail::record`]); the log's JSON leaves it out.
+    #[serde(skip)]
+    pub trail: Option<crate::cloudtrail::TrailFacts>,
 }
 
 /// A bounded log shared by every connection.

@@ -132,6 +132,8 @@ enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+    /// One CloudTrail record (JSON) per request and line, nothing else.
+    Cloudtrail,
 }
 
 /// Where `serve` keeps objects.
@@ -250,6 +252,20 @@ fn init_logging(format: LogFormat) {
         std::thread::sleep(std::time::Duration::from_millis(50));
         LOG_BUFFER.flush();
     });
+    if format == LogFormat::Cloudtrail {
+        // The records alone, one per line: the JSON is the event's message.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("emulator::cloudtrail=info"));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .without_time()
+            .with_level(false)
+            .with_target(false)
+            .with_writer(|| LogWriter)
+            .init();
+        return;
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colours only on a terminal: escape codes in a log file are noise, and
@@ -381,7 +397,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         Some(at) => Arc::new(ManualClock::new(at)),
         None => Arc::new(SystemClock),
     };
-    let mut config = Config::default().with_admin(admin);
+    let mut config = Config::default()
+        .with_admin(admin)
+        .with_cloudtrail_log(args.log_format == LogFormat::Cloudtrail);
     for s in args.host_suffixes {
         config = config.with_host_suffix(s);
     }

@@ -62,6 +62,8 @@ pub struct Trace {
     pub service: Option<ServiceKind>,
     /// Reset the connection after the handler ran (the response is lost).
     pub reset_after: bool,
+    /// What the CloudTrail record needs.
+    pub trail: crate::cloudtrail::TrailFacts,
 }
 
 /// Per-request context shared by every layer.

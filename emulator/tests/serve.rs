@@ -503,3 +503,50 @@ fn serve_tls_writes_its_ca_and_answers_https_and_http_on_one_port() {
     );
     assert_eq!(status, 200, "stderr: {}", read(&server.stderr));
 }
+
+#[test]
+fn log_format_cloudtrail_prints_one_record_per_request() {
+    let dir = Scratch::new("cloudtrail");
+    let stderr = dir.0.join("stderr");
+    let server = start(
+        emulator(&[
+            "--world",
+            dir.world().to_str().unwrap(),
+            "--log-format",
+            "cloudtrail",
+        ]),
+        &stderr,
+    );
+    let mut raw = signed_put_head(server.addr, "trail.txt", b"hello");
+    raw.extend_from_slice(b"hello");
+    assert_eq!(exchange(server.addr, &raw).0, 200);
+    assert_eq!(
+        exchange(
+            server.addr,
+            b"PUT /lake/anon.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+        )
+        .0,
+        403
+    );
+    let lines = || {
+        read(&stderr)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        wait_for(Duration::from_secs(5), || lines().len() >= 2),
+        "{:?}",
+        lines()
+    );
+    let records: Vec<serde_json::Value> = lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON record: {e}: {l}")))
+        .collect();
+    assert_eq!(records[0]["eventName"], "PutObject");
+    assert_eq!(records[0]["userIdentity"]["type"], "IAMUser");
+    assert!(records[0].get("errorCode").is_none());
+    assert_eq!(records[1]["userIdentity"]["accountId"], "anonymous");
+    assert_eq!(records[1]["errorCode"], "AccessDenied");
+}

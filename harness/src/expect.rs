@@ -225,6 +225,7 @@ mod tests {
 
     fn entry(op: &str, status: u16, code: Option<&str>, decision: Option<Decision>) -> LogEntry {
         LogEntry {
+            trail: None,
             seq: 1,
             request_id: "X".into(),
             time: time::OffsetDateTime::UNIX_EPOCH,

@@ -82,7 +82,19 @@ impl Emulator {
         };
         let method = req.method().to_string();
         let uri = req.uri().to_string();
-        let host = route::parse_host(&host_of(&req), &self.config.host_suffixes);
+        let host_header = host_of(&req);
+        let host = route::parse_host(&host_header, &self.config.host_suffixes);
+        ctx.trace.trail.source_ip = self
+            .world()
+            .network
+            .source_ip
+            .map_or_else(|| peer.ip().to_string(), |ip| ip.to_string());
+        ctx.trace.trail.user_agent = req
+            .headers()
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        ctx.trace.trail.host = Some(host_header);
         let (wire, result) = if is_sts(&req, &host) {
             ctx.trace.service = Some(ServiceKind::Sts);
             (Service::Sts, sts::handle(self, &mut ctx, req, &host).await)
@@ -106,6 +118,9 @@ impl Emulator {
                 )
             }
         };
+        if wire == Service::S3 {
+            ctx.trace.trail.host_id = Some(ctx.host_id.clone());
+        }
         common_headers(&ctx, wire, &mut response);
         let reset = ctx.trace.reset_after;
         self.record(ctx, wire, method, uri, response.status().as_u16(), code, message);
@@ -144,7 +159,7 @@ impl Emulator {
             "request"
         );
         let t = ctx.trace;
-        self.log.push(LogEntry {
+        let entry = LogEntry {
             seq: 0,
             request_id: if wire == Service::Sts {
                 ctx.uuid
@@ -166,7 +181,14 @@ impl Emulator {
             decision: t.decision,
             note: t.note,
             faults: t.faults,
-        });
+            trail: Some(t.trail),
+        };
+        if self.config.cloudtrail_log {
+            if let Some(record) = crate::cloudtrail::record(&entry) {
+                tracing::info!(target: "emulator::cloudtrail", "{record}");
+            }
+        }
+        self.log.push(entry);
     }
 
     /// The faults chosen for an operation, applied once for both services: delays

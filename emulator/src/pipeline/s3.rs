@@ -96,6 +96,7 @@ where
     let caller = authn::authenticate_s3(emu, &world, &head, &auth, &region, sigv2_ok, vhost_bucket)?;
     ctx.trace.principal = Some(caller.arn());
     ctx.trace.access_key_id.clone_from(&caller.access_key_id);
+    trail(ctx, &world, &caller, &target, bucket, &region);
 
     let request = S3Request {
         emu,
@@ -359,4 +360,37 @@ fn check_region(target: &S3Target, bucket: &Bucket, auth: &Auth, host: &HostInfo
             })?;
     }
     Ok(())
+}
+
+/// What the request's CloudTrail record needs (S3 data event): who, where, and
+/// `requestParameters` with the bucket, `Host` and key.
+fn trail(
+    ctx: &mut Ctx,
+    world: &World,
+    caller: &crate::authn::Caller,
+    target: &S3Target,
+    bucket: Option<&Bucket>,
+    region: &str,
+) {
+    use serde_json::json;
+    let t = &mut ctx.trace.trail;
+    t.identity = crate::cloudtrail::identity(world, caller);
+    t.region = Some(region.to_string());
+    t.bucket_owner = bucket.map(|b| b.account.clone());
+    t.auth_method = caller.facts.auth_type.map(|a| {
+        if a == "REST-QUERY-STRING" {
+            "QueryString"
+        } else {
+            "AuthHeader"
+        }
+    });
+    if let Some(b) = &target.bucket {
+        t.parameters.insert("bucketName".into(), json!(b));
+    }
+    if let Some(h) = &t.host {
+        t.parameters.insert("Host".into(), json!(h));
+    }
+    if let Some(k) = &target.key {
+        t.parameters.insert("key".into(), json!(k));
+    }
 }

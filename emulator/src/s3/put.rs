@@ -70,6 +70,7 @@ where
         ));
     }
     let (sse, sse_kms_key) = encryption(r, bucket)?;
+    ctx.trace.trail.bytes_in = body.received;
     let meta = ObjectMeta {
         key,
         size: body.received,

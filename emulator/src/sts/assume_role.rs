@@ -539,6 +539,23 @@ pub(crate) fn assume_role(
             "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
         ))
         .unwrap_or_default();
+    // CloudTrail: the response without the secret, the expiration as a
+    // human-readable string (IAM user guide, CloudTrail examples for AssumeRole).
+    let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}");
+    ctx.trace.trail.role = world.role(account, role).map(|r| (account.clone(), r.arn()));
+    ctx.trace.trail.response = Some(serde_json::json!({
+        "credentials": {
+            "accessKeyId": session.access_key_id,
+            "sessionToken": session.token,
+            "expiration": session
+                .expires
+                .format(time::macros::format_description!(
+                    "[month repr:short] [day padding:none], [year], [hour repr:12 padding:none]:[minute]:[second] [period]"
+                ))
+                .unwrap_or_default(),
+        },
+        "assumedRoleUser": { "assumedRoleId": format!("{}:{session_name}", granted.role_id), "arn": arn },
+    }));
     let mut x = Xml::bare();
     x.open_ns("AssumeRoleResponse", STS_NS).open("AssumeRoleResult");
     if let Some(s) = &session.source_identity {

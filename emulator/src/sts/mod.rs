@@ -49,6 +49,11 @@ impl Params {
         Ok(Self(pairs))
     }
 
+    /// Every parameter, in order.
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
