@@ -177,3 +177,29 @@ fn a_trail_the_artefacts_do_not_reproduce_is_said_so() {
         ],
     );
 }
+
+#[test]
+fn group_and_attached_policy_files_one_command_each() {
+    let (code, out, scenario) = reproduce(&examples().join("group-and-attached-policy-files"));
+    assert_eq!(code, 0, "{out}");
+    in_order(
+        &out,
+        &[
+            "cause 1 (PolicyMissingPutObject)",
+            "group:landing-writers/write-landing#Write: `arn:aws:s3:::litware-landing-prod/*` names bucket `litware-landing-prod`; the bucket is `litware-landing`",
+            "with that fixed, onboarding passes",
+        ],
+    );
+    assert!(
+        out.contains("managed:LandingDelete#CleanUpTests: does not list `s3:PutObject`"),
+        "{out}"
+    );
+    for want in [
+        "name = \"landing-writers\"",
+        "groups = [\"landing-writers\"]",
+        "managed_policies = [\"LandingDelete\"]",
+        "path = \"/integrations/\"",
+    ] {
+        assert!(scenario.contains(want), "{want} in\n{scenario}");
+    }
+}
