@@ -134,6 +134,17 @@ pub struct Runtime {
     pub http_client: Option<SharedHttpClient>,
 }
 
+/// What a security finding does to onboarding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingAction {
+    /// Report it; onboarding still passes.
+    #[default]
+    Warn,
+    /// Fail onboarding with it.
+    Refuse,
+}
+
 /// The service's own settings: base credentials, session naming, endpoint override, retry and
 /// timeout budget, and the injectable runtime.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -177,6 +188,13 @@ pub struct ServiceSettings {
     pub connect_timeout_ms: Option<u64>,
     /// Per-attempt timeout in milliseconds (`None`: no per-attempt timeout).
     pub attempt_timeout_ms: Option<u64>,
+    /// What onboarding does when the customer's role can be assumed without its
+    /// ExternalId (the confused-deputy probe): `warn` (the default: the setup guide's
+    /// own trust policy omits the condition) or `refuse`.
+    pub confused_deputy: FindingAction,
+    /// Whether onboarding, and sync at most once a day, remind the customer that
+    /// `s3:DeleteObject` can be removed once the connection test has passed.
+    pub least_privilege_reminder: bool,
     /// Time source, sleep and HTTP client for the SDK.
     #[serde(skip)]
     pub runtime: Runtime,
@@ -202,6 +220,8 @@ impl Default for ServiceSettings {
             retry_initial_backoff_ms: 1000,
             connect_timeout_ms: Some(10_000),
             attempt_timeout_ms: Some(120_000),
+            confused_deputy: FindingAction::Warn,
+            least_privilege_reminder: true,
             runtime: Runtime::default(),
         }
     }

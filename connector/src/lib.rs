@@ -25,6 +25,7 @@ pub mod format;
 pub mod keys;
 mod multipart;
 pub mod onboarding;
+pub mod protect;
 pub mod sync;
 pub mod validate;
 

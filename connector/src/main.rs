@@ -12,7 +12,7 @@ use connector::config::{Auth, BaseCredentials, Secret};
 use connector::diagnosis::Diagnosis;
 use connector::format::{Encoding, Format};
 use connector::onboarding::{OnboardingReport, StepOutcome};
-use connector::sync::{AppendWriter, BatchReport};
+use connector::sync::{AppendWriter, BatchReport, ReminderState};
 use connector::{DestinationConfig, ServiceSettings};
 use serde::Deserialize;
 use serde_json::Value;
@@ -340,6 +340,9 @@ fn print_onboarding(dest: &DestinationConfig, report: &OnboardingReport, json: b
     for d in &report.warnings {
         print_diagnosis("warning", d);
     }
+    for d in &report.findings {
+        print_diagnosis("finding", d);
+    }
     if report.is_success() {
         say!("connection test passed");
     } else if report.sync_ready {
@@ -419,9 +422,16 @@ async fn sync(
             return code;
         }
     }
+    let findings = reminders(dest, settings, &writer).await;
     if json {
-        say!("{}", serde_json::json!({ "ok": true, "batches": reports }));
+        say!(
+            "{}",
+            serde_json::json!({ "ok": true, "batches": reports, "findings": findings })
+        );
     } else {
+        for d in &findings {
+            print_diagnosis("finding", d);
+        }
         say!(
             "synced {} batches ({} records, {} bytes) to s3://{}/{}",
             reports.len(),
@@ -437,6 +447,57 @@ async fn sync(
         );
     }
     ExitCode::SUCCESS
+}
+
+/// Where `connector sync` remembers when it last ran the least-privilege reminder:
+/// `$CONNECTOR_STATE_FILE`, else `$XDG_STATE_HOME/push-to-warehouse/reminders.json`,
+/// else `~/.local/state/push-to-warehouse/reminders.json`.
+fn state_file() -> PathBuf {
+    if let Some(p) = std::env::var_os("CONNECTOR_STATE_FILE") {
+        return PathBuf::from(p);
+    }
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("push-to-warehouse").join("reminders.json")
+}
+
+/// The least-privilege reminder, at most once a day per destination (the state
+/// file keeps the last run); a state file that cannot be read or written costs
+/// at most one extra probe, never the sync.
+async fn reminders(
+    dest: &DestinationConfig,
+    settings: &ServiceSettings,
+    writer: &AppendWriter,
+) -> Vec<Diagnosis> {
+    if !settings.least_privilege_reminder {
+        return Vec::new();
+    }
+    let path = state_file();
+    let id = format!(
+        "{}/{}",
+        dest.bucket,
+        dest.prefix.as_deref().unwrap_or("").trim_matches('/')
+    );
+    let mut all: std::collections::BTreeMap<String, ReminderState> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let (finding, next) = writer
+        .delete_reminder(&all.get(&id).cloned().unwrap_or_default())
+        .await;
+    all.insert(id, next);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = std::fs::write(&path, serde_json::to_string_pretty(&all).unwrap_or_default()) {
+        eprintln!(
+            "connector: cannot keep the reminder state in {}: {e}",
+            path.display()
+        );
+    }
+    finding.into_iter().collect()
 }
 
 async fn flush(

@@ -14,7 +14,7 @@ use aws_smithy_async::time::SharedTimeSource;
 use serde::Serialize;
 
 use crate::client::{sdk_config, Destination};
-use crate::config::{DestinationConfig, ServiceSettings};
+use crate::config::{DestinationConfig, FindingAction, ServiceSettings};
 use crate::credentials::RoleRequest;
 use crate::diagnosis::{classify, Diagnosis, Evidence, Found, Operation, Phase, Target};
 use crate::keys::connection_test_key;
@@ -31,6 +31,9 @@ pub enum Step {
     Validate,
     /// `sts:AssumeRole` (role mode only).
     AssumeRole,
+    /// Whether the role can be assumed without its ExternalId: AssumeRole with a
+    /// random one, then with none (role mode only; [`crate::protect`]).
+    ConfusedDeputyProbe,
     /// `PutObject` of the connection-test object.
     PutTestObject,
     /// `DeleteObject` of the connection-test object.
@@ -39,6 +42,9 @@ pub enum Step {
     /// id that cannot exist: 404 allowed, 403 not) and, on an SSE-KMS bucket,
     /// `kms:Decrypt` for the parts (a one-byte part of an upload that is then aborted).
     ProbeMultipart,
+    /// Whether `s3:DeleteObject` is still granted: a DeleteObject of a key under the
+    /// test prefix that was never written ([`crate::protect`]).
+    LeastPrivilegeCheck,
 }
 
 /// How a step ended.
@@ -95,6 +101,10 @@ pub struct OnboardingReport {
     pub other_errors: Vec<Diagnosis>,
     /// Non-blocking findings (no ExternalId, session length fallback, versioned bucket).
     pub warnings: Vec<Diagnosis>,
+    /// What protects the customer rather than the connection: a trust policy that
+    /// ignores the ExternalId (`TrustPolicyIgnoresExternalId`), a delete permission
+    /// that can go (`DeleteObjectStillAllowed`).
+    pub findings: Vec<Diagnosis>,
     /// The connection-test object's key, once chosen.
     pub test_object_key: Option<String>,
     /// `true` once a PutObject succeeded: sync can write even if the cleanup failed.
@@ -128,6 +138,7 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
         clock: clock.clone(),
         steps: Vec::new(),
         warnings: Vec::new(),
+        findings: Vec::new(),
     };
 
     // 1. validate
@@ -165,6 +176,7 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
     let provider = match RoleRequest::new(dest, settings) {
         None => {
             run.skip(Step::AssumeRole, "HMAC mode");
+            run.skip(Step::ConfusedDeputyProbe, "HMAC mode");
             None
         }
         Some(mut role) => {
@@ -214,6 +226,42 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
                     run.skip(Step::PutTestObject, "assume role failed");
                     run.skip(Step::DeleteTestObject, "assume role failed");
                     return run.finish(Some(d), Vec::new(), None, false);
+                }
+            }
+            // 2b. does the role insist on its ExternalId? (confused deputy)
+            let started = clock.now();
+            match crate::protect::confused_deputy(&sts, &role, &target, nonce(clock.now())).await {
+                None if role.external_id.is_none() => {
+                    run.skip(Step::ConfusedDeputyProbe, "no ExternalId configured");
+                }
+                None => run.record(
+                    Step::ConfusedDeputyProbe,
+                    StepOutcome::Passed,
+                    started,
+                    None,
+                    None,
+                ),
+                Some(finding) if settings.confused_deputy == FindingAction::Refuse => {
+                    run.record(
+                        Step::ConfusedDeputyProbe,
+                        StepOutcome::Failed,
+                        started,
+                        None,
+                        Some(finding.summary()),
+                    );
+                    run.skip(Step::PutTestObject, "the role does not require its ExternalId");
+                    run.skip(Step::DeleteTestObject, "the role does not require its ExternalId");
+                    return run.finish(Some(finding), Vec::new(), None, false);
+                }
+                Some(finding) => {
+                    run.record(
+                        Step::ConfusedDeputyProbe,
+                        StepOutcome::Warning,
+                        started,
+                        None,
+                        Some(finding.summary()),
+                    );
+                    run.findings.push(finding);
                 }
             }
             Some(role.provider(&sdk).await)
@@ -283,11 +331,42 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
         request_id,
         warning.as_ref().map(Diagnosis::summary),
     );
+    let versioned = warning.is_some();
     run.warnings.extend(warning);
     if let Some(d) = failure {
         return run.finish(Some(d), Vec::new(), Some(key), true);
     }
 
+    // 6. can s3:DeleteObject go now? (never on a versioned bucket, where even a
+    // never-written key gets a delete marker)
+    if !settings.least_privilege_reminder {
+        run.skip(Step::LeastPrivilegeCheck, "turned off in the service's settings");
+    } else if versioned {
+        run.skip(Step::LeastPrivilegeCheck, "versioned bucket");
+    } else {
+        let started = clock.now();
+        let probe_key = crate::protect::never_written_key(destination.prefix(), nonce(clock.now()));
+        match crate::protect::delete_still_allowed(&destination, &probe_key).await {
+            crate::protect::DeleteProbe::Refused => run.record(
+                Step::LeastPrivilegeCheck,
+                StepOutcome::Passed,
+                started,
+                None,
+                Some("s3:DeleteObject is no longer granted".to_owned()),
+            ),
+            _ => {
+                let reminder = crate::protect::delete_reminder(&target);
+                run.record(
+                    Step::LeastPrivilegeCheck,
+                    StepOutcome::Passed,
+                    started,
+                    None,
+                    Some(reminder.summary()),
+                );
+                run.findings.push(reminder);
+            }
+        }
+    }
     run.finish(None, Vec::new(), Some(key), true)
 }
 
@@ -399,6 +478,7 @@ struct Run {
     clock: SharedTimeSource,
     steps: Vec<StepReport>,
     warnings: Vec<Diagnosis>,
+    findings: Vec<Diagnosis>,
 }
 
 impl Run {
@@ -449,6 +529,7 @@ impl Run {
             diagnosis,
             other_errors,
             warnings: self.warnings,
+            findings: self.findings,
             test_object_key,
             sync_ready,
         }

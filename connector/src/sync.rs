@@ -201,6 +201,31 @@ impl Intercept for AttemptCounter {
     }
 }
 
+/// When the least-privilege reminder last ran ([`AppendWriter::delete_reminder`]);
+/// `connector sync` keeps it in its state file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReminderState {
+    /// Unix seconds of the last probe.
+    pub last_checked_unix: Option<i64>,
+    /// The bucket is versioned: the probe does not run there.
+    pub versioned: bool,
+}
+
+impl ReminderState {
+    /// Once a day at most.
+    pub const INTERVAL_SECONDS: i64 = 24 * 3600;
+}
+
+/// A nonce for the probe key from the time and the process: unpredictable enough
+/// that no writer could have used the key.
+fn reminder_nonce(now_unix: i64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i64(now_unix);
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
 /// Writes batches of records for named streams into the destination, append-only.
 #[derive(Clone, Debug)]
 pub struct AppendWriter {
@@ -259,6 +284,34 @@ impl AppendWriter {
     /// The destination.
     pub fn destination(&self) -> &Destination {
         &self.dest
+    }
+
+    /// The least-privilege reminder of sync ([`crate::protect`]): whether
+    /// `s3:DeleteObject` is still granted, probed with a DeleteObject of a key under
+    /// the test prefix that was never written. At most once a day: `state` says when
+    /// it last ran (by the destination's clock) and whether the bucket turned out to
+    /// be versioned (where even that probe leaves a delete marker, so it runs no
+    /// more). Returns the finding, if any, and the state to keep.
+    pub async fn delete_reminder(&self, state: &ReminderState) -> (Option<Diagnosis>, ReminderState) {
+        let now = self.dest.time_source().now();
+        let now_unix = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let recent = state
+            .last_checked_unix
+            .is_some_and(|t| now_unix.saturating_sub(t) < ReminderState::INTERVAL_SECONDS);
+        if state.versioned || recent {
+            return (None, state.clone());
+        }
+        let key = crate::protect::never_written_key(self.dest.prefix(), reminder_nonce(now_unix));
+        let probe = crate::protect::delete_still_allowed(&self.dest, &key).await;
+        let next = ReminderState {
+            last_checked_unix: Some(now_unix),
+            versioned: probe == crate::protect::DeleteProbe::AllowedVersioned,
+        };
+        let finding = (probe != crate::protect::DeleteProbe::Refused)
+            .then(|| crate::protect::delete_reminder(self.dest.target()));
+        (finding, next)
     }
 
     pub(crate) fn part_size(&self) -> u64 {

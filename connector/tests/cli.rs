@@ -30,11 +30,17 @@ async fn connector(args: Vec<String>) -> Output {
             .env_remove("AWS_ENDPOINT_URL")
             .env_remove("AWS_PROFILE")
             .env("RUST_LOG", "off")
+            .env("CONNECTOR_STATE_FILE", state_file())
             .output()
             .expect("run connector")
     })
     .await
     .expect("join")
+}
+
+/// The sync reminder's state file for this test process (never the user's own).
+fn state_file() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("connector-cli-state-{}.json", std::process::id()))
 }
 
 fn args(list: &[&str]) -> Vec<String> {
@@ -83,8 +89,19 @@ async fn onboard_with_flags_prints_json_and_exits_zero() {
     // The setup guide's policy has no s3:AbortMultipartUpload (M29): a warning with
     // the lifecycle rule to add, and the connection test still passes.
     assert_eq!(report["outcome"], "passed_with_warnings");
-    assert_eq!(report["steps"].as_array().map(Vec::len), Some(5));
+    assert_eq!(report["steps"].as_array().map(Vec::len), Some(7));
     assert!(report["diagnosis"].is_null());
+    // The least-privilege reminder: a finding with a stable kind, apart from warnings.
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["kind"], "DeleteObjectStillAllowed");
+    assert!(
+        findings[0]["remediation"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("you can remove `s3:DeleteObject`"),
+        "{report}"
+    );
     let warnings = report["warnings"].as_array().expect("warnings");
     assert_eq!(warnings.len(), 1, "{report}");
     assert_eq!(warnings[0]["kind"], "MultipartAbortNotAllowed");
@@ -171,6 +188,7 @@ secret_access_key = "vendor-secret-vendor-secret-vendor-secre"
 #[tokio::test]
 async fn sync_batches_a_file_and_reports_progress_on_stderr() {
     let emu = start().await;
+    let _ = std::fs::remove_file(state_file());
     let dir = std::env::temp_dir().join(format!("connector-sync-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp dir");
     let input = dir.join("records.jsonl");
@@ -201,6 +219,14 @@ async fn sync_batches_a_file_and_reports_progress_on_stderr() {
     let batches = result["batches"].as_array().expect("batches");
     let sizes: Vec<u64> = batches.iter().filter_map(|b| b["records"].as_u64()).collect();
     assert_eq!(sizes, [10, 10, 5]);
+    // The least-privilege reminder: the first sync of the day says s3:DeleteObject can go.
+    let kinds: Vec<&str> = result["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["DeleteObjectStillAllowed"], "{result}");
     for b in batches {
         let key = b["key"].as_str().expect("key");
         assert!(
@@ -234,6 +260,11 @@ async fn sync_batches_a_file_and_reports_progress_on_stderr() {
     let out = connector(a).await;
     assert_eq!(out.status.code(), Some(0));
     let again = json(&out);
+    assert_eq!(
+        again["findings"].as_array().map(Vec::len),
+        Some(0),
+        "once a day at most: {again}"
+    );
     let present: Vec<bool> = again["batches"]
         .as_array()
         .expect("batches")

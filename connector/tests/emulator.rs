@@ -180,9 +180,11 @@ async fn seed_setup_hmac_onboarding_passes_and_cleans_up() {
         [
             (Step::Validate, StepOutcome::Passed),
             (Step::AssumeRole, StepOutcome::Skipped),
+            (Step::ConfusedDeputyProbe, StepOutcome::Skipped),
             (Step::PutTestObject, StepOutcome::Passed),
             (Step::ProbeMultipart, StepOutcome::Warning),
             (Step::DeleteTestObject, StepOutcome::Passed),
+            (Step::LeastPrivilegeCheck, StepOutcome::Passed),
         ]
     );
     let key = report.test_object_key.clone().expect("test key");
@@ -1279,4 +1281,91 @@ async fn a_lost_response_without_read_permission_relies_on_the_content_hash() {
         }
         other => panic!("{other}"),
     }
+}
+
+#[tokio::test]
+async fn the_confused_deputy_probe_finds_a_trust_policy_that_ignores_the_external_id() {
+    let guide_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+  "Principal":{"AWS":"arn:aws:iam::111111111111:user/sync"}}]}"#;
+    let world = RoleWorld {
+        trust: guide_trust,
+        ..RoleWorld::default()
+    };
+    let f = Fixture::start(&world.toml()).await;
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    assert!(report.is_success(), "{:#?}", report.diagnosis);
+    let kinds: Vec<&str> = report.findings.iter().map(Diagnosis::kind).collect();
+    assert_eq!(
+        kinds,
+        ["TrustPolicyIgnoresExternalId", "DeleteObjectStillAllowed"]
+    );
+    let remediation = report.findings[0].remediation();
+    assert!(
+        remediation.contains(r#""Condition": { "StringEquals": { "sts:ExternalId": "ext-123" } }"#),
+        "{remediation}"
+    );
+    assert_eq!(
+        report.step(Step::ConfusedDeputyProbe).map(|s| s.outcome),
+        Some(StepOutcome::Warning)
+    );
+    // The probe's sessions are named for what they are in the customer's trail.
+    let records = emulator::cloudtrail::records(&f.emu.emulator.log().recent(100, None));
+    let names: Vec<&str> = records["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["eventName"] == "AssumeRole")
+        .filter_map(|r| r["requestParameters"]["roleSessionName"].as_str())
+        .collect();
+    assert!(names.contains(&connector::protect::PROBE_SESSION), "{names:?}");
+
+    // The same role with the condition: both probe calls are refused, nothing found.
+    let f = Fixture::start(&RoleWorld::default().toml()).await;
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    let kinds: Vec<&str> = report.findings.iter().map(Diagnosis::kind).collect();
+    assert_eq!(kinds, ["DeleteObjectStillAllowed"]);
+
+    // A service that refuses such roles fails onboarding before writing anything.
+    let f = Fixture::start(&world.toml()).await;
+    let mut settings = role_settings(&f);
+    settings.confused_deputy = connector::config::FindingAction::Refuse;
+    let report = onboard(&role_dest(Some("ext-123")), &settings).await;
+    assert_eq!(report.kind(), Some("TrustPolicyIgnoresExternalId"));
+    assert!(!report.sync_ready);
+    assert!(f.keys("").is_empty());
+}
+
+#[tokio::test]
+async fn the_sync_reminder_runs_at_most_once_a_day_and_deletes_nothing() {
+    let f = Fixture::start(SEED_WORLD).await;
+    let writer = AppendWriter::new(
+        &hmac("customer-lake", "eu-west-1", AKID, SECRET),
+        &f.settings(),
+        Encoding {
+            format: Format::JsonLines,
+            gzip: false,
+        },
+    )
+    .await
+    .expect("writer");
+    writer.append("payments", &records(3), None).await.expect("batch");
+    let before = f.keys("");
+    let (finding, state) = writer.delete_reminder(&Default::default()).await;
+    assert_eq!(
+        finding.as_ref().map(Diagnosis::kind),
+        Some("DeleteObjectStillAllowed")
+    );
+    assert!(state.last_checked_unix.is_some());
+    assert_eq!(f.keys(""), before, "the probe deleted nothing and wrote nothing");
+    // Within the day: no request at all.
+    let seen = f.emu.emulator.log().next_seq();
+    f.clock.advance(Duration::from_secs(23 * 3600)).unwrap();
+    let (finding, same) = writer.delete_reminder(&state).await;
+    assert!(finding.is_none());
+    assert_eq!(same, state);
+    assert!(f.emu.emulator.log().recent(10, Some(seen - 1)).is_empty());
+    // A day later it checks again.
+    f.clock.advance(Duration::from_secs(2 * 3600)).unwrap();
+    let (finding, _) = writer.delete_reminder(&state).await;
+    assert!(finding.is_some());
 }

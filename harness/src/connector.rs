@@ -86,6 +86,15 @@ pub struct ConnectorArgs {
     /// MiB, so it crosses the connector's multipart threshold (8 MiB).
     #[serde(default)]
     pub batch_mib: Option<u64>,
+    /// `connector.sync`: run the least-privilege reminder after the batches, as
+    /// `connector sync` does at most once a day (an extra DeleteObject of a key that
+    /// was never written); its finding is `DeleteObjectStillAllowed`.
+    #[serde(default)]
+    pub reminder: bool,
+    /// Service setting: what a role that ignores its ExternalId does to onboarding,
+    /// `warn` (default) or `refuse`.
+    #[serde(default)]
+    pub confused_deputy: Option<connector::config::FindingAction>,
 }
 
 impl ConnectorArgs {
@@ -192,6 +201,9 @@ fn destination(
     settings.session_tags = a.session_tags.clone();
     settings.source_identity = a.source_identity.clone();
     settings.session_duration_seconds = a.duration_seconds;
+    if let Some(action) = a.confused_deputy {
+        settings.confused_deputy = action;
+    }
     settings.expected_bucket_owner = match a.expected_bucket_owner.as_deref() {
         None | Some("role_account") => ExpectedBucketOwner::RoleAccount,
         Some("off") => ExpectedBucketOwner::Off,
@@ -229,6 +241,7 @@ pub async fn onboard(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> R
         outcome.remediation = report.warnings.first().map(|w| mask(&w.remediation()));
     }
     outcome.warnings = warnings;
+    outcome.findings = report.findings.iter().map(|f| f.kind().to_string()).collect();
     Ok(outcome)
 }
 
@@ -274,8 +287,18 @@ pub async fn sync(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> Resu
             });
         }
     }
+    // The least-privilege reminder, as the first sync of a day runs it.
+    let finding = if a.reminder {
+        writer
+            .delete_reminder(&connector::sync::ReminderState::default())
+            .await
+            .0
+    } else {
+        None
+    };
     Ok(Outcome {
         ok: true,
+        findings: finding.iter().map(|f| f.kind().to_string()).collect(),
         ..Outcome::default()
     })
 }

@@ -112,6 +112,15 @@ pub fn check(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
             out.push(Mismatch::new("warnings", list(&want), list(&got)));
         }
     }
+    if let Some(want) = &expect.findings {
+        let mut want = want.clone();
+        want.sort();
+        let mut got = outcome.findings.clone();
+        got.sort();
+        if want != got {
+            out.push(Mismatch::new("findings", list(&want), list(&got)));
+        }
+    }
     if let Some(n) = expect.requests {
         if n != outcome.entries.len() {
             out.push(Mismatch::new(

@@ -65,6 +65,8 @@ pub struct Outcome {
     pub remediation: Option<String>,
     /// Connector steps: warning kinds.
     pub warnings: Vec<String>,
+    /// Connector steps: finding kinds (`TrustPolicyIgnoresExternalId`, `DeleteObjectStillAllowed`).
+    pub findings: Vec<String>,
     /// The requests the emulator logged while the step ran, oldest first.
     pub entries: Vec<LogEntry>,
     /// Checks the step made itself (`assert.objects`).

@@ -112,6 +112,10 @@ pub struct Expect {
     /// Connector steps: the kinds of the warnings, in any order.
     #[serde(default)]
     pub warnings: Option<Vec<String>>,
+    /// Connector steps: the kinds of the findings that protect the customer
+    /// (`TrustPolicyIgnoresExternalId`, `DeleteObjectStillAllowed`), in any order.
+    #[serde(default)]
+    pub findings: Option<Vec<String>>,
     /// Which request the wire fields are read from: the last logged request of this
     /// operation (`PutObject`, `DeleteObject`, `AssumeRole`, …). Default: the step's last.
     #[serde(default)]

@@ -317,6 +317,20 @@ diagnoses! {
     /// batch whose upload fails leaves its parts behind, billed, unless a lifecycle rule aborts
     /// incomplete uploads. Found by onboarding's probe; sync still works.
     MultipartAbortNotAllowed {} => Customer, ["M29"];
+    /// Security finding: the role's trust policy does not require the ExternalId the
+    /// service sends, so any customer of the service who enters this role's ARN can
+    /// make the service write into this bucket (the confused-deputy problem). Found
+    /// by onboarding's probe: AssumeRole with a random ExternalId, then with none.
+    TrustPolicyIgnoresExternalId {
+        /// What the probe's successful AssumeRole carried: `a random ExternalId` or `no ExternalId`.
+        accepted: String,
+        /// The customer's ExternalId, for the condition to add.
+        external_id: String,
+    } => Customer, ["M03"];
+    /// Least-privilege reminder: `s3:DeleteObject` is still allowed after the
+    /// connection test, which is the only thing that needs it (probed by deleting a
+    /// key that was never written, under the test prefix).
+    DeleteObjectStillAllowed {} => Customer, [];
     /// An identity-based policy explicitly denies the action.
     IdentityPolicyExplicitDeny {
         /// The action AWS named.

@@ -254,6 +254,12 @@ pub(super) fn summary(d: &Diagnosis) -> String {
         Diagnosis::MultipartAbortNotAllowed { .. } => format!(
             "no permissions policy allows `s3:AbortMultipartUpload` on `{bucket}`: a failed large upload cannot be cleaned up"
         ),
+        Diagnosis::TrustPolicyIgnoresExternalId { accepted, .. } => format!(
+            "the role's trust policy does not require the ExternalId: AssumeRole with {accepted} succeeded"
+        ),
+        Diagnosis::DeleteObjectStillAllowed { .. } => format!(
+            "s3:DeleteObject on `{bucket}` is still allowed; only the connection test needs it"
+        ),
         Diagnosis::IdentityPolicyExplicitDeny { action, .. } => {
             format!("a permissions policy explicitly denies `{action}`")
         }
@@ -491,6 +497,21 @@ pub(super) fn remediation(d: &Diagnosis) -> String {
         ),
         // M29: the setup guide's policy covers a multipart upload's create, parts and
         // complete (all s3:PutObject), not its abort or listings.
+        Diagnosis::TrustPolicyIgnoresExternalId { external_id, .. } => format!(
+            "Your role's trust policy lets the service assume it without the ExternalId the service issued you. \
+             Anyone else who uses the service could enter your role's ARN and have the service write into \
+             `{bucket}` on their behalf (the confused-deputy problem the ExternalId exists for). In {who}'s trust \
+             policy, add this condition to the statement that allows the service's principal `sts:AssumeRole`:\n\
+             \"Condition\": {{ \"StringEquals\": {{ \"sts:ExternalId\": \"{external_id}\" }} }}\n\
+             Use `StringEquals` with the exact value (not `StringLike`, a wildcard, `IfExists` or `ForAnyValue`, which \
+             let a missing or different ID through)."
+        ),
+        Diagnosis::DeleteObjectStillAllowed { .. } => format!(
+            "The connection test has passed, and the service only appends from now on: you can remove \
+             `s3:DeleteObject` from the permissions policy of {who} (the setup guide says so). The service \
+             checked this by deleting a key under its own test prefix that was never written; nothing of yours \
+             was touched."
+        ),
         Diagnosis::MultipartAbortNotAllowed { .. } => {
             format!(
                 "Large batches are written as multipart uploads. Add `s3:AbortMultipartUpload` on \
