@@ -397,3 +397,76 @@ fn callers_the_server_never_authenticates_are_explained() {
     let e = explain(&world(), &wrong, datetime!(2026-01-01 0:00 UTC)).unwrap_err();
     assert!(e.contains("role sessions"), "{e}");
 }
+
+/// Where an undocumented corner decides, the explanation names the reading taken.
+#[test]
+fn the_explanation_names_the_reading_an_undocumented_corner_took() {
+    const CORNERS: &str = r#"
+[[accounts]]
+id = "222222222222"
+name = "customer"
+
+[[roles]]
+account = "customer"
+name = "writer"
+trust_policy = '''{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole"}]}'''
+policies = [{ name = "home", document = '''{"Version":"2012-10-17","Statement":[{"Sid":"OutsideHome","Effect":"Allow","Action":"s3:PutObject","NotResource":"arn:aws:s3:::lake/home/${aws:username}/*"}]}''' }]
+
+[[users]]
+account = "customer"
+name = "tagger"
+policies = [{ name = "tags", document = '''{"Version":"2012-10-17","Statement":[
+ {"Sid":"TeamTagOnly","Effect":"Allow","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"s3:RequestObjectTagKeys":"team"}}},
+ {"Sid":"NoTagsOrTeam","Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"ForAnyValue:StringEqualsIfExists":{"s3:RequestObjectTagKeys":"team"}}}]}''' }]
+
+[[buckets]]
+name = "lake"
+account = "customer"
+region = "eu-west-1"
+"#;
+    let world = World::from_toml("corners", CORNERS).unwrap();
+    let at = datetime!(2026-01-01 0:00 UTC);
+    let text = |q: &Query| {
+        let d = explain(&world, q, at).unwrap();
+        (d.effect, d.notes.join("\n"), emulator::iam::explain_text(&d))
+    };
+    // 1. `${aws:username}` in NotResource, for a role session: everything outside "home" and home too.
+    let (effect, notes, out) = text(&Query::new(
+        "arn:aws:sts::222222222222:assumed-role/writer/s",
+        "s3:PutObject",
+        "arn:aws:s3:::lake/home/s/x",
+    ));
+    assert_eq!(effect, Effect::Allow);
+    assert!(
+        notes.contains("role:writer/home#OutsideHome: `${aws:username}` has no value for this caller"),
+        "{notes}"
+    );
+    assert!(
+        out.contains("undocumented corners this decision depends on"),
+        "{out}"
+    );
+    // 2. A plain operator on the multivalued s3:RequestObjectTagKeys.
+    let mut q = Query::new(
+        "arn:aws:iam::222222222222:user/tagger",
+        "s3:PutObject",
+        "arn:aws:s3:::lake/x",
+    );
+    q.context = vec![
+        ("s3:RequestObjectTagKeys".into(), "team".into()),
+        ("s3:RequestObjectTagKeys".into(), "env".into()),
+    ];
+    let (effect, _, out) = text(&q);
+    assert_eq!(effect, Effect::ImplicitDeny);
+    assert!(out.contains("never matches (re:Inforce 2025 IAM431"), "{out}");
+    // 3. ForAnyValue:…IfExists with no tags at all.
+    let (effect, _, out) = text(&Query::new(
+        "arn:aws:iam::222222222222:user/tagger",
+        "s3:GetObject",
+        "arn:aws:s3:::lake/x",
+    ));
+    assert_eq!(effect, Effect::ImplicitDeny);
+    assert!(
+        out.contains("`ForAnyValue` is false for an absent key, `IfExists` or not"),
+        "{out}"
+    );
+}

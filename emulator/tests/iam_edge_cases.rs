@@ -490,16 +490,54 @@ fn evaluation_cases() -> Vec<Case> {
             .ctx(RequestContext::new().set("aws:CurrentTime", "2019-05-01T12:00:00Z"))
             .identity(cond("Allow", "s3:PutObject", r#"{"DateGreaterThan":{"aws:CurrentTime":"1577836801"}}"#))
             .implicit(IdentityBased),
-        case("multivalued key without a set operator: ANY (configurable)", "§8 q6 [MV] (unverified)")
-            .ctx(tag_keys(&["c", "a"]))
+        case(
+            "multivalued key without a set operator never matches",
+            "§8 q6; re:Inforce 2025 IAM431 via cloud-copilot/iam-simulate; boogy/iam-policy-validator#161",
+        )
+        .ctx(tag_keys(&["c", "a"]))
+        .identity(cond("Allow", "s3:PutObject", r#"{"StringEquals":{"aws:TagKeys":"a"}}"#))
+        .implicit(IdentityBased),
+        case("multivalued key without a set operator: one value, still no match", "IAM431")
+            .ctx(tag_keys(&["a"]))
             .identity(cond("Allow", "s3:PutObject", r#"{"StringEquals":{"aws:TagKeys":"a"}}"#))
+            .implicit(IdentityBased),
+        case("multivalued key, negated operator without a set operator: no match either", "IAM431")
+            .ctx(tag_keys(&["a"]))
+            .identity(allow("s3:PutObject", "*"))
+            .identity(cond("Deny", "s3:PutObject", r#"{"StringNotEquals":{"aws:TagKeys":"team"}}"#))
             .allow(&["identity:0#0"]),
+        case(
+            "ForAnyValue:…IfExists on an absent key is false",
+            "re:Post QU9HFmDzP0QGuU-fd7rS6B7w (a test against AWS)",
+        )
+        .identity(cond(
+            "Allow",
+            "s3:PutObject",
+            r#"{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":"team"}}"#,
+        ))
+        .implicit(IdentityBased),
         // ---- Variables and version ----
         case("variable without a value matches nothing", "§7.34 [VAR] role sessions have no aws:username")
             .who(session())
             .req("s3:PutObject", "arn:aws:s3:::b/home/s/x", Some(A))
             .identity(allow("s3:PutObject", "arn:aws:s3:::b/home/${aws:username}/*"))
             .implicit(IdentityBased),
+        case(
+            "a variable with no value in NotResource excludes nothing",
+            "IAM user guide, \"Policy variables with no value\": the resource \"will not match any resource\"",
+        )
+        .who(session())
+        .req("s3:PutObject", "arn:aws:s3:::b/anything/x", Some(A))
+        .identity(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","NotResource":"arn:aws:s3:::b/home/${aws:username}/*"}]}"#)
+        .allow(&["identity:0#0"]),
+        case(
+            "a variable with no value makes a negated operator true",
+            "IAM user guide: inverted operators \"do match against a null value\"",
+        )
+        .who(session())
+        .identity(allow("s3:PutObject", "*"))
+        .identity(r#"{"Version":"2012-10-17","Statement":[{"Sid":"OnlyOwnName","Effect":"Deny","Action":"s3:PutObject","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalArn":"arn:aws:iam::111111111111:role/${aws:username}"}}}]}"#)
+        .explicit(IdentityBased, &["identity:1#OnlyOwnName"]),
         case("variable substituted", "[VAR]")
             .who(Principal::user(A, "/", "bob", "AIDAEXAMPLEUSERID0004"))
             .req("s3:PutObject", "arn:aws:s3:::b/home/bob/x", Some(A))

@@ -75,6 +75,7 @@ pub fn check(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
         || expect.code.is_some()
         || expect.effect.is_some()
         || expect.decided_by.is_some()
+        || expect.notes.is_some()
         || expect.principal.is_some();
     // `ok` is implied: nothing said means success; an error code or a diagnosis without
     // `request` means the step failed.
@@ -175,6 +176,18 @@ pub fn check(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
             out.push(Mismatch::new("decided_by", list(&want), list(&got)));
         }
     }
+    if let Some(want) = &expect.notes {
+        let notes: Vec<String> = entry
+            .decision
+            .as_ref()
+            .map(|d| d.notes.clone())
+            .unwrap_or_default();
+        for w in want {
+            if !notes.iter().any(|n| n.contains(w.as_str())) {
+                out.push(Mismatch::new("notes", w.clone(), list(&notes)));
+            }
+        }
+    }
     if let Some(p) = &expect.principal {
         let actual = entry.principal.clone().unwrap_or_else(|| "<none>".to_string());
         if &actual != p {
@@ -269,6 +282,7 @@ mod tests {
             action: "s3:PutObject".into(),
             resource: "arn:aws:s3:::b/k".into(),
             principal: "arn:aws:iam::222222222222:user/u".into(),
+            notes: Vec::new(),
         }
     }
 

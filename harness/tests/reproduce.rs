@@ -203,3 +203,41 @@ fn group_and_attached_policy_files_one_command_each() {
         assert!(scenario.contains(want), "{want} in\n{scenario}");
     }
 }
+
+#[test]
+fn statements_that_depend_on_an_undocumented_corner_are_named() {
+    let dir = std::env::temp_dir().join(format!("reproduce-corners-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("onboarding.json"),
+        r#"{"bucket":"lake","region":"us-east-1","auth":{"type":"assume_role","role_arn":"arn:aws:iam::222222222222:role/writer","external_id":"ptw-1"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("get-role.json"),
+        r#"{"Role":{"Path":"/","RoleName":"writer","RoleId":"AROAWRITER0000000001","Arn":"arn:aws:iam::222222222222:role/writer",
+  "AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/sync"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"ptw-1"}}}]}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("get-role-policy.json"),
+        r#"{"RoleName":"writer","PolicyName":"home","PolicyDocument":{"Version":"2012-10-17","Statement":[
+  {"Sid":"Home","Effect":"Allow","Action":["s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::lake/home/${aws:username}/*"},
+  {"Sid":"Tags","Effect":"Allow","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"s3:RequestObjectTagKeys":"team"}}}]}}"#,
+    )
+    .unwrap();
+    let (code, out, _) = reproduce(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("note: role `writer` policy `home`, statement `Home`: uses `${aws:username}`, which the service's role session does not have"),
+        "{out}"
+    );
+    assert!(
+        out.contains("statement `Tags`: `StringEquals` on the multivalued `s3:RequestObjectTagKeys` without `ForAnyValue:`/`ForAllValues:` never matches"),
+        "{out}"
+    );
+    // And the failure's explanation names the reading the emulator took.
+    assert!(out.contains("has no value for this caller"), "{out}");
+}

@@ -564,13 +564,20 @@ fn holds(c: &Cond, vars: bool, ctx: &Ctx<'_>) -> bool {
     }
     let Some(values) = ctx.get(&c.key) else {
         // A missing key: positive operators fail, negated ones hold, IfExists
-        // holds; ForAllValues holds and ForAnyValue fails (iam.md §3).
+        // holds; ForAllValues holds and ForAnyValue fails, IfExists or not
+        // (iam.md §3; re:Post QU9HFmDzP0QGuU-fd7rS6B7w, a test against AWS).
         return match c.qualifier {
             Qualifier::ForAll => true,
-            Qualifier::ForAny => c.if_exists,
+            Qualifier::ForAny => false,
             Qualifier::None => c.if_exists || negated(&c.op),
         };
     };
+    // A multivalued key under a plain operator never matches (re:Inforce 2025
+    // IAM431, as reported by cloud-copilot/iam-simulate; IAM Access Analyzer's
+    // MISSING_QUALIFIER).
+    if c.qualifier == Qualifier::None && matches!(ctx.entry(&c.key), Some(Value::Multi(_))) {
+        return false;
+    }
     // For one request value: a positive operator holds when some policy value
     // matches; a negated one when none does.
     let one = |value: &str| -> bool {
@@ -587,7 +594,7 @@ fn holds(c: &Cond, vars: bool, ctx: &Ctx<'_>) -> bool {
     match c.qualifier {
         Qualifier::ForAll => values.iter().all(|v| one(v)),
         Qualifier::ForAny => values.iter().any(|v| one(v)),
-        // A single-valued key; the generator qualifies every multivalued one.
+        // A single-valued key (multivalued ones returned above).
         Qualifier::None => values.iter().any(|v| one(v)),
     }
 }

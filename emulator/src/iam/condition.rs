@@ -10,9 +10,21 @@
 //! - K absent: positive operators are false, negated ones true; `…IfExists` is
 //!   true; `Null` tests absence.
 //! - `ForAllValues:` is ∀c∈C, true when C is empty or absent; `ForAnyValue:` is
-//!   ∃c∈C, false when C is empty or absent (`…IfExists` makes an absent key true).
-//! - A multivalued K without a qualifier is not documented (iam.md §8 q6); the
-//!   default treats it like `ForAnyValue:`, and [`MultiValueMode`] switches it.
+//!   ∃c∈C, false when C is empty or absent, **with or without `IfExists`**: a test
+//!   against AWS (re:Post question QU9HFmDzP0QGuU-fd7rS6B7w, "ForAnyValue:
+//!   StringEqualsIfExists behaving unexpectedly": a policy whose only statement
+//!   carried `ForAnyValue:StringEqualsIfExists` on `aws:TagKeys` denied
+//!   `ListQueues`, which sends no tags) shows `ForAnyValue` stays false for an
+//!   absent key; the guide says it "returns false" when the key does not exist.
+//! - A multivalued K with a plain operator (no `ForAllValues:`/`ForAnyValue:`) is
+//!   not in the guide beyond "multivalued context keys require a condition set
+//!   operator". The strongest evidence is that such a condition never matches,
+//!   negated operators and `IfExists` included: AWS's re:Inforce 2025 session
+//!   IAM431, as reported by `cloud-copilot/iam-simulate` (condition.ts), a test
+//!   against AWS in `boogy/iam-policy-validator` #161 (`StringEquals` on
+//!   `aws:CalledVia` denied where `ForAnyValue:StringEquals` allowed), and IAM
+//!   Access Analyzer's `MISSING_QUALIFIER` finding. [`MultiValueMode`] keeps the
+//!   older readings for comparison.
 //! - Values that cannot be parsed (a non-numeric number, a bad IP) match nothing.
 
 use std::net::IpAddr;
@@ -356,11 +368,14 @@ pub enum Qualifier {
     ForAnyValue,
 }
 
-/// How an unqualified operator treats a multivalued key (undocumented).
+/// How an unqualified operator treats a multivalued key (undocumented; see the
+/// module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MultiValueMode {
-    /// As `ForAnyValue:` (default).
+    /// Never matches (default: the strongest evidence).
     #[default]
+    Never,
+    /// As `ForAnyValue:`.
     AnyValue,
     /// As `ForAllValues:` over the (non-empty) set.
     AllValues,
@@ -506,7 +521,8 @@ impl ConditionEntry {
         let Some(vals) = found else {
             return match operator.qualifier {
                 Qualifier::ForAllValues => true,
-                Qualifier::ForAnyValue => operator.if_exists,
+                // `IfExists` does not make an absent key true here (module docs).
+                Qualifier::ForAnyValue => false,
                 Qualifier::None => operator.if_exists || def.negated,
             };
         };
@@ -515,18 +531,61 @@ impl ConditionEntry {
             (Qualifier::ForAllValues, vals, _) => vals.iter().all(one),
             (Qualifier::ForAnyValue, vals, _) => vals.iter().any(one),
             (Qualifier::None, Values::One(c), _) => one(c),
+            (Qualifier::None, Values::Many(_), MultiValueMode::Never) => false,
             (Qualifier::None, many, MultiValueMode::AnyValue) => many.iter().any(one),
             (Qualifier::None, many, MultiValueMode::AllValues) => many.iter().all(one),
         }
     }
 
+    /// The undocumented reading that decided this entry in `env`, if one did:
+    /// a plain operator on a multivalued key, `ForAnyValue:…IfExists` on an absent
+    /// key, or a policy variable with no value for this caller.
+    pub(crate) fn reading(&self, operator: &Operator, env: &Env<'_>, mode: MultiValueMode) -> Option<String> {
+        let def = operator.def?;
+        if def.family == Family::Null {
+            return None;
+        }
+        match (env.values(&self.key_lc), operator.qualifier) {
+            (Some(Values::Many(_)), Qualifier::None) if mode == MultiValueMode::Never => {
+                return Some(format!(
+                    "`{}` is multivalued and `{}` has no `ForAnyValue:`/`ForAllValues:`: such a condition never matches (re:Inforce 2025 IAM431; IAM Access Analyzer MISSING_QUALIFIER)",
+                    self.key, operator.raw
+                ));
+            }
+            (None, Qualifier::ForAnyValue) if operator.if_exists => {
+                return Some(format!(
+                    "the request has no `{}`: `ForAnyValue` is false for an absent key, `IfExists` or not (observed on AWS, re:Post QU9HFmDzP0QGuU-fd7rS6B7w)",
+                    self.key
+                ));
+            }
+            _ => {}
+        }
+        let unresolved: Vec<String> = self
+            .values
+            .iter()
+            .flat_map(|v| match v {
+                PolicyValue::Str(t) => t.unresolved(env),
+                PolicyValue::Arn(p) => p.unresolved(env),
+                _ => Vec::new(),
+            })
+            .collect();
+        unresolved.first().map(|var| {
+            format!(
+                "`{var}` has no value for this caller: a value holding it matches nothing, so `{}` is {} (IAM user guide, \"Policy variables with no value\")",
+                operator.raw,
+                if def.negated { "true" } else { "false" }
+            )
+        })
+    }
+
     /// The miss to report when this entry does not hold.
-    pub(crate) fn miss(&self, operator: &Operator, env: &Env<'_>) -> Miss {
+    pub(crate) fn miss(&self, operator: &Operator, env: &Env<'_>, mode: MultiValueMode) -> Miss {
         Miss::Condition {
             operator: operator.raw.clone(),
             key: self.key.clone(),
             actual: env.values(&self.key_lc).map(Values::to_vec).unwrap_or_default(),
             expected: self.literals.iter().map(|l| l.text.clone()).collect(),
+            reading: self.reading(operator, env, mode),
         }
     }
 }
@@ -629,7 +688,7 @@ mod tests {
             .collect();
         let e = ConditionEntry::new(&o, "k", lits, true);
         let p = Principal::user("111111111111", "/", "u", "AIDA1");
-        e.holds(&o, &Env::new(&p, ctx), MultiValueMode::AnyValue)
+        e.holds(&o, &Env::new(&p, ctx), MultiValueMode::default())
     }
 
     fn one(v: &str) -> RequestContext {
@@ -824,13 +883,21 @@ mod tests {
             ("ForAnyValue:StringEquals", &["a"], absent.clone(), false),
             ("ForAnyValue:StringEquals", &["a"], many(&["c", "a"]), true),
             ("ForAnyValue:StringEquals", &["a"], many(&["c"]), false),
-            ("ForAnyValue:StringEqualsIfExists", &["a"], absent.clone(), true),
+            // IfExists does not rescue ForAnyValue on an absent key (re:Post
+            // QU9HFmDzP0QGuU-fd7rS6B7w); ForAllValues is true there anyway.
+            ("ForAnyValue:StringEqualsIfExists", &["a"], absent.clone(), false),
+            ("ForAllValues:StringEqualsIfExists", &["a"], absent.clone(), true),
             ("ForAllValues:StringNotEquals", &["a"], many(&["b", "c"]), true),
             ("ForAnyValue:StringNotEquals", &["a"], many(&["a", "c"]), true),
             ("ForAllValues:StringLike", &["a*"], many(&["ab", "ac"]), true),
-            // Unqualified multivalued key: ANY by default.
-            ("StringEquals", &["a"], many(&["c", "a"]), true),
-            ("StringNotEquals", &["a"], many(&["a"]), false),
+            // A plain operator on a multivalued key never matches, negated and
+            // IfExists included, whatever the values (IAM431).
+            ("StringEquals", &["a"], many(&["c", "a"]), false),
+            ("StringEquals", &["a"], many(&["a"]), false),
+            ("StringNotEquals", &["a"], many(&["b"]), false),
+            ("StringEqualsIfExists", &["a"], many(&["a"]), false),
+            // Absent, the usual rules hold.
+            ("StringNotEquals", &["a"], absent.clone(), true),
         ];
         for (op, vals, ctx, want) in rows {
             assert_eq!(eval(op, vals, ctx), *want, "{op} {vals:?} {ctx:?}");
@@ -848,7 +915,10 @@ mod tests {
         );
         let p = Principal::user("111111111111", "/", "u", "AIDA1");
         let ctx = many(&["a", "c"]);
+        assert!(!e.holds(&o, &Env::new(&p, &ctx), MultiValueMode::Never));
         assert!(e.holds(&o, &Env::new(&p, &ctx), MultiValueMode::AnyValue));
         assert!(!e.holds(&o, &Env::new(&p, &ctx), MultiValueMode::AllValues));
+        let reading = e.reading(&o, &Env::new(&p, &ctx), MultiValueMode::Never).unwrap();
+        assert!(reading.contains("never matches"), "{reading}");
     }
 }

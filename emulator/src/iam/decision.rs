@@ -128,6 +128,10 @@ pub enum Miss {
         actual: Vec<String>,
         /// The policy's values.
         expected: Vec<String>,
+        /// The reading of an undocumented corner that decided this, if one did
+        /// ([`crate::iam::condition`] names them).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reading: Option<String>,
     },
 }
 
@@ -170,6 +174,12 @@ pub struct Decision {
     pub resource: String,
     /// The caller's ARN as AWS prints it in messages.
     pub principal: String,
+    /// Where an undocumented corner of IAM decided a statement's part in this
+    /// decision, which reading was taken (a multivalued key without a set
+    /// operator, `ForAnyValue:…IfExists` on an absent key, a policy variable with
+    /// no value).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Decision {

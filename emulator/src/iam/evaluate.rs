@@ -64,7 +64,8 @@ pub struct EvalOptions {
     /// (`reference_policies_evaluation-logic.html`). iam.md §8 open question 1.
     pub boundary_limits_trust_grants: bool,
     /// How an operator without `ForAllValues:`/`ForAnyValue:` treats a
-    /// multivalued key (undocumented; iam.md §8 open question 6).
+    /// multivalued key (undocumented; iam.md §8 open question 6): never matches,
+    /// by default ([`crate::iam::condition`] gives the evidence).
     pub multi_value: MultiValueMode,
 }
 
@@ -72,7 +73,7 @@ impl Default for EvalOptions {
     fn default() -> Self {
         Self {
             boundary_limits_trust_grants: true,
-            multi_value: MultiValueMode::AnyValue,
+            multi_value: MultiValueMode::Never,
         }
     }
 }
@@ -249,6 +250,7 @@ fn decision(
         action: req.action.to_owned(),
         resource: req.resource.to_owned(),
         principal: req.principal.arn.clone(),
+        notes: Vec::new(),
     }
 }
 
@@ -288,8 +290,48 @@ fn near_misses(refs: &[PolicyRef<'_>], cx: &MatchCtx<'_>) -> Vec<NearMiss> {
 
 /// Decide one request: explicit denies first, then the guardrails (RCPs, SCPs,
 /// the VPC endpoint policy), then the caller's side against the resource's side
-/// (evaluation-logic steps 1–5, iam.md §3).
+/// (evaluation-logic steps 1–5, iam.md §3). Where an undocumented corner decided
+/// a statement, the decision's `notes` name the reading taken.
 pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
+    let mut d = decide(req, policies);
+    let all = || {
+        policies
+            .identity
+            .iter()
+            .chain(policies.boundary.iter())
+            .chain(policies.session.iter())
+            .chain(policies.resource.iter())
+            .chain(policies.scps.iter())
+            .chain(policies.rcps.iter())
+            .chain(policies.vpc_endpoint.iter())
+    };
+    if all().any(|r| r.policy.has_corners()) {
+        let cx = MatchCtx {
+            env: Env::new(req.principal, req.context),
+            action: req.action,
+            resource: req.resource,
+            has_boundary: policies.boundary.is_some(),
+            mode: policies.options.multi_value,
+        };
+        for r in all().filter(|r| r.policy.has_corners()) {
+            for (index, st) in r.policy.statements().iter().enumerate() {
+                for reading in super::statement::readings(st, &cx) {
+                    let name = match &st.sid {
+                        Some(sid) => format!("{}#{sid}", r.id),
+                        None => format!("{}#{index}", r.id),
+                    };
+                    let note = format!("{name}: {reading}");
+                    if !d.notes.contains(&note) {
+                        d.notes.push(note);
+                    }
+                }
+            }
+        }
+    }
+    d
+}
+
+fn decide(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let p = req.principal;
     let cx = MatchCtx {
         env: Env::new(p, req.context),

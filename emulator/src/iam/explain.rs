@@ -26,12 +26,18 @@ pub fn describe_miss(m: &Miss) -> String {
             key,
             actual,
             expected,
+            reading,
         } => {
-            format!(
+            let mut line = format!(
                 "condition `{operator}` `{key}`: expected {}, got {}",
                 list(expected),
                 list(actual)
-            )
+            );
+            if let Some(r) = reading {
+                line.push_str(" — ");
+                line.push_str(r);
+            }
+            line
         }
     }
 }
@@ -78,6 +84,15 @@ pub fn explain_text(d: &Decision) -> String {
                     let _ = writeln!(out, "    - {}", describe_miss(m));
                 }
             }
+        }
+    }
+    if !d.notes.is_empty() {
+        let _ = writeln!(
+            out,
+            "undocumented corners this decision depends on (the reading taken):"
+        );
+        for n in &d.notes {
+            let _ = writeln!(out, "  - {n}");
         }
     }
     out

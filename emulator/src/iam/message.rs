@@ -117,6 +117,7 @@ mod tests {
             action: action.into(),
             resource: resource.into(),
             principal: principal.into(),
+            notes: Vec::new(),
         }
     }
 

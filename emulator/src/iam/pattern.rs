@@ -233,6 +233,16 @@ pub enum ArnMode {
 }
 
 impl ArnPattern {
+    /// The variables of the pattern that have no value in `env` (see
+    /// [`Template::unresolved`]).
+    pub fn unresolved(&self, env: &dyn crate::iam::variables::Lookup) -> Vec<String> {
+        match &self.kind {
+            ArnKind::Any => Vec::new(),
+            ArnKind::Prefixed(_, t) => t.unresolved(env),
+            ArnKind::Segments(ts) => ts.iter().flat_map(|t| t.unresolved(env)).collect(),
+        }
+    }
+
     /// Compile `raw`. `variables` enables `${…}` in the resource part (the text
     /// after the fifth colon, the only place the docs allow them in `Resource`,
     /// `reference_policies_variables.html`).

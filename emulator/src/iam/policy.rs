@@ -129,6 +129,10 @@ pub struct Policy {
     version: Option<Version>,
     id: Option<String>,
     statements: Vec<Statement>,
+    /// Whether an undocumented corner may decide one of its statements (it uses
+    /// policy variables, `IfExists`, or a multivalued key), so that decisions look
+    /// for the reading taken ([`crate::iam::evaluate`]) only where one can apply.
+    corners: bool,
 }
 
 impl Policy {
@@ -159,6 +163,11 @@ impl Policy {
         self.id.as_deref()
     }
 
+    /// Whether an undocumented corner may decide one of its statements.
+    pub fn has_corners(&self) -> bool {
+        self.corners
+    }
+
     /// The statements in source order.
     pub fn statements(&self) -> &[Statement] {
         &self.statements
@@ -170,6 +179,7 @@ impl Policy {
     pub(crate) fn followed_by(&self, other: &Policy) -> Policy {
         let mut p = self.clone();
         p.statements.extend(other.statements.iter().cloned());
+        p.corners |= other.corners;
         p
     }
 
@@ -399,12 +409,45 @@ fn build(root: &Node, kind: PolicyKind) -> Option<Policy> {
         .into_iter()
         .map(|n| build_statement(n, variables))
         .collect::<Option<Vec<_>>>()?;
+    let corners = statements.iter().any(statement_has_corners);
     Some(Policy {
         kind,
         version,
         id,
         statements,
+        corners,
     })
+}
+
+/// Keys AWS documents as multivalued (IAM user guide, the global keys page and
+/// the S3 and STS condition-key tables), lowercased.
+const MULTIVALUED_KEYS: &[&str] = &[
+    "aws:tagkeys",
+    "aws:calledvia",
+    "aws:principalservicenameslist",
+    "s3:requestobjecttagkeys",
+    "sts:transitivetagkeys",
+];
+
+fn statement_has_corners(st: &Statement) -> bool {
+    let variables = |t: &str| t.contains("${");
+    let in_resource = st
+        .resource
+        .as_ref()
+        .is_some_and(|r| r.patterns.iter().any(|p| variables(p.as_str())));
+    let in_condition = st.condition.iter().flatten().any(|block| {
+        block.operator.if_exists
+            || block.operator.qualifier == super::condition::Qualifier::None
+                && block
+                    .entries
+                    .iter()
+                    .any(|e| MULTIVALUED_KEYS.contains(&e.key.to_ascii_lowercase().as_str()))
+            || block
+                .entries
+                .iter()
+                .any(|e| e.literals.iter().any(|l| variables(&l.text)))
+    });
+    in_resource || in_condition
 }
 
 fn build_statement(node: &Node, variables: bool) -> Option<Statement> {

@@ -104,7 +104,49 @@ pub(crate) fn misses(st: &Statement, cx: &MatchCtx<'_>) -> Vec<Miss> {
     for block in st.condition.iter().flatten() {
         for entry in &block.entries {
             if !entry.holds(&block.operator, &cx.env, cx.mode) {
-                out.push(entry.miss(&block.operator, &cx.env));
+                out.push(entry.miss(&block.operator, &cx.env, cx.mode));
+            }
+        }
+    }
+    out
+}
+
+/// The undocumented readings that decided whether `st` applies, when one did and
+/// nothing else already had: a `Resource` or `NotResource` pattern holding a
+/// policy variable with no value, a condition decided by a reading
+/// ([`super::condition`]). Empty when the statement's action or principal does not
+/// match, or when an element without a reading already decides it.
+pub(crate) fn readings(st: &Statement, cx: &MatchCtx<'_>) -> Vec<String> {
+    if !action_matches(st, cx) || principal_matches(st.principal.as_ref(), st.effect, cx).is_none() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let resource_ok = resource_matches(st, cx);
+    if let Some(r) = &st.resource {
+        let unresolved: Vec<String> = r.patterns.iter().flat_map(|p| p.unresolved(&cx.env)).collect();
+        if let Some(v) = unresolved.first() {
+            if r.negated && resource_ok {
+                out.push(format!(
+                    "`{v}` has no value for this caller: a `NotResource` pattern holding it matches nothing, so the statement covers every other resource (IAM user guide, \"Policy variables with no value\")"
+                ));
+            } else if !r.negated && !resource_ok {
+                out.push(format!(
+                    "`{v}` has no value for this caller: the `Resource` pattern holding it matches nothing (IAM user guide, \"Policy variables with no value\")"
+                ));
+            }
+        }
+    }
+    if !resource_ok && out.is_empty() {
+        return out;
+    }
+    for block in st.condition.iter().flatten() {
+        for entry in &block.entries {
+            let holds = entry.holds(&block.operator, &cx.env, cx.mode);
+            match entry.reading(&block.operator, &cx.env, cx.mode) {
+                Some(r) => out.push(r),
+                // Something without a reading already stops the statement.
+                None if !holds => return Vec::new(),
+                None => {}
             }
         }
     }

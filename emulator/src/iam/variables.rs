@@ -133,6 +133,19 @@ impl Template {
         self.plain.is_none()
     }
 
+    /// The variables (as written, `${key}`) that have no value in `env` and no default.
+    pub fn unresolved(&self, env: &dyn Lookup) -> Vec<String> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Var(v) if v.default.is_none() && env.single(&v.key_lc).is_none() => {
+                    Some(format!("${{{}}}", v.key))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether the last piece is a `*`.
     pub fn ends_with_star(&self) -> bool {
         self.parts.last() == Some(&Part::Star)

@@ -382,6 +382,7 @@ fn find_role<'w>(world: &'w World, caller: &Caller, role_arn: &str, region: &str
         action: "sts:AssumeRole".to_string(),
         resource: role_arn.to_string(),
         principal: caller_arn.clone(),
+        notes: Vec::new(),
     };
     Err(api_error!(
         AccessDenied,

@@ -617,9 +617,13 @@ fn permissions(setup: &Setup, kind: &str, entries: &[LogEntry]) -> Option<Cause>
                     key,
                     actual,
                     expected,
-                } => details.push(format!(
-                    "{name}: condition `{operator}` on `{key}` wants {expected:?}, the request has {actual:?}"
-                )),
+                    reading,
+                } => details.push(match reading {
+                    Some(r) => format!("{name}: {r}"),
+                    None => format!(
+                        "{name}: condition `{operator}` on `{key}` wants {expected:?}, the request has {actual:?}"
+                    ),
+                }),
                 Miss::Principal { caller } => details.push(format!("{name}: does not name `{caller}`")),
             }
         }
@@ -682,6 +686,92 @@ fn key(setup: &Setup, entered: &DestinationConfig, kind: &str) -> Option<Cause> 
             key: k.id.clone(),
         },
     })
+}
+
+/// Statements of the customer's policies whose effect depends on an undocumented
+/// IAM corner (the emulator takes the reading with the strongest evidence; AWS may
+/// differ): `${aws:username}` where the service calls as a role session (which has
+/// none), `ForAnyValue:…IfExists`, a plain operator on a multivalued key.
+pub fn corner_notes(setup: &Setup) -> Vec<String> {
+    const MULTIVALUED: &[&str] = &[
+        "aws:tagkeys",
+        "aws:calledvia",
+        "aws:principalservicenameslist",
+        "s3:requestobjecttagkeys",
+        "sts:transitivetagkeys",
+    ];
+    let mut docs: Vec<(String, &str)> = Vec::new();
+    if let Some(r) = &setup.role {
+        docs.extend(
+            r.inline
+                .iter()
+                .map(|d| (format!("role `{}` policy `{}`", r.name, d.name), d.text.as_str())),
+        );
+    }
+    if let Some(u) = &setup.user {
+        docs.extend(
+            u.inline
+                .iter()
+                .map(|d| (format!("user `{}` policy `{}`", u.name, d.name), d.text.as_str())),
+        );
+    }
+    for g in &setup.groups {
+        docs.extend(
+            g.inline
+                .iter()
+                .map(|d| (format!("group `{}` policy `{}`", g.name, d.name), d.text.as_str())),
+        );
+    }
+    docs.extend(
+        setup
+            .managed
+            .iter()
+            .map(|d| (format!("managed policy `{}`", d.name), d.text.as_str())),
+    );
+    if let Some(p) = &setup.bucket.policy {
+        docs.push((
+            format!("the bucket policy of `{}`", setup.bucket.name),
+            p.as_str(),
+        ));
+    }
+    let mut out = Vec::new();
+    for (name, text) in docs {
+        let Ok(doc) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        for (i, st) in statements(&doc).iter().enumerate() {
+            let label = st
+                .get("Sid")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("statement {i}"), |s| format!("statement `{s}`"));
+            let raw = st.to_string();
+            if setup.role.is_some() && raw.contains("${aws:username}") {
+                out.push(format!(
+                    "{name}, {label}: uses `${{aws:username}}`, which the service's role session does not have; the emulator reads a value-less variable as matching nothing (so `NotResource` excludes nothing and negated operators are true), as the IAM guide's \"Policy variables with no value\" says"
+                ));
+            }
+            let Some(Value::Object(ops)) = st.get("Condition") else {
+                continue;
+            };
+            for (op, keys) in ops {
+                let Value::Object(keys) = keys else { continue };
+                if op.starts_with("ForAnyValue:") && op.ends_with("IfExists") {
+                    out.push(format!(
+                        "{name}, {label}: `{op}` is false when the request lacks the key, `IfExists` or not (observed on AWS)"
+                    ));
+                }
+                let plain = !op.starts_with("ForAnyValue:") && !op.starts_with("ForAllValues:");
+                for key in keys.keys() {
+                    if plain && MULTIVALUED.contains(&key.to_ascii_lowercase().as_str()) {
+                        out.push(format!(
+                            "{name}, {label}: `{op}` on the multivalued `{key}` without `ForAnyValue:`/`ForAllValues:` never matches (the emulator's reading, from re:Inforce 2025 IAM431)"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -370,6 +370,7 @@ pub fn reproduce(args: &Args) -> Result<Reproduced, String> {
     let bucket = args.bucket.clone().unwrap_or_else(|| entered.bucket.clone());
     let original = artefacts::read(&a, &vendor, &entered, &bucket)?;
     let mut notes = original.notes.clone();
+    notes.extend(causes::corner_notes(&original));
     for missing in original.missing_documents() {
         notes.push(format!(
             "managed policy `{missing}` is attached but its document is not in the artefacts; it is left out (export it with get-policy-version)"
