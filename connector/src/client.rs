@@ -91,14 +91,14 @@ pub(crate) async fn sdk_config(
 }
 
 /// An S3 client on `sdk`, with `credentials` (the role provider) when given, path-style when an
-/// endpoint override is set, and a fresh identity cache.
+/// endpoint override is set (unless `virtual_hosted`), and a fresh identity cache.
 pub(crate) fn s3_config(
     sdk: &SdkConfig,
     settings: &ServiceSettings,
     credentials: Option<SharedCredentialsProvider>,
 ) -> aws_sdk_s3::Config {
     let mut builder = aws_sdk_s3::config::Builder::from(sdk).identity_cache(IdentityCache::lazy().build());
-    if settings.endpoint_url.is_some() {
+    if settings.endpoint_url.is_some() && !settings.virtual_hosted {
         builder = builder.force_path_style(true);
     }
     if let Some(provider) = credentials {

@@ -157,8 +157,13 @@ pub struct ServiceSettings {
     pub role_session_name: String,
     /// The principal customers put in their trust policy (shown in remediations).
     pub service_principal: Option<String>,
-    /// Endpoint override for S3 and STS (emulator, S3-compatible store); forces path-style.
+    /// Endpoint override for S3 and STS (emulator, S3-compatible store); path-style
+    /// unless `virtual_hosted`.
     pub endpoint_url: Option<String>,
+    /// With an endpoint override, address the bucket by name (`BUCKET.HOST`) rather
+    /// than path-style: the override names a global or regional S3 host whose bucket
+    /// names resolve (the SDK's own addressing without an override).
+    pub virtual_hosted: bool,
     /// Session tags passed on `AssumeRole` (need `sts:TagSession` in the trust policy).
     pub session_tags: BTreeMap<String, String>,
     /// `SourceIdentity` passed on `AssumeRole` (needs `sts:SetSourceIdentity`).
@@ -207,6 +212,7 @@ impl Default for ServiceSettings {
             role_session_name: "push-to-warehouse".to_owned(),
             service_principal: None,
             endpoint_url: None,
+            virtual_hosted: false,
             session_tags: BTreeMap::new(),
             source_identity: None,
             session_duration_seconds: None,
@@ -246,6 +252,12 @@ impl ServiceSettings {
     /// Sends S3 and STS requests to this endpoint (path-style addressing).
     pub fn with_endpoint_url(mut self, endpoint_url: impl Into<String>) -> Self {
         self.endpoint_url = Some(endpoint_url.into());
+        self
+    }
+
+    /// Addresses the bucket as `BUCKET.HOST` under the endpoint override.
+    pub fn with_virtual_hosted(mut self, virtual_hosted: bool) -> Self {
+        self.virtual_hosted = virtual_hosted;
         self
     }
 

@@ -110,9 +110,14 @@ struct DestArgs {
     /// Requested session length in seconds.
     #[arg(long)]
     session_duration: Option<u32>,
-    /// S3/STS endpoint override (emulator, S3-compatible store); forces path-style.
+    /// S3/STS endpoint override (emulator, S3-compatible store); path-style unless
+    /// --virtual-hosted.
     #[arg(long)]
     endpoint_url: Option<String>,
+    /// With --endpoint-url, address the bucket as `BUCKET.HOST` (the host's bucket
+    /// names must resolve).
+    #[arg(long, requires = "endpoint_url")]
+    virtual_hosted: bool,
     /// The principal customers trust (shown in remediations).
     #[arg(long)]
     service_principal: Option<String>,
@@ -199,6 +204,7 @@ impl DestArgs {
         if let Some(v) = self.endpoint_url {
             settings.endpoint_url = Some(v);
         }
+        settings.virtual_hosted |= self.virtual_hosted;
         if let Some(v) = self.service_principal {
             settings.service_principal = Some(v);
         }

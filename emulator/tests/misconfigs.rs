@@ -348,7 +348,23 @@ impl Intercept for Host {
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        context.request_mut().headers_mut().insert("host", self.0.clone());
+        let req = context.request_mut();
+        req.headers_mut().insert("host", self.0.clone());
+        // A virtual-hosted name (`BUCKET.s3.…`): the bucket leaves the
+        // (path-style) path, as a client addressing that host would send it.
+        if let Some((bucket, _)) = self.0.split_once(".s3.") {
+            let uri = req.uri().to_string();
+            let prefix = format!("/{bucket}");
+            if let Some(at) = uri.find(&prefix) {
+                let rest = &uri[at + prefix.len()..];
+                let rest = if rest.starts_with('/') {
+                    rest.to_string()
+                } else {
+                    format!("/{rest}")
+                };
+                req.set_uri(format!("{}{rest}", &uri[..at]))?;
+            }
+        }
         Ok(())
     }
 }
@@ -1738,6 +1754,77 @@ async fn m33_new_region_bucket_through_another_endpoint() {
     wire(put(&s3, TEST_KEY).await)
         .is(400, "IllegalLocationConstraintException")
         .says("The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.");
+}
+
+/// M32: a bucket created minutes ago, addressed by its global virtual-hosted
+/// name: 307 TemporaryRedirect to the regional endpoint until DNS settles (up to
+/// a day); the regional endpoint works at once, and the global name works after.
+#[tokio::test]
+async fn m32_new_bucket_through_the_global_endpoint() {
+    let created = time::OffsetDateTime::now_utc() - time::Duration::minutes(3);
+    let created = created
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let env = W::default()
+        .bucket(&format!("created = \"{created}\""))
+        .start()
+        .await;
+    let global = env.s3(
+        REGION,
+        creds(HMAC_KEY),
+        S3Opts {
+            host: Some("customer-lake.s3.amazonaws.com"),
+            ..S3Opts::default()
+        },
+    );
+    let w = wire(put(&global, TEST_KEY).await);
+    w.is(307, "TemporaryRedirect").says(
+        "Please re-send this request to the specified temporary endpoint. Continue to use the original request endpoint for future requests.",
+    );
+    assert_eq!(w.header("x-amz-bucket-region"), Some(REGION));
+    assert_eq!(
+        w.header("location"),
+        Some(format!("https://customer-lake.s3.eu-west-1.amazonaws.com/{TEST_KEY}").as_str())
+    );
+    assert!(
+        w.body.contains(
+            "<Endpoint>customer-lake.s3.eu-west-1.amazonaws.com</Endpoint><Bucket>customer-lake</Bucket>"
+        ),
+        "{w:#?}"
+    );
+    // Redirected before authorization: nothing was decided, nothing written.
+    assert!(env.logged("PutObject").decision.is_none());
+    // The regional endpoint is not affected.
+    let regional = env.s3(
+        REGION,
+        creds(HMAC_KEY),
+        S3Opts {
+            host: Some("customer-lake.s3.eu-west-1.amazonaws.com"),
+            ..S3Opts::default()
+        },
+    );
+    put(&regional, TEST_KEY).await.expect("the regional endpoint");
+    // A day later the name has propagated: the global endpoint serves it.
+    env.clock.advance(Duration::from_secs(24 * 3600)).unwrap();
+    put(&global, TEST_KEY).await.expect("DNS settled");
+
+    // A us-east-1 bucket is served where the global name resolves: no redirect.
+    let env = W::default()
+        .region("us-east-1")
+        .bucket(&format!("created = \"{created}\""))
+        .start()
+        .await;
+    let global = env.s3(
+        "us-east-1",
+        creds(HMAC_KEY),
+        S3Opts {
+            host: Some("customer-lake.s3.amazonaws.com"),
+            ..S3Opts::default()
+        },
+    );
+    put(&global, TEST_KEY)
+        .await
+        .expect("us-east-1 bucket, global name");
 }
 
 /// M34: the bucket does not exist.

@@ -65,6 +65,9 @@ pub struct ConnectorArgs {
     /// The endpoint host the service calls (resolves to the emulator).
     #[serde(default)]
     pub host: Option<String>,
+    /// Service setting: address the bucket as `BUCKET.host` instead of path-style.
+    #[serde(default)]
+    pub virtual_hosted: bool,
     /// The service host's clock is off by this much (`-20m`, `16m`): its SDK signs
     /// and names objects with the emulator's clock plus this offset.
     #[serde(default)]
@@ -191,6 +194,7 @@ fn destination(
     });
     let mut settings = ServiceSettings::default()
         .with_endpoint_url(endpoint_url(run, a.host.as_deref()))
+        .with_virtual_hosted(a.virtual_hosted)
         .with_time_source(time)
         .with_http_client(http_client());
     if step.actor.is_some() {

@@ -38,6 +38,10 @@ pub struct S3Args {
     /// endpoint); it resolves to the emulator. Default `127.0.0.1`.
     #[serde(default)]
     pub host: Option<String>,
+    /// Address the bucket by name under `host` (`BUCKET.s3.localhost`) instead of
+    /// path-style, as an SDK without an endpoint override does.
+    #[serde(default)]
+    pub virtual_hosted: bool,
     /// `s3.list_objects`: key prefix.
     #[serde(default)]
     pub prefix: Option<String>,
@@ -517,20 +521,22 @@ pub fn endpoint_url(run: &Run<'_>, host: Option<&str>) -> String {
     }
 }
 
-/// An S3 client for the emulator: path-style, the emulator's clock, no retries (one
-/// step, one request), and the SDK's default CRC32 checksums unless `checksum` says.
+/// An S3 client for the emulator: path-style unless `virtual_hosted`, the emulator's
+/// clock, no retries (one step, one request), and the SDK's default CRC32 checksums
+/// unless `checksum` says.
 pub fn s3_client(
     run: &Run<'_>,
     keys: Option<&Keys>,
     region: &str,
     host: Option<&str>,
+    virtual_hosted: bool,
     checksum: Option<&str>,
 ) -> aws_sdk_s3::Client {
     let mut b = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new(region.to_string()))
         .endpoint_url(endpoint_url(run, host))
-        .force_path_style(true)
+        .force_path_style(!virtual_hosted)
         .http_client(http_client())
         .time_source(run.time_source())
         .retry_config(RetryConfig::disabled());
@@ -603,6 +609,7 @@ async fn s3_step(run: &mut Run<'_>, step: &StepFile, kind: StepKind, a: &S3Args)
         keys.as_ref(),
         &region,
         a.host.as_deref(),
+        a.virtual_hosted,
         a.checksum.as_deref(),
     );
     let key = a.key.clone().unwrap_or_default();

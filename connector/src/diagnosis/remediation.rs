@@ -583,7 +583,8 @@ pub(super) fn remediation(d: &Diagnosis) -> String {
         },
         Diagnosis::BucketRecentlyCreatedRedirect { .. } => {
             "The bucket was created recently and its DNS name has not propagated (up to 24 h). Retry later; nothing to \
-             change."
+             change. Operators: the bucket's regional endpoint (`BUCKET.s3.REGION.amazonaws.com`, the SDK's default \
+             without an endpoint override) answers at once."
                 .to_owned()
         }
         Diagnosis::NoSuchBucket { .. } => format!(

@@ -65,7 +65,7 @@ where
         find_bucket(&world, target.bucket.as_deref())?
     };
     match bucket {
-        Some(b) => check_region(&target, b, &auth, host)?,
+        Some(b) => check_region(&target, b, &auth, host, ctx.now, raw_path)?,
         None => {
             if let Auth::V4(v4) = &auth {
                 v4.check_scope(SigService::S3, None)
@@ -296,11 +296,47 @@ fn find_bucket<'w>(world: &'w World, name: Option<&str>) -> ApiResult<Option<&'w
 /// AuthorizationQueryParametersError) naming the right one (captures in
 /// shared/reference/sigv4.md §3, misconfigs.md M30–M31). GetBucketLocation is
 /// answered from any region: it is how clients find out.
-fn check_region(target: &S3Target, bucket: &Bucket, auth: &Auth, host: &HostInfo) -> ApiResult<()> {
+fn check_region(
+    target: &S3Target,
+    bucket: &Bucket,
+    auth: &Auth,
+    host: &HostInfo,
+    now: time::OffsetDateTime,
+    raw_path: &str,
+) -> ApiResult<()> {
     if target.op == S3Op::GetBucketLocation {
         return Ok(());
     }
     let with_region = |e: ApiError| e.header("x-amz-bucket-region", bucket.region.clone());
+    // A bucket's name takes up to a day to reach every DNS resolver; until then
+    // `BUCKET.s3.amazonaws.com` still resolves to US East (N. Virginia), which
+    // answers 307 TemporaryRedirect naming the regional endpoint (S3 user guide,
+    // "Temporary request redirection"; misconfigs.md M32). Observed response
+    // (bsdec2-image-upload#11, 2021): `x-amz-bucket-region`, `Location:
+    // https://BUCKET.s3.REGION.amazonaws.com/KEY`, `<Endpoint>` then `<Bucket>`.
+    // Only the virtual-hosted global name depends on the bucket's DNS record;
+    // us-east-1 buckets are served where it resolves, and post-2019 regions'
+    // buckets never redirect (the 400 below). Checked before the signature: the
+    // answering facility redirects without authenticating (inferred: the
+    // observed 307 carried no sign of evaluating the request).
+    if host.global
+        && host.region.is_none()
+        && host.bucket.is_some()
+        && bucket.region != "us-east-1"
+        && !world::region_launched_after_2019(&bucket.region)
+        && !bucket.dns_settled(now)
+    {
+        let endpoint = format!("{}.s3.{}.amazonaws.com", bucket.name, bucket.region);
+        let age = bucket.created.map_or(0, |c| (now - c).whole_seconds());
+        return Err(with_region(api_error!(TemporaryRedirect))
+            .header("Location", format!("https://{endpoint}{raw_path}"))
+            .extra("Endpoint", endpoint)
+            .extra("Bucket", bucket.name.clone())
+            .note(format!(
+                "bucket `{}` was created {age} s ago; its name has not reached DNS yet, so the global endpoint redirects to `{}` for up to 24 h",
+                bucket.name, bucket.region
+            )));
+    }
     // The global endpoint (`s3.amazonaws.com`) is US East (N. Virginia)'s: "For S3
     // buckets in Regions launched after March 20, 2019, the DNS server doesn't
     // route your request directly to the AWS Region where your bucket resides. It

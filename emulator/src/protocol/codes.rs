@@ -213,6 +213,11 @@ codes! {
     PermanentRedirect => {
         S3: 301, "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.";
     }
+    /// A bucket created less than a day ago, addressed through the global endpoint
+    /// (S3 API reference, "Request redirection and the REST API"; misconfigs.md M32).
+    TemporaryRedirect => {
+        S3: 307, "Please re-send this request to the specified temporary endpoint. Continue to use the original request endpoint for future requests.";
+    }
     /// If-None-Match: * on an existing key, If-Match on a different ETag.
     PreconditionFailed => { S3: 412, "At least one of the pre-conditions you specified did not hold"; }
     /// STS disabled for the account in this region.

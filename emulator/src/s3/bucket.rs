@@ -96,7 +96,9 @@ where
         )
         .note(format!("signed for `{signing_region}`, bucket asked for `{region}`")));
     }
-    r.emu.create_bucket(Bucket::new(&name, &account, &region));
+    let mut bucket = Bucket::new(&name, &account, &region);
+    bucket.created = Some(r.emu.clock().now());
+    r.emu.create_bucket(bucket);
     created(&name)
 }
 

@@ -469,6 +469,11 @@ pub struct BucketFile {
     /// regions that support SigV2). Default false.
     #[serde(default)]
     pub sigv2: bool,
+    /// When the bucket was created (RFC 3339): for a day after, requests through
+    /// the global endpoint get 307 TemporaryRedirect while DNS catches up (M32).
+    /// Absent: created long ago.
+    #[serde(default)]
+    pub created: Option<Spanned<String>>,
     /// Bucket tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,

@@ -276,9 +276,22 @@ pub struct Bucket {
     pub sigv2: bool,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// When it was created, if recently enough to matter ([`Bucket::dns_settled`]).
+    pub created: Option<OffsetDateTime>,
 }
 
+/// How long a new bucket's name takes to reach every DNS resolver: S3 "might
+/// take up to 24 hours" (S3 API reference, "Request redirection and the REST
+/// API"; misconfigs.md M32). Until then, requests through the global endpoint are
+/// answered 307 TemporaryRedirect.
+pub const NEW_BUCKET_DNS: time::Duration = time::Duration::hours(24);
+
 impl Bucket {
+    /// Whether DNS for the bucket's name has settled at `now`.
+    pub fn dns_settled(&self, now: OffsetDateTime) -> bool {
+        self.created.is_none_or(|c| now - c >= NEW_BUCKET_DNS)
+    }
+
     /// A bucket as CreateBucket makes one today: ACLs disabled
     /// (BucketOwnerEnforced), Block Public Access on, SSE-S3, unversioned
     /// (S3 user guide, "Default settings for new buckets").
@@ -301,6 +314,7 @@ impl Bucket {
             requester_pays: false,
             sigv2: false,
             tags: BTreeMap::new(),
+            created: None,
         }
     }
 }
@@ -1269,6 +1283,10 @@ impl Builder<'_> {
             requester_pays: b.requester_pays,
             sigv2: b.sigv2,
             tags: b.tags.clone(),
+            created: match &b.created {
+                Some(t) => Some(self.time(t)?),
+                None => None,
+            },
         });
         self.world.reindex();
         Ok(())
