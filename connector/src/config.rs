@@ -132,6 +132,10 @@ pub struct Runtime {
     pub sleep_impl: Option<SharedAsyncSleep>,
     /// HTTP client override (e.g. an in-process emulator); the SDK default when `None`.
     pub http_client: Option<SharedHttpClient>,
+    /// Sleep for the connector's own waits only (IAM propagation), when they should
+    /// not share the SDK's: the harness advances the emulator's clock here while the
+    /// SDK's timeouts keep real time. `sleep_impl` when `None`.
+    pub wait_sleep: Option<SharedAsyncSleep>,
 }
 
 /// What a security finding does to onboarding.
@@ -172,8 +176,10 @@ pub struct ServiceSettings {
     pub session_duration_seconds: Option<u32>,
     /// Whether to pin the bucket owner account on S3 requests.
     pub expected_bucket_owner: ExpectedBucketOwner,
-    /// How long onboarding keeps retrying access denials right after the customer's IAM edit
-    /// (IAM is eventually consistent, M15); 0 reports at once.
+    /// How long onboarding keeps retrying the refusals IAM's eventual consistency
+    /// causes (a role, trust edit, policy or key made seconds ago: M15, M62), in total,
+    /// with backoff; 0 reports at once. Default 60 s ("retry with backoff for about 60
+    /// s before reporting", misconfigs.md M15; new keys take 5–15 s, M62).
     pub propagation_wait_seconds: u64,
     /// SDK attempts per request during onboarding (standard retry mode).
     pub onboarding_max_attempts: u32,
@@ -217,7 +223,7 @@ impl Default for ServiceSettings {
             source_identity: None,
             session_duration_seconds: None,
             expected_bucket_owner: ExpectedBucketOwner::RoleAccount,
-            propagation_wait_seconds: 0,
+            propagation_wait_seconds: 60,
             onboarding_max_attempts: 3,
             sync_max_attempts: 10,
             sync_outer_attempts: 3,
@@ -270,6 +276,12 @@ impl ServiceSettings {
     /// Uses this sleep for SDK backoff/timeouts and the connector's waits.
     pub fn with_sleep_impl(mut self, sleep_impl: SharedAsyncSleep) -> Self {
         self.runtime.sleep_impl = Some(sleep_impl);
+        self
+    }
+
+    /// Uses this sleep for the connector's own waits (IAM propagation) only.
+    pub fn with_wait_sleep(mut self, sleep: SharedAsyncSleep) -> Self {
+        self.runtime.wait_sleep = Some(sleep);
         self
     }
 

@@ -126,6 +126,18 @@ impl OnboardingReport {
     pub fn step(&self, step: Step) -> Option<&StepReport> {
         self.steps.iter().find(|s| s.step == step)
     }
+
+    /// Adds the IAM-propagation wait, if there was one, to the warnings (a passed
+    /// onboarding then passed with warnings).
+    fn with_wait(mut self, wait: Option<Diagnosis>) -> Self {
+        if let Some(w) = wait {
+            self.warnings.insert(0, w);
+            if self.outcome == Outcome::Passed {
+                self.outcome = Outcome::PassedWithWarnings;
+            }
+        }
+        self
+    }
 }
 
 /// Runs the connection test against `dest`.
@@ -164,12 +176,24 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
     run.record(Step::Validate, outcome, started, None, None);
 
     let sdk = sdk_config(dest, settings, settings.onboarding_max_attempts).await;
-    let sleep = sdk.sleep_impl();
     let wait = Waiter {
-        clock: clock.clone(),
-        sleep,
+        sleep: settings.runtime.wait_sleep.clone().or_else(|| sdk.sleep_impl()),
         budget: Duration::from_secs(settings.propagation_wait_seconds),
+        state: std::sync::Mutex::new(WaitState::default()),
     };
+    let report = onboard_with(dest, settings, &sdk, &wait, run).await;
+    report.with_wait(wait.report(&Target::new(dest, settings)))
+}
+
+/// Steps 2–5, once validation passed.
+async fn onboard_with(
+    dest: &DestinationConfig,
+    settings: &ServiceSettings,
+    sdk: &aws_config::SdkConfig,
+    wait: &Waiter,
+    mut run: Run,
+) -> OnboardingReport {
+    let clock = settings.time_source();
     let target = Target::new(dest, settings);
 
     // 2. assume the role (role mode)
@@ -181,14 +205,14 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
         }
         Some(mut role) => {
             let started = clock.now();
-            let sts = aws_sdk_sts::Client::new(&sdk);
-            match assume_role(&sts, &role, &target, &wait).await {
+            let sts = aws_sdk_sts::Client::new(sdk);
+            match assume_role(&sts, &role, &target, wait).await {
                 Ok(request_id) => {
                     run.record(Step::AssumeRole, StepOutcome::Passed, started, request_id, None)
                 }
                 Err(d) if falls_back(&d, &role) => {
                     role.duration = Some(FALLBACK_SESSION);
-                    match assume_role(&sts, &role, &target, &wait).await {
+                    match assume_role(&sts, &role, &target, wait).await {
                         Ok(request_id) => {
                             let detail =
                                 Some(format!("fell back to {} s sessions", FALLBACK_SESSION.as_secs()));
@@ -264,16 +288,16 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
                     run.findings.push(finding);
                 }
             }
-            Some(role.provider(&sdk).await)
+            Some(role.provider(sdk).await)
         }
     };
-    let destination = Destination::from_parts(dest, settings, &sdk, provider);
+    let destination = Destination::from_parts(dest, settings, sdk, provider);
 
     // 3. put the test object
     let key = connection_test_key(destination.prefix(), clock.now(), nonce(clock.now()));
     let target = target.with_key(&key);
     let started = clock.now();
-    let kms = match put_test_object(&destination, &key, clock.now(), &target, &wait).await {
+    let kms = match put_test_object(&destination, &key, clock.now(), &target, wait).await {
         Ok((request_id, sse_kms)) => {
             run.record(
                 Step::PutTestObject,
@@ -318,7 +342,7 @@ pub async fn onboard(dest: &DestinationConfig, settings: &ServiceSettings) -> On
     run.warnings.extend(probe.warnings);
     // 5. delete the test object
     let started = clock.now();
-    let deleted = delete_test_object(&destination, &key, &target, &wait).await;
+    let deleted = delete_test_object(&destination, &key, &target, wait).await;
     let (outcome, request_id, warning, failure) = match deleted {
         Ok((request_id, None)) => (StepOutcome::Passed, request_id, None, None),
         Ok((request_id, Some(w))) => (StepOutcome::Warning, request_id, Some(w), None),
@@ -536,41 +560,89 @@ impl Run {
     }
 }
 
-/// Retries denials that IAM's eventual consistency explains (M15, M62) for up to `budget`.
+/// Retries the refusals IAM's eventual consistency explains (M15, M62) with
+/// exponential backoff, until `budget` of waiting is spent across the whole
+/// onboarding (AssumeRole and the test object share it).
 struct Waiter {
-    clock: SharedTimeSource,
     sleep: Option<SharedAsyncSleep>,
     budget: Duration,
+    state: std::sync::Mutex<WaitState>,
 }
 
+#[derive(Debug, Default)]
+struct WaitState {
+    /// Waiting done so far (the pauses' sum: deterministic on any clock).
+    waited: Duration,
+    /// How the last retried refusal ended: it went away (`Some(true)`) or the
+    /// budget ran out (`Some(false)`).
+    cleared: Option<bool>,
+}
+
+/// The first pause; each next one doubles, up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+const MAX_PAUSE: Duration = Duration::from_secs(16);
+
 impl Waiter {
+    fn state(&self) -> std::sync::MutexGuard<'_, WaitState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     async fn retry<T, F, Fut>(&self, mut attempt: F) -> Result<T, Diagnosis>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Diagnosis>>,
     {
-        let deadline = self.clock.now() + self.budget;
+        let mut pause = FIRST_PAUSE;
+        let mut retried = false;
         loop {
-            match attempt().await {
-                Ok(v) => return Ok(v),
-                Err(d) => {
-                    let now = self.clock.now();
-                    let Some(sleep) = self
-                        .sleep
-                        .as_ref()
-                        .filter(|_| may_be_propagation(&d) && now < deadline)
-                    else {
-                        return Err(d);
-                    };
-                    let pause = deadline
-                        .duration_since(now)
-                        .unwrap_or_default()
-                        .min(Duration::from_secs(5));
-                    tracing::info!(kind = d.kind(), "waiting for IAM changes to propagate");
-                    sleep.sleep(pause).await;
+            let d = match attempt().await {
+                Ok(v) => {
+                    if retried {
+                        self.state().cleared = Some(true);
+                    }
+                    return Ok(v);
                 }
-            }
+                Err(d) => d,
+            };
+            let left = self.budget.saturating_sub(self.state().waited);
+            let sleep = self
+                .sleep
+                .as_ref()
+                .filter(|_| may_be_propagation(&d) && !left.is_zero());
+            let Some(sleep) = sleep else {
+                if retried {
+                    self.state().cleared = Some(false);
+                }
+                return Err(d);
+            };
+            let this = pause.min(left);
+            tracing::info!(
+                kind = d.kind(),
+                pause_ms = u64::try_from(this.as_millis()).unwrap_or(u64::MAX),
+                "IAM changes take time to propagate; retrying"
+            );
+            sleep.sleep(this).await;
+            self.state().waited += this;
+            retried = true;
+            pause = (pause * 2).min(MAX_PAUSE);
         }
+    }
+
+    /// The warning that says how long onboarding waited, if it waited at all.
+    fn report(&self, target: &Target) -> Option<Diagnosis> {
+        let state = self.state();
+        (!state.waited.is_zero()).then(|| Diagnosis::WaitedForIamPropagation {
+            waited_seconds: state.waited.as_secs(),
+            bound_seconds: self.budget.as_secs(),
+            cleared: state.cleared == Some(true),
+            found: Box::new(Found {
+                target: target.clone(),
+                evidence: None,
+                artifact_left_behind: None,
+            }),
+        })
     }
 }
 

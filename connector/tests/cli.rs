@@ -170,7 +170,8 @@ secret_access_key = "vendor-secret-vendor-secret-vendor-secre"
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("connection test passed"), "{text}");
 
-    // A flag overrides the file: the wrong ExternalId is diagnosed.
+    // A flag overrides the file: the wrong ExternalId is diagnosed. No waiting for
+    // IAM propagation (`--propagation-wait 0`): this process runs on the real clock.
     let out = connector(args(&[
         "--json",
         "onboard",
@@ -178,10 +179,18 @@ secret_access_key = "vendor-secret-vendor-secret-vendor-secre"
         &config_arg,
         "--external-id",
         "ext-999",
+        "--propagation-wait",
+        "0",
     ]))
     .await;
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json(&out)["diagnosis"]["kind"], "TrustPolicyDeniesAssumeRole");
+    let report = json(&out);
+    assert_eq!(report["diagnosis"]["kind"], "TrustPolicyDeniesAssumeRole");
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().all(|w| w["kind"] != "WaitedForIamPropagation"),
+        "{report}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -108,7 +108,10 @@ impl Fixture {
     fn settings(&self) -> ServiceSettings {
         let mut s = ServiceSettings::default()
             .with_endpoint_url(&self.emu.endpoint)
-            .with_time_source(SharedTimeSource::new(EmulatorTime(self.clock.clone())));
+            .with_time_source(SharedTimeSource::new(EmulatorTime(self.clock.clone())))
+            .with_wait_sleep(aws_sdk_s3::config::SharedAsyncSleep::new(ClockSleep(
+                self.clock.clone(),
+            )));
         s.retry_initial_backoff_ms = 10;
         s
     }
@@ -1160,29 +1163,15 @@ async fn sync_reports_the_assume_role_error_when_the_trust_changes_later() {
     );
 }
 
-/// A sleep that stands for "time passes while IAM propagates": the onboarding wait (5 s
-/// pauses) fixes the world and advances the manual clock; every other sleep (SDK backoff) is
-/// a real, short tokio sleep.
+/// The connector's own waits (IAM propagation) pass on the manual clock: the sleep
+/// advances it and returns at once, so the emulator sees the time go by.
 #[derive(Debug)]
-struct PropagatingSleep {
-    clock: Arc<ManualClock>,
-    emulator: Arc<Emulator>,
-    fixed_world: String,
-    pauses: Arc<std::sync::atomic::AtomicU32>,
-}
+struct ClockSleep(Arc<ManualClock>);
 
-impl aws_sdk_s3::config::AsyncSleep for PropagatingSleep {
+impl aws_sdk_s3::config::AsyncSleep for ClockSleep {
     fn sleep(&self, duration: Duration) -> aws_sdk_s3::config::Sleep {
-        if duration == Duration::from_secs(5) {
-            let n = self.pauses.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            if n == 1 {
-                let world = World::from_toml("propagated", &self.fixed_world).expect("world");
-                self.emulator.replace_world(world);
-            }
-            self.clock.advance(duration).expect("advance");
-            return aws_sdk_s3::config::Sleep::new(std::future::ready(()));
-        }
-        aws_sdk_s3::config::Sleep::new(tokio::time::sleep(duration))
+        self.0.advance(duration).expect("advance");
+        aws_sdk_s3::config::Sleep::new(std::future::ready(()))
     }
 }
 
@@ -1197,26 +1186,67 @@ async fn onboarding_waits_for_iam_propagation_within_its_budget() {
         .toml(),
     )
     .await;
-    let pauses = Arc::new(std::sync::atomic::AtomicU32::new(0));
-    let sleep = PropagatingSleep {
-        clock: f.clock.clone(),
-        emulator: f.emu.emulator.clone(),
-        fixed_world: RoleWorld::default().toml(),
-        pauses: pauses.clone(),
-    };
-    let mut settings = role_settings(&f).with_sleep_impl(aws_sdk_s3::config::SharedAsyncSleep::new(sleep));
-    settings.propagation_wait_seconds = 60;
-    // Timeouts race the injected sleep; this test's sleep is not a clock for them.
-    settings.attempt_timeout_ms = None;
-    let report = onboard(&role_dest(Some("ext-123")), &settings).await;
-    assert_passes_as_the_seed_does(&report);
+    // The customer attaches the write policy; IAM takes 10 s to propagate it.
+    let fixed = World::from_toml("fixed", &RoleWorld::default().toml()).expect("world");
+    f.emu.emulator.replace_world_propagating(
+        fixed,
+        "put policy",
+        emulator::propagation::Propagation::fixed(Duration::from_secs(10)),
+    );
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    assert!(report.is_success(), "{:#?}", report.diagnosis);
+    let kinds: Vec<&str> = report.warnings.iter().map(Diagnosis::kind).collect();
+    assert_eq!(kinds, ["WaitedForIamPropagation", "MultipartAbortNotAllowed"]);
+    let waited = &report.warnings[0];
     assert_eq!(
-        pauses.load(std::sync::atomic::Ordering::SeqCst),
-        2,
-        "two 5 s pauses, then the policy arrived"
+        waited.details(),
+        [
+            ("waited_seconds", "15".to_owned()),
+            ("bound_seconds", "60".to_owned()),
+            ("cleared", "true".to_owned())
+        ],
+        "backoff 1 + 2 + 4 + 8 s, then the policy had arrived"
+    );
+    assert!(
+        waited.remediation().contains("Nothing to change"),
+        "{}",
+        waited.remediation()
     );
     let put = report.step(Step::PutTestObject).expect("put step");
-    assert_eq!(put.duration_ms, 10_000, "durations come from the injected clock");
+    assert_eq!(put.duration_ms, 15_000, "durations come from the injected clock");
+
+    // A delay longer than the bound: the denial stands, beside a warning that says
+    // how long onboarding waited and to wait before editing.
+    let f = Fixture::start(
+        &RoleWorld {
+            policy: only_delete.to_owned(),
+            ..RoleWorld::default()
+        }
+        .toml(),
+    )
+    .await;
+    let fixed = World::from_toml("fixed", &RoleWorld::default().toml()).expect("world");
+    f.emu.emulator.replace_world_propagating(
+        fixed,
+        "put policy",
+        emulator::propagation::Propagation::fixed(Duration::from_secs(300)),
+    );
+    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    assert_eq!(report.kind(), Some("PolicyMissingPutObject"));
+    let waited = report
+        .warnings
+        .iter()
+        .find(|w| w.kind() == "WaitedForIamPropagation")
+        .expect("the wait is reported");
+    assert!(waited.details().contains(&("waited_seconds", "60".to_owned())));
+    assert!(waited.details().contains(&("cleared", "false".to_owned())));
+    assert!(
+        waited
+            .remediation()
+            .contains("wait a few minutes and run the connection test again before editing"),
+        "{}",
+        waited.remediation()
+    );
 
     // Without a budget the same denial is reported at once.
     let f = Fixture::start(
@@ -1227,8 +1257,14 @@ async fn onboarding_waits_for_iam_propagation_within_its_budget() {
         .toml(),
     )
     .await;
-    let report = onboard(&role_dest(Some("ext-123")), &role_settings(&f)).await;
+    let mut settings = role_settings(&f);
+    settings.propagation_wait_seconds = 0;
+    let report = onboard(&role_dest(Some("ext-123")), &settings).await;
     assert_eq!(report.kind(), Some("PolicyMissingPutObject"));
+    assert!(report
+        .warnings
+        .iter()
+        .all(|w| w.kind() != "WaitedForIamPropagation"));
 }
 
 fn lose_first_response(f: &Fixture) {

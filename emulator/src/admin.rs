@@ -41,6 +41,7 @@ use serde_json::json;
 use crate::config::AdminAccess;
 use crate::emulator::Emulator;
 use crate::fault::FaultRule;
+use crate::propagation::Propagation;
 use crate::request::{full, ResBody};
 use crate::route::{decode, query_get, query_pairs};
 use crate::store::ObjectData;
@@ -156,7 +157,8 @@ where
             emu.faults.clear();
             json_response(StatusCode::OK, &json!({ "cleared": true }))
         }
-        ("PUT", ["world"]) => replace_world(emu, &body),
+        ("PUT", ["world"]) => replace_world(emu, &body, &query),
+        ("GET", ["world", "pending"]) => json_response(StatusCode::OK, &json!(emu.pending_changes())),
         _ => error(
             StatusCode::NOT_FOUND,
             format!("no admin endpoint {method} /_emulator/{path}"),
@@ -230,16 +232,48 @@ fn add_fault(emu: &Emulator, body: &[u8]) -> Response<ResBody> {
     }
 }
 
-fn replace_world(emu: &Emulator, body: &[u8]) -> Response<ResBody> {
+/// `PUT /_emulator/world[?propagation=15s|5s..30s[&seed=N][&label=…]]`: replace the
+/// world at once, or as IAM propagates a change: requests see the new world only
+/// after the delay ([`crate::propagation`]).
+fn replace_world(emu: &Emulator, body: &[u8], query: &[(String, String)]) -> Response<ResBody> {
     let Ok(text) = std::str::from_utf8(body) else {
         return error(StatusCode::BAD_REQUEST, "a world file is UTF-8 TOML");
     };
-    match World::from_toml("world (admin API)", text) {
-        Ok(w) => {
-            emu.replace_world(w);
+    let seed = match query_get(query, "seed").map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "`seed` is a whole number"),
+    };
+    let propagation = match query_get(query, "propagation") {
+        None if seed.is_some() => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "`seed` picks a `propagation` delay: give one",
+            )
+        }
+        None => None,
+        Some(p) => match Propagation::parse(p, seed) {
+            Ok(p) => Some(p),
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("propagation: {e}")),
+        },
+    };
+    let world = match World::from_toml("world (admin API)", text) {
+        Ok(w) => w,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    match propagation {
+        None => {
+            emu.replace_world(world);
             json_response(StatusCode::OK, &json!({ "replaced": true }))
         }
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
+        Some(p) => {
+            let label = query_get(query, "label").unwrap_or("world replaced (admin API)");
+            emu.replace_world_propagating(world, label, p);
+            json_response(
+                StatusCode::OK,
+                &json!({ "replaced": true, "pending": emu.pending_changes() }),
+            )
+        }
     }
 }
 

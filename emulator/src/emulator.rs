@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::fault::Faults;
 use crate::log::RequestLog;
+use crate::propagation::Propagation;
 use crate::sigv4::{CredentialScope, SigningKey};
 use crate::store::{MemoryStore, Store};
 use crate::util::splitmix;
@@ -69,7 +70,9 @@ impl Session {
 pub struct Emulator {
     pub(crate) config: Config,
     pub(crate) clock: Arc<dyn Clock>,
-    world: RwLock<Arc<World>>,
+    world: RwLock<crate::propagation::Worlds>,
+    /// Whether a change is pending (the fast path of [`Emulator::world`] skips the clock).
+    pending: std::sync::atomic::AtomicBool,
     sessions: RwLock<HashMap<String, Arc<Session>>>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) log: RequestLog,
@@ -115,7 +118,8 @@ impl Emulator {
         Self {
             config,
             clock,
-            world: RwLock::new(Arc::new(world)),
+            world: RwLock::new(crate::propagation::Worlds::new(world)),
+            pending: std::sync::atomic::AtomicBool::new(false),
             sessions: RwLock::new(sessions),
             store,
             log,
@@ -142,51 +146,138 @@ impl Emulator {
         self.config.admin.token()
     }
 
-    /// A snapshot of the world.
+    fn worlds(&self) -> std::sync::RwLockWriteGuard<'_, crate::propagation::Worlds> {
+        self.world
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The world requests see now: pending changes whose delay has passed on the
+    /// clock are part of it, the others are not ([`crate::propagation`]).
     pub fn world(&self) -> Arc<World> {
+        use std::sync::atomic::Ordering;
+        if self.pending.load(Ordering::Acquire) {
+            let now = self.clock.now();
+            let due = self
+                .world
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .due(now);
+            if due {
+                let mut worlds = self.worlds();
+                worlds.promote(now);
+                self.pending.store(!worlds.pending.is_empty(), Ordering::Release);
+            }
+        }
         self.world
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .current
             .clone()
     }
 
-    /// Replace the world; objects and issued sessions are kept, buckets new to the
-    /// world start empty, and pre-issued credentials of the new world are added.
-    pub fn replace_world(&self, world: World) {
+    /// The newest world, pending changes included: what the next change builds on.
+    pub fn newest_world(&self) -> Arc<World> {
+        self.world
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .newest()
+            .clone()
+    }
+
+    /// The changes requests do not see yet, oldest first.
+    pub fn pending_changes(&self) -> Vec<crate::propagation::PendingChange> {
+        // Through `world()`, so changes already due are not reported as pending.
+        let _ = self.world();
+        self.world
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .changes()
+    }
+
+    /// Buckets new to `world` get a place in the store; its pre-issued credentials
+    /// are added to the sessions.
+    fn adopt(&self, world: &World) {
         let now = self.clock.now();
         for b in &world.buckets {
             self.store.create_bucket(&b.name);
         }
-        {
-            let mut sessions = self
-                .sessions
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for c in &world.credentials {
-                sessions
-                    .entry(c.access_key_id.clone())
-                    .or_insert_with(|| Arc::new(Session::from_world(c, now)));
-            }
-        }
-        *self
-            .world
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(world);
-    }
-
-    /// Edit the world in place (e.g. remove `s3:DeleteObject` from a role mid-scenario).
-    pub fn edit_world(&self, edit: impl FnOnce(&mut World)) {
-        let mut guard = self
-            .world
+        let mut sessions = self
+            .sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut world = (**guard).clone();
+        for c in &world.credentials {
+            sessions
+                .entry(c.access_key_id.clone())
+                .or_insert_with(|| Arc::new(Session::from_world(c, now)));
+        }
+    }
+
+    /// Replace the world at once; objects and issued sessions are kept, buckets new
+    /// to the world start empty, pre-issued credentials of the new world are added,
+    /// and changes still pending are dropped (they were made to the old world).
+    pub fn replace_world(&self, world: World) {
+        self.adopt(&world);
+        let mut worlds = self.worlds();
+        worlds.current = Arc::new(world);
+        worlds.pending.clear();
+        self.pending.store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Replace the world as IAM does: requests see the new one only after
+    /// `propagation`'s delay on the clock, and are decided on the old one until then.
+    pub fn replace_world_propagating(
+        &self,
+        world: World,
+        label: impl Into<String>,
+        propagation: Propagation,
+    ) {
+        self.change(label.into(), propagation, move |w| *w = world);
+    }
+
+    /// Edit the world at once (e.g. remove `s3:DeleteObject` from a role
+    /// mid-scenario, or a bucket CreateBucket made). Changes still pending get the
+    /// edit too, so they do not undo it when they are seen.
+    pub fn edit_world(&self, edit: impl Fn(&mut World)) {
+        let mut worlds = self.worlds();
+        let mut world = (*worlds.current).clone();
         edit(&mut world);
         world.reindex();
-        for b in &world.buckets {
-            self.store.create_bucket(&b.name);
+        self.adopt(&world);
+        worlds.current = Arc::new(world);
+        for p in &mut worlds.pending {
+            let mut w = (*p.world).clone();
+            edit(&mut w);
+            w.reindex();
+            p.world = Arc::new(w);
         }
-        *guard = Arc::new(world);
+    }
+
+    /// Edit the world as IAM does: the edit is seen after `propagation`'s delay
+    /// ([`crate::propagation`]); a zero delay is [`Emulator::edit_world`].
+    pub fn edit_world_propagating(
+        &self,
+        label: impl Into<String>,
+        propagation: Propagation,
+        edit: impl FnOnce(&mut World),
+    ) {
+        self.change(label.into(), propagation, edit);
+    }
+
+    fn change(&self, label: String, propagation: Propagation, edit: impl FnOnce(&mut World)) {
+        let now = self.clock.now();
+        let delay = propagation.delay();
+        let mut worlds = self.worlds();
+        let mut world = (**worlds.newest()).clone();
+        edit(&mut world);
+        world.reindex();
+        self.adopt(&world);
+        if delay.is_zero() && worlds.pending.is_empty() {
+            worlds.current = Arc::new(world);
+            return;
+        }
+        worlds.push(world, label, now, delay);
+        self.pending.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Add a bucket CreateBucket made to the world and the store.
@@ -194,7 +285,7 @@ impl Emulator {
         let name = bucket.name.clone();
         self.edit_world(move |w| {
             if w.bucket(&name).is_none() {
-                w.buckets.push(bucket);
+                w.buckets.push(bucket.clone());
             }
         });
     }

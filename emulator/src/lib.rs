@@ -24,6 +24,8 @@
 //! - [`explain`]: `emulator explain`, a decision without a request.
 //! - [`direct`]: the decisions the server takes after authentication, called without the wire.
 //! - [`world`]: accounts, users, roles, policies, credentials, buckets; the world file.
+//!   [`propagation`]: world changes that requests see only after a delay (IAM's
+//!   eventual consistency).
 //! - [`emulator`]: the state one instance holds; [`config`]: wire settings; [`clock`].
 //! - [`protocol`]: protocol facts as tables (error codes) and the XML the emulator speaks.
 //! - [`error`]: [`ApiError`], the one wire error type, and [`api_error!`].
@@ -48,6 +50,7 @@ pub mod fuzzing;
 pub mod iam;
 pub mod log;
 pub mod pipeline;
+pub mod propagation;
 pub mod protocol;
 pub mod request;
 pub mod route;

@@ -15,10 +15,11 @@ use connector::{AppendWriter, DestinationConfig, Diagnosis, ServiceSettings};
 use emulator::world::{FileError, Source};
 use serde::Deserialize;
 
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_async::time::SharedTimeSource;
 
 use crate::expect::mask;
-use crate::run::{EmulatorTime, Outcome, Run};
+use crate::run::{ClockSleep, EmulatorTime, Outcome, Run};
 use crate::scenario::{parse_duration, with_args, StepFile};
 use crate::steps::{bucket_region, endpoint_url, http_client};
 
@@ -68,6 +69,11 @@ pub struct ConnectorArgs {
     /// Service setting: address the bucket as `BUCKET.host` instead of path-style.
     #[serde(default)]
     pub virtual_hosted: bool,
+    /// Service setting: how long onboarding keeps retrying refusals IAM propagation
+    /// explains (`0s` reports at once; default the connector's 60 s). The waits
+    /// advance the emulator's clock.
+    #[serde(default)]
+    pub propagation_wait: Option<String>,
     /// The service host's clock is off by this much (`-20m`, `16m`): its SDK signs
     /// and names objects with the emulator's clock plus this offset.
     #[serde(default)]
@@ -195,12 +201,19 @@ fn destination(
     let mut settings = ServiceSettings::default()
         .with_endpoint_url(endpoint_url(run, a.host.as_deref()))
         .with_virtual_hosted(a.virtual_hosted)
+        .with_wait_sleep(SharedAsyncSleep::new(ClockSleep(run.clock.clone())))
         .with_time_source(time)
         .with_http_client(http_client());
     if step.actor.is_some() {
         if let Some(k) = run.keys(step)? {
             settings = settings.with_static_credentials(k.access_key_id, k.secret, k.session_token);
         }
+    }
+    if let Some(w) = &a.propagation_wait {
+        let s = parse_duration(w)
+            .ok_or_else(|| format!("propagation_wait `{w}` is not a duration like `30s`"))?;
+        settings.propagation_wait_seconds =
+            u64::try_from(s).map_err(|_| format!("propagation_wait `{w}` is negative"))?;
     }
     settings.session_tags = a.session_tags.clone();
     settings.source_identity = a.source_identity.clone();

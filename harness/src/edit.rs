@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use emulator::iam::{Policy, PolicyKind};
+use emulator::propagation::Propagation;
 use emulator::world::{KeyStatus, PolicyDoc, World};
 use serde::Deserialize;
 
@@ -19,6 +20,16 @@ pub struct InlinePolicy {
     pub name: String,
     /// JSON document, verbatim.
     pub document: String,
+}
+
+/// A new access key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    /// Access key id (`AKIA…`).
+    pub id: String,
+    /// Secret.
+    pub secret: String,
 }
 
 /// A key status change.
@@ -75,6 +86,21 @@ pub struct EditArgs {
     /// Delete the role, user or bucket itself (objects of a deleted bucket stay in the store).
     #[serde(default)]
     pub delete: bool,
+    /// Role: create it (with `trust_policy`, and `put_policy`, `max_session_duration`
+    /// if given), as the customer does in the console.
+    #[serde(default)]
+    pub create: bool,
+    /// User: add an access key (`CreateAccessKey`).
+    #[serde(default)]
+    pub add_key: Option<NewKey>,
+    /// IAM is eventually consistent: requests see this change only after this delay
+    /// on the emulator's clock (`15s`, or a range `5s..30s` that `seed` picks from),
+    /// and are decided on the world before it until then. Default: at once.
+    #[serde(default)]
+    pub propagation: Option<String>,
+    /// Picks the delay from a `propagation` range (default 0).
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 impl EditArgs {
@@ -93,6 +119,8 @@ impl EditArgs {
             || self.owner.is_some()
             || self.key_status.is_some()
             || self.delete_key.is_some()
+            || self.add_key.is_some()
+            || self.create
             || self.delete;
         if !changes {
             return Err("world.edit changes nothing".to_string());
@@ -112,8 +140,23 @@ impl EditArgs {
         if self.user.is_some() && (self.trust_policy.is_some() || self.max_session_duration.is_some()) {
             return Err("`trust_policy` and `max_session_duration` apply to roles".to_string());
         }
-        if self.role.is_some() && (self.key_status.is_some() || self.delete_key.is_some()) {
-            return Err("`key_status` and `delete_key` apply to users".to_string());
+        if self.role.is_some()
+            && (self.key_status.is_some() || self.delete_key.is_some() || self.add_key.is_some())
+        {
+            return Err("`key_status`, `delete_key` and `add_key` apply to users".to_string());
+        }
+        if self.create && (self.role.is_none() || self.trust_policy.is_none() || self.delete) {
+            return Err(
+                "`create` makes a role: `role = ...` with a `trust_policy`, not `delete`".to_string(),
+            );
+        }
+        if self.add_key.is_some() && self.user.is_none() {
+            return Err("`add_key` needs `user = ...`".to_string());
+        }
+        if let Some(p) = &self.propagation {
+            emulator::propagation::Propagation::parse(p, self.seed)?;
+        } else if self.seed.is_some() {
+            return Err("`seed` picks a `propagation` delay: give one".to_string());
         }
         if let Some(k) = &self.key_status {
             if k.status != "Active" && k.status != "Inactive" {
@@ -217,10 +260,14 @@ fn remove_named(policies: &mut Vec<PolicyDoc>, owner: &str, name: &str) -> Resul
 /// Apply an edit to the running emulator's world.
 pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
     a.validate()?;
-    let world = run.emulator().world();
+    // The newest world, changes still propagating included: the customer edits what
+    // the console shows them, not what requests see yet.
+    let world = run.emulator().newest_world();
     // Build everything first, so a failed edit leaves the world untouched.
     let mut next = (*world).clone();
-    if let Some(target) = &a.role {
+    if let (true, Some(target)) = (a.create, &a.role) {
+        create_role(&mut next, target, a)?;
+    } else if let Some(target) = &a.role {
         let (acct, name) = target
             .split_once('/')
             .ok_or_else(|| format!("role `{target}` must be `account/role-name`"))?;
@@ -298,6 +345,20 @@ pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
                     KeyStatus::Inactive
                 };
             }
+            if let Some(k) = &a.add_key {
+                if world
+                    .users
+                    .iter()
+                    .any(|u| u.access_keys.iter().any(|x| x.id == k.id))
+                {
+                    return Err(format!("access key `{}` already exists", k.id));
+                }
+                user.access_keys.push(emulator::world::AccessKey {
+                    id: k.id.clone(),
+                    secret: k.secret.clone(),
+                    status: KeyStatus::Active,
+                });
+            }
             if let Some(id) = &a.delete_key {
                 let before = user.access_keys.len();
                 user.access_keys.retain(|x| &x.id != id);
@@ -327,6 +388,74 @@ pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
             }
         }
     }
-    run.emulator().edit_world(move |w| *w = next);
+    let propagation = match &a.propagation {
+        Some(p) => Propagation::parse(p, a.seed)?,
+        None => Propagation::fixed(std::time::Duration::ZERO),
+    };
+    run.emulator()
+        .replace_world_propagating(next, a.label(), propagation);
+    Ok(())
+}
+
+impl EditArgs {
+    /// What the change is called in the emulator's notes (`world.edit role customer/transfer-role`).
+    fn label(&self) -> String {
+        let target = match (&self.role, &self.user, &self.bucket) {
+            (Some(r), _, _) => format!("role {r}"),
+            (_, Some(u), _) => format!("user {u}"),
+            (_, _, Some(b)) => format!("bucket {b}"),
+            _ => String::new(),
+        };
+        let what = if self.create {
+            "create"
+        } else if self.add_key.is_some() {
+            "add access key to"
+        } else if self.trust_policy.is_some() {
+            "edit trust policy of"
+        } else if self.put_policy.is_some() {
+            "put policy on"
+        } else if self.delete {
+            "delete"
+        } else {
+            "edit"
+        };
+        format!("{what} {target}")
+    }
+}
+
+/// A role as IAM's CreateRole makes it: path `/`, a unique id, the trust policy,
+/// and the inline policy and session limit the edit names.
+fn create_role(next: &mut World, target: &str, a: &EditArgs) -> Result<(), String> {
+    let (acct, name) = target
+        .split_once('/')
+        .ok_or_else(|| format!("role `{target}` must be `account/role-name`"))?;
+    let account = account_id(next, acct)?;
+    if next.roles.iter().any(|r| r.account == account && r.name == name) {
+        return Err(format!("role `{target}` already exists"));
+    }
+    let owner = format!("role:{name}");
+    let trust_text = a.trust_policy.as_deref().unwrap_or_default();
+    let trust = doc(next, format!("trust:{name}"), trust_text, PolicyKind::Trust)?;
+    let mut policies = Vec::new();
+    if let Some(p) = &a.put_policy {
+        policies.push(doc(
+            next,
+            format!("{owner}/{}", p.name),
+            &p.document,
+            PolicyKind::Identity,
+        )?);
+    }
+    let arn = format!("arn:aws:iam::{account}:role/{name}");
+    next.roles.push(emulator::world::Role {
+        id: emulator::world::derived_unique_id("AROA", &arn),
+        account,
+        name: name.to_string(),
+        path: "/".to_string(),
+        trust,
+        policies,
+        boundary: None,
+        max_session_duration: a.max_session_duration.unwrap_or(3600),
+        tags: std::collections::BTreeMap::new(),
+    });
     Ok(())
 }

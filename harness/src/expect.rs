@@ -177,11 +177,12 @@ pub fn check(expect: &Expect, outcome: &Outcome) -> Vec<Mismatch> {
         }
     }
     if let Some(want) = &expect.notes {
-        let notes: Vec<String> = entry
+        let mut notes: Vec<String> = entry
             .decision
             .as_ref()
             .map(|d| d.notes.clone())
             .unwrap_or_default();
+        notes.extend(entry.note.clone());
         for w in want {
             if !notes.iter().any(|n| n.contains(w.as_str())) {
                 out.push(Mismatch::new("notes", w.clone(), list(&notes)));

@@ -41,6 +41,21 @@ impl TimeSource for EmulatorTime {
     }
 }
 
+/// A sleep that advances the emulator's clock and returns at once: the connector's
+/// own waits (IAM propagation) pass in simulated time, so a scenario's minute of
+/// retrying costs no wall-clock time and the emulator sees the minute go by.
+#[derive(Debug, Clone)]
+pub struct ClockSleep(pub Arc<ManualClock>);
+
+impl aws_smithy_async::rt::sleep::AsyncSleep for ClockSleep {
+    fn sleep(&self, duration: Duration) -> aws_smithy_async::rt::sleep::Sleep {
+        // Advancing a manual clock cannot fail; a clock that refused would leave
+        // the wait at zero length, which the retry bound still ends.
+        let _ = self.0.advance(duration);
+        aws_smithy_async::rt::sleep::Sleep::new(std::future::ready(()))
+    }
+}
+
 /// Credentials a step acts with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keys {
@@ -137,7 +152,7 @@ impl Run<'_> {
         let (account, user) = name
             .split_once('/')
             .ok_or_else(|| format!("`{name}` must be `account/user`"))?;
-        let current = self.emulator().world();
+        let current = self.emulator().newest_world();
         for world in [&*current, &self.scenario.world] {
             let Some(acct) = world.account(account) else {
                 continue;

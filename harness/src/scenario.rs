@@ -103,9 +103,10 @@ pub struct Expect {
     /// The statements that decided it, `policy#sid-or-index`, in any order.
     #[serde(default)]
     pub decided_by: Option<Vec<String>>,
-    /// Texts that must each appear in the decision's notes: the readings of
-    /// undocumented IAM corners it took (`${aws:username}` has no value, a plain
-    /// operator on a multivalued key, `ForAnyValue:…IfExists` on an absent key).
+    /// Texts that must each appear in the decision's notes or the request's log
+    /// note: the readings of undocumented IAM corners it took (`${aws:username}`
+    /// has no value, a plain operator on a multivalued key, `ForAnyValue:…IfExists`
+    /// on an absent key), or an IAM change it did not see yet (`not yet visible`).
     #[serde(default)]
     pub notes: Option<Vec<String>>,
     /// The caller's ARN as the emulator logged it.

@@ -74,6 +74,18 @@ impl Detail for Option<String> {
     }
 }
 
+impl Detail for u64 {
+    fn detail(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
+impl Detail for bool {
+    fn detail(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
 impl Detail for Option<u32> {
     fn detail(&self) -> Option<String> {
         self.map(|v| v.to_string())
@@ -366,6 +378,18 @@ diagnoses! {
         /// The bucket's real region, when S3 names it.
         actual: Option<String>,
     } => Customer, ["M30", "M31", "M33"];
+    /// Onboarding retried refusals that IAM's eventual consistency explains (a role,
+    /// trust edit, policy or access key made seconds ago) and waited this long
+    /// (warning). `cleared`: the refusal went away while waiting, so it was
+    /// propagation; otherwise the wait reached its bound and the failure stands.
+    WaitedForIamPropagation {
+        /// Seconds spent waiting, on the injected clock.
+        waited_seconds: u64,
+        /// The bound (`propagation_wait_seconds`).
+        bound_seconds: u64,
+        /// Whether the refusal went away while waiting.
+        cleared: bool,
+    } => Transient, ["M15", "M62"];
     /// S3 answered 307 TemporaryRedirect (bucket just created; DNS still propagating).
     BucketRecentlyCreatedRedirect {} => Transient, ["M32"];
     /// The bucket does not exist.

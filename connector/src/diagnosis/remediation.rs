@@ -295,6 +295,12 @@ pub(super) fn summary(d: &Diagnosis) -> String {
         Diagnosis::BucketRecentlyCreatedRedirect { .. } => {
             format!("bucket `{bucket}` is so new its DNS name is still propagating")
         }
+        Diagnosis::WaitedForIamPropagation { waited_seconds, cleared: true, .. } => {
+            format!("IAM took about {waited_seconds} s to propagate a recent change; onboarding waited for it")
+        }
+        Diagnosis::WaitedForIamPropagation { waited_seconds, .. } => {
+            format!("onboarding retried for {waited_seconds} s in case IAM had not yet propagated a recent change")
+        }
         Diagnosis::NoSuchBucket { .. } => format!("bucket `{bucket}` does not exist"),
         Diagnosis::AclNotSupported { .. } => {
             format!("bucket `{bucket}` has ACLs disabled and the request carried an ACL")
@@ -581,6 +587,16 @@ pub(super) fn remediation(d: &Diagnosis) -> String {
                  column)."
             ),
         },
+        Diagnosis::WaitedForIamPropagation { cleared: true, .. } => "Nothing to change: IAM is eventually consistent, \
+             and a role, trust-policy edit, policy or access key made seconds ago is refused for a while. Onboarding \
+             retried until it took effect."
+            .to_owned(),
+        Diagnosis::WaitedForIamPropagation { waited_seconds, bound_seconds, .. } => format!(
+            "The refusal below did not go away within {waited_seconds} s (the bound is {bound_seconds} s). If you \
+             created or changed the role, its policies or the access key in the last few minutes, wait a few minutes \
+             and run the connection test again before editing anything: IAM changes take time to propagate. If \
+             nothing changed recently, follow the fix below."
+        ),
         Diagnosis::BucketRecentlyCreatedRedirect { .. } => {
             "The bucket was created recently and its DNS name has not propagated (up to 24 h). Retry later; nothing to \
              change. Operators: the bucket's regional endpoint (`BUCKET.s3.REGION.amazonaws.com`, the SDK's default \

@@ -109,6 +109,7 @@ impl Emulator {
                 if ctx.trace.note.is_none() {
                     ctx.trace.note = e.log_note();
                 }
+                self.note_pending(&mut ctx);
                 let svc = e.service.unwrap_or(wire);
                 let message = e.wire_message(svc).into_owned();
                 (
@@ -128,6 +129,25 @@ impl Emulator {
             return Err(ResetConnection);
         }
         Ok(response)
+    }
+
+    /// A refused request made while an IAM change is still propagating says so
+    /// beside its own note: it was decided on the world before the change.
+    fn note_pending(&self, ctx: &mut Ctx) {
+        let notes: Vec<String> = self
+            .pending_changes()
+            .iter()
+            .filter(|c| c.visible_at > ctx.now)
+            .map(|c| c.note(ctx.now))
+            .collect();
+        if notes.is_empty() {
+            return;
+        }
+        let pending = notes.join("; ");
+        ctx.trace.note = Some(match ctx.trace.note.take() {
+            Some(n) => format!("{n}; {pending}"),
+            None => pending,
+        });
     }
 
     /// One log line and one log entry per request, with the decision beside the outcome.

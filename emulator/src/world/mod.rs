@@ -645,7 +645,7 @@ struct Builder<'a> {
 
 /// A stable pseudo-unique id in AWS's shape (`AIDA…`/`AROA…`, 21 characters),
 /// derived from the ARN so the same world always has the same ids.
-fn derived_unique_id(prefix: &str, arn: &str) -> String {
+pub fn derived_unique_id(prefix: &str, arn: &str) -> String {
     use sha2::Digest;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let digest = sha2::Sha256::digest(arn.as_bytes());
