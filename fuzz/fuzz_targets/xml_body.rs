@@ -29,14 +29,19 @@ fn write(x: &mut Xml, e: &Element) {
 /// Names the writer can emit verbatim (the reader's local names of any input).
 fn writable(e: &Element) -> bool {
     !e.name.is_empty()
-        && e.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        && e.name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
         && e.name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
         && e.children.iter().all(writable)
 }
 
 fuzz_target!(|data: &[u8]| {
     let read = emulator::fuzzing::xml_bodies(data);
-    for e in [read.parts.err(), read.keys.err(), read.region.err()].into_iter().flatten() {
+    for e in [read.parts.err(), read.keys.err(), read.region.err()]
+        .into_iter()
+        .flatten()
+    {
         fuzz::render::api_error(&e, Service::S3);
     }
     if let Some(tree) = emulator::fuzzing::xml_tree(data) {
