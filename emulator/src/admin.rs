@@ -159,6 +159,7 @@ where
         }
         ("PUT", ["world"]) => replace_world(emu, &body, &query),
         ("GET", ["world", "pending"]) => json_response(StatusCode::OK, &json!(emu.pending_changes())),
+        ("POST", ["oidc", "token"]) => mint_token(emu, &body),
         _ => error(
             StatusCode::NOT_FOUND,
             format!("no admin endpoint {method} /_emulator/{path}"),
@@ -229,6 +230,29 @@ fn add_fault(emu: &Emulator, body: &[u8]) -> Response<ResBody> {
             json_response(StatusCode::OK, &json!({ "added": true }))
         }
         Err(e) => error(StatusCode::BAD_REQUEST, format!("fault rule: {e}")),
+    }
+}
+
+/// `POST /_emulator/oidc/token` with `{"issuer": "https://…", "claims": {…}, "kid": "…"}`
+/// (`kid` optional): a web identity token as that provider would sign it, for
+/// `AssumeRoleWithWebIdentity` from any client (`{"token": "…"}`).
+fn mint_token(emu: &Emulator, body: &[u8]) -> Response<ResBody> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct MintRequest {
+        issuer: String,
+        #[serde(default)]
+        claims: serde_json::Map<String, serde_json::Value>,
+        #[serde(default)]
+        kid: Option<String>,
+    }
+    let req = match serde_json::from_slice::<MintRequest>(body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("token request: {e}")),
+    };
+    match emu.mint_web_identity_token(&req.issuer, req.kid.as_deref(), req.claims) {
+        Ok(token) => json_response(StatusCode::OK, &json!({ "token": token })),
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
     }
 }
 

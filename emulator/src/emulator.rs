@@ -84,6 +84,8 @@ pub struct Emulator {
     /// Derived SigV4 keys by secret and scope: deriving one is four HMACs, and a
     /// client signs every request of a day with the same one.
     signing_keys: std::sync::Mutex<HashMap<(String, CredentialScope), SigningKey>>,
+    /// The OIDC identity providers' key pairs (web identity tokens).
+    pub(crate) oidc_keys: crate::oidc::Keyring,
 }
 
 /// Past this many cached signing keys the cache starts over (a bound, not an LRU:
@@ -128,6 +130,7 @@ impl Emulator {
             ids: AtomicU64::new(1),
             id_seed,
             signing_keys: std::sync::Mutex::new(HashMap::new()),
+            oidc_keys: crate::oidc::Keyring::default(),
         }
     }
 
@@ -183,6 +186,29 @@ impl Emulator {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .newest()
             .clone()
+    }
+
+    /// A web identity token as the OIDC provider for `issuer` (`https://…` or the
+    /// bare host) would issue it, with `claims` (`iss`, `iat` and a one-hour `exp`
+    /// filled in when absent), signed with its key `kid` (default: its first).
+    /// What a test or the harness hands a client for `AssumeRoleWithWebIdentity`.
+    ///
+    /// # Errors
+    /// No provider for `issuer` in the newest world, or a key failure.
+    pub fn mint_web_identity_token(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        claims: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, String> {
+        let world = self.newest_world();
+        let wanted = crate::world::oidc::issuer_of(issuer);
+        let provider = world
+            .oidc_providers
+            .iter()
+            .find(|p| p.issuer == wanted)
+            .ok_or_else(|| format!("no OIDC provider `{issuer}` in the world ([[oidc_providers]])"))?;
+        self.oidc_keys.mint(provider, kid, claims, self.clock.now())
     }
 
     /// The changes requests do not see yet, oldest first.

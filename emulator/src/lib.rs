@@ -49,6 +49,7 @@ pub mod fault;
 pub mod fuzzing;
 pub mod iam;
 pub mod log;
+pub mod oidc;
 pub mod pipeline;
 pub mod propagation;
 pub mod protocol;

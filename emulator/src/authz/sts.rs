@@ -41,3 +41,42 @@ pub(crate) fn assume_role(
         Err(denied(world, caller, &role.account, d, Surface::Sts))
     }
 }
+
+/// Decide `sts:AssumeRoleWithWebIdentity` for a token's federated principal: the
+/// role's trust policy alone (the caller has no identity policies and no account,
+/// so no SCP applies), with the role account's RCPs. `Err` is the deny's decision.
+pub(crate) fn assume_role_with_web_identity(
+    world: &World,
+    principal: &iam::Principal,
+    role: &crate::world::Role,
+    context: &RequestContext,
+) -> Result<Decision, Decision> {
+    let none = super::CallerPolicies {
+        identity: Vec::new(),
+        boundary: None,
+        session: Vec::new(),
+    };
+    let pols = policies(
+        world,
+        None,
+        &role.account,
+        &none,
+        Some((&role.trust, PolicyType::RoleTrust)),
+    );
+    let arn = role.arn();
+    let d = iam::evaluate(
+        &iam::Request {
+            principal,
+            action: "sts:AssumeRoleWithWebIdentity",
+            resource: &arn,
+            resource_account: Some(&role.account),
+            context,
+        },
+        &pols,
+    );
+    if d.is_allowed() {
+        Ok(d)
+    } else {
+        Err(d)
+    }
+}

@@ -43,6 +43,9 @@ where
         raw_query: &raw_query,
         headers: &parts.headers,
     };
+    if action.as_deref() == Some("AssumeRoleWithWebIdentity") {
+        return web_identity(emu, ctx, &params, &head, host).await;
+    }
     let auth = sigv4::parse(&head, SigService::Sts).map_err(|e| e.to_api_error(Service::Sts))?;
     let Auth::V4(v4) = &auth else {
         return Err(api_error!(MissingAuthenticationToken).note("STS needs a SigV4-signed request"));
@@ -99,6 +102,45 @@ where
                 .note("no Action parameter"),
         ),
     }
+}
+
+/// `AssumeRoleWithWebIdentity` needs no signature: "Calling
+/// AssumeRoleWithWebIdentity does not require the use of AWS security credentials"
+/// (STS API reference), and the SDKs send it unsigned. The token is the proof; a
+/// signature, if one is sent, is not checked (inferred: the caller's identity plays
+/// no part in the decision). The region is the host's, else a signature's, else
+/// us-east-1's.
+async fn web_identity(
+    emu: &Arc<Emulator>,
+    ctx: &mut Ctx,
+    params: &sts::Params,
+    head: &RequestHead<'_>,
+    host: &HostInfo,
+) -> ApiResult<Response<ResBody>> {
+    let signed_region = match sigv4::parse(head, SigService::Sts) {
+        Ok(Auth::V4(v4)) => Some(v4.scope.region.clone()),
+        _ => None,
+    };
+    let region = host
+        .region
+        .clone()
+        .or(signed_region)
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let global_endpoint = host.sts && host.global;
+    ctx.trace.trail.region = Some(if global_endpoint {
+        "us-east-1".to_string()
+    } else {
+        region.clone()
+    });
+    emu.apply_faults(ctx, "AssumeRoleWithWebIdentity", None, None, Service::Sts)
+        .await?;
+    sts::check_version(params)?;
+    let world = emu.world();
+    let endpoint = sts::assume_role::Endpoint {
+        region: &region,
+        global: global_endpoint,
+    };
+    sts::web_identity::assume_role_with_web_identity(emu, ctx, &world, params, &endpoint)
 }
 
 async fn read_body<B>(emu: &Emulator, mut body: B) -> ApiResult<Vec<u8>>

@@ -104,6 +104,13 @@ codes! {
         S3: 400, "The provided token has expired.";
         Sts: 403, "The security token included in the request is expired";
     }
+    /// STS: a web identity token past its `exp` (AssumeRoleWithWebIdentity). The
+    /// message names both times (`Token expired: current date/time … must be before
+    /// the expiration date/time …`, observed: aws/aws-sdk-java-v2#5709); the default
+    /// is the STS API reference's description.
+    ExpiredTokenException => {
+        Sts: 400, "The web identity token that was passed is expired or is not valid. Get a new identity token from the identity provider and then retry the request.";
+    }
     /// Bucket in a post-2019 region addressed through another region's endpoint.
     IllegalLocationConstraintException => {
         S3: 400, "The location constraint is incompatible for the region specific endpoint this request was sent to.";
@@ -118,6 +125,12 @@ codes! {
     InternalError => { S3: 500, "We encountered an internal error. Please try again."; }
     /// STS: an internal failure.
     InternalFailure => { Sts: 500, "An internal error occurred."; }
+    /// STS: a web identity token that does not verify: not a JWT, no provider for
+    /// its issuer, an unknown key, a bad signature, a wrong audience (the specific
+    /// messages are observed ones; the default is the STS API reference's).
+    InvalidIdentityToken => {
+        Sts: 400, "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.";
+    }
     /// Unknown access key id (S3), inactive keys included.
     InvalidAccessKeyId => { S3: 403, "The AWS Access Key Id you provided does not exist in our records."; }
     /// STS: unknown STS action.

@@ -318,7 +318,7 @@ pub(crate) fn grant(
 }
 
 /// The inline session policy and the managed ones `PolicyArns` names.
-fn session_policies(world: &World, input: &mut AssumeRoleInput<'_>) -> ApiResult<Vec<PolicyDoc>> {
+pub(super) fn session_policies(world: &World, input: &mut AssumeRoleInput<'_>) -> ApiResult<Vec<PolicyDoc>> {
     let mut docs: Vec<PolicyDoc> = Vec::new();
     if let Some((policy, text)) = input.policy.take() {
         docs.push(PolicyDoc {
@@ -347,16 +347,7 @@ fn session_policies(world: &World, input: &mut AssumeRoleInput<'_>) -> ApiResult
 fn find_role<'w>(world: &'w World, caller: &Caller, role_arn: &str, region: &str) -> ApiResult<&'w Role> {
     let parsed = Arn::parse(role_arn);
     let account = parsed.as_ref().map_or("", |a| a.account).to_string();
-    if world
-        .account(&account)
-        .is_some_and(|a| a.sts_disabled_regions.iter().any(|r| r == region))
-    {
-        return Err(api_error!(
-            RegionDisabledException,
-            "STS is not activated in this region for account:{}. Your account administrator can activate STS in this region using the IAM Console.",
-            account
-        ));
-    }
+    check_region(world, &account, region)?;
     if let Some(role) = world.role_by_arn(role_arn) {
         return Ok(role);
     }
@@ -394,9 +385,24 @@ fn find_role<'w>(world: &'w World, caller: &Caller, role_arn: &str, region: &str
     .note(why))
 }
 
+/// RegionDisabledException when the role's account deactivated STS in `region`.
+pub(super) fn check_region(world: &World, account: &str, region: &str) -> ApiResult<()> {
+    if world
+        .account(account)
+        .is_some_and(|a| a.sts_disabled_regions.iter().any(|r| r == region))
+    {
+        return Err(api_error!(
+            RegionDisabledException,
+            "STS is not activated in this region for account:{}. Your account administrator can activate STS in this region using the IAM Console.",
+            account
+        ));
+    }
+    Ok(())
+}
+
 /// The session's length: 1 h by default, at most the role's maximum, and at most
 /// 1 h for role chaining.
-fn session_duration(role: &Role, requested: Option<i64>, chained: bool) -> ApiResult<i64> {
+pub(super) fn session_duration(role: &Role, requested: Option<i64>, chained: bool) -> ApiResult<i64> {
     let duration = requested.unwrap_or(3600);
     if chained && duration > CHAINED_MAX {
         return Err(api_error!(
@@ -451,7 +457,7 @@ fn trust_context(
     clippy::too_many_arguments,
     reason = "the parts of one session, gathered once"
 )]
-fn issue(
+pub(super) fn issue(
     emu: &Emulator,
     ctx: &Ctx,
     caller: &Caller,

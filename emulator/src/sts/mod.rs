@@ -3,6 +3,7 @@
 //! body, authenticates and dispatches here.
 
 pub(crate) mod assume_role;
+pub(crate) mod web_identity;
 
 pub(crate) use assume_role::Granted;
 

@@ -186,6 +186,9 @@ pub struct WorldFile {
     /// KMS keys (for SSE-KMS default encryption).
     #[serde(default)]
     pub kms_keys: Vec<KmsKeyFile>,
+    /// OpenID Connect identity providers (`AssumeRoleWithWebIdentity`).
+    #[serde(default)]
+    pub oidc_providers: Vec<OidcProviderFile>,
     /// An AWS Organization, its accounts and SCPs/RCPs.
     #[serde(default)]
     pub organization: Option<OrganizationFile>,
@@ -496,6 +499,35 @@ pub struct KmsKeyFile {
     /// `Enabled` (default), `Disabled` or `PendingDeletion`.
     #[serde(default)]
     pub state: Option<Spanned<String>>,
+}
+
+/// `[[oidc_providers]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderFile {
+    /// The issuer URL (`https://token.actions.githubusercontent.com`): the tokens' `iss`.
+    pub url: Spanned<String>,
+    /// The account it is registered in (name or id); absent only for a built-in
+    /// issuer (`https://accounts.google.com`).
+    #[serde(default)]
+    pub account: Option<Spanned<String>>,
+    /// The client-ID list: audiences a token's `aud` must name (registered providers).
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// The keys it publishes (default: one RS256 key `key-1`).
+    #[serde(default)]
+    pub keys: Vec<OidcKeyFile>,
+}
+
+/// A published signing key of an OIDC provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcKeyFile {
+    /// The key id (`kid` in the token header and the JWKS).
+    pub kid: Spanned<String>,
+    /// `RS256` (default) or `ES256`.
+    #[serde(default)]
+    pub alg: Option<Spanned<String>>,
 }
 
 /// `[organization]`.

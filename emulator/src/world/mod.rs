@@ -7,6 +7,7 @@
 
 pub mod arn;
 pub mod file;
+pub mod oidc;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -461,6 +462,8 @@ pub struct World {
     pub buckets: Vec<Bucket>,
     /// KMS keys.
     pub kms_keys: Vec<KmsKey>,
+    /// OpenID Connect identity providers.
+    pub oidc_providers: Vec<oidc::OidcProvider>,
     /// Organization.
     pub organization: Option<Organization>,
     /// Fault rules active from the start.
@@ -786,6 +789,9 @@ impl Builder<'_> {
         }
         for b in &f.buckets {
             self.bucket(b)?;
+        }
+        for p in &f.oidc_providers {
+            self.oidc_provider(p)?;
         }
         if let Some(o) = &f.organization {
             self.organization(o)?;
