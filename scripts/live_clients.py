@@ -60,6 +60,21 @@ def admin(endpoint, path):
         return r.read()
 
 
+def admin_post(endpoint, path, body):
+    request = urllib.request.Request(f"{endpoint}/_emulator/{path}", data=json.dumps(body).encode(),
+                                      headers={"Authorization": f"Bearer {ADMIN_TOKEN['value']}"}, method="POST")
+    with urllib.request.urlopen(request, context=ADMIN_TOKEN["ssl"]) as r:
+        return json.loads(r.read())
+
+
+GCP_ROLE = "arn:aws:iam::111111111111:role/gcp-writer"
+SA_CLAIMS = {"sub": "104455531234567890123", "azp": "104455531234567890123", "aud": "push-to-warehouse"}
+
+
+def google_token(endpoint, claims=SA_CLAIMS):
+    return admin_post(endpoint, "oidc/token", {"issuer": "https://accounts.google.com", "claims": claims})["token"]
+
+
 def stored(endpoint, key):
     return admin(endpoint, f"buckets/{BUCKET}/objects/{urllib.request.quote(key, safe='')}")
 
@@ -209,6 +224,26 @@ def run(endpoint):
         arn = who.get_caller_identity()["Arn"]
         assert arn == "arn:aws:sts::111111111111:assumed-role/transfer-role/boto3-test", arn
 
+    @check("boto3: STS AssumeRoleWithWebIdentity (unsigned) with a Google token, then write; a wrong sub is denied")
+    def _():
+        # A client with default settings: botocore's model marks this action unsigned.
+        sts = boto3.session.Session(region_name=REGION).client("sts", endpoint_url=endpoint)
+        out = sts.assume_role_with_web_identity(RoleArn=GCP_ROLE, RoleSessionName="boto3-oidc",
+                                                WebIdentityToken=google_token(endpoint))
+        assert out["SubjectFromWebIdentityToken"] == SA_CLAIMS["sub"], out
+        assert out["Provider"] == "https://accounts.google.com", out
+        creds = out["Credentials"]
+        role_s3 = client("s3", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"])
+        role_s3.put_object(Bucket=BUCKET, Key="boto3/oidc.txt", Body=BODY)
+        assert stored(endpoint, "boto3/oidc.txt") == BODY
+        wrong = google_token(endpoint, dict(SA_CLAIMS, sub="sync@vendor.iam.gserviceaccount.com"))
+        try:
+            sts.assume_role_with_web_identity(RoleArn=GCP_ROLE, RoleSessionName="boto3-oidc", WebIdentityToken=wrong)
+            raise AssertionError("a token with the wrong sub was accepted")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "AccessDenied", e.response
+            assert e.response["Error"]["Message"] == "Not authorized to perform sts:AssumeRoleWithWebIdentity", e.response
+
     @check("boto3: upload_file of 20 MiB with default settings (multipart), download_file back")
     def _():
         with tempfile.TemporaryDirectory() as d:
@@ -334,6 +369,12 @@ def run(endpoint):
         out = json.loads(aws("sts", "assume-role", "--role-arn", "arn:aws:iam::111111111111:role/transfer-role",
                              "--role-session-name", "cli", "--external-id", "ext-123"))
         assert out["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111111111111:assumed-role/transfer-role/cli", out
+
+    @check("aws cli: sts assume-role-with-web-identity")
+    def _():
+        out = json.loads(aws("sts", "assume-role-with-web-identity", "--role-arn", GCP_ROLE,
+                             "--role-session-name", "cli-oidc", "--web-identity-token", google_token(endpoint)))
+        assert out["AssumedRoleUser"]["Arn"] == "arn:aws:sts::111111111111:assumed-role/gcp-writer/cli-oidc", out
 
     @check("aws cli: a denied AssumeRole (wrong ExternalId) exits non-zero with AccessDenied")
     def _():

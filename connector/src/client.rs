@@ -86,6 +86,11 @@ pub(crate) async fn sdk_config(
             loader = loader.credentials_provider(creds);
         }
         (Auth::AssumeRole { .. }, BaseCredentials::ProviderChain) => {}
+        // AssumeRoleWithWebIdentity is unsigned, and S3 gets the role's provider:
+        // nothing may fall back to whatever credentials the host happens to have.
+        (Auth::AssumeRole { .. }, BaseCredentials::WebIdentity { .. }) => {
+            loader = loader.no_credentials();
+        }
     }
     loader.load().await
 }

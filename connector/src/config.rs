@@ -103,6 +103,26 @@ pub enum BaseCredentials {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         session_token: Option<Secret>,
     },
+    /// The service's own OpenID Connect ID token (a Google service account's, a GitHub
+    /// Actions or EKS token), read from this file at every credential fetch, so the
+    /// platform can rotate it in place. The customer's role is then assumed with
+    /// `sts:AssumeRoleWithWebIdentity`, unsigned, and its trust policy names the
+    /// identity provider (`"Federated": "accounts.google.com"`) and the token's
+    /// claims, not an AWS principal; an ExternalId does not apply.
+    WebIdentity {
+        /// The file holding the token (the SDKs' `AWS_WEB_IDENTITY_TOKEN_FILE`).
+        token_file: std::path::PathBuf,
+    },
+}
+
+impl BaseCredentials {
+    /// The web identity token file, in web identity mode.
+    pub fn web_identity_token_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::WebIdentity { token_file } => Some(token_file),
+            _ => None,
+        }
+    }
 }
 
 /// Whether S3 requests carry `x-amz-expected-bucket-owner`.
@@ -155,7 +175,8 @@ pub enum FindingAction {
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct ServiceSettings {
-    /// Base credentials used to call `sts:AssumeRole` (role mode only).
+    /// Base credentials used to call `sts:AssumeRole` (role mode only), or the web
+    /// identity token that replaces them.
     pub base_credentials: BaseCredentials,
     /// `RoleSessionName` for assumed-role sessions.
     pub role_session_name: String,
@@ -251,6 +272,14 @@ impl ServiceSettings {
             access_key_id: access_key_id.into(),
             secret_access_key: Secret::new(secret_access_key),
             session_token: session_token.map(Secret::new),
+        };
+        self
+    }
+
+    /// Assumes roles with `sts:AssumeRoleWithWebIdentity` and the ID token in `token_file`.
+    pub fn with_web_identity_token_file(mut self, token_file: impl Into<std::path::PathBuf>) -> Self {
+        self.base_credentials = BaseCredentials::WebIdentity {
+            token_file: token_file.into(),
         };
         self
     }

@@ -133,6 +133,14 @@ struct DestArgs {
     /// Role mode: the service's own session token.
     #[arg(long, env = "CONNECTOR_BASE_SESSION_TOKEN", hide_env_values = true)]
     base_session_token: Option<String>,
+    /// Role mode: assume the role with `sts:AssumeRoleWithWebIdentity` and the
+    /// service's OIDC ID token in this file (read at every credential fetch).
+    #[arg(
+        long,
+        env = "CONNECTOR_WEB_IDENTITY_TOKEN_FILE",
+        conflicts_with = "base_access_key_id"
+    )]
+    web_identity_token_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -217,6 +225,9 @@ impl DestArgs {
                 secret_access_key: Secret::new(secret),
                 session_token: self.base_session_token.map(Secret::new),
             };
+        }
+        if let Some(file) = self.web_identity_token_file {
+            settings.base_credentials = BaseCredentials::WebIdentity { token_file: file };
         }
         Ok((dest, settings))
     }

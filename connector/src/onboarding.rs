@@ -254,7 +254,18 @@ async fn onboard_with(
             }
             // 2b. does the role insist on its ExternalId? (confused deputy)
             let started = clock.now();
-            match crate::protect::confused_deputy(&sts, &role, &target, nonce(clock.now())).await {
+            let probe = if role.web_identity_token_file.is_some() {
+                None
+            } else {
+                crate::protect::confused_deputy(&sts, &role, &target, nonce(clock.now())).await
+            };
+            match probe {
+                None if role.web_identity_token_file.is_some() => {
+                    run.skip(
+                        Step::ConfusedDeputyProbe,
+                        "web identity mode: the trust policy's conditions name the service's token",
+                    );
+                }
                 None if role.external_id.is_none() => {
                     run.skip(Step::ConfusedDeputyProbe, "no ExternalId configured");
                 }
@@ -651,6 +662,9 @@ fn may_be_propagation(d: &Diagnosis) -> bool {
         d,
         Diagnosis::TrustPolicyDeniesAssumeRole { .. }
             | Diagnosis::ExternalIdMismatchOrMissing { .. }
+            | Diagnosis::WebIdentityTrustDenies { .. }
+            | Diagnosis::OidcProviderMissing { .. }
+            | Diagnosis::OidcAudienceNotRegistered { .. }
             | Diagnosis::PolicyMissingPutObject { .. }
             | Diagnosis::PolicyMissingDeleteObject { .. }
             | Diagnosis::InvalidAccessKeyId { .. }
@@ -682,6 +696,9 @@ async fn assume_role(
         *duration_seconds = role.duration.and_then(|d| u32::try_from(d.as_secs()).ok());
     }
     let target = &target;
+    if let Some(file) = &role.web_identity_token_file {
+        return assume_role_with_web_identity(sts, role, file, target, wait).await;
+    }
     wait.retry(|| async move {
         match role.request(sts).send().await {
             Ok(out) => Ok(out.request_id().map(str::to_owned)),
@@ -690,6 +707,38 @@ async fn assume_role(
                 target,
                 Phase::Onboarding,
             )),
+        }
+    })
+    .await
+}
+
+/// Web identity mode: the token file read afresh on each attempt (the platform may
+/// rotate it), `sts:AssumeRoleWithWebIdentity`, and a trust denial filled in with the
+/// conditions the service's token satisfies.
+async fn assume_role_with_web_identity(
+    sts: &aws_sdk_sts::Client,
+    role: &RoleRequest,
+    file: &std::path::Path,
+    target: &Target,
+    wait: &Waiter,
+) -> Result<Option<String>, Diagnosis> {
+    use aws_sdk_sts::operation::RequestId;
+    wait.retry(|| async move {
+        let token =
+            crate::credentials::read_token(file).map_err(|e| Diagnosis::WebIdentityTokenUnreadable {
+                reason: format!("{}: {e}", file.display()),
+                found: Found::input(target.clone()),
+            })?;
+        match role.web_identity_request(sts, &token).send().await {
+            Ok(out) => Ok(out.request_id().map(str::to_owned)),
+            Err(e) => {
+                let d = classify(
+                    Evidence::from_sdk_error(Operation::AssumeRoleWithWebIdentity, &e),
+                    target,
+                    Phase::Onboarding,
+                );
+                Err(crate::credentials::with_token_claims(d, &token, &role.role_arn))
+            }
         }
     })
     .await
@@ -794,6 +843,13 @@ pub(crate) fn diagnose_s3<E>(
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if let Some(sts_err) = find_web_identity_error(err) {
+        return classify(
+            Evidence::from_sdk_error(Operation::AssumeRoleWithWebIdentity, sts_err),
+            target,
+            phase,
+        );
+    }
     if let Some(sts_err) = find_assume_role_error(err) {
         return classify(
             Evidence::from_sdk_error(Operation::AssumeRole, sts_err),
@@ -808,6 +864,24 @@ type AssumeRoleSdkError = aws_smithy_runtime_api::client::result::SdkError<
     aws_sdk_sts::operation::assume_role::AssumeRoleError,
     aws_smithy_runtime_api::client::orchestrator::HttpResponse,
 >;
+
+type WebIdentitySdkError = aws_smithy_runtime_api::client::result::SdkError<
+    aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError,
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+>;
+
+fn find_web_identity_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a WebIdentitySdkError> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<WebIdentitySdkError>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
 
 fn find_assume_role_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a AssumeRoleSdkError> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);

@@ -36,7 +36,11 @@ pub fn validate(dest: &DestinationConfig, settings: &ServiceSettings) -> Validat
             external_id,
         } => {
             v.errors.extend(check_role_arn(role_arn, &target));
+            // In web identity mode the trust policy's `sub` condition names the
+            // service and STS takes no ExternalId: there is nothing to warn about.
+            let web_identity = settings.base_credentials.web_identity_token_file().is_some();
             match external_id.as_deref() {
+                None | Some("") if web_identity => {}
                 None | Some("") => v.warnings.push(Diagnosis::ExternalIdMissing {
                     found: Found::input(target.clone()),
                 }),

@@ -82,7 +82,10 @@ impl KeyPair {
             Self::Ec(k) => {
                 // An uncompressed P-256 point: 0x04, then x and y, 32 bytes each.
                 let point = k.public_key().as_ref();
-                let (x, y) = point.get(1..).unwrap_or_default().split_at(point.len().saturating_sub(1) / 2);
+                let (x, y) = point
+                    .get(1..)
+                    .unwrap_or_default()
+                    .split_at(point.len().saturating_sub(1) / 2);
                 jsonwebtoken::DecodingKey::from_ec_components(&b64(x), &b64(y))
             }
         }
@@ -106,7 +109,10 @@ impl std::fmt::Debug for Keyring {
 
 impl Keyring {
     fn get(&self, issuer: &str, kid: &str, alg: OidcAlg) -> Result<Arc<KeyPair>, String> {
-        let mut keys = self.keys.lock().map_err(|_| "keyring lock poisoned".to_string())?;
+        let mut keys = self
+            .keys
+            .lock()
+            .map_err(|_| "keyring lock poisoned".to_string())?;
         let id = (issuer.to_string(), kid.to_string(), alg);
         if let Some(k) = keys.get(&id) {
             return Ok(Arc::clone(k));
@@ -128,7 +134,10 @@ impl Keyring {
         now: OffsetDateTime,
     ) -> Result<String, String> {
         let (kid, alg) = match kid {
-            Some(kid) => (kid.to_string(), provider.key(kid).map_or(OidcAlg::Rs256, |k| k.alg)),
+            Some(kid) => (
+                kid.to_string(),
+                provider.key(kid).map_or(OidcAlg::Rs256, |k| k.alg),
+            ),
             None => {
                 let first = provider
                     .keys
@@ -140,7 +149,9 @@ impl Keyring {
         claims
             .entry("iss")
             .or_insert_with(|| Value::from(format!("https://{}", provider.issuer)));
-        claims.entry("iat").or_insert_with(|| Value::from(now.unix_timestamp()));
+        claims
+            .entry("iat")
+            .or_insert_with(|| Value::from(now.unix_timestamp()));
         claims
             .entry("exp")
             .or_insert_with(|| Value::from(now.unix_timestamp() + 3600));
@@ -309,10 +320,12 @@ pub(crate) fn verify(
         }
     } else if provider.account.is_some() {
         let Some(matched) = auds.iter().find(|a| provider.client_ids.contains(a)) else {
-            return Err(api_error!(InvalidIdentityToken, "Incorrect token audience").note(format!(
-                "the token's audience {auds:?} is not on the provider's client-ID list {:?}",
-                provider.client_ids
-            )));
+            return Err(
+                api_error!(InvalidIdentityToken, "Incorrect token audience").note(format!(
+                    "the token's audience {auds:?} is not on the provider's client-ID list {:?}",
+                    provider.client_ids
+                )),
+            );
         };
         (Some(matched.clone()), None)
     } else {

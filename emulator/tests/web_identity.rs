@@ -94,7 +94,9 @@ fn claims(v: Value) -> Map<String, Value> {
 
 /// A Google service account's ID token: `azp` and `sub` its id, `aud` the audience it asked for.
 fn google_claims() -> Map<String, Value> {
-    claims(json!({ "sub": SA_ID, "azp": SA_ID, "aud": AUDIENCE, "email": "sync@vendor.iam.gserviceaccount.com" }))
+    claims(
+        json!({ "sub": SA_ID, "azp": SA_ID, "aud": AUDIENCE, "email": "sync@vendor.iam.gserviceaccount.com" }),
+    )
 }
 
 fn github_claims(aud: &str) -> Map<String, Value> {
@@ -134,8 +136,10 @@ impl Env {
         &self,
         role: &str,
         token: &str,
-    ) -> Result<aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput, (String, String)>
-    {
+    ) -> Result<
+        aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput,
+        (String, String),
+    > {
         self.sts()
             .assume_role_with_web_identity()
             .role_arn(role)
@@ -229,7 +233,8 @@ async fn each_trust_mistake_is_the_same_bare_access_denied() {
     let wrong_sub = format!(
         r#"{{"accounts.google.com:sub":"sync@vendor.iam.gserviceaccount.com","accounts.google.com:oaud":"{AUDIENCE}"}}"#
     );
-    let swapped = format!(r#"{{"accounts.google.com:sub":"{SA_ID}","accounts.google.com:aud":"{AUDIENCE}"}}"#);
+    let swapped =
+        format!(r#"{{"accounts.google.com:sub":"{SA_ID}","accounts.google.com:aud":"{AUDIENCE}"}}"#);
     for (condition, action) in [
         (wrong_sub.as_str(), "sts:AssumeRoleWithWebIdentity"),
         (swapped.as_str(), "sts:AssumeRoleWithWebIdentity"),
@@ -238,7 +243,11 @@ async fn each_trust_mistake_is_the_same_bare_access_denied() {
         let env = start(&world(condition, action, false)).await;
         let token = env.mint("accounts.google.com", None, google_claims());
         let (code, message) = env.assume(GOOGLE_ROLE, &token).await.unwrap_err();
-        assert_eq!((code.as_str(), message.as_str()), ("AccessDenied", NOT_AUTHORIZED), "{condition} {action}");
+        assert_eq!(
+            (code.as_str(), message.as_str()),
+            ("AccessDenied", NOT_AUTHORIZED),
+            "{condition} {action}"
+        );
         let d = env.last_decision();
         assert_eq!(d["effect"], "implicit-deny", "{d}");
         assert_eq!(d["denied_by"], "role-trust", "{d}");
@@ -259,7 +268,10 @@ async fn each_trust_mistake_is_the_same_bare_access_denied() {
         .assume("arn:aws:iam::222222222222:role/no-such-role", &token)
         .await
         .unwrap_err();
-    assert_eq!((code.as_str(), message.as_str()), ("AccessDenied", NOT_AUTHORIZED));
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("AccessDenied", NOT_AUTHORIZED)
+    );
 }
 
 #[tokio::test]
@@ -288,7 +300,13 @@ async fn a_registered_provider_checks_its_audience_and_keys() {
     }
     let token = env.mint(issuer, None, github_claims("https://github.com/acme"));
     let err = env.assume(GITHUB_ROLE, &token).await.unwrap_err();
-    assert_eq!(err, ("InvalidIdentityToken".to_string(), "Incorrect token audience".to_string()));
+    assert_eq!(
+        err,
+        (
+            "InvalidIdentityToken".to_string(),
+            "Incorrect token audience".to_string()
+        )
+    );
     // Signed with a key the provider does not publish (rotated away).
     let token = env.mint(issuer, Some("gh-retired"), github_claims("sts.amazonaws.com"));
     let (code, message) = env.assume(GITHUB_ROLE, &token).await.unwrap_err();
@@ -310,7 +328,10 @@ async fn a_registered_provider_checks_its_audience_and_keys() {
     parts[1] = &forged;
     let (code, message) = env.assume(GITHUB_ROLE, &parts.join(".")).await.unwrap_err();
     assert_eq!(code, "InvalidIdentityToken");
-    assert!(message.starts_with("The web identity token that was passed could not be validated by AWS."), "{message}");
+    assert!(
+        message.starts_with("The web identity token that was passed could not be validated by AWS."),
+        "{message}"
+    );
     for garbage in ["not-a-jwt", "eyJhbGciOiJSUzI1NiJ9.e30.AAAA"] {
         let (code, _) = env.assume(GITHUB_ROLE, garbage).await.unwrap_err();
         assert_eq!(code, "InvalidIdentityToken", "{garbage}");

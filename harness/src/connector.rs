@@ -104,6 +104,65 @@ pub struct ConnectorArgs {
     /// `warn` (default) or `refuse`.
     #[serde(default)]
     pub confused_deputy: Option<connector::config::FindingAction>,
+    /// Web identity mode: the service's identity is an OIDC ID token the world's
+    /// provider signs (minted into a token file); the role is assumed with
+    /// `sts:AssumeRoleWithWebIdentity`. Replaces `as`.
+    #[serde(default)]
+    pub web_identity: Option<WebIdentityArgs>,
+}
+
+/// The service's web identity token: which provider signs it, and its claims.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebIdentityArgs {
+    /// The provider's issuer URL (`https://accounts.google.com`), as in `[[oidc_providers]]`.
+    pub issuer: String,
+    /// The token's claims (`sub`, `aud`, `azp`, …); `iss`, `iat` and `exp` are filled in.
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Sign with this key id (default: the provider's first; one it does not publish
+    /// is a key STS cannot fetch).
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// `exp` this long after the scenario's now (default `1h`; `-5m` is already expired).
+    #[serde(default)]
+    pub expires_in: Option<String>,
+}
+
+/// A minted token's file, removed when the step ends.
+struct TokenFile(std::path::PathBuf);
+
+impl Drop for TokenFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Mint the step's token into a fresh file.
+fn token_file(run: &Run<'_>, w: &WebIdentityArgs) -> Result<TokenFile, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut claims = w.claims.clone();
+    let lifetime = match &w.expires_in {
+        Some(e) => {
+            parse_duration(e).ok_or_else(|| format!("expires_in `{e}` is not a duration like `1h`"))?
+        }
+        None => 3600,
+    };
+    let now = emulator::Clock::now(&*run.clock).unix_timestamp();
+    claims
+        .entry("exp")
+        .or_insert_with(|| serde_json::Value::from(now + lifetime));
+    let token = run
+        .emulator()
+        .mint_web_identity_token(&w.issuer, w.kid.as_deref(), claims)?;
+    let path = std::env::temp_dir().join(format!(
+        "harness-web-identity-{}-{}.jwt",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, token).map_err(|e| format!("token file {}: {e}", path.display()))?;
+    Ok(TokenFile(path))
 }
 
 impl ConnectorArgs {
@@ -115,6 +174,16 @@ impl ConnectorArgs {
             if parse_duration(o).is_none() {
                 return Err(format!("clock_offset `{o}` is not a duration like `-20m`"));
             }
+        }
+        if let Some(e) = self.web_identity.as_ref().and_then(|w| w.expires_in.as_ref()) {
+            if parse_duration(e).is_none() {
+                return Err(format!(
+                    "web_identity.expires_in `{e}` is not a duration like `1h`"
+                ));
+            }
+        }
+        if self.web_identity.is_some() && self.role_arn.is_none() {
+            return Err("`web_identity` is role mode: give `role_arn`".into());
         }
         let role = self.role_arn.is_some() || self.external_id.is_some();
         let hmac =
@@ -146,7 +215,16 @@ pub fn parse_args(src: &Source, step: &StepFile) -> Result<ConnectorArgs, FileEr
         Some(w) => src.error_in(w, format!("step `{}`: {m}", step.id.get_ref())),
         None => src.error_in(&step.id, format!("step `{}`: {m}", step.id.get_ref())),
     })?;
-    if a.role_arn.is_some() && step.actor.is_none() {
+    if a.web_identity.is_some() && step.actor.is_some() {
+        return Err(src.error_in(
+            &step.id,
+            format!(
+                "step `{}`: with `web_identity` the token is the service's identity: drop `as`",
+                step.id.get_ref()
+            ),
+        ));
+    }
+    if a.role_arn.is_some() && a.web_identity.is_none() && step.actor.is_none() {
         return Err(src.error_in(
             &step.id,
             format!(
@@ -163,7 +241,7 @@ fn destination(
     run: &Run<'_>,
     step: &StepFile,
     a: &ConnectorArgs,
-) -> Result<(DestinationConfig, ServiceSettings), String> {
+) -> Result<(DestinationConfig, ServiceSettings, Option<TokenFile>), String> {
     let auth = match (&a.role_arn, &a.hmac_user, &a.access_key_id) {
         (Some(arn), _, _) => Auth::AssumeRole {
             role_arn: arn.clone(),
@@ -226,10 +304,18 @@ fn destination(
         Some("off") => ExpectedBucketOwner::Off,
         Some(id) => ExpectedBucketOwner::Account(id.to_string()),
     };
+    let token = match &a.web_identity {
+        Some(w) => {
+            let file = token_file(run, w)?;
+            settings = settings.with_web_identity_token_file(&file.0);
+            Some(file)
+        }
+        None => None,
+    };
     // Retries stay (the connector's behaviour is under test) but back off briefly:
     // scenarios wait on the wall clock only for the SDK's backoff sleeps.
     settings.retry_initial_backoff_ms = 1;
-    Ok((dest, settings))
+    Ok((dest, settings, token))
 }
 
 fn failure(d: &Diagnosis) -> Outcome {
@@ -244,7 +330,7 @@ fn failure(d: &Diagnosis) -> Outcome {
 
 /// Run `connector.onboard`.
 pub async fn onboard(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> Result<Outcome, String> {
-    let (dest, settings) = destination(run, step, a)?;
+    let (dest, settings, _token) = destination(run, step, a)?;
     let report = connector::onboard(&dest, &settings).await;
     let warnings: Vec<String> = report.warnings.iter().map(|w| w.kind().to_string()).collect();
     let mut outcome = match &report.diagnosis {
@@ -276,7 +362,7 @@ fn pad(mut records: Vec<serde_json::Value>, mib: Option<u64>) -> Vec<serde_json:
 /// Run `connector.sync`: append `batches` batches to `stream`, stopping at the first
 /// failure.
 pub async fn sync(run: &mut Run<'_>, step: &StepFile, a: &ConnectorArgs) -> Result<Outcome, String> {
-    let (dest, settings) = destination(run, step, a)?;
+    let (dest, settings, _token) = destination(run, step, a)?;
     let encoding = Encoding {
         format: Format::JsonLines,
         gzip: false,

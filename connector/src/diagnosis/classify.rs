@@ -40,10 +40,18 @@ pub fn classify(evidence: Evidence, target: &Target, phase: Phase) -> Diagnosis 
     let code = ev.code.as_deref().unwrap_or("");
     let msg = ev.message.as_deref().unwrap_or("");
     let op = ev.operation;
-    let is_sts = op == Some(Operation::AssumeRole);
+    let is_sts = matches!(
+        op,
+        Some(Operation::AssumeRole | Operation::AssumeRoleWithWebIdentity)
+    );
 
     if ev.status.is_none() {
         return Diagnosis::NetworkError { found };
+    }
+    if op == Some(Operation::AssumeRoleWithWebIdentity) {
+        if let Some(d) = web_identity(code, msg, found.clone()) {
+            return d;
+        }
     }
 
     // Region family: S3 tells us where the bucket is.
@@ -178,6 +186,37 @@ pub fn classify(evidence: Evidence, target: &Target, phase: Phase) -> Diagnosis 
         return access_denied(msg, op, target, found);
     }
     Diagnosis::Unrecognized { found }
+}
+
+/// AssumeRoleWithWebIdentity's own answers (misconfigs.md M18; the texts are STS's).
+/// The trust denial carries no detail: onboarding adds the token's claims.
+fn web_identity(code: &str, msg: &str, found: Box<Found>) -> Option<Diagnosis> {
+    Some(match code {
+        "AccessDenied" => Diagnosis::WebIdentityTrustDenies {
+            provider: None,
+            sub: None,
+            aud: None,
+            oaud: None,
+            found,
+        },
+        "InvalidIdentityToken" => {
+            if let Some(issuer) = msg.strip_prefix("No OpenIDConnect provider found in your account for ") {
+                Diagnosis::OidcProviderMissing {
+                    issuer: Some(issuer.trim().to_owned()),
+                    found,
+                }
+            } else if msg.starts_with("Incorrect token audience") {
+                Diagnosis::OidcAudienceNotRegistered {
+                    audience: None,
+                    found,
+                }
+            } else {
+                Diagnosis::WebIdentityTokenRejected { found }
+            }
+        }
+        "ExpiredTokenException" => Diagnosis::WebIdentityTokenExpired { found },
+        _ => return None,
+    })
 }
 
 fn access_denied(msg: &str, op: Option<Operation>, target: &Target, found: Box<Found>) -> Diagnosis {
@@ -445,7 +484,7 @@ mod tests {
     /// Messages are the exact AWS texts quoted in misconfigs.md.
     #[test]
     fn classifier_table() {
-        use Operation::{AssumeRole, DeleteObject, PutObject};
+        use Operation::{AssumeRole, AssumeRoleWithWebIdentity, DeleteObject, PutObject};
         let obj = "\"arn:aws:s3:::lake/exports/_connection_test/x.txt\"";
         let assume = "arn:aws:iam::222222222222:role/vendor-writer";
         #[rustfmt::skip]
@@ -496,6 +535,23 @@ mod tests {
             ("M66 STS throttling", AssumeRole, 400, "Throttling", "Rate exceeded".to_owned(), None, true, Phase::Onboarding, "SlowDown"),
             ("M65 STS expired base session", AssumeRole, 403, "ExpiredToken",
              "The security token included in the request is expired".to_owned(), None, true, Phase::Sync, "ExpiredToken"),
+            // A. M18, web identity mode
+            ("M18 web identity trust", AssumeRoleWithWebIdentity, 403, "AccessDenied",
+             "Not authorized to perform sts:AssumeRoleWithWebIdentity".to_owned(), None, true, Phase::Onboarding, "WebIdentityTrustDenies"),
+            ("M18 no OIDC provider", AssumeRoleWithWebIdentity, 400, "InvalidIdentityToken",
+             "No OpenIDConnect provider found in your account for https://token.actions.githubusercontent.com".to_owned(),
+             None, true, Phase::Onboarding, "OidcProviderMissing"),
+            ("M18 audience", AssumeRoleWithWebIdentity, 400, "InvalidIdentityToken", "Incorrect token audience".to_owned(),
+             None, true, Phase::Onboarding, "OidcAudienceNotRegistered"),
+            ("web identity key", AssumeRoleWithWebIdentity, 400, "InvalidIdentityToken",
+             "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements".to_owned(),
+             None, true, Phase::Onboarding, "WebIdentityTokenRejected"),
+            ("web identity expired", AssumeRoleWithWebIdentity, 400, "ExpiredTokenException",
+             "Token expired: current date/time 1731098245 must be before the expiration date/time 1731095240".to_owned(),
+             None, true, Phase::Onboarding, "WebIdentityTokenExpired"),
+            ("web identity duration", AssumeRoleWithWebIdentity, 400, "ValidationError",
+             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".to_owned(),
+             None, true, Phase::Onboarding, "MaxSessionDurationTooShort"),
             // A. M14
             ("M14 v1 token in opt-in region", PutObject, 400, "InvalidToken",
              "The provided token is malformed or otherwise invalid.".to_owned(), None, true, Phase::Onboarding, "StsTokenNotValidInRegion"),

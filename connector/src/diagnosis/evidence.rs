@@ -18,6 +18,8 @@ pub enum Operation {
     Validate,
     /// `sts:AssumeRole`.
     AssumeRole,
+    /// `sts:AssumeRoleWithWebIdentity` (web identity mode).
+    AssumeRoleWithWebIdentity,
     /// `s3:PutObject`.
     PutObject,
     /// `s3:DeleteObject`.
@@ -40,6 +42,7 @@ impl Operation {
         match self {
             Self::Validate => "Validate",
             Self::AssumeRole => "AssumeRole",
+            Self::AssumeRoleWithWebIdentity => "AssumeRoleWithWebIdentity",
             Self::PutObject => "PutObject",
             Self::DeleteObject => "DeleteObject",
             Self::HeadObject => "HeadObject",

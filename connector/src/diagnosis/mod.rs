@@ -313,6 +313,39 @@ diagnoses! {
         action: String,
     } => Customer, ["M17", "M54"];
 
+    // ---- sts:AssumeRoleWithWebIdentity (web identity mode) ----
+    /// AssumeRoleWithWebIdentity denied: the trust policy's provider, Action or claim
+    /// conditions do not match the service's token (AWS says only "Not authorized").
+    WebIdentityTrustDenies {
+        /// The `Federated` principal the trust policy must name.
+        provider: Option<String>,
+        /// The token's `sub` (the `<provider>:sub` condition's value).
+        sub: Option<String>,
+        /// The value of `<provider>:aud` (Google: the token's `azp`).
+        aud: Option<String>,
+        /// The value of `accounts.google.com:oaud` (the token's `aud`, Google only).
+        oaud: Option<String>,
+    } => Customer, ["M18"];
+    /// The customer account has no IAM OIDC identity provider for the token's issuer.
+    OidcProviderMissing {
+        /// The issuer STS named.
+        issuer: Option<String>,
+    } => Customer, ["M18"];
+    /// The account's OIDC provider does not list the token's audience as a client ID.
+    OidcAudienceNotRegistered {
+        /// The token's audience.
+        audience: Option<String>,
+    } => Customer, ["M18"];
+    /// STS could not validate the service's token (signature, key, format): service-side.
+    WebIdentityTokenRejected {} => Service, [];
+    /// The service's token expired before it was used: service-side.
+    WebIdentityTokenExpired {} => Service, [];
+    /// The service's token file cannot be read: service-side.
+    WebIdentityTokenUnreadable {
+        /// The file and the error.
+        reason: String,
+    } => Service, [];
+
     // ---- S3 authorization ----
     /// The session token is not valid in the bucket's region (v1 global-endpoint token, opt-in region).
     StsTokenNotValidInRegion {} => Customer, ["M14"];
@@ -450,16 +483,11 @@ diagnoses! {
 }
 
 /// Catalogue entries no variant answers, and why.
-pub const NOT_APPLICABLE: &[(&str, &str)] = &[
-    (
-        "M18",
-        "the connector assumes roles with sts:AssumeRole, never AssumeRoleWithWebIdentity",
-    ),
-    (
-        "M68",
-        "batches are single-part PutObject; the connector never calls CompleteMultipartUpload",
-    ),
-];
+pub const NOT_APPLICABLE: &[(&str, &str)] = &[(
+    "M68",
+    "a 200 CompleteMultipartUpload whose body is an <Error> is an error the SDK retries like a 500; \
+         what remains after the retries is classified by its code",
+)];
 
 impl Diagnosis {
     /// The AWS evidence, when a request was sent.

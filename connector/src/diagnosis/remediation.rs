@@ -39,6 +39,44 @@ pub fn trust_policy(principal: &str, external_id: Option<&str>, extra_actions: &
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
+/// The trust-policy conditions that admit a token: `<provider>:sub`, `<provider>:aud` and,
+/// for Google, `accounts.google.com:oaud` (IAM user guide, "Available keys for AWS OIDC
+/// federation").
+fn web_identity_claims(
+    provider: &str,
+    sub: Option<&str>,
+    aud: Option<&str>,
+    oaud: Option<&str>,
+) -> Vec<(String, String)> {
+    // A registered provider is named by its ARN; its condition keys by the issuer.
+    let prefix = provider
+        .split_once(":oidc-provider/")
+        .map_or(provider, |(_, issuer)| issuer);
+    let mut out = Vec::new();
+    for (name, value) in [("sub", sub), ("aud", aud), ("oaud", oaud)] {
+        if let Some(v) = value {
+            out.push((format!("{prefix}:{name}"), v.to_owned()));
+        }
+    }
+    out
+}
+
+/// A trust policy admitting tokens from `provider` whose claims equal `conditions`.
+pub fn web_identity_trust_policy(provider: &str, conditions: &[(String, String)]) -> String {
+    let equals: serde_json::Map<String, serde_json::Value> =
+        conditions.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let mut statement = json!({
+        "Effect": "Allow",
+        "Principal": { "Federated": provider },
+        "Action": "sts:AssumeRoleWithWebIdentity",
+    });
+    if let (false, Some(obj)) = (equals.is_empty(), statement.as_object_mut()) {
+        obj.insert("Condition".to_owned(), json!({ "StringEquals": equals }));
+    }
+    let doc = json!({ "Version": "2012-10-17", "Statement": [statement] });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
 fn principal(t: &Target) -> String {
     t.service_principal
         .clone()
@@ -254,6 +292,25 @@ pub(super) fn summary(d: &Diagnosis) -> String {
         Diagnosis::MultipartAbortNotAllowed { .. } => format!(
             "no permissions policy allows `s3:AbortMultipartUpload` on `{bucket}`: a failed large upload cannot be cleaned up"
         ),
+        Diagnosis::WebIdentityTrustDenies { .. } => {
+            "the role's trust policy does not admit the service's web identity token".to_owned()
+        }
+        Diagnosis::OidcProviderMissing { issuer, .. } => format!(
+            "your account has no IAM OIDC identity provider for `{}`",
+            issuer.as_deref().unwrap_or("the token's issuer")
+        ),
+        Diagnosis::OidcAudienceNotRegistered { .. } => {
+            "the IAM OIDC identity provider does not list the token's audience as a client ID".to_owned()
+        }
+        Diagnosis::WebIdentityTokenRejected { .. } => {
+            "STS could not validate the service's web identity token (service-side)".to_owned()
+        }
+        Diagnosis::WebIdentityTokenExpired { .. } => {
+            "the service's web identity token expired (service-side)".to_owned()
+        }
+        Diagnosis::WebIdentityTokenUnreadable { reason, .. } => {
+            format!("the service's web identity token cannot be read: {reason} (service-side)")
+        }
         Diagnosis::TrustPolicyIgnoresExternalId { accepted, .. } => format!(
             "the role's trust policy does not require the ExternalId: AssumeRole with {accepted} succeeded"
         ),
@@ -482,6 +539,52 @@ pub(super) fn remediation(d: &Diagnosis) -> String {
             } else {
                 ""
             }
+        ),
+        Diagnosis::WebIdentityTrustDenies {
+            provider,
+            sub,
+            aud,
+            oaud,
+            ..
+        } => {
+            let provider = provider.as_deref().unwrap_or("<the identity provider from your onboarding page>");
+            let claims = web_identity_claims(provider, sub.as_deref(), aud.as_deref(), oaud.as_deref());
+            format!(
+                "AWS does not say what did not match, so check all three in IAM → Roles → {} → Trust relationships:\n\
+                 1. the Principal is `\"Federated\": \"{provider}\"` (not `AWS`);\n\
+                 2. the Action is `sts:AssumeRoleWithWebIdentity` (not `sts:AssumeRole`);\n\
+                 3. the conditions name the service's token exactly:{}.\n\
+                 The trust policy should read:\n{}\n\
+                 If you edited IAM in the last minute, wait a minute and retry: IAM changes take time to propagate.",
+                role_name(t),
+                claims
+                    .iter()
+                    .map(|(k, v)| format!(" `{k}` = `{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                web_identity_trust_policy(provider, &claims)
+            )
+        }
+        Diagnosis::OidcProviderMissing { issuer, .. } => format!(
+            "Create the identity provider in your account: IAM → Identity providers → Add provider → OpenID Connect, \
+             provider URL `{}`, audience `{}`. Then the role's trust policy can name it as its `Federated` principal.",
+            issuer.as_deref().unwrap_or("<the issuer from your onboarding page>"),
+            "<the audience from your onboarding page>"
+        ),
+        Diagnosis::OidcAudienceNotRegistered { audience, .. } => format!(
+            "Add `{}` to the identity provider's audiences (IAM → Identity providers → the provider → Audiences → \
+             Add audience), and keep the trust policy's `:aud` condition equal to it.",
+            audience.as_deref().unwrap_or("<the audience from your onboarding page>")
+        ),
+        Diagnosis::WebIdentityTokenRejected { .. } => "The service's identity token did not validate (its signature, \
+             key or format). Nothing to change on your side; the service must obtain a fresh token from its identity \
+             provider."
+            .to_owned(),
+        Diagnosis::WebIdentityTokenExpired { .. } => "The service's identity token had expired. Nothing to change on \
+             your side; the service must refresh its token file before it expires."
+            .to_owned(),
+        Diagnosis::WebIdentityTokenUnreadable { reason, .. } => format!(
+            "The service could not read its identity token ({reason}). Nothing to change on your side."
         ),
         Diagnosis::StsTokenNotValidInRegion { .. } => format!(
             "Your account issues global-endpoint session tokens that are only valid in default regions, and `{region}` \

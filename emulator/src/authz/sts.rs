@@ -44,13 +44,13 @@ pub(crate) fn assume_role(
 
 /// Decide `sts:AssumeRoleWithWebIdentity` for a token's federated principal: the
 /// role's trust policy alone (the caller has no identity policies and no account,
-/// so no SCP applies), with the role account's RCPs. `Err` is the deny's decision.
+/// so no SCP applies), with the role account's RCPs. The caller answers a deny.
 pub(crate) fn assume_role_with_web_identity(
     world: &World,
     principal: &iam::Principal,
     role: &crate::world::Role,
     context: &RequestContext,
-) -> Result<Decision, Decision> {
+) -> Decision {
     let none = super::CallerPolicies {
         identity: Vec::new(),
         boundary: None,
@@ -64,7 +64,7 @@ pub(crate) fn assume_role_with_web_identity(
         Some((&role.trust, PolicyType::RoleTrust)),
     );
     let arn = role.arn();
-    let d = iam::evaluate(
+    iam::evaluate(
         &iam::Request {
             principal,
             action: "sts:AssumeRoleWithWebIdentity",
@@ -73,10 +73,5 @@ pub(crate) fn assume_role_with_web_identity(
             context,
         },
         &pols,
-    );
-    if d.is_allowed() {
-        Ok(d)
-    } else {
-        Err(d)
-    }
+    )
 }

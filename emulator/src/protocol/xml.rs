@@ -131,6 +131,24 @@ mod tests {
         );
     }
 
+    /// Not XML names: a space or control character after `<`, a leading digit,
+    /// hyphen or dot (the fuzzer's crash input first). S3 answers MalformedXML.
+    #[test]
+    fn elements_without_an_xml_name_are_refused() {
+        for body in [
+            &b"<\rsssCKeuiBe3CK\x1a\0\0\0e3-00/-00/>"[..],
+            b"< Delete/>",
+            b"<1Delete/>",
+            b"<-x></-x>",
+            b"<Delete><.Object/></Delete>",
+        ] {
+            assert_eq!(parse(body), None, "{:?}", String::from_utf8_lossy(body));
+        }
+        let ok = parse(b"<s3:Delete xmlns:s3=\"x\"><Object_1/><a.b-c/></s3:Delete>").unwrap();
+        assert_eq!(ok.name, "Delete");
+        assert_eq!(ok.children.len(), 2);
+    }
+
     #[test]
     fn bytes_are_spaced_lowercase_hex() {
         assert_eq!(spaced_hex(b"AWS4"), "41 57 53 34");
@@ -187,14 +205,14 @@ pub fn parse(body: &[u8]) -> Option<Element> {
                 if root.is_some() || stack.len() >= MAX_DEPTH {
                     return None;
                 }
-                let name = std::str::from_utf8(e.local_name().as_ref()).ok()?.to_string();
+                let name = element_name(&e)?;
                 stack.push(Element {
                     name,
                     ..Element::default()
                 });
             }
             Event::Empty(e) => {
-                let name = std::str::from_utf8(e.local_name().as_ref()).ok()?.to_string();
+                let name = element_name(&e)?;
                 let el = Element {
                     name,
                     ..Element::default()
@@ -235,6 +253,22 @@ pub fn parse(body: &[u8]) -> Option<Element> {
     let mut root = root?;
     trim_texts(&mut root);
     Some(root)
+}
+
+/// An element's local name, if its qualified name is an XML `Name`. quick-xml reads
+/// `<` followed by a space as an element with an empty name; XML 1.0 (§2.3) does not,
+/// and neither may the emulator (a fuzzer found `<\r…/>` parsed as a root element).
+/// The ASCII part of the grammar is checked exactly; non-ASCII characters are let
+/// through (S3's documents use ASCII names, so any other name is unknown anyway).
+fn element_name(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+    let qname = std::str::from_utf8(e.name().as_ref()).ok()?.to_string();
+    let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii();
+    let rest_ok = |c: char| start_ok(c) || c.is_ascii_digit() || c == '-' || c == '.';
+    let mut chars = qname.chars();
+    if !chars.next().is_some_and(start_ok) || !chars.all(rest_ok) {
+        return None;
+    }
+    Some(std::str::from_utf8(e.local_name().as_ref()).ok()?.to_string())
 }
 
 /// Text beside child elements is indentation and is dropped; a leaf's text is

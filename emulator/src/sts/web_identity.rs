@@ -125,8 +125,10 @@ pub(crate) fn assume_role_with_web_identity(
     };
     let context = trust_context(world, ctx, &verified, input.session_name, endpoint.region);
     let principal = Principal::web_identity(&provider);
-    let decision = authz::sts::assume_role_with_web_identity(world, &principal, role, &context)
-        .map_err(|d| not_authorized(d, None))?;
+    let decision = authz::sts::assume_role_with_web_identity(world, &principal, role, &context);
+    if !decision.is_allowed() {
+        return Err(not_authorized(decision, None));
+    }
     ctx.trace.decision = Some(Arc::new(decision));
     let session_policies = assume_role::session_policies(world, &mut input)?;
     let duration = assume_role::session_duration(role, input.duration, false)?;
@@ -143,7 +145,10 @@ pub(crate) fn assume_role_with_web_identity(
         false,
     );
     let session = emu.add_session(session);
-    let SessionOwner::Role { account, role: name, .. } = &session.owner else {
+    let SessionOwner::Role {
+        account, role: name, ..
+    } = &session.owner
+    else {
         return Err(api_error!(InternalFailure).note("a web identity session without a role"));
     };
     let expiration = session
@@ -178,7 +183,10 @@ pub(crate) fn assume_role_with_web_identity(
     }
     if let Some(policy) = params.get("Policy") {
         // A percentage of the packed-size quota, as AssumeRole reports it.
-        x.elem("PackedPolicySize", &(policy.len() * 100 / 2048).min(100).to_string());
+        x.elem(
+            "PackedPolicySize",
+            &(policy.len() * 100 / 2048).min(100).to_string(),
+        );
     }
     x.close("AssumeRoleWithWebIdentityResult")
         .open("ResponseMetadata")

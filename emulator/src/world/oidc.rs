@@ -144,7 +144,10 @@ impl Builder<'_> {
             .iter()
             .any(|q| q.issuer == issuer && q.account == account)
         {
-            return Err(self.err(&p.url, format!("provider `{url}` is declared twice for one account")));
+            return Err(self.err(
+                &p.url,
+                format!("provider `{url}` is declared twice for one account"),
+            ));
         }
         let keys = if p.keys.is_empty() {
             vec![OidcKey {
@@ -208,7 +211,9 @@ mod tests {
              client_ids = [\"sts.amazonaws.com\"]\nkeys = [{ kid = \"a\", alg = \"ES256\" }]\n",
         )
         .unwrap();
-        let google = w.oidc_provider("https://accounts.google.com", "222222222222").unwrap();
+        let google = w
+            .oidc_provider("https://accounts.google.com", "222222222222")
+            .unwrap();
         assert_eq!(google.principal(), "accounts.google.com");
         assert_eq!(google.keys[0].kid, "key-1");
         let eks = w
