@@ -214,6 +214,25 @@ XML_SEEDS = [
 ]
 
 
+# Web identity tokens' claims (signed by the target with the fixture provider's key),
+# a token of the right shape signed by nobody, and an AssumeRoleWithWebIdentity form.
+def _b64(raw: bytes) -> bytes:
+    import base64
+    return base64.urlsafe_b64encode(raw).rstrip(b"=")
+
+
+WEB_IDENTITY_SEEDS = [
+    b'{"iss":"https://token.actions.githubusercontent.com","sub":"repo:a/b:ref:refs/heads/main","aud":"sts.amazonaws.com","exp":1767229200}',
+    b'{"iss":"https://token.actions.githubusercontent.com","aud":["x","sts.amazonaws.com"],"nbf":1767225600.5,"exp":1767229200,"amr":["a"]}',
+    b'{"iss":"https://accounts.google.com","sub":"1","azp":"1","aud":"push-to-warehouse","exp":1767229200}',
+    _b64(b'{"alg":"RS256","kid":"r","typ":"JWT"}') + b"." + _b64(b'{"iss":"https://token.actions.githubusercontent.com","exp":1767229200}') + b"." + _b64(b"\0" * 256),
+]
+STS_WEB_IDENTITY_FORM = (
+    b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A222222222222%3Arole%2Fr"
+    b"&RoleSessionName=s&WebIdentityToken=eyJhbGciOiJSUzI1NiJ9.e30.AAAA&DurationSeconds=3600"
+)
+
+
 def main() -> int:
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -221,6 +240,9 @@ def main() -> int:
     corpus = Corpus(pathlib.Path(sys.argv[1]))
     for body in XML_SEEDS:
         corpus.add("xml_body", body)
+    for seed in WEB_IDENTITY_SEEDS:
+        corpus.add("web_identity_token", seed)
+    corpus.add("sts_form", STS_WEB_IDENTITY_FORM)
     vectors = pathlib.Path(sys.argv[2])
     if sys.argv[2] != "-" and vectors.is_dir():
         shared_seeds(corpus, vectors)

@@ -3,8 +3,9 @@
 
 Starts `emulator serve` on 127.0.0.1:0 with scripts/worlds/clients.toml, then drives
 boto3 (default and when_required checksums; bytes and file bodies; put, head, get,
-delete; presigned URLs; STS AssumeRole) and the AWS CLI (s3api put-object, s3 cp,
-delete-object, sts assume-role), checking every result through the client and the
+delete; presigned URLs; a caller-set Date header; paginators over delimiter pages; STS
+AssumeRole and AssumeRoleWithWebIdentity) and the AWS CLI (s3api put-object, s3 cp,
+delete-object, sts assume-role, assume-role-with-web-identity), checking every result through the client and the
 emulator's admin API. Prints `N passed, M failed` and exits non-zero on any failure.
 
 Then the same over `serve --tls`: boto3 with `verify=` the printed CA file, the AWS CLI
@@ -210,6 +211,44 @@ def run(endpoint):
                                            MultipartUpload={"Parts": parts})
         assert out["ETag"].endswith('-2"'), out
         assert stored(endpoint, key) == pieces[0] + pieces[1]
+
+    @check("boto3: a caller-set Date header, which botocore signs as `Date: … -0000`")
+    def _():
+        dated = client("s3")
+        sent = {}
+
+        def add_date(request, **_):
+            request.headers["Date"] = "set by the caller"  # botocore replaces it with formatdate()
+
+        def seen(request, **_):
+            date = request.headers.get("Date")
+            sent["date"] = date.decode() if isinstance(date, bytes) else date
+
+        dated.meta.events.register("before-sign.s3.PutObject", add_date)
+        dated.meta.events.register("before-send.s3.PutObject", seen)
+        dated.put_object(Bucket=BUCKET, Key="boto3/dated.txt", Body=BODY)
+        assert stored(endpoint, "boto3/dated.txt") == BODY
+        assert sent["date"].endswith(" -0000"), sent
+
+    @check("boto3: list_objects_v2 and list_objects paginators over pages that end on common prefixes")
+    def _():
+        keys = ["a.txt", "b/1", "b/2", "b/c/3", "c.txt", "d/1", "d/2", "e/1", "f.txt"]
+        for k in keys:
+            s3.put_object(Bucket=BUCKET, Key=f"paged/{k}", Body=b"x")
+        want = sorted(["paged/a.txt", "paged/b/", "paged/c.txt", "paged/d/", "paged/e/", "paged/f.txt"])
+        for op in ("list_objects_v2", "list_objects"):
+            for size in (1, 2, 3, 4):
+                seen = []
+                pages = s3.get_paginator(op).paginate(Bucket=BUCKET, Prefix="paged/", Delimiter="/",
+                                                      PaginationConfig={"PageSize": size})
+                for page in pages:
+                    entries = [o["Key"] for o in page.get("Contents", [])] + \
+                              [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+                    assert entries, f"{op}: an empty page at PageSize={size}"
+                    seen.extend(entries)
+                assert sorted(seen) == want and len(set(seen)) == len(seen), (op, size, seen)
+        for k in keys:
+            s3.delete_object(Bucket=BUCKET, Key=f"paged/{k}")
 
     @check("boto3: STS AssumeRole, then write with the session")
     def _():

@@ -582,7 +582,7 @@ fn unsupported(method: &str, query: &[(String, String)], on_object: bool) -> Opt
 }
 
 /// `partNumber` and `uploadId` of a multipart request.
-fn part_number(query: &[(String, String)]) -> ApiResult<u32> {
+pub(crate) fn part_number(query: &[(String, String)]) -> ApiResult<u32> {
     let raw = query_get(query, "partNumber").unwrap_or("");
     match raw.parse::<u32>() {
         Ok(n) if (1..=10_000).contains(&n) => Ok(n),

@@ -17,6 +17,54 @@ pub fn http_date(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).format(FMT).unwrap_or_default()
 }
 
+/// An HTTP date in every form a recipient must accept: IMF-fixdate (`Sun, 06 Nov
+/// 1994 08:49:37 GMT`), the obsolete RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and
+/// asctime (`Sun Nov  6 08:49:37 1994`) forms (RFC 9110 §5.6.7), and RFC 2822 dates
+/// with a numeric zone (`Thu, 01 Jan 2026 00:00:00 -0000`, which botocore signs when
+/// the caller sets `Date`; S3 accepts it, as a conformance suite run against S3 shows).
+/// Each form is a case in this module's tests.
+pub fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
+    use time::format_description::well_known::Rfc2822;
+    use time::PrimitiveDateTime;
+    let s = s.trim();
+    // RFC 2822's `-0000` means UTC with no local offset known; `time` reads `+0000`.
+    let utc = s.strip_suffix(" -0000").map(|head| format!("{head} +0000"));
+    if let Ok(t) = OffsetDateTime::parse(utc.as_deref().unwrap_or(s), &Rfc2822) {
+        return Some(t.to_offset(time::UtcOffset::UTC));
+    }
+    const ASCTIME: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] [year]"
+    );
+    if let Ok(t) = PrimitiveDateTime::parse(s, ASCTIME) {
+        return Some(t.assume_utc());
+    }
+    rfc850(s)
+}
+
+/// `Sunday, 06-Nov-94 08:49:37 GMT`: a two-digit year more than 50 years ahead is in
+/// the past century (RFC 9110 §5.6.7).
+fn rfc850(s: &str) -> Option<OffsetDateTime> {
+    let (_, rest) = s.split_once(", ")?;
+    let rest = rest.strip_suffix(" GMT")?;
+    let (date, clock) = rest.split_once(' ')?;
+    let mut d = date.split('-');
+    let (day, month, yy) = (d.next()?, d.next()?, d.next()?);
+    if d.next().is_some() || yy.len() != 2 {
+        return None;
+    }
+    let yy: i32 = yy.parse().ok()?;
+    let this_year = 2026; // the century pivot needs no clock: only 2-digit years use it
+    let mut year = this_year / 100 * 100 + yy;
+    if year > this_year + 50 {
+        year -= 100;
+    }
+    let full = format!("{day} {month} {year} {clock} +0000");
+    const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[day] [month repr:short] [year] [hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+    );
+    OffsetDateTime::parse(&full, FMT).ok()
+}
+
 /// `1h`, `90s`, `15m`, `1h30m`, `2d`, optionally with a leading `-` or `+`, as
 /// seconds. A unit is required (`15` alone is not a duration). The one duration
 /// grammar of the admin API, world files and scenario files.
@@ -115,6 +163,30 @@ pub(crate) fn concat(parts: &[&str]) -> String {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn every_http_date_form_is_read() {
+        let t = datetime!(1994-11-06 08:49:37 UTC);
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 -0000",
+            "Sun, 06 Nov 1994 08:49:37 +0000",
+            "Sun, 06 Nov 1994 09:49:37 +0100",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(parse_http_date(form), Some(t), "{form}");
+        }
+        for bad in [
+            "06 Nov 1994",
+            "Sun, 06 Nov 1994 08:49:37",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+        assert_eq!(parse_http_date(&http_date(t)), Some(t));
+    }
 
     #[test]
     fn durations() {

@@ -141,10 +141,15 @@ mod tests {
             b"<1Delete/>",
             b"<-x></-x>",
             b"<Delete><.Object/></Delete>",
+            b"<DeT: <0d/>",
+            b"<a:/>",
+            b"<:a/>",
+            b"<a b/>",
+            b"<a 1b=\"x\"/>",
         ] {
             assert_eq!(parse(body), None, "{:?}", String::from_utf8_lossy(body));
         }
-        let ok = parse(b"<s3:Delete xmlns:s3=\"x\"><Object_1/><a.b-c/></s3:Delete>").unwrap();
+        let ok = parse(b"<s3:Delete xmlns:s3=\"x\" xmlns=\"y\"><Object_1/><a.b-c/></s3:Delete>").unwrap();
         assert_eq!(ok.name, "Delete");
         assert_eq!(ok.children.len(), 2);
     }
@@ -260,15 +265,32 @@ pub fn parse(body: &[u8]) -> Option<Element> {
 /// and neither may the emulator (a fuzzer found `<\r…/>` parsed as a root element).
 /// The ASCII part of the grammar is checked exactly; non-ASCII characters are let
 /// through (S3's documents use ASCII names, so any other name is unknown anyway).
+/// The local name after a prefix must be a name as well (`<a:/>` has none), and the
+/// attributes must be well formed (`<a <b/>` is not an element with attribute `<b`).
 fn element_name(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
-    let qname = std::str::from_utf8(e.name().as_ref()).ok()?.to_string();
-    let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii();
-    let rest_ok = |c: char| start_ok(c) || c.is_ascii_digit() || c == '-' || c == '.';
-    let mut chars = qname.chars();
-    if !chars.next().is_some_and(start_ok) || !chars.all(rest_ok) {
+    let is_name = |text: &str| {
+        let start_ok = |c: char| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii();
+        let rest_ok = |c: char| start_ok(c) || c.is_ascii_digit() || c == '-' || c == '.';
+        let mut chars = text.chars();
+        chars.next().is_some_and(start_ok) && chars.all(rest_ok)
+    };
+    let name = e.name();
+    let qname = std::str::from_utf8(name.as_ref()).ok()?;
+    let (prefix, local) = match qname.split_once(':') {
+        Some((p, l)) => (Some(p), l),
+        None => (None, qname),
+    };
+    if !is_name(local) || prefix.is_some_and(|p| !is_name(p)) {
         return None;
     }
-    Some(std::str::from_utf8(e.local_name().as_ref()).ok()?.to_string())
+    for attribute in e.attributes() {
+        let a = attribute.ok()?;
+        let key = std::str::from_utf8(a.key.as_ref()).ok()?;
+        if !key.split(':').all(is_name) {
+            return None;
+        }
+    }
+    Some(local.to_string())
 }
 
 /// Text beside child elements is indentation and is dropped; a leaf's text is

@@ -9,13 +9,14 @@ use http::{Response, StatusCode};
 
 use super::checksum::{Algorithm, Digests};
 use super::put;
-use super::read::{iso8601_ms, parse_http_date};
+use super::read::iso8601_ms;
 use super::S3Request;
 use crate::api_error;
 use crate::error::{ApiError, ApiResult};
 use crate::protocol::xml::{Xml, S3_NS};
 use crate::request::{full, Ctx, ResBody};
 use crate::store::{etag_matches, ObjectMeta, StoredObject};
+use crate::util::parse_http_date;
 
 /// The largest object CopyObject copies in one request (S3 API reference: 5 GB).
 const MAX_COPY: u64 = 5 * 1024 * 1024 * 1024;
@@ -302,6 +303,8 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         storage_class: r
             .header("x-amz-storage-class")
             .map_or_else(|| m.storage_class.clone(), str::to_string),
+        // A copy is written in one piece, whatever the source was.
+        parts: Vec::new(),
     };
     let data = writer.finish().map_err(put::store_error)?;
     let versioned = bucket.versioning == crate::world::Versioning::Enabled;

@@ -537,6 +537,7 @@ where
         version_id: String::new(),
         owner: template.owner.clone(),
         storage_class: template.storage_class.clone(),
+        parts: parts.iter().map(|p| p.size).collect(),
     };
     let data = writer.finish().map_err(put::store_error)?;
     let versioned = bucket.versioning == crate::world::Versioning::Enabled;

@@ -95,6 +95,7 @@ where
             _ => bucket.account.clone(),
         },
         storage_class: r.header("x-amz-storage-class").unwrap_or("STANDARD").to_string(),
+        parts: Vec::new(),
     };
     let data = body.writer.finish().map_err(store_error)?;
     let versioned = bucket.versioning == crate::world::Versioning::Enabled;
@@ -113,9 +114,10 @@ pub(super) fn user_metadata(headers: &http::HeaderMap) -> ApiResult<BTreeMap<Str
     for (name, value) in headers {
         if let Some(meta) = name.as_str().strip_prefix("x-amz-meta-") {
             // Kept as sent or not at all: a value that is not UTF-8 cannot be stored
-            // and returned byte for byte, so it is refused rather than repaired
-            // (S3's own handling of such bytes is not documented; SDKs send ASCII
-            // or RFC 2047 encoded words, which pass unchanged).
+            // exactly, so it is refused rather than repaired (S3's own handling of
+            // such bytes is not documented). UTF-8 beyond ASCII is kept and returned
+            // RFC 2047-encoded, as S3 documents (`read::mail_safe`); SDKs send ASCII
+            // or encoded words, which pass unchanged.
             let value = std::str::from_utf8(value.as_bytes())
                 .map_err(|_| {
                     api_error!(InvalidArgument, "User metadata values must be UTF-8.")
@@ -500,15 +502,21 @@ pub(super) fn encryption(
     })
 }
 
-/// `Content-Encoding` as stored: without `aws-chunked`, which is the transfer's.
+/// `Content-Encoding` as stored: without `aws-chunked`, which is the transfer's, and
+/// otherwise byte for byte (`deflate, gzip` comes back as sent, spaces included).
 pub(super) fn stored_encoding(content_encoding: &str) -> Option<String> {
+    let is_chunked = |e: &str| e.trim().eq_ignore_ascii_case("aws-chunked");
+    if !content_encoding.split(',').any(is_chunked) {
+        return (!content_encoding.is_empty()).then(|| content_encoding.to_string());
+    }
+    // The other codings keep their own text and the separators before them.
     let stored = content_encoding
         .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .filter(|e| !e.trim().is_empty() && !is_chunked(e))
         .collect::<Vec<_>>()
         .join(",");
-    (!stored.is_empty()).then_some(stored)
+    let stored = stored.trim_start();
+    (!stored.is_empty()).then(|| stored.to_string())
 }
 
 pub(super) fn stored_headers(r: &S3Request<'_>) -> BTreeMap<String, String> {

@@ -136,16 +136,6 @@ pub(crate) fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
     Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
-/// An RFC 1123 `Date` header (`Fri, 24 May 2013 00:00:00 GMT`).
-fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
-    let format = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    PrimitiveDateTime::parse(s.trim(), format)
-        .ok()
-        .map(PrimitiveDateTime::assume_utc)
-}
-
 fn header_str(head: &RequestHead<'_>, name: &str) -> Option<String> {
     head.headers
         .get(name)
@@ -158,7 +148,7 @@ fn header_time(head: &RequestHead<'_>) -> Option<(OffsetDateTime, String, DateSo
         return parse_amz_date(raw.trim()).map(|t| (t, raw, DateSource::XAmzDate));
     }
     let raw = header_str(head, "date")?;
-    parse_http_date(&raw).map(|t| (t, raw, DateSource::Date))
+    crate::util::parse_http_date(&raw).map(|t| (t, raw, DateSource::Date))
 }
 
 impl AuthV4 {
@@ -443,10 +433,10 @@ mod tests {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
         assert_eq!(
-            parse_http_date("Fri, 24 May 2013 00:00:00 GMT"),
+            crate::util::parse_http_date("Fri, 24 May 2013 00:00:00 GMT"),
             Some(datetime!(2013-05-24 00:00 UTC))
         );
-        assert_eq!(parse_http_date("24 May 2013"), None);
+        assert_eq!(crate::util::parse_http_date("24 May 2013"), None);
         assert!(parse_scope_date("20130229").is_none());
         assert!(parse_scope_date("20120229").is_some());
     }

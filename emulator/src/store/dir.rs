@@ -41,8 +41,8 @@ use sha2::Digest as _;
 use time::OffsetDateTime;
 
 use super::{
-    check_condition, current, listed, BodyFile, DeleteOutcome, ObjectData, ObjectMeta, ObjectWriter, Store,
-    StoreError, StoredObject, Version, WriteCondition,
+    check_condition, current, listed, page_of, BodyFile, DeleteOutcome, ListPage, ListQuery, ObjectData,
+    ObjectMeta, ObjectWriter, Store, StoreError, StoredObject, Version, WriteCondition,
 };
 
 /// What a sidecar file records.
@@ -568,6 +568,21 @@ impl Store for DirStore {
             })
             .take(limit)
             .collect()
+    }
+
+    fn list_page(&self, bucket: &str, query: &ListQuery<'_>) -> ListPage {
+        let buckets = self.read();
+        match buckets.get(bucket) {
+            Some(keys) => page_of(
+                keys,
+                |v| {
+                    let (_, last) = v.last()?;
+                    current(std::slice::from_ref(last))
+                },
+                query,
+            ),
+            None => ListPage::default(),
+        }
     }
 
     fn create_bucket(&self, bucket: &str) {

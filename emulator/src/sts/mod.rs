@@ -113,12 +113,17 @@ pub(crate) fn check_version(params: &Params) -> ApiResult<()> {
 }
 
 /// What STS checks of a request's parameters before it looks at the world: the API
-/// version and, for `AssumeRole`, every parameter's constraints (the fuzzing entry point).
+/// version and, for `AssumeRole` and `AssumeRoleWithWebIdentity`, every parameter's
+/// constraints (the fuzzing entry point).
 pub(crate) fn check_params(raw_query: &str, post: bool, body: &[u8]) -> ApiResult<()> {
     let params = Params::from_request(raw_query, post, body)?;
     check_version(&params)?;
-    if params.get("Action") == Some("AssumeRole") {
-        assume_role::AssumeRoleInput::parse(&params)?;
+    match params.get("Action") {
+        Some("AssumeRole") => {
+            assume_role::AssumeRoleInput::parse(&params)?;
+        }
+        Some("AssumeRoleWithWebIdentity") => web_identity::check_params(&params)?,
+        _ => {}
     }
     Ok(())
 }

@@ -57,6 +57,12 @@ fn token(params: &Params) -> ApiResult<&str> {
     Ok(t)
 }
 
+/// The parameters' constraints, as the handler checks them first.
+pub(crate) fn check_params(params: &Params) -> ApiResult<()> {
+    AssumeRoleInput::parse(params)?;
+    token(params).map(|_| ())
+}
+
 /// The trust policy's request context: the global keys, `sts:RoleSessionName`,
 /// `aws:FederatedProvider` and the provider's claim keys.
 fn trust_context(
