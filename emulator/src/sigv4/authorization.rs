@@ -137,9 +137,12 @@ pub(crate) fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
 }
 
 fn header_str(head: &RequestHead<'_>, name: &str) -> Option<String> {
-    head.headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    let value = head.headers.get(name)?;
+    // The common case, a visible-ASCII value, without the lossy decoder's pass.
+    Some(match value.to_str() {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+    })
 }
 
 /// The request time of a header-signed request: `X-Amz-Date`, else `Date`.
@@ -213,7 +216,12 @@ impl AuthV4 {
                 authorization: authorization.to_owned(),
             });
         };
-        let amz_date = super::error::iso_basic(timestamp);
+        // `X-Amz-Date` parsed strictly as `yyyymmddThhmmssZ` is already the string to
+        // sign's form; only a `Date` header needs converting.
+        let amz_date = match date_source {
+            DateSource::XAmzDate => request_time.trim().to_owned(),
+            _ => super::error::iso_basic(timestamp),
+        };
         let Credential { access_key_id, scope } = parse_credential(credential, Location::Header, &amz_date)?;
         Ok(Self {
             location: Location::Header,

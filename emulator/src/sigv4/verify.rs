@@ -78,7 +78,7 @@ impl AuthV4 {
         payload_hash: &str,
     ) -> Result<Verified, SigError> {
         let canonical = self.canonical_request(head, service.uri_rules(), payload_hash)?;
-        let string_to_sign = self.string_to_sign(&canonical).to_string();
+        let string_to_sign = StringToSign::request_text(&self.amz_date, &self.scope, &canonical.sha256_hex());
         if signing_key.verify(string_to_sign.as_bytes(), &self.signature) {
             return Ok(Verified {
                 access_key_id: self.access_key_id.clone(),
