@@ -348,7 +348,7 @@ impl AuthV4 {
         match self
             .signed_headers
             .iter()
-            .find(|s| !head.headers.contains_key(s.to_ascii_lowercase().as_str()))
+            .find(|s| !head.headers.contains_key(super::canonical::lowercase(s).as_ref()))
         {
             Some(name) => Err(SigError::SignedHeaderMissing {
                 name: name.to_ascii_lowercase(),

@@ -154,6 +154,16 @@ fn trim_all_into(value: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// `name` in lowercase, borrowed when it already is (SignedHeaders lists are lowercase
+/// in every client's requests: no allocation per header on the hot path).
+pub(crate) fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 /// The canonical value of the header `name` (lowercase): every received value, trimmed,
 /// joined with `,` in received order (CRT `get-header-value-order`: `value4,value1,value3,value2`).
 /// `None` when the request does not carry the header.
@@ -228,10 +238,13 @@ impl CanonicalRequest {
     pub fn build(input: &CanonicalInput<'_>) -> Result<Self, SigError> {
         let mut headers = Vec::with_capacity(input.signed_headers.len());
         for name in input.signed_headers {
-            let lower = name.to_ascii_lowercase();
-            let value = canonical_header_value(input.headers, &lower)
-                .ok_or_else(|| SigError::SignedHeaderMissing { name: lower.clone() })?;
-            headers.push((lower, value));
+            let lower = lowercase(name);
+            let value = canonical_header_value(input.headers, &lower).ok_or_else(|| {
+                SigError::SignedHeaderMissing {
+                    name: lower.clone().into_owned(),
+                }
+            })?;
+            headers.push((lower.into_owned(), value));
         }
         Ok(Self {
             method: input.method.to_owned(),
@@ -410,6 +423,36 @@ impl StringToSign {
         )
     }
 
+    /// [`StringToSign::chunk`]'s text without building the value (once per chunk).
+    pub fn chunk_text(
+        amz_date: &str,
+        scope: &CredentialScope,
+        previous: &str,
+        chunk_sha256_hex: &str,
+    ) -> String {
+        render(
+            "AWS4-HMAC-SHA256-PAYLOAD",
+            amz_date,
+            scope,
+            [previous, EMPTY_SHA256, chunk_sha256_hex].into_iter(),
+        )
+    }
+
+    /// [`StringToSign::trailer`]'s text without building the value.
+    pub fn trailer_text(
+        amz_date: &str,
+        scope: &CredentialScope,
+        previous: &str,
+        trailers_sha256_hex: &str,
+    ) -> String {
+        render(
+            "AWS4-HMAC-SHA256-TRAILER",
+            amz_date,
+            scope,
+            [previous, trailers_sha256_hex].into_iter(),
+        )
+    }
+
     /// [`StringToSign::request`]'s text without building the value: the seed string
     /// to sign for a canonical request whose hex SHA-256 is `canonical_sha256_hex`.
     pub fn request_text(amz_date: &str, scope: &CredentialScope, canonical_sha256_hex: &str) -> String {
@@ -486,6 +529,15 @@ mod tests {
             format!("AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\nprev\n{EMPTY_SHA256}\nbody")
         );
         assert_eq!(chunk.to_string(), chunk.render());
+        assert_eq!(
+            StringToSign::chunk_text("20130524T000000Z", &scope, "prev", "body"),
+            chunk.render()
+        );
+        let trailer = StringToSign::trailer("20130524T000000Z", &scope, "prev", "t");
+        assert_eq!(
+            StringToSign::trailer_text("20130524T000000Z", &scope, "prev", "t"),
+            trailer.render()
+        );
     }
 
     use super::*;

@@ -327,7 +327,7 @@ impl AwsChunkedDecoder {
         if let Some(signing) = &self.config.signing {
             let hash = super::key::hex_lower(&std::mem::take(&mut self.hasher).finalize());
             let provided = self.signature.take().unwrap_or_default();
-            let sts = StringToSign::chunk(&signing.amz_date, &signing.scope, &self.previous, &hash).render();
+            let sts = StringToSign::chunk_text(&signing.amz_date, &signing.scope, &self.previous, &hash);
             if !signing.key.verify(sts.as_bytes(), &provided) {
                 return Err(SigError::ChunkSignatureDoesNotMatch {
                     index: self.index,
@@ -392,8 +392,7 @@ impl AwsChunkedDecoder {
             sorted.sort();
             let canonical: String = sorted.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
             let hash = super::key::sha256_hex(canonical.as_bytes());
-            let sts =
-                StringToSign::trailer(&signing.amz_date, &signing.scope, &self.previous, &hash).render();
+            let sts = StringToSign::trailer_text(&signing.amz_date, &signing.scope, &self.previous, &hash);
             let provided = self.trailer_signature.clone().unwrap_or_default();
             if !signing.key.verify(sts.as_bytes(), &provided) {
                 return Err(SigError::TrailerSignatureDoesNotMatch {

@@ -187,7 +187,10 @@ pub fn parse(head: &RequestHead<'_>, service: SigService) -> Result<Auth, SigErr
     let authorization = head
         .headers
         .get(http::header::AUTHORIZATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        .map(|v| match v.to_str() {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        });
     let v4_query = params.get("X-Amz-Algorithm").is_some();
     let v2_query = service == SigService::S3
         && !v4_query
