@@ -15,7 +15,7 @@ use std::fmt;
 use percent_encoding::{percent_decode_str, percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::SigError;
-use super::key::{sha256_hex, EMPTY_SHA256};
+use super::key::EMPTY_SHA256;
 
 /// UriEncode: every byte but the unreserved `A-Z a-z 0-9 - . _ ~` becomes `%XY`, uppercase hex.
 const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -263,34 +263,38 @@ impl CanonicalRequest {
 
     fn bytes_with<'s>(&'s self, value: impl Fn(&str, &'s [u8]) -> &'s [u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(256);
-        // <HTTPMethod>\n
-        out.extend_from_slice(self.method.as_bytes());
-        out.push(b'\n');
-        // <CanonicalURI>\n
-        out.extend_from_slice(self.uri.as_bytes());
-        out.push(b'\n');
-        // <CanonicalQueryString>\n
-        out.extend_from_slice(self.query.as_bytes());
-        out.push(b'\n');
+        self.write_with(value, |part| out.extend_from_slice(part));
+        out
+    }
+
+    /// The canonical request's bytes, piece by piece, into `sink`: hashed as they come
+    /// rather than first copied into one buffer.
+    fn write_with<'s>(&'s self, value: impl Fn(&str, &'s [u8]) -> &'s [u8], mut sink: impl FnMut(&[u8])) {
+        // <HTTPMethod>\n<CanonicalURI>\n<CanonicalQueryString>\n
+        for line in [&self.method, &self.uri, &self.query] {
+            sink(line.as_bytes());
+            sink(b"\n");
+        }
         // <CanonicalHeaders>\n — each header line ends in \n, so an empty line follows
         for (name, v) in &self.headers {
-            out.extend_from_slice(name.as_bytes());
-            out.push(b':');
-            out.extend_from_slice(value(name, v));
-            out.push(b'\n');
+            sink(name.as_bytes());
+            sink(b":");
+            sink(value(name, v));
+            sink(b"\n");
         }
-        out.push(b'\n');
-        // <SignedHeaders>\n
-        out.extend_from_slice(self.signed_headers.as_bytes());
-        out.push(b'\n');
-        // <HashedPayload>, no trailing newline
-        out.extend_from_slice(self.payload_hash.as_bytes());
-        out
+        sink(b"\n");
+        // <SignedHeaders>\n<HashedPayload>, no trailing newline
+        sink(self.signed_headers.as_bytes());
+        sink(b"\n");
+        sink(self.payload_hash.as_bytes());
     }
 
     /// Lowercase hex SHA-256 of the canonical request (line 4 of the string to sign).
     pub fn sha256_hex(&self) -> String {
-        sha256_hex(&self.to_bytes())
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        self.write_with(|_, v| v, |part| hasher.update(part));
+        super::key::hex_lower(&hasher.finalize())
     }
 
     /// The canonical request with session tokens masked, for logs.
