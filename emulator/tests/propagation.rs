@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::EmulatorTime;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +22,6 @@ use emulator::propagation::Propagation;
 use emulator::{Clock, Config, ManualClock};
 use serde_json::Value;
 use time::macros::datetime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const OLD_KEY: (&str, &str) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
 const NEW_KEY: (&str, &str) = ("AKIANEWKEY0000000002", "new-secret-new-secret-new-secret-new-sec");
@@ -67,16 +68,6 @@ region = "eu-west-1"
     )
 }
 
-/// The SDKs' clock follows the emulator's, so `clock.advance` moves both.
-#[derive(Debug)]
-struct EmulatorTime(Arc<ManualClock>);
-
-impl aws_smithy_async::time::TimeSource for EmulatorTime {
-    fn now(&self) -> std::time::SystemTime {
-        std::time::SystemTime::from(self.0.now())
-    }
-}
-
 struct Env {
     emu: emulator::Running,
     clock: Arc<ManualClock>,
@@ -91,19 +82,7 @@ async fn start(world: &str) -> Env {
 impl Env {
     /// One admin call over HTTP: status and body.
     async fn admin(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let token = self.emu.emulator.admin_token().unwrap();
-        let raw = format!(
-            "{method} /_emulator/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let mut s = tokio::net::TcpStream::connect(self.emu.addr).await.unwrap();
-        s.write_all(raw.as_bytes()).await.unwrap();
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).await.unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let status = text[9..12].parse().unwrap();
-        let (_, body) = text.split_once("\r\n\r\n").unwrap();
-        (status, body.to_string())
+        common::admin(&self.emu, method, path, body).await
     }
 
     async fn pending(&self) -> Vec<Value> {

@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::EmulatorTime;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +21,6 @@ use aws_sdk_sts::error::ProvideErrorMetadata;
 use emulator::{Clock, Config, ManualClock};
 use serde_json::{json, Map, Value};
 use time::macros::datetime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const GOOGLE_ROLE: &str = "arn:aws:iam::222222222222:role/gcp-writer";
 const GITHUB_ROLE: &str = "arn:aws:iam::222222222222:role/gha-writer";
@@ -103,15 +104,6 @@ fn github_claims(aud: &str) -> Map<String, Value> {
     claims(json!({ "sub": "repo:acme/pipeline:ref:refs/heads/main", "aud": aud }))
 }
 
-#[derive(Debug)]
-struct EmulatorTime(Arc<ManualClock>);
-
-impl aws_smithy_async::time::TimeSource for EmulatorTime {
-    fn now(&self) -> std::time::SystemTime {
-        std::time::SystemTime::from(self.0.now())
-    }
-}
-
 impl Env {
     fn mint(&self, issuer: &str, kid: Option<&str>, claims: Map<String, Value>) -> String {
         self.emu
@@ -156,19 +148,7 @@ impl Env {
     }
 
     async fn admin(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let token = self.emu.emulator.admin_token().unwrap();
-        let raw = format!(
-            "{method} /_emulator/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let mut s = tokio::net::TcpStream::connect(self.emu.addr).await.unwrap();
-        s.write_all(raw.as_bytes()).await.unwrap();
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).await.unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let status = text[9..12].parse().unwrap();
-        let (_, body) = text.split_once("\r\n\r\n").unwrap();
-        (status, body.to_string())
+        common::admin(&self.emu, method, path, body).await
     }
 
     fn last_decision(&self) -> Value {

@@ -292,6 +292,19 @@ pub(crate) fn list_objects(r: &S3Request<'_>, v2: bool) -> ApiResult<Response<Re
     xml_ok(render_list(&bucket.name, &params, &page))
 }
 
+/// The key (or bucket name) a continuation token this emulator issued resumes after:
+/// base64 of it. Anything else is S3's InvalidArgument.
+fn decode_token(token: &str) -> ApiResult<String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            api_error!(InvalidArgument, "The continuation token provided is incorrect")
+                .extra("ArgumentName", "continuation-token")
+        })
+}
+
 /// A listing's query parameters.
 struct ListParams<'q> {
     v2: bool,
@@ -322,16 +335,7 @@ impl<'q> ListParams<'q> {
         let continuation = q("continuation-token");
         let start = if v2 {
             match continuation {
-                Some(t) => Some(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(t)
-                        .ok()
-                        .and_then(|b| String::from_utf8(b).ok())
-                        .ok_or_else(|| {
-                            api_error!(InvalidArgument, "The continuation token provided is incorrect")
-                                .extra("ArgumentName", "continuation-token")
-                        })?,
-                ),
+                Some(t) => Some(decode_token(t)?),
                 None => q("start-after").map(str::to_string),
             }
         } else {
@@ -504,19 +508,7 @@ pub(crate) fn list_buckets(r: &S3Request<'_>) -> ApiResult<Response<ResBody>> {
         },
     };
     let prefix = q("prefix").unwrap_or("");
-    let after = match q("continuation-token") {
-        None => None,
-        Some(t) => Some(
-            base64::engine::general_purpose::STANDARD
-                .decode(t)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    api_error!(InvalidArgument, "The continuation token provided is incorrect")
-                        .extra("ArgumentName", "continuation-token")
-                })?,
-        ),
-    };
+    let after = q("continuation-token").map(decode_token).transpose()?;
     let account = r.caller.account().unwrap_or_default();
     let name = r
         .world

@@ -521,6 +521,38 @@ pub(super) fn issue(
     }
 }
 
+/// `<AssumedRoleUser>` and `<Credentials>` of a role session, as AssumeRole and
+/// AssumeRoleWithWebIdentity answer them (STS API reference).
+pub(super) fn session_elements(x: &mut Xml, session: &Session, role_id: &str) {
+    let SessionOwner::Role {
+        account,
+        role,
+        session_name,
+    } = &session.owner
+    else {
+        return;
+    };
+    let expiration = session
+        .expires
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default();
+    x.open("AssumedRoleUser")
+        .elem("AssumedRoleId", &format!("{role_id}:{session_name}"))
+        .elem(
+            "Arn",
+            &format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}"),
+        )
+        .close("AssumedRoleUser")
+        .open("Credentials")
+        .elem("AccessKeyId", &session.access_key_id)
+        .elem("SecretAccessKey", &session.secret)
+        .elem("SessionToken", &session.token)
+        .elem("Expiration", &expiration)
+        .close("Credentials");
+}
+
 pub(crate) fn assume_role(
     emu: &Emulator,
     ctx: &mut Ctx,
@@ -540,12 +572,6 @@ pub(crate) fn assume_role(
     else {
         return Err(api_error!(InternalFailure).note("AssumeRole issued a session without a role"));
     };
-    let expiration = session
-        .expires
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
-        .unwrap_or_default();
     // CloudTrail: the response without the secret, the expiration as a
     // human-readable string (IAM user guide, CloudTrail examples for AssumeRole).
     let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}");
@@ -568,19 +594,7 @@ pub(crate) fn assume_role(
     if let Some(s) = &session.source_identity {
         x.elem("SourceIdentity", s);
     }
-    x.open("AssumedRoleUser")
-        .elem("AssumedRoleId", &format!("{}:{session_name}", granted.role_id))
-        .elem(
-            "Arn",
-            &format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}"),
-        )
-        .close("AssumedRoleUser")
-        .open("Credentials")
-        .elem("AccessKeyId", &session.access_key_id)
-        .elem("SecretAccessKey", &session.secret)
-        .elem("SessionToken", &session.token)
-        .elem("Expiration", &expiration)
-        .close("Credentials");
+    session_elements(&mut x, &session, &granted.role_id);
     if params.get("Policy").is_some() || !session.tags.is_empty() {
         // A percentage of the packed-size quota; the emulator reports a proportional estimate.
         let used = params.get("Policy").map_or(0, str::len)

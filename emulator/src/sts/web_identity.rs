@@ -23,7 +23,7 @@ use crate::iam::{Decision, Effect, PolicyType, Principal, RequestContext};
 use crate::oidc::VerifiedToken;
 use crate::protocol::xml::{Xml, STS_NS};
 use crate::request::{Ctx, ResBody};
-use crate::world::{arn::Arn, SessionOwner, World};
+use crate::world::{arn::Arn, World};
 
 /// `WebIdentityToken`: 4 to 20,000 characters (STS API reference).
 const TOKEN_LEN: std::ops::RangeInclusive<usize> = 4..=20000;
@@ -138,7 +138,6 @@ pub(crate) fn assume_role_with_web_identity(
     ctx.trace.decision = Some(Arc::new(decision));
     let session_policies = assume_role::session_policies(world, &mut input)?;
     let duration = assume_role::session_duration(role, input.duration, false)?;
-    let session_name = input.session_name.to_string();
     let session = assume_role::issue(
         emu,
         ctx,
@@ -151,18 +150,6 @@ pub(crate) fn assume_role_with_web_identity(
         false,
     );
     let session = emu.add_session(session);
-    let SessionOwner::Role {
-        account, role: name, ..
-    } = &session.owner
-    else {
-        return Err(api_error!(InternalFailure).note("a web identity session without a role"));
-    };
-    let expiration = session
-        .expires
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
-        .unwrap_or_default();
     // The response's elements (STS API reference, AssumeRoleWithWebIdentity).
     let mut x = Xml::bare();
     x.open_ns("AssumeRoleWithWebIdentityResponse", STS_NS)
@@ -170,19 +157,7 @@ pub(crate) fn assume_role_with_web_identity(
     if let Some(aud) = &verified.aud {
         x.elem("Audience", aud);
     }
-    x.open("AssumedRoleUser")
-        .elem("AssumedRoleId", &format!("{}:{session_name}", role.id))
-        .elem(
-            "Arn",
-            &format!("arn:aws:sts::{account}:assumed-role/{name}/{session_name}"),
-        )
-        .close("AssumedRoleUser")
-        .open("Credentials")
-        .elem("AccessKeyId", &session.access_key_id)
-        .elem("SecretAccessKey", &session.secret)
-        .elem("SessionToken", &session.token)
-        .elem("Expiration", &expiration)
-        .close("Credentials");
+    assume_role::session_elements(&mut x, &session, &role.id);
     x.elem("Provider", &verified.iss);
     if let Some(sub) = &verified.sub {
         x.elem("SubjectFromWebIdentityToken", sub);

@@ -305,3 +305,36 @@ pub fn status<E>(err: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::ht
         _ => 0,
     }
 }
+
+/// The SDKs' time source, reading the emulator's manual clock: with it, advancing
+/// the clock moves the clients' signing time too.
+#[derive(Debug)]
+pub struct EmulatorTime(pub Arc<emulator::ManualClock>);
+
+impl aws_smithy_async::time::TimeSource for EmulatorTime {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::from(self.0.now())
+    }
+}
+
+/// One admin-API call over HTTP with the emulator's token: status and body.
+pub async fn admin(running: &Running, method: &str, path: &str, body: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let token = running.emulator.admin_token().unwrap_or_default();
+    let raw = format!(
+        "{method} /_emulator/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let Ok(mut s) = tokio::net::TcpStream::connect(running.addr).await else {
+        return (0, "connect failed".into());
+    };
+    if s.write_all(raw.as_bytes()).await.is_err() {
+        return (0, "write failed".into());
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    (status, body)
+}
