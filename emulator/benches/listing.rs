@@ -38,7 +38,9 @@ fn meta(i: usize) -> ObjectMeta {
         headers: BTreeMap::new(),
         metadata: BTreeMap::new(),
         tags: BTreeMap::new(),
-        checksums: BTreeMap::from([("CRC32".to_string(), "AAAAAA==".to_string())]),
+        checksums: [("CRC32".to_string(), "AAAAAA==".to_string())]
+            .into_iter()
+            .collect(),
         sse: None,
         sse_kms_key: None,
         version_id: String::new(),

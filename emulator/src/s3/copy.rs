@@ -2,7 +2,6 @@
 //! (S3 API reference, CopyObject: `x-amz-copy-source`, the metadata directive,
 //! the copy-source conditions, `CopyObjectResult`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use http::{Response, StatusCode};
@@ -254,7 +253,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         writer.write(chunk).map_err(put::store_error)
     })?;
     let sums = digests.finish();
-    let checksums: BTreeMap<String, String> = algorithms
+    let checksums: crate::store::Checksums = algorithms
         .iter()
         .filter_map(|a| sums.get(*a).map(|v| (a.name().to_string(), v.to_string())))
         .collect();

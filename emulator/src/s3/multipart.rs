@@ -556,8 +556,8 @@ fn object_checksum(
     template: &Template,
     parts: &[Part],
     sums: &checksum::Finished,
-) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+) -> crate::store::Checksums {
+    let mut out = crate::store::Checksums::new();
     let Some((alg, kind)) = template.checksum else {
         return out;
     };

@@ -237,7 +237,7 @@ impl Claims {
         &self,
         sums: &checksum::Finished,
         trailers: &Trailers,
-    ) -> ApiResult<BTreeMap<String, String>> {
+    ) -> ApiResult<crate::store::Checksums> {
         if let Some((sent, bytes)) = &self.content_md5 {
             if bytes.as_slice() != sums.md5 {
                 use base64::Engine as _;
@@ -249,7 +249,7 @@ impl Claims {
                 ));
             }
         }
-        let mut stored = BTreeMap::new();
+        let mut stored = crate::store::Checksums::new();
         let trailer_checksum = self
             .trailer_algorithm
             .map(|a| (a, trailers.get(a.header()).map(|v| v.trim().to_string())));

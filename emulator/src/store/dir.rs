@@ -417,7 +417,10 @@ impl Store for DirStore {
             discard(&data);
             return Err(StoreError::NoSuchBucket);
         };
-        let versions = keys.entry(meta.key.clone()).or_default();
+        // Most keys only ever have one version: a default `Vec` would reserve four.
+        let versions = keys
+            .entry(meta.key.clone())
+            .or_insert_with(|| Vec::with_capacity(1));
         let existing = versions
             .last()
             .and_then(|(_, v)| current(std::slice::from_ref(v)));

@@ -48,7 +48,7 @@ pub struct ObjectMeta {
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// Stored checksums: algorithm (`CRC32`, …) -> base64 value.
-    pub checksums: BTreeMap<String, String>,
+    pub checksums: Checksums,
     /// Server-side encryption: `AES256`, `aws:kms`.
     pub sse: Option<String>,
     /// KMS key ARN for SSE-KMS.
@@ -63,6 +63,87 @@ pub struct ObjectMeta {
     /// empty for an object written in one piece.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<u64>,
+}
+
+/// An object's stored checksums, algorithm name (`CRC32`, …) to base64 value, in name
+/// order. A sorted vector rather than a `BTreeMap`: an object has one or two, and a
+/// map's first entry allocates a node with room for eleven (about 500 bytes an object,
+/// measured by the listing bench's memory line). Serialised as a map, as before.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checksums(Vec<(String, String)>);
+
+impl Checksums {
+    /// No checksums.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Set `algorithm`'s value, replacing any earlier one.
+    pub fn insert(&mut self, algorithm: String, value: String) {
+        match self.0.binary_search_by(|(a, _)| a.as_str().cmp(&algorithm)) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.0.insert(i, (algorithm, value)),
+        }
+    }
+
+    /// The value stored for `algorithm`.
+    pub fn get(&self, algorithm: &str) -> Option<&String> {
+        self.0.iter().find(|(a, _)| a == algorithm).map(|(_, v)| v)
+    }
+
+    /// The algorithm names, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(a, _)| a)
+    }
+
+    /// `(algorithm, value)` pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(a, v)| (a, v))
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for Checksums {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut out = Self::new();
+        for (a, v) in iter {
+            out.insert(a, v);
+        }
+        out
+    }
+}
+
+impl<'a> IntoIterator for &'a Checksums {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a String, &'a String),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(a, v)| (a, v))
+    }
+}
+
+impl serde::Serialize for Checksums {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Checksums {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, String>::deserialize(deserializer)?;
+        Ok(map.into_iter().collect())
+    }
 }
 
 /// A stored version of a key: data or a delete marker.
@@ -456,7 +537,10 @@ impl Store for MemoryStore {
         };
         let mut buckets = self.write_lock();
         let keys = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
-        let versions = keys.entry(meta.key.clone()).or_default();
+        // Most keys only ever have one version: a default `Vec` would reserve four.
+        let versions = keys
+            .entry(meta.key.clone())
+            .or_insert_with(|| Vec::with_capacity(1));
         check_condition(current(versions), condition)?;
         meta.version_id = version_id;
         let stored = Arc::new(StoredObject { meta, data });
@@ -588,7 +672,7 @@ mod tests {
             headers: BTreeMap::new(),
             metadata: BTreeMap::new(),
             tags: BTreeMap::new(),
-            checksums: BTreeMap::new(),
+            checksums: Checksums::new(),
             sse: None,
             sse_kms_key: None,
             version_id: String::new(),
@@ -746,6 +830,28 @@ mod tests {
         );
         // A start below the prefix starts at the prefix.
         assert_eq!(page(&s, "c", None, Some("a"), 5).0, ["cquux/bla", "cquux/thud"]);
+    }
+
+    /// Checksums keep name order, replace on insert, and serialise as the map they were.
+    #[test]
+    fn checksums_are_a_sorted_map_on_the_wire() {
+        let mut c: Checksums = [
+            ("SHA256".to_string(), "b".to_string()),
+            ("CRC32".to_string(), "a".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        c.insert("CRC32".into(), "c".into());
+        assert_eq!(
+            c.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["CRC32", "SHA256"]
+        );
+        assert_eq!(c.get("CRC32").map(String::as_str), Some("c"));
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"CRC32":"c","SHA256":"b"}"#);
+        assert_eq!(serde_json::from_str::<Checksums>(&json).unwrap(), c);
+        let old: BTreeMap<String, String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(old.len(), 2);
     }
 
     /// Keys whose only versions are delete markers do not make a page, nor a prefix.
