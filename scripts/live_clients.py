@@ -112,6 +112,45 @@ def main():
     sys.exit(1 if failed else 0)
 
 
+def cli_env(**extra):
+    """The AWS CLI's environment: the test user's key, the region, nothing else of the host's."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true", **extra)
+    env.pop("AWS_SESSION_TOKEN", None)
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+def cli(endpoint, env, timeout):
+    """`aws --endpoint-url ENDPOINT ...` with `env`: its stdout, or an AssertionError with stderr."""
+    def aws(*args, env=env):
+        out = subprocess.run(["aws", "--endpoint-url", endpoint, *args], env=env,
+                             capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)}: {out.returncode} {out.stderr}")
+        return out.stdout
+    return aws
+
+
+def cli_round_trip(aws, endpoint, prefix):
+    """20 MiB up with `aws s3 cp`, back down, copied within S3, then `s3 rm --recursive`."""
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "huge.bin")
+        with open(src, "wb") as f:
+            f.write(HUGE)
+        aws("s3", "cp", src, f"s3://{BUCKET}/{prefix}a.bin")
+        assert stored(endpoint, f"{prefix}a.bin") == HUGE
+        dst = os.path.join(d, "back.bin")
+        aws("s3", "cp", f"s3://{BUCKET}/{prefix}a.bin", dst)
+        with open(dst, "rb") as f:
+            assert f.read() == HUGE
+        aws("s3", "cp", f"s3://{BUCKET}/{prefix}a.bin", f"s3://{BUCKET}/{prefix}b.bin")
+        assert stored(endpoint, f"{prefix}b.bin") == HUGE
+        aws("s3", "rm", "--recursive", f"s3://{BUCKET}/{prefix}")
+        listed = json.loads(admin(endpoint, f"buckets/{BUCKET}/objects?prefix={prefix}"))
+        assert listed == [], listed
+
+
 def run(endpoint):
     import boto3
     from botocore.config import Config
@@ -356,24 +395,15 @@ def run(endpoint):
             assert e.response["Error"]["Code"] == "NotImplemented", e.response
             assert "GetBucketPolicy" in e.response["Error"]["Message"], e.response
 
-    cli_env = dict(os.environ, AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
-                   AWS_DEFAULT_REGION=REGION, AWS_EC2_METADATA_DISABLED="true")
-    cli_env.pop("AWS_SESSION_TOKEN", None)
-    cli_env.pop("AWS_PROFILE", None)
-
-    def aws(*args, env=cli_env):
-        out = subprocess.run(["aws", "--endpoint-url", endpoint, *args], env=env,
-                             capture_output=True, text=True, timeout=60)
-        if out.returncode != 0:
-            raise AssertionError(f"aws {' '.join(args)}: {out.returncode} {out.stderr}")
-        return out.stdout
+    plain_env = cli_env()
+    aws = cli(endpoint, plain_env, timeout=60)
 
     with tempfile.NamedTemporaryFile(delete=False) as f:
         f.write(BIG)
         path = f.name
 
     for mode in ("when_supported", "when_required"):
-        env = dict(cli_env, AWS_REQUEST_CHECKSUM_CALCULATION=mode)
+        env = dict(plain_env, AWS_REQUEST_CHECKSUM_CALCULATION=mode)
 
         @check(f"aws cli ({mode}): s3api put-object, s3 cp, head-object, delete-object")
         def _():
@@ -387,21 +417,7 @@ def run(endpoint):
 
     @check("aws cli: s3 cp of 20 MiB both ways, s3 cp s3:// to s3://, s3 rm --recursive")
     def _():
-        with tempfile.TemporaryDirectory() as d:
-            src = os.path.join(d, "huge.bin")
-            with open(src, "wb") as f:
-                f.write(HUGE)
-            aws("s3", "cp", src, f"s3://{BUCKET}/cli/huge/a.bin")
-            assert stored(endpoint, "cli/huge/a.bin") == HUGE
-            dst = os.path.join(d, "back.bin")
-            aws("s3", "cp", f"s3://{BUCKET}/cli/huge/a.bin", dst)
-            with open(dst, "rb") as f:
-                assert f.read() == HUGE
-            aws("s3", "cp", f"s3://{BUCKET}/cli/huge/a.bin", f"s3://{BUCKET}/cli/huge/b.bin")
-            assert stored(endpoint, "cli/huge/b.bin") == HUGE
-            aws("s3", "rm", "--recursive", f"s3://{BUCKET}/cli/huge/")
-            listed = json.loads(admin(endpoint, f"buckets/{BUCKET}/objects?prefix=cli/huge/"))
-            assert listed == [], listed
+        cli_round_trip(aws, endpoint, "cli/huge/")
 
     @check("aws cli: sts assume-role")
     def _():
@@ -419,7 +435,7 @@ def run(endpoint):
     def _():
         out = subprocess.run(["aws", "--endpoint-url", endpoint, "sts", "assume-role", "--role-arn",
                               "arn:aws:iam::111111111111:role/transfer-role", "--role-session-name", "cli",
-                              "--external-id", "wrong"], env=cli_env, capture_output=True, text=True, timeout=60)
+                              "--external-id", "wrong"], env=plain_env, capture_output=True, text=True, timeout=60)
         assert out.returncode != 0 and "AccessDenied" in out.stderr, out.stderr
 
     os.unlink(path)
@@ -472,35 +488,11 @@ def run_tls(endpoint, ca):
         plain.put_object(Bucket=BUCKET, Key="tls/plain.txt", Body=BODY)
         assert stored(endpoint, "tls/plain.txt") == BODY
 
-    cli_env = dict(os.environ, AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION=REGION,
-                   AWS_EC2_METADATA_DISABLED="true", AWS_CA_BUNDLE=ca)
-    cli_env.pop("AWS_SESSION_TOKEN", None)
-    cli_env.pop("AWS_PROFILE", None)
-
-    def aws(*args):
-        out = subprocess.run(["aws", "--endpoint-url", endpoint, *args], env=cli_env,
-                             capture_output=True, text=True, timeout=120)
-        if out.returncode != 0:
-            raise AssertionError(f"aws {' '.join(args)}: {out.returncode} {out.stderr}")
-        return out.stdout
+    aws = cli(endpoint, cli_env(AWS_CA_BUNDLE=ca), timeout=120)
 
     @check("tls: aws cli (AWS_CA_BUNDLE) s3 cp of 20 MiB both ways, s3 to s3, s3 rm --recursive")
     def _():
-        with tempfile.TemporaryDirectory() as d:
-            src = os.path.join(d, "huge.bin")
-            with open(src, "wb") as f:
-                f.write(HUGE)
-            aws("s3", "cp", src, f"s3://{BUCKET}/tls-cli/a.bin")
-            assert stored(endpoint, "tls-cli/a.bin") == HUGE
-            dst = os.path.join(d, "back.bin")
-            aws("s3", "cp", f"s3://{BUCKET}/tls-cli/a.bin", dst)
-            with open(dst, "rb") as f:
-                assert f.read() == HUGE
-            aws("s3", "cp", f"s3://{BUCKET}/tls-cli/a.bin", f"s3://{BUCKET}/tls-cli/b.bin")
-            assert stored(endpoint, "tls-cli/b.bin") == HUGE
-            aws("s3", "rm", "--recursive", f"s3://{BUCKET}/tls-cli/")
-            listed = json.loads(admin(endpoint, f"buckets/{BUCKET}/objects?prefix=tls-cli/"))
-            assert listed == [], listed
+        cli_round_trip(aws, endpoint, "tls-cli/")
 
 
 if __name__ == "__main__":

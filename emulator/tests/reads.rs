@@ -189,6 +189,13 @@ async fn list_buckets_pages_and_filters() {
     assert!(filtered.continuation_token().is_none());
     let e = c.list_buckets().max_buckets(0).send().await.unwrap_err();
     assert_eq!((status(&e), code(&e).as_str()), (400, "InvalidArgument"));
+    let e = c
+        .list_buckets()
+        .continuation_token("not base64!")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((status(&e), code(&e).as_str()), (400, "InvalidArgument"));
 }
 
 /// `partNumber`: part 1 of a one-piece object is the whole object, part 2 is
@@ -225,6 +232,18 @@ async fn part_numbers_follow_the_stored_parts() {
         .await
         .unwrap_err();
     assert_eq!((status(&e), code(&e).as_str()), (400, "InvalidPart"));
+    // Outside 1–10,000: S3's InvalidArgument, as for UploadPart.
+    for bad in [0, 10_001] {
+        let e = c
+            .get_object()
+            .bucket("lake")
+            .key("single")
+            .part_number(bad)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!((status(&e), code(&e).as_str()), (400, "InvalidArgument"), "{bad}");
+    }
 
     let first = vec![b'a'; 5 * 1024 * 1024];
     let second = b"the last part".to_vec();

@@ -377,4 +377,19 @@ async fn the_admin_api_mints_tokens() {
         .await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("no OIDC provider"), "{text}");
+    for (body, says) in [
+        ("{", "token request"),
+        (
+            r#"{"issuer":"https://accounts.google.com","claims":[]}"#,
+            "token request",
+        ),
+        (
+            r#"{"issuer":"https://accounts.google.com","audience":"x"}"#,
+            "unknown field",
+        ),
+    ] {
+        let (status, text) = env.admin("POST", "oidc/token", body).await;
+        assert_eq!(status, 400, "{body}: {text}");
+        assert!(text.contains(says), "{body}: {text}");
+    }
 }
