@@ -122,7 +122,7 @@ impl Fixture {
             .emulator
             .store()
             .list("customer-lake", prefix, None, 1000);
-        listed.into_iter().map(|o| o.key).collect()
+        listed.into_iter().map(|o| o.key.to_string()).collect()
     }
 
     fn object(&self, key: &str) -> Vec<u8> {

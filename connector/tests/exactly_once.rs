@@ -190,7 +190,7 @@ async fn every_batch_lands_once_under_seeded_fault_schedules() {
         }
         duplicated += stored
             .iter()
-            .filter(|m| !expected.iter().any(|(k, _)| *k == m.key))
+            .filter(|m| !expected.iter().any(|(k, _)| *k == *m.key))
             .count() as u64;
         faults_fired += faults.list().iter().map(|(_, _, fired)| fired).sum::<u64>();
         emu.shutdown().await.expect("shutdown");

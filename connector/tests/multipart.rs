@@ -125,7 +125,7 @@ impl Fixture {
             .store()
             .list("customer-lake", "exports/", None, usize::MAX)
             .into_iter()
-            .map(|m| (m.key, m.etag))
+            .map(|m| (m.key.to_string(), m.etag.to_string()))
             .collect()
     }
 }

@@ -13,11 +13,13 @@
     reason = "benchmark code: a failed unwrap is a broken benchmark"
 )]
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use emulator::store::{ListQuery, MemoryStore, ObjectData, ObjectMeta, Store, WriteCondition};
+use emulator::store::record::ChecksumAlgorithm;
+use emulator::store::{
+    Checksums, ETag, ListQuery, MemoryStore, ObjectData, ObjectMeta, StorageClass, Store, WriteCondition,
+};
 
 /// `d0000/k000000`: 100 keys per folder, so a delimiter listing has common prefixes.
 fn key(i: usize) -> String {
@@ -27,26 +29,25 @@ fn key(i: usize) -> String {
 /// What a 100-byte PUT from aws-sdk-s3 leaves in the store: the ETag, the hex SHA-256,
 /// the SDK's default CRC32 checksum, the default content type, owner, storage class.
 fn meta(i: usize) -> ObjectMeta {
+    let mut checksums = Checksums::new();
+    checksums.insert(ChecksumAlgorithm::Crc32, "AAAAAA==");
+    let mut md5 = [0u8; 16];
+    md5[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    let mut sha256 = [0u8; 32];
+    sha256[..8].copy_from_slice(&(i as u64).to_be_bytes());
     ObjectMeta {
-        key: key(i),
+        key: key(i).into(),
         size: 100,
-        etag: format!("\"{i:032x}\""),
-        sha256: format!("{i:064x}"),
+        etag: ETag::of_md5(md5),
+        sha256,
         last_modified: time::OffsetDateTime::UNIX_EPOCH,
         content_type: Some("binary/octet-stream".into()),
-        content_encoding: None,
-        headers: BTreeMap::new(),
-        metadata: BTreeMap::new(),
-        tags: BTreeMap::new(),
-        checksums: [("CRC32".to_string(), "AAAAAA==".to_string())]
-            .into_iter()
-            .collect(),
+        checksums,
         sse: None,
-        sse_kms_key: None,
-        version_id: String::new(),
+        version_id: Default::default(),
         owner: "111111111111".into(),
-        storage_class: "STANDARD".into(),
-        parts: Vec::new(),
+        storage_class: StorageClass::Standard,
+        extras: None,
     }
 }
 

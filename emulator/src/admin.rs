@@ -527,7 +527,7 @@ fn object(emu: &Emulator, bucket: &str, key: &str) -> Response<ResBody> {
         ObjectData::Discarded => return error(StatusCode::CONFLICT, "the digest-only store keeps no bytes"),
     };
     let mut r = Response::new(full(data));
-    if let Ok(v) = http::HeaderValue::from_str(&obj.meta.etag) {
+    if let Ok(v) = http::HeaderValue::from_str(obj.meta.etag.quoted().as_str()) {
         r.headers_mut().insert("etag", v);
     }
     r

@@ -40,11 +40,11 @@ pub struct Template {
     /// `x-amz-tagging`.
     pub tags: BTreeMap<String, String>,
     /// Server-side encryption.
-    pub sse: Option<String>,
+    pub sse: Option<crate::store::Sse>,
     /// The SSE-KMS key.
     pub sse_kms_key: Option<String>,
     /// Storage class.
-    pub storage_class: String,
+    pub storage_class: crate::store::StorageClass,
     /// The object's owner (account id).
     pub owner: String,
     /// The checksum every part must carry, and how the object's is built.
@@ -144,7 +144,7 @@ impl Uploads {
                     initiated: u.initiated,
                     initiator: u.initiator.clone(),
                     owner: u.template.owner.clone(),
-                    storage_class: u.template.storage_class.clone(),
+                    storage_class: u.template.storage_class,
                     parts: u.parts.len(),
                     bytes: u.parts.values().map(|p| p.size).sum(),
                     checksum_algorithm: u.template.checksum.map(|(a, _)| a.name()),
@@ -173,7 +173,7 @@ pub struct UploadSummary {
     /// The owner account.
     pub owner: String,
     /// Storage class.
-    pub storage_class: String,
+    pub storage_class: crate::store::StorageClass,
     /// Parts received.
     pub parts: usize,
     /// Bytes received.

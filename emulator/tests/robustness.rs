@@ -865,6 +865,30 @@ async fn content_md5_and_checksum_headers_are_checked_against_the_body() {
     assert!(emu.emulator.store().get("lake", "crc").is_none());
 }
 
+/// `x-amz-storage-class` must name one of the API's storage classes: anything
+/// else is 400 InvalidStorageClass and nothing is stored; a real one is kept and
+/// returned on a read.
+#[tokio::test]
+async fn storage_classes_outside_the_api_s_list_are_refused() {
+    let (emu, _) = start(Config::default()).await;
+    for bad in ["COLD", "standard", "GLACIER-IR"] {
+        let (head, body) = signed_put("sc", b"data", &[("x-amz-storage-class", bad)], at_t0(), user());
+        let b = expect(emu.addr, bytes(&head, &body), 400, "InvalidStorageClass").await;
+        assert!(b.contains("The storage class you specified is not valid."), "{b}");
+    }
+    assert!(emu.emulator.store().get("lake", "sc").is_none());
+    let (head, body) = signed_put(
+        "sc",
+        b"data",
+        &[("x-amz-storage-class", "GLACIER_IR")],
+        at_t0(),
+        user(),
+    );
+    expect(emu.addr, bytes(&head, &body), 200, "").await;
+    let stored = emu.emulator.store().get("lake", "sc").unwrap();
+    assert_eq!(stored.meta.storage_class.as_str(), "GLACIER_IR");
+}
+
 #[tokio::test]
 async fn fault_rules_can_be_declared_in_the_world_file() {
     let world = format!(

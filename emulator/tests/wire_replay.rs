@@ -343,7 +343,7 @@ async fn every_capture_is_accepted_and_every_mutation_rejected() {
             } else {
                 BODY_20B_SHA256
             };
-            assert_eq!(stored.meta.sha256, want, "{}", c.path.display());
+            assert_eq!(stored.meta.sha256_hex(), want, "{}", c.path.display());
         }
         checked += 1;
 

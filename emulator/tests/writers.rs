@@ -569,7 +569,7 @@ async fn tags_are_kept_counted_and_copied_with_their_permissions() {
         .expect("put with tags");
     let stored = emu.emulator.store().get("lake", "tagged").unwrap();
     assert_eq!(
-        stored.meta.tags.get("stage").map(String::as_str),
+        stored.meta.extras().tags.get("stage").map(String::as_str),
         Some("raw files")
     );
     let got = s3.get_object().bucket("lake").key("tagged").send().await.unwrap();
@@ -589,6 +589,7 @@ async fn tags_are_kept_counted_and_copied_with_their_permissions() {
             .get("lake", "copied")
             .unwrap()
             .meta
+            .extras()
             .tags
             .len(),
         2
@@ -604,7 +605,7 @@ async fn tags_are_kept_counted_and_copied_with_their_permissions() {
         .expect("copy with new tags");
     let retagged = emu.emulator.store().get("lake", "retagged").unwrap();
     assert_eq!(
-        retagged.meta.tags.iter().collect::<Vec<_>>(),
+        retagged.meta.extras().tags.iter().collect::<Vec<_>>(),
         [(&"team".to_string(), &"ops".to_string())]
     );
 

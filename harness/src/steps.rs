@@ -844,7 +844,7 @@ fn assert_uploads(run: &Run<'_>, a: &UploadsArgs) -> Outcome {
 fn assert_objects(run: &Run<'_>, a: &ObjectsArgs) -> Outcome {
     let store = run.emulator().store();
     let listed = store.list(&a.bucket, a.prefix.as_deref().unwrap_or(""), None, usize::MAX);
-    let keys: Vec<String> = listed.iter().map(|m| m.key.clone()).collect();
+    let keys: Vec<String> = listed.iter().map(|m| m.key.to_string()).collect();
     let mut mismatches = Vec::new();
     let shown = || format!("[{}]", keys.join(", "));
     if let Some(n) = a.count {

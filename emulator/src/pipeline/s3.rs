@@ -136,7 +136,7 @@ fn authorize(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decision>>> {
                 .emu
                 .store
                 .get(&src.bucket, &src.key)
-                .and_then(|o| o.meta.sse_kms_key.clone());
+                .and_then(|o| o.meta.extras().sse_kms_key.clone());
             authz::s3::authorize_copy_source(
                 &input,
                 ctx,
@@ -155,7 +155,10 @@ fn authorize(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decision>>> {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .template
                     .clone();
-                if template.sse.as_deref().is_some_and(|s| s.starts_with("aws:kms")) {
+                if matches!(
+                    template.sse,
+                    Some(crate::store::Sse::Kms | crate::store::Sse::KmsDsse)
+                ) {
                     authz::s3::authorize_part_encryption(&input, ctx, template.sse_kms_key.as_deref())?;
                 }
             }

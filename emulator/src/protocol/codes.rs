@@ -137,6 +137,8 @@ codes! {
     InvalidAction => { Sts: 400, "Could not find operation"; }
     /// A header or parameter with an invalid value.
     InvalidArgument => { S3: 400, "Invalid Argument"; }
+    /// `x-amz-storage-class` names no storage class (S3 error table).
+    InvalidStorageClass => { S3: 400, "The storage class you specified is not valid."; }
     /// A bucket name that breaks S3's naming rules.
     InvalidBucketName => { S3: 400, "The specified bucket is not valid."; }
     /// Unknown or inactive access key id, or a bad token, on STS.

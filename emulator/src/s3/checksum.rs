@@ -47,7 +47,7 @@ impl Algorithm {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         ALGORITHMS
             .iter()
             .find(|(a, ..)| *a == self)
@@ -75,7 +75,7 @@ impl Algorithm {
 pub fn well_formed(alg: Algorithm, value: &str) -> bool {
     base64::engine::general_purpose::STANDARD
         .decode(value.trim())
-        .is_ok_and(|b| b.len() == alg.len())
+        .is_ok_and(|b| b.len() == alg.digest_len())
 }
 
 /// Every digest of one body, updated chunk by chunk.

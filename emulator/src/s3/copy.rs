@@ -14,8 +14,9 @@ use crate::api_error;
 use crate::error::{ApiError, ApiResult};
 use crate::protocol::xml::{Xml, S3_NS};
 use crate::request::{full, Ctx, ResBody};
-use crate::store::{etag_matches, ObjectMeta, StoredObject};
+use crate::store::{etag_matches, ETag, ObjectExtras, ObjectMeta, StoredObject};
 use crate::util::parse_http_date;
+use compact_str::CompactString;
 
 /// The largest object CopyObject copies in one request (S3 API reference: 5 GB).
 const MAX_COPY: u64 = 5 * 1024 * 1024 * 1024;
@@ -186,7 +187,7 @@ pub(crate) fn copies_tags(r: &S3Request<'_>) -> bool {
         && parse_source(&r.parts.headers)
             .ok()
             .and_then(|src| r.emu.store.get(&src.bucket, &src.key))
-            .is_some_and(|s| !s.meta.tags.is_empty())
+            .is_some_and(|s| !s.meta.extras().tags.is_empty())
 }
 
 /// CopyObject: the source's bytes into a new object, with the source's metadata
@@ -213,7 +214,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         }
     };
     let tags = match tagging_directive(r)? {
-        Directive::Copy => source.meta.tags.clone(),
+        Directive::Copy => source.meta.extras().tags.clone(),
         Directive::Replace => put::object_tags(r)?,
     };
     put::check_acl(r, bucket.object_ownership)?;
@@ -243,7 +244,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
             .checksums
             .iter()
             .filter(|(_, v)| !v.contains('-'))
-            .filter_map(|(name, _)| Algorithm::from_name(name))
+            .map(|(a, _)| a)
             .collect(),
     };
     let mut digests = Digests::with_known_sha256(&algorithms, None);
@@ -255,55 +256,54 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
     let sums = digests.finish();
     let checksums: crate::store::Checksums = algorithms
         .iter()
-        .filter_map(|a| sums.get(*a).map(|v| (a.name().to_string(), v.to_string())))
+        .filter_map(|a| sums.get(*a).map(|v| (*a, v.to_string())))
         .collect();
     let m = &source.meta;
+    let from = m.extras();
+    let storage_class = put::storage_class(r.header("x-amz-storage-class"))?.unwrap_or(m.storage_class);
     let meta = ObjectMeta {
-        key,
+        key: key.into(),
         size,
-        etag: format!("\"{}\"", crate::sigv4::hex_lower(&sums.md5)),
-        sha256: crate::sigv4::hex_lower(&sums.sha256),
+        etag: ETag::of_md5(sums.md5),
+        sha256: sums.sha256,
         last_modified: ctx.now,
         content_type: if replace {
-            Some(
-                r.header("content-type")
-                    .unwrap_or("binary/octet-stream")
-                    .to_string(),
-            )
+            Some(r.header("content-type").unwrap_or("binary/octet-stream").into())
         } else {
             m.content_type.clone()
         },
-        content_encoding: if replace {
-            put::stored_encoding(r.header("content-encoding").unwrap_or(""))
-        } else {
-            m.content_encoding.clone()
-        },
-        headers: if replace {
-            put::stored_headers(r)
-        } else {
-            m.headers.clone()
-        },
-        metadata: if replace {
-            put::user_metadata(&r.parts.headers)?
-        } else {
-            m.metadata.clone()
-        },
-        tags,
         checksums,
         sse,
-        sse_kms_key,
-        version_id: String::new(),
+        version_id: CompactString::default(),
         owner: match bucket.object_ownership {
             crate::world::ObjectOwnership::ObjectWriter => {
-                r.caller.account().unwrap_or(&bucket.account).to_string()
+                r.caller.account().unwrap_or(&bucket.account).into()
             }
-            _ => bucket.account.clone(),
+            _ => bucket.account.as_str().into(),
         },
-        storage_class: r
-            .header("x-amz-storage-class")
-            .map_or_else(|| m.storage_class.clone(), str::to_string),
-        // A copy is written in one piece, whatever the source was.
-        parts: Vec::new(),
+        storage_class,
+        extras: ObjectExtras {
+            content_encoding: if replace {
+                put::stored_encoding(r.header("content-encoding").unwrap_or(""))
+            } else {
+                from.content_encoding.clone()
+            },
+            sse_kms_key,
+            headers: if replace {
+                put::stored_headers(r)
+            } else {
+                from.headers.clone()
+            },
+            metadata: if replace {
+                put::user_metadata(&r.parts.headers)?
+            } else {
+                from.metadata.clone()
+            },
+            tags,
+            // A copy is written in one piece, whatever the source was.
+            parts: Vec::new(),
+        }
+        .boxed(),
     };
     let data = writer.finish().map_err(put::store_error)?;
     let versioned = bucket.versioning == crate::world::Versioning::Enabled;
@@ -324,9 +324,9 @@ fn respond(
     let mut x = Xml::with_declaration();
     x.open_ns("CopyObjectResult", S3_NS)
         .elem("LastModified", &iso8601_ms(meta.last_modified))
-        .elem("ETag", &meta.etag);
-    for (alg, v) in &meta.checksums {
-        x.elem(&format!("Checksum{alg}"), v);
+        .elem("ETag", meta.etag.quoted().as_str());
+    for (alg, v) in meta.checksums.iter() {
+        x.elem(&format!("Checksum{}", alg.name()), v);
     }
     if !meta.checksums.is_empty() {
         x.elem("ChecksumType", "FULL_OBJECT");
@@ -341,10 +341,10 @@ fn respond(
     if versioned {
         res = res.header("x-amz-version-id", meta.version_id.as_str());
     }
-    if let Some(sse) = &meta.sse {
+    if let Some(sse) = meta.sse {
         res = res.header("x-amz-server-side-encryption", sse.as_str());
     }
-    if let Some(k) = &meta.sse_kms_key {
+    if let Some(k) = &meta.extras().sse_kms_key {
         res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
     }
     res.body(full(x.finish()))

@@ -27,8 +27,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::protocol::xml::{self, Xml, S3_NS};
 use crate::request::{empty, full, Ctx, ResBody};
 use crate::sigv4::PayloadMode;
-use crate::store::{ObjectData, ObjectMeta};
+use crate::store::{ETag, ObjectData, ObjectExtras, ObjectMeta, StorageClass};
 use crate::uploads::{ChecksumType, Part, Template, Upload, Uploads};
+use compact_str::CompactString;
 
 /// The most parts an upload may have.
 const MAX_PARTS: usize = 10_000;
@@ -123,9 +124,9 @@ pub(crate) fn create(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<ResBody
         headers: put::stored_headers(r),
         metadata,
         tags,
-        sse: sse.clone(),
+        sse,
         sse_kms_key: sse_kms_key.clone(),
-        storage_class: r.header("x-amz-storage-class").unwrap_or("STANDARD").to_string(),
+        storage_class: put::storage_class(r.header("x-amz-storage-class"))?.unwrap_or(StorageClass::Standard),
         owner: match bucket.object_ownership {
             crate::world::ObjectOwnership::ObjectWriter => {
                 r.caller.account().unwrap_or(&bucket.account).to_string()
@@ -245,8 +246,8 @@ where
     let verified = claims.verify(&received.sums, &received.trailers)?;
     let checksum = wanted.and_then(|(alg, _)| {
         verified
-            .get(alg.name())
-            .cloned()
+            .get(alg)
+            .map(str::to_string)
             .or_else(|| received.sums.get(alg).map(str::to_string))
     });
     let data = received.writer.finish().map_err(put::store_error)?;
@@ -514,30 +515,32 @@ where
     for p in &parts {
         md5s.update(p.md5);
     }
-    let etag = format!(
-        "\"{}-{}\"",
-        crate::sigv4::hex_lower(&md5s.finalize()),
-        parts.len()
+    let etag = ETag::multipart(
+        md5s.finalize().into(),
+        u32::try_from(parts.len()).unwrap_or(u32::MAX),
     );
     let checksums = object_checksum(&template, &parts, &sums);
     let meta = ObjectMeta {
-        key: key.clone(),
+        key: key.as_str().into(),
         size,
         etag,
-        sha256: crate::sigv4::hex_lower(&sums.sha256),
+        sha256: sums.sha256,
         last_modified: ctx.now,
-        content_type: template.content_type.clone(),
-        content_encoding: template.content_encoding.clone(),
-        headers: template.headers.clone(),
-        metadata: template.metadata.clone(),
-        tags: template.tags.clone(),
+        content_type: template.content_type.as_deref().map(CompactString::from),
         checksums,
-        sse: template.sse.clone(),
-        sse_kms_key: template.sse_kms_key.clone(),
-        version_id: String::new(),
-        owner: template.owner.clone(),
-        storage_class: template.storage_class.clone(),
-        parts: parts.iter().map(|p| p.size).collect(),
+        sse: template.sse,
+        version_id: CompactString::default(),
+        owner: template.owner.as_str().into(),
+        storage_class: template.storage_class,
+        extras: ObjectExtras {
+            content_encoding: template.content_encoding.clone(),
+            sse_kms_key: template.sse_kms_key.clone(),
+            headers: template.headers.clone(),
+            metadata: template.metadata.clone(),
+            tags: template.tags.clone(),
+            parts: parts.iter().map(|p| p.size).collect(),
+        }
+        .boxed(),
     };
     let data = writer.finish().map_err(put::store_error)?;
     let versioned = bucket.versioning == crate::world::Versioning::Enabled;
@@ -580,7 +583,7 @@ fn object_checksum(
         }
     };
     if let Some(v) = value {
-        out.insert(alg.name().to_string(), v);
+        out.insert(alg, &v);
     }
     out
 }
@@ -598,9 +601,9 @@ fn complete_response(
         .elem("Location", &format!("http://{host}/{}/{}", bucket.name, meta.key))
         .elem("Bucket", &bucket.name)
         .elem("Key", &meta.key)
-        .elem("ETag", &meta.etag);
+        .elem("ETag", meta.etag.quoted().as_str());
     if let Some((alg, kind)) = checksum {
-        if let Some(v) = meta.checksums.get(alg.name()) {
+        if let Some(v) = meta.checksums.get(alg) {
             x.elem(&format!("Checksum{}", alg.name()), v);
         }
         x.elem("ChecksumType", type_name(kind));
@@ -609,10 +612,10 @@ fn complete_response(
     let mut res = Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "application/xml");
-    if let Some(sse) = &meta.sse {
+    if let Some(sse) = meta.sse {
         res = res.header("x-amz-server-side-encryption", sse.as_str());
     }
-    if let Some(k) = &meta.sse_kms_key {
+    if let Some(k) = &meta.extras().sse_kms_key {
         res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
     }
     if versioned {
@@ -669,7 +672,7 @@ pub(crate) fn list_parts(r: &S3Request<'_>, upload_id: &str) -> ApiResult<Respon
     x.open("Owner")
         .elem("ID", &super::read::canonical_id(&u.template.owner))
         .close("Owner");
-    x.elem("StorageClass", &u.template.storage_class);
+    x.elem("StorageClass", u.template.storage_class.as_str());
     if let Some((alg, kind)) = u.template.checksum {
         x.elem("ChecksumAlgorithm", alg.name())
             .elem("ChecksumType", type_name(kind));
@@ -726,7 +729,7 @@ pub(crate) fn list_uploads(r: &S3Request<'_>) -> ApiResult<Response<ResBody>> {
         x.open("Owner")
             .elem("ID", &super::read::canonical_id(&u.owner))
             .close("Owner");
-        x.elem("StorageClass", &u.storage_class)
+        x.elem("StorageClass", u.storage_class.as_str())
             .elem("Initiated", &super::read::iso8601_ms(u.initiated));
         if let Some(alg) = u.checksum_algorithm {
             x.elem("ChecksumAlgorithm", alg);

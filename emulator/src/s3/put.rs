@@ -16,8 +16,9 @@ use crate::error::ApiResult;
 use crate::protocol::codes::Service;
 use crate::request::{empty, Ctx, ResBody};
 use crate::sigv4::{BodyCheck, PayloadMode, Trailers};
-use crate::store::{ObjectMeta, StoreError, WriteCondition};
+use crate::store::{ETag, ObjectExtras, ObjectMeta, Sse, StorageClass, StoreError, WriteCondition};
 use crate::world::{Encryption, ObjectOwnership};
+use compact_str::CompactString;
 
 /// Headers S3 stores with an object and returns on GET/HEAD.
 const STORED_HEADERS: &[&str] = &[
@@ -70,32 +71,32 @@ where
         ));
     }
     let (sse, sse_kms_key) = encryption(r, bucket)?;
+    let storage_class = storage_class(r.header("x-amz-storage-class"))?.unwrap_or(StorageClass::Standard);
     ctx.trace.trail.bytes_in = body.received;
     let meta = ObjectMeta {
-        key,
+        key: key.into(),
         size: body.received,
-        etag: format!("\"{}\"", crate::sigv4::hex_lower(&body.sums.md5)),
-        sha256: crate::sigv4::hex_lower(&body.sums.sha256),
+        etag: ETag::of_md5(body.sums.md5),
+        sha256: body.sums.sha256,
         last_modified: ctx.now,
-        content_type: Some(
-            r.header("content-type")
-                .unwrap_or("binary/octet-stream")
-                .to_string(),
-        ),
-        content_encoding: stored_encoding(r.header("content-encoding").unwrap_or("")),
-        headers: stored_headers(r),
-        metadata,
-        tags,
+        content_type: Some(r.header("content-type").unwrap_or("binary/octet-stream").into()),
         checksums,
         sse,
-        sse_kms_key,
-        version_id: String::new(),
+        version_id: CompactString::default(),
         owner: match bucket.object_ownership {
-            ObjectOwnership::ObjectWriter => r.caller.account().unwrap_or(&bucket.account).to_string(),
-            _ => bucket.account.clone(),
+            ObjectOwnership::ObjectWriter => r.caller.account().unwrap_or(&bucket.account).into(),
+            _ => bucket.account.as_str().into(),
         },
-        storage_class: r.header("x-amz-storage-class").unwrap_or("STANDARD").to_string(),
-        parts: Vec::new(),
+        storage_class,
+        extras: ObjectExtras {
+            content_encoding: stored_encoding(r.header("content-encoding").unwrap_or("")),
+            sse_kms_key,
+            headers: stored_headers(r),
+            metadata,
+            tags,
+            parts: Vec::new(),
+        }
+        .boxed(),
     };
     let data = body.writer.finish().map_err(store_error)?;
     let versioned = bucket.versioning == crate::world::Versioning::Enabled;
@@ -283,7 +284,7 @@ impl Claims {
                 )
                 .note(format!("client sent {claimed}, body gives {computed}")));
             }
-            stored.insert(alg.name().to_string(), claimed);
+            stored.insert(alg, &claimed);
         }
         Ok(stored)
     }
@@ -474,32 +475,50 @@ where
 pub(super) fn encryption(
     r: &S3Request<'_>,
     bucket: &crate::world::Bucket,
-) -> ApiResult<(Option<String>, Option<String>)> {
-    Ok(match r.header("x-amz-server-side-encryption") {
-        Some("AES256") => (Some("AES256".to_string()), None),
-        Some(alg @ ("aws:kms" | "aws:kms:dsse")) => (
-            Some(alg.to_string()),
-            r.header("x-amz-server-side-encryption-aws-kms-key-id")
-                .map(str::to_string)
-                .or_else(|| match &bucket.encryption {
-                    Encryption::SseKms { key_arn, .. } => key_arn.clone(),
-                    Encryption::SseS3 => None,
-                }),
-        ),
-        Some(other) => {
-            return Err(api_error!(
-                InvalidArgument,
-                "Server Side Encryption with {} is not supported",
-                other
-            )
-            .extra("ArgumentName", "x-amz-server-side-encryption")
-            .extra("ArgumentValue", other))
-        }
-        None => match &bucket.encryption {
-            Encryption::SseS3 => (Some("AES256".to_string()), None),
-            Encryption::SseKms { key_arn, .. } => (Some("aws:kms".to_string()), key_arn.clone()),
+) -> ApiResult<(Option<Sse>, Option<String>)> {
+    Ok(
+        match r
+            .header("x-amz-server-side-encryption")
+            .map(|h| (h, Sse::from_wire(h)))
+        {
+            Some((_, Some(Sse::Aes256))) => (Some(Sse::Aes256), None),
+            Some((_, Some(alg @ (Sse::Kms | Sse::KmsDsse)))) => (
+                Some(alg),
+                r.header("x-amz-server-side-encryption-aws-kms-key-id")
+                    .map(str::to_string)
+                    .or_else(|| match &bucket.encryption {
+                        Encryption::SseKms { key_arn, .. } => key_arn.clone(),
+                        Encryption::SseS3 => None,
+                    }),
+            ),
+            Some((other, None)) => {
+                return Err(api_error!(
+                    InvalidArgument,
+                    "Server Side Encryption with {} is not supported",
+                    other
+                )
+                .extra("ArgumentName", "x-amz-server-side-encryption")
+                .extra("ArgumentValue", other))
+            }
+            None => match &bucket.encryption {
+                Encryption::SseS3 => (Some(Sse::Aes256), None),
+                Encryption::SseKms { key_arn, .. } => (Some(Sse::Kms), key_arn.clone()),
+            },
         },
-    })
+    )
+}
+
+/// `x-amz-storage-class`, when sent: one of the API's `StorageClass` values, else
+/// `InvalidStorageClass` (S3 error table).
+pub(super) fn storage_class(header: Option<&str>) -> ApiResult<Option<StorageClass>> {
+    header
+        .map(|h| {
+            StorageClass::from_wire(h).ok_or_else(|| {
+                api_error!(InvalidStorageClass)
+                    .note("x-amz-storage-class names none of the API's storage classes")
+            })
+        })
+        .transpose()
 }
 
 /// `Content-Encoding` as stored: without `aws-chunked`, which is the transfer's, and
@@ -532,21 +551,19 @@ pub(super) fn stored_headers(r: &S3Request<'_>) -> BTreeMap<String, String> {
 pub(super) fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<ResBody>> {
     let mut res = Response::builder()
         .status(StatusCode::OK)
-        .header("etag", meta.etag.as_str());
-    if let Some(sse) = &meta.sse {
+        .header("etag", meta.etag.quoted().as_str());
+    if let Some(sse) = meta.sse {
         res = res.header("x-amz-server-side-encryption", sse.as_str());
     }
-    if let Some(k) = &meta.sse_kms_key {
+    if let Some(k) = &meta.extras().sse_kms_key {
         res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
     }
     if versioned {
         res = res.header("x-amz-version-id", meta.version_id.as_str());
     }
-    for (alg, value) in &meta.checksums {
-        if let Some(a) = Algorithm::from_name(alg) {
-            res = res.header(a.header(), value.as_str());
-            res = res.header("x-amz-checksum-type", "FULL_OBJECT");
-        }
+    for (alg, value) in meta.checksums.iter() {
+        res = res.header(alg.header(), value);
+        res = res.header("x-amz-checksum-type", "FULL_OBJECT");
     }
     res.body(empty())
         .map_err(|e| api_error!(InternalError).note(e.to_string()))

@@ -86,48 +86,47 @@ fn object_headers(
     checksum_mode: bool,
 ) -> http::response::Builder {
     res = res
-        .header("etag", meta.etag.as_str())
+        .header("etag", meta.etag.quoted().as_str())
         .header("last-modified", http_date(meta.last_modified))
         .header("accept-ranges", "bytes")
         .header(
             "content-type",
             meta.content_type.as_deref().unwrap_or("binary/octet-stream"),
         );
-    if let Some(e) = &meta.content_encoding {
+    let extras = meta.extras();
+    if let Some(e) = &extras.content_encoding {
         res = res.header("content-encoding", e.as_str());
     }
-    for (k, v) in &meta.headers {
+    for (k, v) in &extras.headers {
         res = res.header(k.as_str(), v.as_str());
     }
-    for (k, v) in &meta.metadata {
+    for (k, v) in &extras.metadata {
         res = res.header(format!("x-amz-meta-{k}"), mail_safe(v).as_ref());
     }
-    if let Some(sse) = &meta.sse {
+    if let Some(sse) = meta.sse {
         res = res.header("x-amz-server-side-encryption", sse.as_str());
     }
-    if let Some(k) = &meta.sse_kms_key {
+    if let Some(k) = &extras.sse_kms_key {
         res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
     }
     if versioned {
         res = res.header("x-amz-version-id", meta.version_id.as_str());
     }
-    if meta.storage_class != "STANDARD" {
+    if meta.storage_class != crate::store::StorageClass::Standard {
         res = res.header("x-amz-storage-class", meta.storage_class.as_str());
     }
     if checksum_mode {
-        for (alg, value) in &meta.checksums {
-            if let Some(a) = super::checksum::Algorithm::from_name(alg) {
-                // A multipart object's composite checksum carries its part count
-                // (`…-N`, S3 user guide, "Checking object integrity").
-                let kind = if value.contains('-') {
-                    "COMPOSITE"
-                } else {
-                    "FULL_OBJECT"
-                };
-                res = res
-                    .header(a.header(), value.as_str())
-                    .header("x-amz-checksum-type", kind);
-            }
+        for (alg, value) in meta.checksums.iter() {
+            // A multipart object's composite checksum carries its part count
+            // (`…-N`, S3 user guide, "Checking object integrity").
+            let kind = if value.contains('-') {
+                "COMPOSITE"
+            } else {
+                "FULL_OBJECT"
+            };
+            res = res
+                .header(alg.header(), value)
+                .header("x-amz-checksum-type", kind);
         }
     }
     res
@@ -155,23 +154,22 @@ fn requested_part(r: &S3Request<'_>, meta: &ObjectMeta) -> ApiResult<Option<(u64
         ));
     }
     let index = usize::try_from(n - 1).unwrap_or(usize::MAX);
-    if meta.parts.is_empty() {
+    let parts = &meta.extras().parts;
+    if parts.is_empty() {
         return if n == 1 {
             Ok(None)
         } else {
             Err(api_error!(InvalidPart).note(format!("part {n} of an object written in one piece")))
         };
     }
-    let Some(size) = meta.parts.get(index) else {
-        return Err(
-            api_error!(InvalidPart).note(format!("part {n} of an object of {} parts", meta.parts.len()))
-        );
+    let Some(size) = parts.get(index) else {
+        return Err(api_error!(InvalidPart).note(format!("part {n} of an object of {} parts", parts.len())));
     };
-    let start: u64 = meta.parts.iter().take(index).sum();
+    let start: u64 = parts.iter().take(index).sum();
     if *size == 0 {
         return Ok(None);
     }
-    Ok(Some((start, start + size - 1, meta.parts.len())))
+    Ok(Some((start, start + size - 1, parts.len())))
 }
 
 pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Response<ResBody>> {
@@ -189,7 +187,7 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
     let not_modified = || {
         Response::builder()
             .status(StatusCode::NOT_MODIFIED)
-            .header("etag", meta.etag.as_str())
+            .header("etag", meta.etag.quoted().as_str())
             .header("last-modified", http_date(meta.last_modified))
             .body(empty())
             .map_err(|e| api_error!(InternalError).note(e.to_string()))
@@ -227,8 +225,8 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
     );
     // GetObject says how many tags the object has; HeadObject does not (its output
     // has no TagCount: S3 API reference, GetObject and HeadObject responses).
-    if !head_only && !meta.tags.is_empty() {
-        res = res.header("x-amz-tagging-count", meta.tags.len());
+    if !head_only && !meta.extras().tags.is_empty() {
+        res = res.header("x-amz-tagging-count", meta.extras().tags.len());
     }
     if let Some((_, _, count)) = part {
         res = res.header("x-amz-mp-parts-count", count);
@@ -414,9 +412,9 @@ fn render_list(bucket: &str, p: &ListParams<'_>, page: &ListPage) -> String {
         x.open("Contents")
             .elem("Key", &p.enc(&m.key))
             .elem("LastModified", &iso8601_ms(m.last_modified))
-            .elem("ETag", &m.etag);
-        for alg in m.checksums.keys() {
-            x.elem("ChecksumAlgorithm", alg);
+            .elem("ETag", m.etag.quoted().as_str());
+        for (alg, _) in m.checksums.iter() {
+            x.elem("ChecksumAlgorithm", alg.name());
         }
         if !m.checksums.is_empty() {
             x.elem("ChecksumType", "FULL_OBJECT");
@@ -425,7 +423,7 @@ fn render_list(bucket: &str, p: &ListParams<'_>, page: &ListPage) -> String {
         if fetch_owner {
             x.open("Owner").elem("ID", &canonical_id(&m.owner)).close("Owner");
         }
-        x.elem("StorageClass", &m.storage_class).close("Contents");
+        x.elem("StorageClass", m.storage_class.as_str()).close("Contents");
     }
     for cp in page.entries.iter().filter_map(|e| match e {
         ListEntry::Prefix(p) => Some(p),

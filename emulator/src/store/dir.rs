@@ -75,7 +75,7 @@ enum Entry {
 
 /// One version in the index, with its sequence number for ordering.
 type Versions = Vec<(u64, Version)>;
-type Keys = BTreeMap<String, Versions>;
+type Keys = BTreeMap<Arc<str>, Versions>;
 
 /// Keeps bodies in files under a directory; see the module docs.
 #[derive(Debug)]
@@ -187,7 +187,7 @@ impl DirStore {
                 buckets
                     .entry(record.bucket)
                     .or_default()
-                    .entry(record.key)
+                    .entry(Arc::from(record.key))
                     .or_default()
                     .push((record.seq, version));
             }
@@ -419,7 +419,7 @@ impl Store for DirStore {
         };
         // Most keys only ever have one version: a default `Vec` would reserve four.
         let versions = keys
-            .entry(meta.key.clone())
+            .entry(Arc::clone(&meta.key))
             .or_insert_with(|| Vec::with_capacity(1));
         let existing = versions
             .last()
@@ -430,9 +430,9 @@ impl Store for DirStore {
         }
         let seq = self.next();
         meta.version_id = if versioned {
-            format!("v{seq:031}")
+            format!("v{seq:031}").into()
         } else {
-            "null".to_string()
+            "null".into()
         };
         let stem = self.stem(bucket, &meta.key, &meta.version_id);
         let body_path = with_ext(&stem, &format!("{seq}-{}.data", self.run));
@@ -450,7 +450,7 @@ impl Store for DirStore {
         let record = Sidecar {
             seq,
             bucket: bucket.to_string(),
-            key: meta.key.clone(),
+            key: meta.key.to_string(),
             body: body_name,
             entry: Entry::Object { meta: Box::new(meta) },
         };
@@ -512,7 +512,7 @@ impl Store for DirStore {
                 // The marker still applies for this run; it just will not survive a restart.
                 tracing::warn!(bucket, key, error = ?e, "delete marker not persisted");
             }
-            keys.entry(key.to_string()).or_default().push((
+            keys.entry(Arc::from(key)).or_default().push((
                 seq,
                 Version::DeleteMarker {
                     version_id: version_id.clone(),
@@ -660,10 +660,14 @@ mod tests {
         s.create_bucket("b");
         let one = s.get("b", "a/one.txt").unwrap();
         assert_eq!(body(&one), b"replaced");
-        assert_eq!(one.meta.key, "a/one.txt");
+        assert_eq!(&*one.meta.key, "a/one.txt");
         assert_eq!(one.meta.version_id, "null");
         assert_eq!(body(&s.get("b", "a/two.txt").unwrap()), b"second");
-        let keys: Vec<String> = s.list("b", "a/", None, 10).into_iter().map(|m| m.key).collect();
+        let keys: Vec<String> = s
+            .list("b", "a/", None, 10)
+            .into_iter()
+            .map(|m| m.key.to_string())
+            .collect();
         assert_eq!(keys, ["a/one.txt", "a/two.txt"]);
         // One data file and one sidecar per object: the replaced body is gone.
         let files = std::fs::read_dir(dir.0.join("b")).unwrap().count();

@@ -12,137 +12,145 @@
 //! bodies), and [`DirStore`] writes bodies to files and survives a restart.
 
 mod dir;
+pub mod record;
 
 pub use dir::DirStore;
+pub use record::{Checksums, ETag, ObjectExtras, Sse, StorageClass};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
+use compact_str::CompactString;
 use time::OffsetDateTime;
 
-/// What S3 keeps about an object besides its bytes.
+/// What S3 keeps about an object besides its bytes: the record a million objects
+/// are held in, so each field is as small as what it must return exactly allows
+/// ([`record`] says how). Serialised (directory store sidecars, admin API) in the
+/// same JSON as when every field was a string.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "MetaRecord", try_from = "MetaRecord")]
 pub struct ObjectMeta {
-    /// The key.
-    pub key: String,
+    /// The key, shared with the store's index (one allocation, not two).
+    pub key: Arc<str>,
     /// Size in bytes.
     pub size: u64,
-    /// The ETag, quoted: MD5 hex of the body for single-part PUTs.
-    pub etag: String,
-    /// Hex SHA-256 of the body (not an S3 field; the admin API shows it).
-    pub sha256: String,
+    /// The ETag: MD5 of the body for single-part PUTs.
+    pub etag: ETag,
+    /// SHA-256 of the body (not an S3 field; the admin API shows it in hex).
+    pub sha256: [u8; 32],
     /// When it was written.
-    #[serde(with = "time::serde::rfc3339")]
     pub last_modified: OffsetDateTime,
     /// `Content-Type`.
-    pub content_type: Option<String>,
-    /// `Content-Encoding` with `aws-chunked` removed.
-    pub content_encoding: Option<String>,
-    /// Other standard headers S3 stores and returns.
-    pub headers: BTreeMap<String, String>,
-    /// `x-amz-meta-*`, names lowercased without the prefix.
-    pub metadata: BTreeMap<String, String>,
-    /// The object's tag set (`x-amz-tagging`); absent in metadata written before
-    /// tags were kept.
-    #[serde(default)]
-    pub tags: BTreeMap<String, String>,
-    /// Stored checksums: algorithm (`CRC32`, …) -> base64 value.
+    pub content_type: Option<CompactString>,
+    /// Stored checksums, in algorithm-name order.
     pub checksums: Checksums,
-    /// Server-side encryption: `AES256`, `aws:kms`.
-    pub sse: Option<String>,
-    /// KMS key ARN for SSE-KMS.
-    pub sse_kms_key: Option<String>,
+    /// Server-side encryption.
+    pub sse: Option<Sse>,
     /// The version id (`null` in unversioned buckets).
-    pub version_id: String,
+    pub version_id: CompactString,
     /// The account that owns the object.
-    pub owner: String,
+    pub owner: CompactString,
     /// Storage class.
-    pub storage_class: String,
-    /// A multipart object's part sizes, in part order (GetObject `partNumber`);
-    /// empty for an object written in one piece.
+    pub storage_class: StorageClass,
+    /// What few objects carry (user metadata, tags, stored headers, parts, the
+    /// content encoding and KMS key); `None` when all of it is empty.
+    pub extras: Option<Box<ObjectExtras>>,
+}
+
+impl ObjectMeta {
+    /// The object's extras, empty ones when it has none.
+    pub fn extras(&self) -> &ObjectExtras {
+        self.extras.as_deref().unwrap_or(&record::NO_EXTRAS)
+    }
+
+    /// The SHA-256 of the body, in hex.
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}
+
+/// [`ObjectMeta`] as it is written to JSON: the flat, all-string form it had
+/// before the record was compacted, so stores written then still open.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct MetaRecord {
+    key: String,
+    size: u64,
+    etag: ETag,
+    sha256: String,
+    #[serde(with = "time::serde::rfc3339")]
+    last_modified: OffsetDateTime,
+    content_type: Option<CompactString>,
+    content_encoding: Option<String>,
+    headers: BTreeMap<String, String>,
+    metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    checksums: Checksums,
+    sse: Option<Sse>,
+    sse_kms_key: Option<String>,
+    version_id: CompactString,
+    owner: CompactString,
+    storage_class: StorageClass,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub parts: Vec<u64>,
+    parts: Vec<u64>,
 }
 
-/// An object's stored checksums, algorithm name (`CRC32`, …) to base64 value, in name
-/// order. A sorted vector rather than a `BTreeMap`: an object has one or two, and a
-/// map's first entry allocates a node with room for eleven (about 500 bytes an object,
-/// measured by the listing bench's memory line). Serialised as a map, as before.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Checksums(Vec<(String, String)>);
-
-impl Checksums {
-    /// No checksums.
-    pub fn new() -> Self {
-        Self(Vec::new())
+impl From<ObjectMeta> for MetaRecord {
+    fn from(m: ObjectMeta) -> Self {
+        let sha256 = m.sha256_hex();
+        let extras = m.extras.map(|e| *e).unwrap_or_default();
+        Self {
+            key: m.key.to_string(),
+            size: m.size,
+            etag: m.etag,
+            sha256,
+            last_modified: m.last_modified,
+            content_type: m.content_type,
+            content_encoding: extras.content_encoding,
+            headers: extras.headers,
+            metadata: extras.metadata,
+            tags: extras.tags,
+            checksums: m.checksums,
+            sse: m.sse,
+            sse_kms_key: extras.sse_kms_key,
+            version_id: m.version_id,
+            owner: m.owner,
+            storage_class: m.storage_class,
+            parts: extras.parts,
+        }
     }
+}
 
-    /// Set `algorithm`'s value, replacing any earlier one.
-    pub fn insert(&mut self, algorithm: String, value: String) {
-        match self.0.binary_search_by(|(a, _)| a.as_str().cmp(&algorithm)) {
-            Ok(i) => {
-                if let Some(slot) = self.0.get_mut(i) {
-                    slot.1 = value;
-                }
+impl TryFrom<MetaRecord> for ObjectMeta {
+    type Error = String;
+
+    fn try_from(r: MetaRecord) -> Result<Self, String> {
+        let mut sha256 = [0u8; 32];
+        hex::decode_to_slice(&r.sha256, &mut sha256)
+            .map_err(|_| format!("sha256 is not 64 hex digits: {:?}", r.sha256))?;
+        Ok(Self {
+            key: r.key.into(),
+            size: r.size,
+            etag: r.etag,
+            sha256,
+            last_modified: r.last_modified,
+            content_type: r.content_type,
+            checksums: r.checksums,
+            sse: r.sse,
+            version_id: r.version_id,
+            owner: r.owner,
+            storage_class: r.storage_class,
+            extras: ObjectExtras {
+                content_encoding: r.content_encoding,
+                sse_kms_key: r.sse_kms_key,
+                headers: r.headers,
+                metadata: r.metadata,
+                tags: r.tags,
+                parts: r.parts,
             }
-            Err(i) => self.0.insert(i, (algorithm, value)),
-        }
-    }
-
-    /// The value stored for `algorithm`.
-    pub fn get(&self, algorithm: &str) -> Option<&String> {
-        self.0.iter().find(|(a, _)| a == algorithm).map(|(_, v)| v)
-    }
-
-    /// The algorithm names, in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.0.iter().map(|(a, _)| a)
-    }
-
-    /// `(algorithm, value)` pairs, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
-        self.0.iter().map(|(a, v)| (a, v))
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl FromIterator<(String, String)> for Checksums {
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        let mut out = Self::new();
-        for (a, v) in iter {
-            out.insert(a, v);
-        }
-        out
-    }
-}
-
-impl<'a> IntoIterator for &'a Checksums {
-    type Item = (&'a String, &'a String);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a String, &'a String),
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(a, v)| (a, v))
-    }
-}
-
-impl serde::Serialize for Checksums {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Checksums {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = BTreeMap::<String, String>::deserialize(deserializer)?;
-        Ok(map.into_iter().collect())
+            .boxed(),
+        })
     }
 }
 
@@ -291,7 +299,52 @@ pub struct DeleteOutcome {
     pub removed: bool,
 }
 
-type Keys = BTreeMap<String, Vec<Version>>;
+/// A key's versions in the memory store. Most keys only ever have one object, held
+/// without a vector (a vector of one is a 64-byte allocation on every key).
+#[derive(Debug)]
+enum Slot {
+    /// One version, an object.
+    One(Arc<StoredObject>),
+    /// Versions, oldest first (a versioned key, or one with delete markers).
+    Many(Vec<Version>),
+}
+
+impl Slot {
+    /// The current version, if it is an object.
+    fn current(&self) -> Option<&Arc<StoredObject>> {
+        match self {
+            Self::One(o) => Some(o),
+            Self::Many(versions) => current(versions),
+        }
+    }
+
+    /// The versions as a vector, to change them; [`Self::compact`] after.
+    fn versions_mut(&mut self) -> &mut Vec<Version> {
+        if let Self::One(o) = self {
+            *self = Self::Many(vec![Version::Object(Arc::clone(o))]);
+        }
+        match self {
+            Self::Many(versions) => versions,
+            Self::One(_) => unreachable!("made Many above"),
+        }
+    }
+
+    /// Back to [`Self::One`] when a single object is left.
+    fn compact(&mut self) {
+        if let Self::Many(versions) = self {
+            if let [Version::Object(o)] = versions.as_slice() {
+                *self = Self::One(Arc::clone(o));
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Self::Many(v) if v.is_empty())
+    }
+}
+
+/// The index: each key once, shared with its objects' records.
+type Keys = BTreeMap<Arc<str>, Slot>;
 
 /// Keeps every object in memory.
 #[derive(Debug, Default)]
@@ -443,8 +496,8 @@ fn successor(s: &str) -> Option<String> {
 /// keys under a common prefix become that prefix once and the walk seeks past it.
 /// A start point that is itself a common prefix (a `NextMarker` S3 gave) starts
 /// past every key under it.
-fn page_of<'a, V>(
-    keys: &'a BTreeMap<String, V>,
+fn page_of<'a, K: Ord + std::borrow::Borrow<str>, V>(
+    keys: &'a BTreeMap<K, V>,
     current: impl Fn(&'a V) -> Option<&'a Arc<StoredObject>>,
     q: &ListQuery<'_>,
 ) -> ListPage {
@@ -466,7 +519,8 @@ fn page_of<'a, V>(
     };
     loop {
         let mut seek = None;
-        for (key, v) in keys.range::<String, _>((lower.as_ref(), Bound::Unbounded)) {
+        for (key, v) in keys.range::<str, _>((lower.as_ref().map(String::as_str), Bound::Unbounded)) {
+            let key: &str = key.borrow();
             if !key.starts_with(q.prefix) {
                 return page;
             }
@@ -494,17 +548,17 @@ fn page_of<'a, V>(
 
 /// The entries of `keys` a listing walks, in key order: those under `prefix`,
 /// after `start_after` when it sorts at or after the prefix (ListObjectsV2).
-fn listed<'a, V>(
-    keys: &'a BTreeMap<String, V>,
+fn listed<'a, K: Ord + std::borrow::Borrow<str>, V>(
+    keys: &'a BTreeMap<K, V>,
     prefix: &'a str,
-    start_after: Option<&str>,
+    start_after: Option<&'a str>,
 ) -> impl Iterator<Item = &'a V> + 'a {
     let lower = match start_after {
-        Some(s) if s >= prefix => std::ops::Bound::Excluded(s.to_string()),
-        _ => std::ops::Bound::Included(prefix.to_string()),
+        Some(s) if s >= prefix => std::ops::Bound::Excluded(s),
+        _ => std::ops::Bound::Included(prefix),
     };
-    keys.range((lower, std::ops::Bound::Unbounded))
-        .take_while(move |(k, _)| k.starts_with(prefix))
+    keys.range::<str, _>((lower, std::ops::Bound::Unbounded))
+        .take_while(move |(k, _)| k.borrow().starts_with(prefix))
         .map(|(_, v)| v)
 }
 
@@ -537,28 +591,32 @@ impl Store for MemoryStore {
         };
         let mut buckets = self.write_lock();
         let keys = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
-        // Most keys only ever have one version: a default `Vec` would reserve four.
-        let versions = keys
-            .entry(meta.key.clone())
-            .or_insert_with(|| Vec::with_capacity(1));
-        check_condition(current(versions), condition)?;
-        meta.version_id = version_id;
+        check_condition(keys.get(&meta.key).and_then(Slot::current), condition)?;
+        meta.version_id = version_id.into();
+        let key = Arc::clone(&meta.key);
         let stored = Arc::new(StoredObject { meta, data });
-        if !versioned {
-            versions.retain(|v| !matches!(v, Version::Object(o) if o.meta.version_id == "null"));
-            versions
-                .retain(|v| !matches!(v, Version::DeleteMarker { version_id, .. } if version_id == "null"));
+        match keys.entry(key) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(Slot::One(Arc::clone(&stored)));
+            }
+            std::collections::btree_map::Entry::Occupied(e) => {
+                let slot = e.into_mut();
+                let versions = slot.versions_mut();
+                if !versioned {
+                    versions.retain(|v| match v {
+                        Version::Object(o) => o.meta.version_id != "null",
+                        Version::DeleteMarker { version_id, .. } => version_id != "null",
+                    });
+                }
+                versions.push(Version::Object(Arc::clone(&stored)));
+                slot.compact();
+            }
         }
-        versions.push(Version::Object(stored.clone()));
         Ok(stored)
     }
 
     fn get(&self, bucket: &str, key: &str) -> Option<Arc<StoredObject>> {
-        self.read()
-            .get(bucket)?
-            .get(key)
-            .and_then(|v| current(v))
-            .cloned()
+        self.read().get(bucket)?.get(key).and_then(Slot::current).cloned()
     }
 
     fn delete(&self, bucket: &str, key: &str, versioned: bool, at: OffsetDateTime) -> DeleteOutcome {
@@ -568,8 +626,9 @@ impl Store for MemoryStore {
         };
         if versioned {
             let version_id = self.next_version_id();
-            keys.entry(key.to_string())
-                .or_default()
+            keys.entry(Arc::from(key))
+                .or_insert(Slot::Many(Vec::new()))
+                .versions_mut()
                 .push(Version::DeleteMarker {
                     version_id: version_id.clone(),
                     at,
@@ -579,7 +638,7 @@ impl Store for MemoryStore {
                 removed: false,
             };
         }
-        let removed = keys.remove(key).is_some_and(|v| current(&v).is_some());
+        let removed = keys.remove(key).is_some_and(|slot| slot.current().is_some());
         DeleteOutcome {
             delete_marker: None,
             removed,
@@ -588,16 +647,18 @@ impl Store for MemoryStore {
 
     fn delete_version(&self, bucket: &str, key: &str, version_id: &str) -> bool {
         let mut buckets = self.write_lock();
-        let Some(versions) = buckets.get_mut(bucket).and_then(|k| k.get_mut(key)) else {
+        let Some(slot) = buckets.get_mut(bucket).and_then(|k| k.get_mut(key)) else {
             return false;
         };
+        let versions = slot.versions_mut();
         let before = versions.len();
         versions.retain(|v| match v {
             Version::Object(o) => o.meta.version_id != version_id,
             Version::DeleteMarker { version_id: id, .. } => id != version_id,
         });
         let removed = versions.len() != before;
-        if versions.is_empty() {
+        slot.compact();
+        if slot.is_empty() {
             if let Some(keys) = buckets.get_mut(bucket) {
                 keys.remove(key);
             }
@@ -611,7 +672,7 @@ impl Store for MemoryStore {
             return Vec::new();
         };
         listed(keys, prefix, start_after)
-            .filter_map(|v| current(v).map(|o| o.meta.clone()))
+            .filter_map(|slot| slot.current().map(|o| o.meta.clone()))
             .take(limit)
             .collect()
     }
@@ -619,7 +680,7 @@ impl Store for MemoryStore {
     fn list_page(&self, bucket: &str, query: &ListQuery<'_>) -> ListPage {
         let buckets = self.read();
         match buckets.get(bucket) {
-            Some(keys) => page_of(keys, |v| current(v), query),
+            Some(keys) => page_of(keys, Slot::current, query),
             None => ListPage::default(),
         }
     }
@@ -648,11 +709,13 @@ fn check_condition(
 }
 
 /// Compare an `If-Match` value with a stored ETag: quotes optional, `*` matches any.
-pub fn etag_matches(wanted: &str, etag: &str) -> bool {
-    let strip = |s: &str| s.trim().trim_start_matches("W/").trim_matches('"').to_string();
-    wanted
-        .split(',')
-        .any(|w| w.trim() == "*" || strip(w) == strip(etag))
+pub fn etag_matches(wanted: &str, etag: &ETag) -> bool {
+    fn strip(s: &str) -> &str {
+        s.trim().trim_start_matches("W/").trim_matches('"')
+    }
+    let quoted = etag.quoted();
+    let etag = strip(quoted.as_str());
+    wanted.split(',').any(|w| w.trim() == "*" || strip(w) == etag)
 }
 
 #[cfg(test)]
@@ -664,21 +727,16 @@ mod tests {
         ObjectMeta {
             key: key.into(),
             size: 1,
-            etag: "\"abc\"".into(),
-            sha256: String::new(),
+            etag: ETag::of_md5([0xab; 16]),
+            sha256: [0xcd; 32],
             last_modified: datetime!(2026-01-01 00:00 UTC),
             content_type: None,
-            content_encoding: None,
-            headers: BTreeMap::new(),
-            metadata: BTreeMap::new(),
-            tags: BTreeMap::new(),
             checksums: Checksums::new(),
             sse: None,
-            sse_kms_key: None,
-            version_id: String::new(),
+            version_id: CompactString::default(),
             owner: "111111111111".into(),
-            storage_class: "STANDARD".into(),
-            parts: Vec::new(),
+            storage_class: StorageClass::Standard,
+            extras: None,
         }
     }
 
@@ -730,7 +788,7 @@ mod tests {
         );
         let right = WriteCondition {
             if_none_match_any: false,
-            if_match: Some("abc".into()),
+            if_match: Some("ab".repeat(16)),
         };
         assert!(s
             .commit("b", meta("k"), ObjectData::Discarded, &right, false)
@@ -832,26 +890,114 @@ mod tests {
         assert_eq!(page(&s, "c", None, Some("a"), 5).0, ["cquux/bla", "cquux/thud"]);
     }
 
-    /// Checksums keep name order, replace on insert, and serialise as the map they were.
+    /// The compact record is written as the flat, all-string JSON it always was,
+    /// and reads back equal: stores written before it still open.
     #[test]
-    fn checksums_are_a_sorted_map_on_the_wire() {
-        let mut c: Checksums = [
-            ("SHA256".to_string(), "b".to_string()),
-            ("CRC32".to_string(), "a".to_string()),
-        ]
-        .into_iter()
-        .collect();
-        c.insert("CRC32".into(), "c".into());
-        assert_eq!(
-            c.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["CRC32", "SHA256"]
-        );
-        assert_eq!(c.get("CRC32").map(String::as_str), Some("c"));
-        let json = serde_json::to_string(&c).unwrap();
-        assert_eq!(json, r#"{"CRC32":"c","SHA256":"b"}"#);
-        assert_eq!(serde_json::from_str::<Checksums>(&json).unwrap(), c);
-        let old: BTreeMap<String, String> = serde_json::from_str(&json).unwrap();
-        assert_eq!(old.len(), 2);
+    fn the_record_keeps_its_json() {
+        let mut m = meta("k");
+        m.checksums.insert(record::ChecksumAlgorithm::Crc32, "AAAAAA==");
+        m.version_id = "null".into();
+        m.extras = ObjectExtras {
+            tags: [("stage".to_string(), "raw".to_string())].into(),
+            parts: vec![5, 1],
+            ..ObjectExtras::default()
+        }
+        .boxed();
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["etag"], format!("\"{}\"", "ab".repeat(16)));
+        assert_eq!(json["sha256"], "cd".repeat(32));
+        assert_eq!(json["storage_class"], "STANDARD");
+        assert_eq!(json["checksums"]["CRC32"], "AAAAAA==");
+        assert_eq!(json["tags"]["stage"], "raw");
+        assert_eq!(json["parts"], serde_json::json!([5, 1]));
+        assert_eq!(json["headers"], serde_json::json!({}));
+        assert_eq!(json["sse"], serde_json::Value::Null);
+        let back: ObjectMeta = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, m);
+        // No extras when every extra is empty, whatever the JSON held.
+        let mut plain = json;
+        plain["tags"] = serde_json::json!({});
+        plain["parts"] = serde_json::json!([]);
+        assert!(serde_json::from_value::<ObjectMeta>(plain)
+            .unwrap()
+            .extras
+            .is_none());
+    }
+
+    /// A record that could not be written back exactly is refused, not repaired.
+    #[test]
+    fn a_record_with_a_malformed_field_is_refused() {
+        let good = serde_json::to_value(meta("k")).unwrap();
+        for (field, bad) in [
+            ("sha256", serde_json::json!("")),
+            ("etag", serde_json::json!("\"xyz\"")),
+            ("storage_class", serde_json::json!("COLD")),
+            ("sse", serde_json::json!("aws:kms:other")),
+        ] {
+            let mut v = good.clone();
+            v[field] = bad;
+            assert!(serde_json::from_value::<ObjectMeta>(v).is_err(), "{field}");
+        }
+    }
+
+    /// A key goes from one version to several and back (delete markers, versions
+    /// removed one by one), and the current version follows.
+    #[test]
+    fn a_key_moves_between_one_and_many_versions() {
+        let s = MemoryStore::new();
+        s.create_bucket("b");
+        let put = |versioned| {
+            s.commit(
+                "b",
+                meta("k"),
+                ObjectData::Discarded,
+                &WriteCondition::default(),
+                versioned,
+            )
+            .unwrap()
+            .meta
+            .version_id
+            .to_string()
+        };
+        let v1 = put(true);
+        let v2 = put(true);
+        assert_eq!(s.get("b", "k").unwrap().meta.version_id, v2.as_str());
+        let marker = s
+            .delete("b", "k", true, datetime!(2026-01-02 00:00 UTC))
+            .delete_marker
+            .unwrap();
+        assert!(s.get("b", "k").is_none());
+        assert!(s.delete_version("b", "k", &marker));
+        assert_eq!(s.get("b", "k").unwrap().meta.version_id, v2.as_str());
+        assert!(s.delete_version("b", "k", &v2));
+        assert_eq!(s.get("b", "k").unwrap().meta.version_id, v1.as_str());
+        // An unversioned write replaces the null version and keeps the others.
+        let null = put(false);
+        assert_eq!(null, "null");
+        let null_again = put(false);
+        assert_eq!(null_again, "null");
+        assert!(s.delete_version("b", "k", "null"));
+        assert_eq!(s.get("b", "k").unwrap().meta.version_id, v1.as_str());
+        assert!(s.delete_version("b", "k", &v1));
+        assert!(s.get("b", "k").is_none());
+        assert!(!s.delete_version("b", "k", &v1));
+        assert!(s.list("b", "", None, usize::MAX).is_empty());
+    }
+
+    /// A write whose condition fails leaves no trace of the key.
+    #[test]
+    fn a_refused_write_leaves_no_empty_key() {
+        let s = MemoryStore::new();
+        s.create_bucket("b");
+        let cond = WriteCondition {
+            if_none_match_any: false,
+            if_match: Some("\"x\"".into()),
+        };
+        let err = s
+            .commit("b", meta("k"), ObjectData::Discarded, &cond, false)
+            .unwrap_err();
+        assert_eq!(err, StoreError::NoSuchKey);
+        assert!(s.read().get("b").unwrap().is_empty());
     }
 
     /// Keys whose only versions are delete markers do not make a page, nor a prefix.
@@ -893,7 +1039,7 @@ mod tests {
         let keys: Vec<String> = s
             .list("b", "a/", Some("a/1"), 10)
             .into_iter()
-            .map(|m| m.key)
+            .map(|m| m.key.to_string())
             .collect();
         assert_eq!(keys, ["a/2", "a/3"]);
         assert_eq!(s.list("b", "", None, 2).len(), 2);
