@@ -7,8 +7,14 @@
 # printed, with the 1-minute load average next to it, as a table with the ratios
 # emulator/ceiling and emulator/moto and PASS/MISS against the targets.
 #
-#   bash scripts/bench.sh                 # about 8 minutes on 2 cores
+#   bash scripts/bench.sh                 # about 10 minutes on 2 cores
 #   BENCH_SECONDS=2 bash scripts/bench.sh # a quicker, noisier run
+#   bash scripts/bench.sh scale           # only the growth curve (below), ~2 minutes
+#
+# The growth curve: one emulator (memory store) filled with 100-byte objects to
+# 10,000, 100,000 and 1,000,000 keys; at each size its resident memory and the
+# latency of ListObjectsV2 pages of 1,000 keys and of 1 key, starting at keys
+# spread over the bucket (measured by the client: the server's time is less).
 #
 # Needs python3 with moto[server] (`pip install "moto[server]"`). Results go to
 # target/bench/ (results.jsonl, table.md, server logs).
@@ -25,7 +31,10 @@ mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 
-python3 -c 'import moto.server' 2>/dev/null || {
+ONLY="${1:-all}"
+case "$ONLY" in all | scale) ;; *) echo "usage: bash scripts/bench.sh [scale]" >&2; exit 2 ;; esac
+
+[ "$ONLY" = scale ] || python3 -c 'import moto.server' 2>/dev/null || {
     echo "bench: moto_server is missing: pip install \"moto[server]\"" >&2
     exit 1
 }
@@ -103,6 +112,43 @@ TARGETS=(ceiling emulator moto)
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 record "{\"kind\":\"machine\",\"nproc\":$(nproc),\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\",\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"seconds_per_load\":$SECONDS_PER_LOAD,\"rounds\":$ROUNDS,\"date\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"commit\":\"$(git rev-parse --short HEAD)\"}"
 
+# scale: the growth curve (see the header).
+scale() {
+    echo "== growth: resident memory and ListObjectsV2 latency at 10k, 100k, 1M objects (memory store, 100-byte bodies)"
+    start emulator memory
+    local base filled=0 n kib max json
+    base=$(rss_kib "$PID")
+    for n in 10000 100000 1000000; do
+        while [ "$filled" -lt "$n" ]; do
+            json=$("$R/examples/loadgen" run --target "http://127.0.0.1:$PORT" --op put --size 100 --concurrency 8 \
+                --keys 10000 --first "$filled" --requests 10000 --duration 300 --prefix scale/ --json)
+            if [ "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ok"])' "$json")" != 10000 ]; then
+                echo "bench: filling the bucket failed: $json" >&2
+                exit 1
+            fi
+            filled=$((filled + 10000))
+        done
+        sleep 0.5
+        kib=$(rss_kib "$PID")
+        for max in 1000 1; do
+            json=$("$R/examples/loadgen" run --target "http://127.0.0.1:$PORT" --op list --objects "$n" \
+                --max-keys "$max" --keys 64 --concurrency 1 --duration "$SECONDS_PER_LOAD" --prefix scale/ \
+                --json --label "emulator/list-$max/$n")
+            record "{\"kind\":\"scale\",\"objects\":$n,\"max_keys\":$max,\"key_bytes\":14,\"body_bytes\":100,\"base_kib\":$base,\"rss_kib\":$kib,\"load1\":$(load1),\"result\":$json}"
+            printf '   %8d objects  RSS %7d KiB  max-keys=%-4d %s\n' "$n" "$kib" "$max" \
+                "$(python3 scripts/bench_report.py --line "$json")"
+        done
+    done
+    stop "$PID"
+}
+
+if [ "$ONLY" = scale ]; then
+    scale
+    record "{\"kind\":\"elapsed\",\"seconds\":$(( $(date +%s) - STARTED ))}"
+    python3 scripts/bench_report.py "$RESULTS" | tee "$OUT/table.md"
+    exit 0
+fi
+
 for round in $(seq 1 "$ROUNDS"); do
     echo "== round $round/$ROUNDS: throughput (${SECONDS_PER_LOAD} s per load)"
     for target in "${TARGETS[@]}"; do
@@ -174,6 +220,8 @@ record "{\"kind\":\"bigmultipart\",\"store\":\"dir\",\"before_kib\":$before,\"af
 printf '   dir     RSS before %d KiB, after %d KiB, peak %d KiB\n' "$before" "$after" "$peak"
 stop "$PID"
 rm -rf "$DIR_STORE"
+
+scale
 
 echo "== policy evaluation (criterion, one core)"
 cargo bench -q -p emulator --bench policy -- policy/seed/ 2>/dev/null | tee "$OUT/policy.txt" | grep -E "^policy|thrpt" || true

@@ -41,100 +41,139 @@ def main(path):
     if elapsed is not None:
         w(f"The whole run took {elapsed // 60} min {elapsed % 60} s.")
     w("")
-    w("| figure (median of rounds) | ceiling | emulator | moto | emulator/ceiling | emulator/moto | load avg (1 min) |")
-    w("|---|---:|---:|---:|---:|---:|---:|")
-    scenarios = []
-    for (t, s) in loads:
-        if s not in scenarios:
-            scenarios.append(s)
-    ratios = {}
-    for s in scenarios:
-        c, lc = fig("ceiling", s)
-        e, le = fig("emulator", s)
-        m, lm = fig("moto", s)
-        ratios[s] = e / c if c else float("nan")
-        unit = "req/s"
-        err = {t: errors(t, s) for t in ("ceiling", "emulator", "moto")}
-        note = "" if not any(err.values()) else " (errors: " + ", ".join(f"{t} {n}" for t, n in err.items() if n) + ")"
-        by_ceiling = f"{e / c:.0%}" if c else "n/a"
-        by_moto = f"{e / m:.1f}×" if m else "n/a"
-        w(f"| {s} {unit}{note} | {c:,.0f} | {e:,.0f} | {m:,.0f} | {by_ceiling} | {by_moto} | {median([lc, le, lm]):.2f} |")
-        pc, _ = fig("ceiling", s, "p50_ms")
-        pe, _ = fig("emulator", s, "p50_ms")
-        pm, _ = fig("moto", s, "p50_ms")
-        qc, _ = fig("ceiling", s, "p99_ms")
-        qe, _ = fig("emulator", s, "p99_ms")
-        qm, _ = fig("moto", s, "p99_ms")
-        w(f"| {s} p50 / p99 ms | {pc:.2f} / {qc:.2f} | {pe:.2f} / {qe:.2f} | {pm:.2f} / {qm:.2f} | | | |")
+    if loads:
+        w("| figure (median of rounds) | ceiling | emulator | moto | emulator/ceiling | emulator/moto | load avg (1 min) |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
+        scenarios = []
+        for (t, s) in loads:
+            if s not in scenarios:
+                scenarios.append(s)
+        ratios = {}
+        for s in scenarios:
+            c, lc = fig("ceiling", s)
+            e, le = fig("emulator", s)
+            m, lm = fig("moto", s)
+            ratios[s] = e / c if c else float("nan")
+            unit = "req/s"
+            err = {t: errors(t, s) for t in ("ceiling", "emulator", "moto")}
+            note = "" if not any(err.values()) else " (errors: " + ", ".join(f"{t} {n}" for t, n in err.items() if n) + ")"
+            by_ceiling = f"{e / c:.0%}" if c else "n/a"
+            by_moto = f"{e / m:.1f}×" if m else "n/a"
+            w(f"| {s} {unit}{note} | {c:,.0f} | {e:,.0f} | {m:,.0f} | {by_ceiling} | {by_moto} | {median([lc, le, lm]):.2f} |")
+            pc, _ = fig("ceiling", s, "p50_ms")
+            pe, _ = fig("emulator", s, "p50_ms")
+            pm, _ = fig("moto", s, "p50_ms")
+            qc, _ = fig("ceiling", s, "p99_ms")
+            qe, _ = fig("emulator", s, "p99_ms")
+            qm, _ = fig("moto", s, "p99_ms")
+            w(f"| {s} p50 / p99 ms | {pc:.2f} / {qc:.2f} | {pe:.2f} / {qe:.2f} | {pm:.2f} / {qm:.2f} | | | |")
 
-    def simple(kind, key, target=None):
-        xs = [r for r in rows if r["kind"] == kind and (target is None or r.get("target") == target)]
-        return median([r["result"][key] if "result" in r and key in r["result"] else r[key] for r in xs]), median(
-            [r["load1"] for r in xs])
+        def simple(kind, key, target=None):
+            xs = [r for r in rows if r["kind"] == kind and (target is None or r.get("target") == target)]
+            return median([r["result"][key] if "result" in r and key in r["result"] else r[key] for r in xs]), median(
+                [r["load1"] for r in xs])
 
-    cs = {t: simple("coldstart", "coldstart_ms", t) for t in ("ceiling", "emulator", "moto")}
-    w(f"| cold start, spawn → first answer (ms) | {cs['ceiling'][0]:.1f} | {cs['emulator'][0]:.1f} | "
-      f"{cs['moto'][0]:.0f} | {cs['emulator'][0] / cs['ceiling'][0]:.1f}× | "
-      f"{cs['emulator'][0] / cs['moto'][0]:.3f}× | {cs['emulator'][1]:.2f} |")
-    inproc, linproc = simple("inproc", "inproc_start_ms")
-    w(f"| in-process start, `emulator::spawn` → first answer (ms) | | {inproc:.3f} | | | | {linproc:.2f} |")
-    rss = {t: simple("rss", "kib", t) for t in ("ceiling", "emulator", "moto")}
-    w(f"| RSS after 10,000 × 1 KiB PutObject (MiB) | {rss['ceiling'][0] / 1024:.1f} | {rss['emulator'][0] / 1024:.1f} | "
-      f"{rss['moto'][0] / 1024:.1f} | | {rss['emulator'][0] / rss['moto'][0]:.2f}× | {rss['emulator'][1]:.2f} |")
-    big = {r["store"]: r for r in rows if r["kind"] == "bigput"}
-    for store, r in big.items():
-        grow = (r["peak_kib"] - r["before_kib"]) / 1024
-        ok = r["result"]["ok"] == 1
-        w(f"| 1 GiB PutObject, `--store {store}`: peak RSS growth (MiB) | | {grow:.1f}{'' if ok else ' (PUT failed)'} | | | | {r['load1']:.2f} |")
-    bigmp = [r for r in rows if r["kind"] == "bigmultipart"]
-    for r in bigmp:
-        grow = (r["peak_kib"] - r["before_kib"]) / 1024
-        ok = r["result"]["ok"] == 1
-        w(f"| 1 GiB multipart upload, `--store {r['store']}`: peak RSS growth (MiB) | | {grow:.1f}{'' if ok else ' (upload failed)'} | | | | {r['load1']:.2f} |")
-    pol = [r for r in rows if r["kind"] == "policy"]
-    for r in pol:
-        w(f"| {r['bench']} (decisions/s, one core) | | {r['per_s']:,.0f} | | | | {r['load1']:.2f} |")
-    cat = [r for r in rows if r["kind"] == "catalogue"]
-    if cat:
-        cat_ms = median([r["ms"] for r in cat])
-        w(f"| scenario catalogue, {cat[0]['files']} files, `harness run scenarios` (s) | | {cat_ms / 1000:.2f} | | | | "
-          f"{median([r['load1'] for r in cat]):.2f} |")
+        cs = {t: simple("coldstart", "coldstart_ms", t) for t in ("ceiling", "emulator", "moto")}
+        w(f"| cold start, spawn → first answer (ms) | {cs['ceiling'][0]:.1f} | {cs['emulator'][0]:.1f} | "
+          f"{cs['moto'][0]:.0f} | {cs['emulator'][0] / cs['ceiling'][0]:.1f}× | "
+          f"{cs['emulator'][0] / cs['moto'][0]:.3f}× | {cs['emulator'][1]:.2f} |")
+        inproc, linproc = simple("inproc", "inproc_start_ms")
+        w(f"| in-process start, `emulator::spawn` → first answer (ms) | | {inproc:.3f} | | | | {linproc:.2f} |")
+        rss = {t: simple("rss", "kib", t) for t in ("ceiling", "emulator", "moto")}
+        w(f"| RSS after 10,000 × 1 KiB PutObject (MiB) | {rss['ceiling'][0] / 1024:.1f} | {rss['emulator'][0] / 1024:.1f} | "
+          f"{rss['moto'][0] / 1024:.1f} | | {rss['emulator'][0] / rss['moto'][0]:.2f}× | {rss['emulator'][1]:.2f} |")
+        big = {r["store"]: r for r in rows if r["kind"] == "bigput"}
+        for store, r in big.items():
+            grow = (r["peak_kib"] - r["before_kib"]) / 1024
+            ok = r["result"]["ok"] == 1
+            w(f"| 1 GiB PutObject, `--store {store}`: peak RSS growth (MiB) | | {grow:.1f}{'' if ok else ' (PUT failed)'} | | | | {r['load1']:.2f} |")
+        bigmp = [r for r in rows if r["kind"] == "bigmultipart"]
+        for r in bigmp:
+            grow = (r["peak_kib"] - r["before_kib"]) / 1024
+            ok = r["result"]["ok"] == 1
+            w(f"| 1 GiB multipart upload, `--store {r['store']}`: peak RSS growth (MiB) | | {grow:.1f}{'' if ok else ' (upload failed)'} | | | | {r['load1']:.2f} |")
+        pol = [r for r in rows if r["kind"] == "policy"]
+        for r in pol:
+            w(f"| {r['bench']} (decisions/s, one core) | | {r['per_s']:,.0f} | | | | {r['load1']:.2f} |")
+        cat = [r for r in rows if r["kind"] == "catalogue"]
+        if cat:
+            cat_ms = median([r["ms"] for r in cat])
+            w(f"| scenario catalogue, {cat[0]['files']} files, `harness run scenarios` (s) | | {cat_ms / 1000:.2f} | | | | "
+              f"{median([r['load1'] for r in cat]):.2f} |")
 
-    w("")
-    w("Targets:")
-    w("")
+        w("")
+        w("Targets:")
+        w("")
 
-    def target(ok, text):
-        w(f"- {'PASS' if ok else 'MISS'}: {text}")
+        def target(ok, text):
+            w(f"- {'PASS' if ok else 'MISS'}: {text}")
 
-    if "put-1k-c8" in ratios:
-        target(ratios["put-1k-c8"] >= 0.60, f"PutObject 1 KiB at 8 connections ≥ 60% of the ceiling: {ratios['put-1k-c8']:.0%}")
-    if "put-1m-c8" in ratios:
-        target(ratios["put-1m-c8"] >= 0.70, f"PutObject 1 MiB at 8 connections ≥ 70% of the ceiling: {ratios['put-1m-c8']:.0%}")
-    if "assume-role-c8" in ratios:
-        target(ratios["assume-role-c8"] >= 0.50, f"AssumeRole at 8 connections ≥ 50% of the ceiling: {ratios['assume-role-c8']:.0%}")
-    target(cs["emulator"][0] <= 10, f"cold start of the binary ≤ 10 ms: {cs['emulator'][0]:.1f} ms")
-    target(inproc <= 1, f"in-process start ≤ 1 ms: {inproc:.3f} ms")
-    target(rss["emulator"][0] * 1024 <= 32e6, f"RSS after 10,000 × 1 KiB ≤ 32 MB: {rss['emulator'][0] * 1024 / 1e6:.1f} MB")
-    for store, r in big.items():
-        grow = (r["peak_kib"] - r["before_kib"]) / 1024
-        target(grow <= 64 and r["result"]["ok"] == 1,
-               f"1 GiB PutObject with `--store {store}` grows RSS by ≤ 64 MiB: {grow:.1f} MiB (peak)")
-    for r in bigmp:
-        grow = (r["peak_kib"] - r["before_kib"]) / 1024
-        target(grow <= 64 and r["result"]["ok"] == 1,
-               f"1 GiB multipart upload with `--store {r['store']}` grows RSS by ≤ 64 MiB: {grow:.1f} MiB (peak)")
-    if "multipart-64m-c1" in ratios and "put-64m-c1" in ratios:
-        mp, _ = fig("emulator", "multipart-64m-c1")
-        sp, _ = fig("emulator", "put-64m-c1")
-        if sp:
-            w(f"- 64 MiB as a multipart upload vs one PutObject on the emulator: {mp / sp:.0%} of the single PUT's rate")
-    seed = [r["per_s"] for r in pol if r["bench"].startswith("policy/seed/")]
-    if seed:
-        target(min(seed) >= 1e6, f"policy evaluation ≥ 1,000,000 decisions/s on one core (seed policies, slowest case): {min(seed):,.0f}/s")
-    if cat:
-        target(cat_ms <= 3000, f"the whole scenario catalogue after the build ≤ 3 s: {cat_ms / 1000:.2f} s")
+        if "put-1k-c8" in ratios:
+            target(ratios["put-1k-c8"] >= 0.60, f"PutObject 1 KiB at 8 connections ≥ 60% of the ceiling: {ratios['put-1k-c8']:.0%}")
+        if "put-1m-c8" in ratios:
+            target(ratios["put-1m-c8"] >= 0.70, f"PutObject 1 MiB at 8 connections ≥ 70% of the ceiling: {ratios['put-1m-c8']:.0%}")
+        if "assume-role-c8" in ratios:
+            target(ratios["assume-role-c8"] >= 0.50, f"AssumeRole at 8 connections ≥ 50% of the ceiling: {ratios['assume-role-c8']:.0%}")
+        target(cs["emulator"][0] <= 10, f"cold start of the binary ≤ 10 ms: {cs['emulator'][0]:.1f} ms")
+        target(inproc <= 1, f"in-process start ≤ 1 ms: {inproc:.3f} ms")
+        target(rss["emulator"][0] * 1024 <= 32e6, f"RSS after 10,000 × 1 KiB ≤ 32 MB: {rss['emulator'][0] * 1024 / 1e6:.1f} MB")
+        for store, r in big.items():
+            grow = (r["peak_kib"] - r["before_kib"]) / 1024
+            target(grow <= 64 and r["result"]["ok"] == 1,
+                   f"1 GiB PutObject with `--store {store}` grows RSS by ≤ 64 MiB: {grow:.1f} MiB (peak)")
+        for r in bigmp:
+            grow = (r["peak_kib"] - r["before_kib"]) / 1024
+            target(grow <= 64 and r["result"]["ok"] == 1,
+                   f"1 GiB multipart upload with `--store {r['store']}` grows RSS by ≤ 64 MiB: {grow:.1f} MiB (peak)")
+        if "multipart-64m-c1" in ratios and "put-64m-c1" in ratios:
+            mp, _ = fig("emulator", "multipart-64m-c1")
+            sp, _ = fig("emulator", "put-64m-c1")
+            if sp:
+                w(f"- 64 MiB as a multipart upload vs one PutObject on the emulator: {mp / sp:.0%} of the single PUT's rate")
+        seed = [r["per_s"] for r in pol if r["bench"].startswith("policy/seed/")]
+        if seed:
+            target(min(seed) >= 1e6, f"policy evaluation ≥ 1,000,000 decisions/s on one core (seed policies, slowest case): {min(seed):,.0f}/s")
+        if cat:
+            target(cat_ms <= 3000, f"the whole scenario catalogue after the build ≤ 3 s: {cat_ms / 1000:.2f} s")
+    scale(rows, w)
     print("\n".join(out))
+
+
+def scale(rows, w):
+    """The growth curve: RSS and listing latency at 10k, 100k and 1M objects."""
+    xs = [r for r in rows if r["kind"] == "scale"]
+    if not xs:
+        return
+    w("")
+    w("Growth (one emulator, memory store, 100-byte objects with 14-byte keys; latency as the client saw it, one connection):")
+    w("")
+    w("| objects | RSS (MiB) | RSS growth per object beyond key and body (B) | 1,000-key page p50 / p99 (ms) "
+      "| max-keys=1 p50 / p99 (ms) | errors | load avg (1 min) |")
+    w("|---:|---:|---:|---:|---:|---:|---:|")
+    sizes = sorted({r["objects"] for r in xs})
+    worst = {"page": 0.0, "one": 0.0, "bytes": 0.0}
+    for n in sizes:
+        at = {r["max_keys"]: r for r in xs if r["objects"] == n}
+        page, one = at.get(1000), at.get(1)
+        any_row = page or one
+        per = ((any_row["rss_kib"] - any_row["base_kib"]) * 1024 / n) - any_row["key_bytes"] - any_row["body_bytes"]
+        errs = sum(r["result"]["errors"] for r in at.values())
+        cell = lambda r: f"{r['result']['p50_ms']:.2f} / {r['result']['p99_ms']:.2f}" if r else "n/a"
+        w(f"| {n:,} | {any_row['rss_kib'] / 1024:.0f} | {per:.0f} | {cell(page)} | {cell(one)} | {errs} "
+          f"| {median([r['load1'] for r in at.values()]):.2f} |")
+        if n == max(sizes):
+            worst = {"page": page["result"]["p99_ms"] if page else float("inf"),
+                     "one": one["result"]["p99_ms"] if one else float("inf"),
+                     "bytes": per, "n": n, "errors": errs}
+    w("")
+    ok = lambda c, text: w(f"- {'PASS' if c else 'MISS'}: {text}")
+    n = worst.get("n", 0)
+    ok(worst["page"] <= 5 and not worst.get("errors"),
+       f"a 1,000-key page at {n:,} objects ≤ 5 ms (p99, client-side): {worst['page']:.2f} ms")
+    ok(worst["one"] <= 0.5 and not worst.get("errors"),
+       f"a max-keys=1 listing at {n:,} objects ≤ 0.5 ms (p99, client-side): {worst['one']:.2f} ms")
+    ok(worst["bytes"] <= 400,
+       f"≤ 400 bytes of resident memory per object beyond key and body at {n:,} objects: {worst['bytes']:.0f} B")
 
 
 def line(text):

@@ -23,6 +23,11 @@
 //! `--op put --unsigned-payload` of the same size. Against a server that answers
 //! without an upload id (the ceiling), a fixed id stands in.
 //!
+//! `--op list` times ListObjectsV2 pages (`--max-keys`) over a prefix that a
+//! `--op put` run filled (`--first` lets a large bucket be filled in batches):
+//! its `--keys` pooled requests start after keys spread evenly over the
+//! `--objects` keys there. A page that lists no key counts as an error.
+//!
 //! `run` stops at `--requests` or `--duration`, whichever comes first, and prints
 //! requests/s, p50/p99 latency and errors (one JSON line with `--json`).
 //! `coldstart` picks a free port, substitutes it for `{port}`, spawns the
@@ -66,6 +71,9 @@ enum Op {
     CreateBucket,
     /// A whole multipart upload per request (see the module docs).
     Multipart,
+    /// ListObjectsV2 pages of `--max-keys`, starting after keys spread evenly over
+    /// the `--objects` keys a `--op put` run with the same `--prefix` wrote.
+    List,
 }
 
 #[derive(Debug, Clone)]
@@ -89,12 +97,20 @@ struct Opts {
     label: String,
     /// `--op multipart`: bytes per part (the last may be smaller).
     part_size: u64,
+    /// `--op put|delete`: the first key's number (`--keys` keys from there), so a
+    /// bucket can be filled in batches.
+    first: usize,
+    /// `--op list`: how many keys (numbered from 0) the listed prefix holds.
+    objects: usize,
+    /// `--op list`: `max-keys` of each page.
+    max_keys: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage:\n  loadgen run --target http://127.0.0.1:PORT --op put|delete|assume-role|create-bucket [--size BYTES] \
-         [--concurrency N] [--requests N] [--duration SECS] [--keys N] [--prefix P] [--bucket B] \
+        "usage:\n  loadgen run --target http://127.0.0.1:PORT --op put|delete|assume-role|create-bucket|multipart|list \
+         [--size BYTES] [--concurrency N] [--requests N] [--duration SECS] [--keys N] [--first N] [--prefix P] \
+         [--objects N] [--max-keys N] [--bucket B] \
          [--region R] [--access-key-id K] [--secret S] [--role-arn ARN] [--external-id X] \
          [--unsigned-payload] [--json] [--label L]\n  loadgen coldstart [--expect STATUS] [--path /P] \
          [--timeout SECS] [--json] -- COMMAND ARGS... (with {{port}} in ARGS)"
@@ -138,6 +154,9 @@ fn parse_run(args: &[String]) -> Opts {
         part_size: 8 * 1024 * 1024,
         json: false,
         label: String::new(),
+        first: 0,
+        objects: 0,
+        max_keys: 1000,
     };
     let mut it = args.iter();
     let mut target = None;
@@ -152,6 +171,7 @@ fn parse_run(args: &[String]) -> Opts {
                     "assume-role" => Op::AssumeRole,
                     "create-bucket" => Op::CreateBucket,
                     "multipart" => Op::Multipart,
+                    "list" => Op::List,
                     _ => usage(),
                 }
             }
@@ -171,12 +191,19 @@ fn parse_run(args: &[String]) -> Opts {
             "--unsigned-payload" => o.unsigned = true,
             "--json" => o.json = true,
             "--label" => o.label = val(),
+            "--first" => o.first = val().parse().unwrap_or_else(|_| usage()),
+            "--objects" => o.objects = val().parse().unwrap_or_else(|_| usage()),
+            "--max-keys" => o.max_keys = val().parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
     }
     o.host = loopback_target(&target.unwrap_or_else(|| usage()));
     if o.concurrency == 0 || o.keys == 0 || o.part_size == 0 || o.duration > MAX_DURATION {
         eprintln!("loadgen: --concurrency and --keys must be > 0, --duration at most 600 s");
+        std::process::exit(2)
+    }
+    if o.op == Op::List && (o.objects == 0 || o.max_keys == 0) {
+        eprintln!("loadgen: --op list needs --objects N (the keys under --prefix) and --max-keys > 0");
         std::process::exit(2)
     }
     o
@@ -242,6 +269,19 @@ fn encode_key(s: &str) -> String {
     out
 }
 
+/// A query value, percent-encoded as SigV4 canonicalises it (all but unreserved).
+fn encode_query(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn create_bucket_body(o: &Opts) -> String {
     format!(
         "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
@@ -251,7 +291,7 @@ fn create_bucket_body(o: &Opts) -> String {
 
 fn body_unit(o: &Opts) -> (Bytes, u64) {
     match o.op {
-        Op::AssumeRole | Op::Delete => return (Bytes::new(), 0),
+        Op::AssumeRole | Op::Delete | Op::List => return (Bytes::new(), 0),
         Op::CreateBucket => {
             let b = create_bucket_body(o);
             let len = b.len() as u64;
@@ -283,7 +323,7 @@ fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now
     let host = &o.host;
     let (method, path, service, mut headers, body): Unsigned = match o.op {
         Op::Put | Op::Delete | Op::Multipart => {
-            let key = format!("{}{index:08}", o.prefix);
+            let key = format!("{}{:08}", o.prefix, o.first + index);
             let path = format!("/{}/{}", o.bucket, encode_key(&key));
             let method = if o.op == Op::Put {
                 Method::PUT
@@ -308,6 +348,23 @@ fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now
                 ("content-length".into(), form.len().to_string()),
             ];
             (Method::POST, "/".into(), "sts", h, form.into_bytes())
+        }
+        Op::List => {
+            // Page `index` of `--keys` starts after key number index·objects/keys.
+            let at = index * o.objects / o.keys;
+            let path = format!(
+                "/{}?list-type=2&max-keys={}&start-after={}",
+                o.bucket,
+                o.max_keys,
+                encode_query(&format!("{}{at:08}", o.prefix))
+            );
+            (
+                Method::GET,
+                path,
+                "s3",
+                vec![("host".to_string(), host.clone())],
+                Vec::new(),
+            )
         }
         Op::CreateBucket => {
             let body = create_bucket_body(o);
@@ -393,7 +450,7 @@ fn request(shared: &Shared, i: usize) -> Request<RepeatBody> {
             chunk: shared.chunk.clone(),
             left: shared.body_len,
         },
-        Op::Delete => RepeatBody {
+        Op::Delete | Op::List => RepeatBody {
             chunk: Bytes::new(),
             left: 0,
         },
@@ -515,7 +572,15 @@ async fn worker(
                     sender = None;
                 }
                 *r.statuses.entry(status).or_default() += 1;
-                if ok_status(status) {
+                // A listing that answers 200 with no key listed nothing: the
+                // page the run meant to time was not there.
+                let empty_page = shared.opts.op == Op::List && !body.windows(5).any(|w| w == b"<Key>");
+                if ok_status(status) && empty_page {
+                    r.errors += 1;
+                    r.first_error.get_or_insert_with(|| {
+                        format!("HTTP {status} listing no key: {}", String::from_utf8_lossy(&body))
+                    });
+                } else if ok_status(status) {
                     r.latencies_us
                         .push(took.as_micros().min(u128::from(u32::MAX)) as u32);
                 } else {
