@@ -16,7 +16,6 @@ use crate::protocol::xml::{Xml, S3_NS};
 use crate::request::{full, Ctx, ResBody};
 use crate::store::{etag_matches, ETag, ObjectExtras, ObjectMeta, StoredObject};
 use crate::util::parse_http_date;
-use compact_str::CompactString;
 
 /// The largest object CopyObject copies in one request (S3 API reference: 5 GB).
 const MAX_COPY: u64 = 5 * 1024 * 1024 * 1024;
@@ -78,7 +77,7 @@ pub(crate) fn source_object(r: &S3Request<'_>) -> ApiResult<Arc<StoredObject>> {
         return Err(api_error!(NoSuchKey).extra("Key", src.key.clone()));
     };
     if let Some(v) = &src.version_id {
-        if *v != obj.meta.version_id {
+        if obj.meta.version_id != v.as_str() {
             return Err(ApiError::not_implemented(
                 "copying a version other than the current one",
             ));
@@ -274,7 +273,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         },
         checksums,
         sse,
-        version_id: CompactString::default(),
+        version_id: crate::store::VersionId::NULL,
         owner: match bucket.object_ownership {
             crate::world::ObjectOwnership::ObjectWriter => {
                 r.caller.account().unwrap_or(&bucket.account).into()
@@ -336,10 +335,10 @@ fn respond(
         .status(StatusCode::OK)
         .header("content-type", "application/xml");
     if source_bucket.is_some_and(|b| b.versioning != crate::world::Versioning::Unversioned) {
-        res = res.header("x-amz-copy-source-version-id", source.version_id.as_str());
+        res = res.header("x-amz-copy-source-version-id", source.version_id.text().as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", meta.version_id.as_str());
+        res = res.header("x-amz-version-id", meta.version_id.text().as_str());
     }
     if let Some(sse) = meta.sse {
         res = res.header("x-amz-server-side-encryption", sse.as_str());

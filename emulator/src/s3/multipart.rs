@@ -529,7 +529,7 @@ where
         content_type: template.content_type.as_deref().map(CompactString::from),
         checksums,
         sse: template.sse,
-        version_id: CompactString::default(),
+        version_id: crate::store::VersionId::NULL,
         owner: template.owner.as_str().into(),
         storage_class: template.storage_class,
         extras: ObjectExtras {
@@ -619,7 +619,7 @@ fn complete_response(
         res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", meta.version_id.as_str());
+        res = res.header("x-amz-version-id", meta.version_id.text().as_str());
     }
     res.body(full(x.finish()))
         .map_err(|e| api_error!(InternalError).note(e.to_string()))

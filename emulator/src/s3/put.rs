@@ -18,7 +18,6 @@ use crate::request::{empty, Ctx, ResBody};
 use crate::sigv4::{BodyCheck, PayloadMode, Trailers};
 use crate::store::{ETag, ObjectExtras, ObjectMeta, Sse, StorageClass, StoreError, WriteCondition};
 use crate::world::{Encryption, ObjectOwnership};
-use compact_str::CompactString;
 
 /// Headers S3 stores with an object and returns on GET/HEAD.
 const STORED_HEADERS: &[&str] = &[
@@ -82,7 +81,7 @@ where
         content_type: Some(r.header("content-type").unwrap_or("binary/octet-stream").into()),
         checksums,
         sse,
-        version_id: CompactString::default(),
+        version_id: crate::store::VersionId::NULL,
         owner: match bucket.object_ownership {
             ObjectOwnership::ObjectWriter => r.caller.account().unwrap_or(&bucket.account).into(),
             _ => bucket.account.as_str().into(),
@@ -559,7 +558,7 @@ pub(super) fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<
         res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", meta.version_id.as_str());
+        res = res.header("x-amz-version-id", meta.version_id.text().as_str());
     }
     for (alg, value) in meta.checksums.iter() {
         res = res.header(alg.header(), value);

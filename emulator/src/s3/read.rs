@@ -110,7 +110,7 @@ fn object_headers(
         res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", meta.version_id.as_str());
+        res = res.header("x-amz-version-id", meta.version_id.text().as_str());
     }
     if meta.storage_class != crate::store::StorageClass::Standard {
         res = res.header("x-amz-storage-class", meta.storage_class.as_str());

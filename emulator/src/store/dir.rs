@@ -42,7 +42,7 @@ use time::OffsetDateTime;
 
 use super::{
     check_condition, current, listed, page_of, BodyFile, DeleteOutcome, ListPage, ListQuery, ObjectData,
-    ObjectMeta, ObjectWriter, Store, StoreError, StoredObject, Version, WriteCondition,
+    ObjectMeta, ObjectWriter, Store, StoreError, StoredObject, Version, VersionId, WriteCondition,
 };
 
 /// What a sidecar file records.
@@ -123,10 +123,10 @@ fn with_ext(stem: &Path, ext: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn version_of(v: &Version) -> &str {
+fn version_of(v: &Version) -> std::borrow::Cow<'_, str> {
     match v {
-        Version::Object(o) => &o.meta.version_id,
-        Version::DeleteMarker { version_id, .. } => version_id,
+        Version::Object(o) => o.meta.version_id.to_string().into(),
+        Version::DeleteMarker { version_id, .. } => version_id.as_str().into(),
     }
 }
 
@@ -252,7 +252,7 @@ impl DirStore {
     /// Remove a version's sidecar now and its body once no reader holds it
     /// (a missing file is fine: the goal is its absence).
     fn remove_version(&self, bucket: &str, key: &str, version: &Version) {
-        let _ = std::fs::remove_file(with_ext(&self.stem(bucket, key, version_of(version)), "json"));
+        let _ = std::fs::remove_file(with_ext(&self.stem(bucket, key, &version_of(version)), "json"));
         if let Version::Object(o) = version {
             if let ObjectData::File(body) = &o.data {
                 body.retire();
@@ -430,11 +430,11 @@ impl Store for DirStore {
         }
         let seq = self.next();
         meta.version_id = if versioned {
-            format!("v{seq:031}").into()
+            VersionId::numbered(seq)
         } else {
-            "null".into()
+            VersionId::NULL
         };
-        let stem = self.stem(bucket, &meta.key, &meta.version_id);
+        let stem = self.stem(bucket, &meta.key, meta.version_id.text().as_str());
         let body_path = with_ext(&stem, &format!("{seq}-{}.data", self.run));
         let body_name = body_path.file_name().and_then(|n| n.to_str()).map(str::to_string);
         let written = match &data {
@@ -497,7 +497,7 @@ impl Store for DirStore {
         };
         if versioned {
             let seq = self.next();
-            let version_id = format!("v{seq:031}");
+            let version_id = VersionId::numbered(seq).to_string();
             let record = Sidecar {
                 seq,
                 bucket: bucket.to_string(),
@@ -661,7 +661,7 @@ mod tests {
         let one = s.get("b", "a/one.txt").unwrap();
         assert_eq!(body(&one), b"replaced");
         assert_eq!(&*one.meta.key, "a/one.txt");
-        assert_eq!(one.meta.version_id, "null");
+        assert!(one.meta.version_id.is_null());
         assert_eq!(body(&s.get("b", "a/two.txt").unwrap()), b"second");
         let keys: Vec<String> = s
             .list("b", "a/", None, 10)
@@ -730,8 +730,8 @@ mod tests {
         {
             let s = DirStore::open(&dir.0).unwrap();
             s.create_bucket("b");
-            v1 = put(&s, "k", b"one", true).unwrap().meta.version_id.clone();
-            v2 = put(&s, "k", b"two", true).unwrap().meta.version_id.clone();
+            v1 = put(&s, "k", b"one", true).unwrap().meta.version_id.to_string();
+            v2 = put(&s, "k", b"two", true).unwrap().meta.version_id.to_string();
             assert_ne!(v1, v2);
             let out = s.delete("b", "k", true, datetime!(2026-01-01 00:00 UTC));
             assert!(out.delete_marker.is_some());
@@ -751,7 +751,7 @@ mod tests {
         assert!(s.delete_version("b", "k", &v2));
         assert_eq!(body(&s.get("b", "k").unwrap()), b"one");
         // New versions number after the loaded ones.
-        let v3 = put(&s, "k", b"three", true).unwrap().meta.version_id.clone();
+        let v3 = put(&s, "k", b"three", true).unwrap().meta.version_id.to_string();
         assert!(v3 > v1 && v3 > v2, "{v3} after {v1}, {v2}");
     }
 
@@ -887,7 +887,7 @@ mod tests {
         std::fs::create_dir_all(&bucket).unwrap();
         let stem = format!("{}.null", key_hash("k"));
         let mut m = meta("k");
-        m.version_id = "null".into();
+        m.version_id = VersionId::NULL;
         let record = Sidecar {
             seq: 5,
             bucket: "b".into(),

@@ -15,7 +15,7 @@ mod dir;
 pub mod record;
 
 pub use dir::DirStore;
-pub use record::{Checksums, ETag, ObjectExtras, Sse, StorageClass};
+pub use record::{Checksums, ETag, ObjectExtras, Sse, StorageClass, VersionId};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -48,7 +48,7 @@ pub struct ObjectMeta {
     /// Server-side encryption.
     pub sse: Option<Sse>,
     /// The version id (`null` in unversioned buckets).
-    pub version_id: CompactString,
+    pub version_id: VersionId,
     /// The account that owns the object.
     pub owner: CompactString,
     /// Storage class.
@@ -89,7 +89,7 @@ struct MetaRecord {
     checksums: Checksums,
     sse: Option<Sse>,
     sse_kms_key: Option<String>,
-    version_id: CompactString,
+    version_id: VersionId,
     owner: CompactString,
     storage_class: StorageClass,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -299,14 +299,16 @@ pub struct DeleteOutcome {
     pub removed: bool,
 }
 
-/// A key's versions in the memory store. Most keys only ever have one object, held
-/// without a vector (a vector of one is a 64-byte allocation on every key).
+/// A key's versions in the memory store: 16 bytes in the index. Most keys only
+/// ever have one object, held without a vector (a vector of one is a 64-byte
+/// allocation on every key); the versions of a versioned key, or of one with
+/// delete markers, are a boxed slice.
 #[derive(Debug)]
 enum Slot {
     /// One version, an object.
     One(Arc<StoredObject>),
-    /// Versions, oldest first (a versioned key, or one with delete markers).
-    Many(Vec<Version>),
+    /// Versions, oldest first; empty only while a change is being made.
+    Many(Box<[Version]>),
 }
 
 impl Slot {
@@ -318,24 +320,19 @@ impl Slot {
         }
     }
 
-    /// The versions as a vector, to change them; [`Self::compact`] after.
-    fn versions_mut(&mut self) -> &mut Vec<Version> {
-        if let Self::One(o) = self {
-            *self = Self::Many(vec![Version::Object(Arc::clone(o))]);
-        }
-        match self {
-            Self::Many(versions) => versions,
-            Self::One(_) => unreachable!("made Many above"),
-        }
-    }
-
-    /// Back to [`Self::One`] when a single object is left.
-    fn compact(&mut self) {
-        if let Self::Many(versions) = self {
-            if let [Version::Object(o)] = versions.as_slice() {
-                *self = Self::One(Arc::clone(o));
-            }
-        }
+    /// Change the versions as a vector, then keep them in the smallest form.
+    fn update<T>(&mut self, change: impl FnOnce(&mut Vec<Version>) -> T) -> T {
+        let mut versions = match std::mem::replace(self, Self::Many(Box::default())) {
+            Self::One(o) => vec![Version::Object(o)],
+            Self::Many(all) => all.into_vec(),
+        };
+        let out = change(&mut versions);
+        *self = match <[Version; 1]>::try_from(versions) {
+            Ok([Version::Object(o)]) => Self::One(o),
+            Ok(one) => Self::Many(Box::new(one)),
+            Err(versions) => Self::Many(versions.into_boxed_slice()),
+        };
+        out
     }
 
     fn is_empty(&self) -> bool {
@@ -371,12 +368,11 @@ impl MemoryStore {
         }
     }
 
-    fn next_version_id(&self) -> String {
+    fn next_version_id(&self) -> VersionId {
         let n = self
             .version_counter
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // S3 version ids are opaque 32-character strings; a counter keeps them ordered.
-        format!("v{n:031}")
+        VersionId::numbered(n)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Keys>> {
@@ -587,12 +583,12 @@ impl Store for MemoryStore {
         let version_id = if versioned {
             self.next_version_id()
         } else {
-            "null".to_string()
+            VersionId::NULL
         };
         let mut buckets = self.write_lock();
         let keys = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
         check_condition(keys.get(&meta.key).and_then(Slot::current), condition)?;
-        meta.version_id = version_id.into();
+        meta.version_id = version_id;
         let key = Arc::clone(&meta.key);
         let stored = Arc::new(StoredObject { meta, data });
         match keys.entry(key) {
@@ -600,16 +596,15 @@ impl Store for MemoryStore {
                 e.insert(Slot::One(Arc::clone(&stored)));
             }
             std::collections::btree_map::Entry::Occupied(e) => {
-                let slot = e.into_mut();
-                let versions = slot.versions_mut();
-                if !versioned {
-                    versions.retain(|v| match v {
-                        Version::Object(o) => o.meta.version_id != "null",
-                        Version::DeleteMarker { version_id, .. } => version_id != "null",
-                    });
-                }
-                versions.push(Version::Object(Arc::clone(&stored)));
-                slot.compact();
+                e.into_mut().update(|versions| {
+                    if !versioned {
+                        versions.retain(|v| match v {
+                            Version::Object(o) => !o.meta.version_id.is_null(),
+                            Version::DeleteMarker { version_id, .. } => version_id != "null",
+                        });
+                    }
+                    versions.push(Version::Object(Arc::clone(&stored)));
+                });
             }
         }
         Ok(stored)
@@ -625,13 +620,14 @@ impl Store for MemoryStore {
             return DeleteOutcome::default();
         };
         if versioned {
-            let version_id = self.next_version_id();
+            let version_id = self.next_version_id().to_string();
             keys.entry(Arc::from(key))
-                .or_insert(Slot::Many(Vec::new()))
-                .versions_mut()
-                .push(Version::DeleteMarker {
-                    version_id: version_id.clone(),
-                    at,
+                .or_insert(Slot::Many(Box::default()))
+                .update(|versions| {
+                    versions.push(Version::DeleteMarker {
+                        version_id: version_id.clone(),
+                        at,
+                    })
                 });
             return DeleteOutcome {
                 delete_marker: Some(version_id),
@@ -650,14 +646,14 @@ impl Store for MemoryStore {
         let Some(slot) = buckets.get_mut(bucket).and_then(|k| k.get_mut(key)) else {
             return false;
         };
-        let versions = slot.versions_mut();
-        let before = versions.len();
-        versions.retain(|v| match v {
-            Version::Object(o) => o.meta.version_id != version_id,
-            Version::DeleteMarker { version_id: id, .. } => id != version_id,
+        let removed = slot.update(|versions| {
+            let before = versions.len();
+            versions.retain(|v| match v {
+                Version::Object(o) => o.meta.version_id != version_id,
+                Version::DeleteMarker { version_id: id, .. } => id != version_id,
+            });
+            versions.len() != before
         });
-        let removed = versions.len() != before;
-        slot.compact();
         if slot.is_empty() {
             if let Some(keys) = buckets.get_mut(bucket) {
                 keys.remove(key);
@@ -733,7 +729,7 @@ mod tests {
             content_type: None,
             checksums: Checksums::new(),
             sse: None,
-            version_id: CompactString::default(),
+            version_id: VersionId::NULL,
             owner: "111111111111".into(),
             storage_class: StorageClass::Standard,
             extras: None,
@@ -896,7 +892,7 @@ mod tests {
     fn the_record_keeps_its_json() {
         let mut m = meta("k");
         m.checksums.insert(record::ChecksumAlgorithm::Crc32, "AAAAAA==");
-        m.version_id = "null".into();
+        m.version_id = VersionId::NULL;
         m.extras = ObjectExtras {
             tags: [("stage".to_string(), "raw".to_string())].into(),
             parts: vec![5, 1],

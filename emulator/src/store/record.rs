@@ -127,6 +127,110 @@ impl<'de> serde::Deserialize<'de> for ETag {
     }
 }
 
+/// An object's version id: `null` (written while versioning was off or
+/// suspended) or one the store numbered, `v` and 31 digits (S3's ids are opaque
+/// 32-character strings; numbered ones sort in write order). Eight bytes, not a
+/// string: the id is rendered when a response carries it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct VersionId(Option<std::num::NonZeroU64>);
+
+/// A version id's text, on the stack.
+#[derive(Clone, Copy)]
+pub struct VersionText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl VersionText {
+    /// `null` or `v0000…0042`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written into `buf` ('v', digits, "null").
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for VersionText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl VersionId {
+    /// The `null` version.
+    pub const NULL: Self = Self(None);
+
+    /// The store's `n`th version id (`v` and `n` in 31 digits).
+    pub fn numbered(n: u64) -> Self {
+        Self(std::num::NonZeroU64::new(n.saturating_add(1)))
+    }
+
+    /// Whether this is the `null` version.
+    pub fn is_null(self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The id as S3 sends it.
+    pub fn text(self) -> VersionText {
+        let mut out = VersionText { buf: [0; 32], len: 0 };
+        match self.0 {
+            None => {
+                out.buf[..4].copy_from_slice(b"null");
+                out.len = 4;
+            }
+            Some(n) => {
+                let digits = format!("v{:031}", n.get() - 1);
+                let len = digits.len().min(out.buf.len());
+                out.buf[..len].copy_from_slice(&digits.as_bytes()[..len]);
+                out.len = len;
+            }
+        }
+        out
+    }
+
+    /// Read an id in the forms [`Self::text`] writes.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text == "null" {
+            return Some(Self::NULL);
+        }
+        let digits = text
+            .strip_prefix('v')
+            .filter(|d| d.len() == 31 && d.bytes().all(|b| b.is_ascii_digit()))?;
+        let n: u64 = digits.parse().ok()?;
+        (n < u64::MAX).then(|| Self::numbered(n))
+    }
+}
+
+impl PartialEq<str> for VersionId {
+    fn eq(&self, other: &str) -> bool {
+        self.text().as_str() == other
+    }
+}
+
+impl PartialEq<&str> for VersionId {
+    fn eq(&self, other: &&str) -> bool {
+        self.text().as_str() == *other
+    }
+}
+
+impl fmt::Display for VersionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text().as_str())
+    }
+}
+
+impl serde::Serialize for VersionId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.text().as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VersionId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a version id: {text}")))
+    }
+}
+
 /// A table of S3's names for a closed set: the wire text of each value.
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
@@ -404,6 +508,34 @@ mod tests {
         assert_eq!(json, r#"{"CRC32":"b","SHA256":"s"}"#);
         assert_eq!(serde_json::from_str::<Checksums>(&json).unwrap(), c);
         assert!(serde_json::from_str::<Checksums>(r#"{"MD4":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn version_ids_read_back_as_written() {
+        assert_eq!(VersionId::NULL.text().as_str(), "null");
+        assert_eq!(VersionId::numbered(0).to_string(), format!("v{}", "0".repeat(31)));
+        assert_eq!(
+            VersionId::numbered(42).to_string(),
+            format!("v{}42", "0".repeat(29))
+        );
+        for v in [
+            VersionId::NULL,
+            VersionId::numbered(0),
+            VersionId::numbered(u64::MAX - 1),
+        ] {
+            assert_eq!(VersionId::parse(v.text().as_str()), Some(v));
+            assert!(v == v.to_string().as_str());
+        }
+        for bad in [
+            "",
+            "Null",
+            "v1",
+            "v00000000000000000000000000000x1",
+            "3HL4kqtJlcpXroDTDmJ+rmSp",
+        ] {
+            assert_eq!(VersionId::parse(bad), None, "{bad}");
+        }
+        assert_eq!(std::mem::size_of::<VersionId>(), 8);
     }
 
     #[test]
