@@ -6,6 +6,18 @@
 //! stable on a shared machine where throughput is not.
 //!
 //! `cargo bench -p emulator --bench pipeline`
+//!
+//! Instruction counts, which a shared machine's noise does not move: with
+//! `PIPELINE_COUNT=N` the bench runs each request N times and exits, so under
+//! callgrind two runs (N and 2N) differ by N requests' instructions:
+//!
+//! ```text
+//! cargo bench -p emulator --bench pipeline --no-run
+//! PIPELINE_COUNT=1000 valgrind --tool=callgrind --callgrind-out-file=a.out target/release/deps/pipeline-* --bench
+//! PIPELINE_COUNT=2000 valgrind --tool=callgrind --callgrind-out-file=b.out target/release/deps/pipeline-* --bench
+//! ```
+//!
+//! (`scripts/instructions.sh` does this and prints instructions per request.)
 
 #![allow(
     clippy::unwrap_used,
@@ -129,15 +141,38 @@ fn bench(c: &mut Criterion) {
         )],
     );
 
+    let cases = [
+        ("put-object-1KiB", &put_1k, 200),
+        ("delete-object", &delete, 204),
+        ("assume-role", &assume, 200),
+    ];
+    if let Some(n) = std::env::var("PIPELINE_COUNT")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        let only = std::env::var("PIPELINE_ONLY").ok();
+        for (name, p, want) in cases {
+            if only.as_deref().is_some_and(|o| o != name) {
+                continue;
+            }
+            for _ in 0..n {
+                let status = rt.block_on(async {
+                    let res = emu.handle(request(p), peer).await.unwrap();
+                    let status = res.status().as_u16();
+                    res.into_body().collect().await.unwrap();
+                    status
+                });
+                assert_eq!(status, want, "{name}");
+            }
+        }
+        std::process::exit(0);
+    }
+
     let mut group = c.benchmark_group("pipeline");
     group.measurement_time(Duration::from_secs(3));
     group.warm_up_time(Duration::from_millis(500));
     group.throughput(Throughput::Elements(1));
-    for (name, p, want) in [
-        ("put-object-1KiB", &put_1k, 200),
-        ("delete-object", &delete, 204),
-        ("assume-role", &assume, 200),
-    ] {
+    for (name, p, want) in cases {
         let status = rt.block_on(async {
             let res = emu.handle(request(p), peer).await.unwrap();
             let status = res.status().as_u16();

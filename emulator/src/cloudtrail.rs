@@ -25,7 +25,7 @@ use crate::route::ServiceKind;
 use crate::world::{SessionOwner, World};
 
 /// The facts a record needs that the request log does not otherwise keep.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct TrailFacts {
     /// `sourceIPAddress`: the world's `source_ip`, else the socket's peer.
     pub source_ip: String,
@@ -39,10 +39,11 @@ pub struct TrailFacts {
     pub host_id: Option<String>,
     /// Who called, once authenticated.
     pub identity: Option<TrailIdentity>,
-    /// `requestParameters`.
-    pub parameters: Map<String, Value>,
-    /// `responseElements` of a success that has them (AssumeRole).
-    pub response: Option<Value>,
+    /// `requestParameters`, rendered when the record is read.
+    pub parameters: TrailParameters,
+    /// `responseElements` of a success that has them (AssumeRole), rendered when
+    /// the record is read.
+    pub response: Option<TrailResponse>,
     /// The bucket's owner (S3 `resources`).
     pub bucket_owner: Option<String>,
     /// The role an AssumeRole named, once found (`resources`).
@@ -51,6 +52,60 @@ pub struct TrailFacts {
     pub auth_method: Option<&'static str>,
     /// Body bytes received.
     pub bytes_in: u64,
+}
+
+/// `requestParameters` as the request gave them. Rendered only when a record is
+/// read: building JSON for every request, and dropping it when the log wraps,
+/// cost about a tenth of an AssumeRole (docs/perf-log.md).
+#[derive(Debug, Clone, Default)]
+pub enum TrailParameters {
+    /// None (`{}` on S3, `null` when an STS call failed).
+    #[default]
+    None,
+    /// An S3 data event's: the entry's bucket and key and the facts' `Host`.
+    S3,
+    /// AssumeRole's form parameters ([`assume_role_parameters`]).
+    AssumeRole(Vec<(String, String)>),
+}
+
+/// `responseElements` of a success.
+#[derive(Debug, Clone)]
+pub enum TrailResponse {
+    /// AssumeRole's: the session without its secret.
+    AssumeRole {
+        /// The session issued.
+        session: std::sync::Arc<crate::emulator::Session>,
+        /// `AROA…:session-name`.
+        assumed_role_id: String,
+        /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+        arn: String,
+    },
+}
+
+impl TrailResponse {
+    /// The JSON CloudTrail logs: the expiration as a human-readable string (IAM
+    /// user guide, CloudTrail examples for AssumeRole).
+    fn render(&self) -> Value {
+        match self {
+            Self::AssumeRole {
+                session,
+                assumed_role_id,
+                arn,
+            } => json!({
+                "credentials": {
+                    "accessKeyId": session.access_key_id,
+                    "sessionToken": session.token,
+                    "expiration": session
+                        .expires
+                        .format(time::macros::format_description!(
+                            "[month repr:short] [day padding:none], [year], [hour repr:12 padding:none]:[minute]:[second] [period]"
+                        ))
+                        .unwrap_or_default(),
+                },
+                "assumedRoleUser": { "assumedRoleId": assumed_role_id, "arn": arn },
+            }),
+        }
+    }
 }
 
 /// CloudTrail's `userIdentity`.
@@ -245,7 +300,23 @@ pub fn record(e: &LogEntry) -> Option<Value> {
         );
     }
     let parameters = if s3 || !failed {
-        Value::Object(t.parameters.clone())
+        let mut p = Map::new();
+        match &t.parameters {
+            TrailParameters::None => {}
+            TrailParameters::S3 => {
+                if let Some(b) = &e.bucket {
+                    p.insert("bucketName".into(), json!(b));
+                }
+                if let Some(h) = &t.host {
+                    p.insert("Host".into(), json!(h));
+                }
+                if let Some(k) = &e.key {
+                    p.insert("key".into(), json!(k));
+                }
+            }
+            TrailParameters::AssumeRole(pairs) => p = assume_role_parameters(pairs),
+        }
+        Value::Object(p)
     } else {
         Value::Null
     };
@@ -255,7 +326,7 @@ pub fn record(e: &LogEntry) -> Option<Value> {
         if failed {
             Value::Null
         } else {
-            t.response.clone().unwrap_or(Value::Null)
+            t.response.as_ref().map_or(Value::Null, TrailResponse::render)
         },
     );
     if s3 {

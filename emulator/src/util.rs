@@ -10,11 +10,98 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 /// HTTP date (RFC 7231 IMF-fixdate) of an instant: `Fri, 27 Nov 2026 18:06:30 GMT`.
+/// Every response carries one (`Date`): written by hand, not through the `time`
+/// crate's formatter, which cost a request a dozen formatting calls.
 pub fn http_date(t: OffsetDateTime) -> String {
-    const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    t.to_offset(time::UtcOffset::UTC).format(FMT).unwrap_or_default()
+    const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let Some(year) = four_digit_year(t) else {
+        const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        return t.format(FMT).unwrap_or_default();
+    };
+    let mut out = String::with_capacity(29);
+    out.push_str(WEEKDAYS[usize::from(t.weekday().number_days_from_monday())]);
+    out.push_str(", ");
+    push_two(&mut out, t.day());
+    out.push(' ');
+    out.push_str(MONTHS[usize::from(u8::from(t.month()) - 1)]);
+    out.push(' ');
+    push_four(&mut out, year);
+    out.push(' ');
+    push_clock(&mut out, t);
+    out.push_str(" GMT");
+    out
+}
+
+/// ISO 8601 in UTC to the second: `2026-11-27T18:06:30Z` (STS `Expiration`).
+pub fn iso8601(t: OffsetDateTime) -> String {
+    iso8601_with(t, false)
+}
+
+/// ISO 8601 in UTC to the millisecond: `2026-11-27T18:06:30.123Z` (S3 XML dates).
+pub fn iso8601_ms(t: OffsetDateTime) -> String {
+    iso8601_with(t, true)
+}
+
+fn iso8601_with(t: OffsetDateTime, millis: bool) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let Some(year) = four_digit_year(t) else {
+        const SECONDS: &[time::format_description::FormatItem<'static>] =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        const MILLIS: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        return t
+            .format(if millis { MILLIS } else { SECONDS })
+            .unwrap_or_default();
+    };
+    let mut out = String::with_capacity(24);
+    push_four(&mut out, year);
+    out.push('-');
+    push_two(&mut out, u8::from(t.month()));
+    out.push('-');
+    push_two(&mut out, t.day());
+    out.push('T');
+    push_clock(&mut out, t);
+    if millis {
+        let ms = t.millisecond();
+        out.push('.');
+        out.push(char::from(b'0' + u8::try_from(ms / 100).unwrap_or(0)));
+        push_two(&mut out, u8::try_from(ms % 100).unwrap_or(0));
+    }
+    out.push('Z');
+    out
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The year when it has four digits (the hand-written formats assume it; the
+/// `time` crate's formatter writes the others).
+fn four_digit_year(t: OffsetDateTime) -> Option<u16> {
+    u16::try_from(t.year()).ok().filter(|y| *y <= 9999)
+}
+
+fn push_two(out: &mut String, n: u8) {
+    out.push(char::from(b'0' + n / 10 % 10));
+    out.push(char::from(b'0' + n % 10));
+}
+
+fn push_four(out: &mut String, n: u16) {
+    push_two(out, u8::try_from(n / 100).unwrap_or(0));
+    push_two(out, u8::try_from(n % 100).unwrap_or(0));
+}
+
+/// `HH:MM:SS`.
+fn push_clock(out: &mut String, t: OffsetDateTime) {
+    push_two(out, t.hour());
+    out.push(':');
+    push_two(out, t.minute());
+    out.push(':');
+    push_two(out, t.second());
 }
 
 /// An HTTP date in every form a recipient must accept: IMF-fixdate (`Sun, 06 Nov
@@ -207,5 +294,41 @@ mod tests {
             "Fri, 27 Nov 2026 18:06:30 GMT"
         );
         assert_eq!(rfc3339(datetime!(2026-01-01 00:00 UTC)), "2026-01-01T00:00:00Z");
+    }
+
+    /// The hand-written formats give what the `time` crate's formatter gives, at
+    /// instants spread over four centuries (every weekday, month, leap day, and
+    /// the milliseconds), and at the edges of four-digit years.
+    #[test]
+    fn hand_written_dates_match_the_time_crate() {
+        use time::macros::format_description;
+        let http = format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        let millis =
+            format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+        let start = datetime!(1800-01-01 00:00 UTC);
+        let mut t = start;
+        let step = time::Duration::seconds(7 * 3600 + 13 * 60 + 17) + time::Duration::milliseconds(7);
+        let mut n = 0;
+        while t < datetime!(2200-01-01 00:00 UTC) {
+            assert_eq!(http_date(t), t.format(http).unwrap(), "{t}");
+            assert_eq!(iso8601(t), t.format(seconds).unwrap(), "{t}");
+            assert_eq!(iso8601_ms(t), t.format(millis).unwrap(), "{t}");
+            t += step;
+            n += 1;
+        }
+        assert!(n > 400_000, "{n}");
+        for edge in [
+            datetime!(0000-01-01 00:00:00.999 UTC),
+            datetime!(9999-12-31 23:59:59.5 UTC),
+            datetime!(2024-02-29 12:00:00.05 UTC),
+            datetime!(2026-12-06 09:27:04.123 +02:00),
+        ] {
+            let utc = edge.to_offset(time::UtcOffset::UTC);
+            assert_eq!(http_date(edge), utc.format(http).unwrap());
+            assert_eq!(iso8601_ms(edge), utc.format(millis).unwrap());
+        }
     }
 }

@@ -96,7 +96,7 @@ where
     let caller = authn::authenticate_s3(emu, &world, &head, &auth, &region, sigv2_ok, vhost_bucket)?;
     ctx.trace.principal = Some(caller.arn());
     ctx.trace.access_key_id.clone_from(&caller.access_key_id);
-    trail(ctx, &world, &caller, &target, bucket, &region);
+    trail(ctx, &world, &caller, bucket, &region);
 
     let request = S3Request {
         emu,
@@ -403,15 +403,7 @@ fn check_region(
 
 /// What the request's CloudTrail record needs (S3 data event): who, where, and
 /// `requestParameters` with the bucket, `Host` and key.
-fn trail(
-    ctx: &mut Ctx,
-    world: &World,
-    caller: &crate::authn::Caller,
-    target: &S3Target,
-    bucket: Option<&Bucket>,
-    region: &str,
-) {
-    use serde_json::json;
+fn trail(ctx: &mut Ctx, world: &World, caller: &crate::authn::Caller, bucket: Option<&Bucket>, region: &str) {
     let t = &mut ctx.trace.trail;
     t.identity = crate::cloudtrail::identity(world, caller);
     t.region = Some(region.to_string());
@@ -423,13 +415,6 @@ fn trail(
             "AuthHeader"
         }
     });
-    if let Some(b) = &target.bucket {
-        t.parameters.insert("bucketName".into(), json!(b));
-    }
-    if let Some(h) = &t.host {
-        t.parameters.insert("Host".into(), json!(h));
-    }
-    if let Some(k) = &target.key {
-        t.parameters.insert("key".into(), json!(k));
-    }
+    // The bucket and key are the log entry's own (the same target's).
+    t.parameters = crate::cloudtrail::TrailParameters::S3;
 }

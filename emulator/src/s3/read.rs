@@ -13,12 +13,7 @@ use crate::route::query_get;
 use crate::store::{etag_matches, ListEntry, ListPage, ListQuery, ObjectData, ObjectMeta};
 use crate::util::{http_date, parse_http_date};
 
-pub(crate) fn iso8601_ms(t: time::OffsetDateTime) -> String {
-    const FMT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    t.to_offset(time::UtcOffset::UTC).format(FMT).unwrap_or_default()
-}
+pub(crate) use crate::util::iso8601_ms;
 
 /// A parsed `Range: bytes=…` for an object of `size` bytes: `Ok(None)` = whole object.
 fn parse_range(header: Option<&str>, size: u64) -> ApiResult<Option<(u64, u64)>> {

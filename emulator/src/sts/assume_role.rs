@@ -532,12 +532,7 @@ pub(super) fn session_elements(x: &mut Xml, session: &Session, role_id: &str) {
     else {
         return;
     };
-    let expiration = session
-        .expires
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
-        .unwrap_or_default();
+    let expiration = crate::util::iso8601(session.expires);
     x.open("AssumedRoleUser")
         .elem("AssumedRoleId", &format!("{role_id}:{session_name}"))
         .elem(
@@ -572,23 +567,13 @@ pub(crate) fn assume_role(
     else {
         return Err(api_error!(InternalFailure).note("AssumeRole issued a session without a role"));
     };
-    // CloudTrail: the response without the secret, the expiration as a
-    // human-readable string (IAM user guide, CloudTrail examples for AssumeRole).
-    let arn = format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}");
+    // CloudTrail: the response without the secret (rendered when read).
     ctx.trace.trail.role = world.role(account, role).map(|r| (account.clone(), r.arn()));
-    ctx.trace.trail.response = Some(serde_json::json!({
-        "credentials": {
-            "accessKeyId": session.access_key_id,
-            "sessionToken": session.token,
-            "expiration": session
-                .expires
-                .format(time::macros::format_description!(
-                    "[month repr:short] [day padding:none], [year], [hour repr:12 padding:none]:[minute]:[second] [period]"
-                ))
-                .unwrap_or_default(),
-        },
-        "assumedRoleUser": { "assumedRoleId": format!("{}:{session_name}", granted.role_id), "arn": arn },
-    }));
+    ctx.trace.trail.response = Some(crate::cloudtrail::TrailResponse::AssumeRole {
+        session: Arc::clone(&session),
+        assumed_role_id: format!("{}:{session_name}", granted.role_id),
+        arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}"),
+    });
     let mut x = Xml::bare();
     x.open_ns("AssumeRoleResponse", STS_NS).open("AssumeRoleResult");
     if let Some(s) = &session.source_identity {
