@@ -32,9 +32,17 @@ scenarios *ARGS:
 emulator WORLD="scripts/worlds/clients.toml":
     cargo run -q -p emulator -- serve --world {{WORLD}}
 
-# Benchmarks side by side: ceiling, emulator, moto (about 9 minutes; docs/benchmarks.md).
+# Benchmarks side by side: ceiling, emulator, moto (about 11 minutes; docs/benchmarks.md).
 bench:
     bash scripts/bench.sh
+
+# Only the growth curve: RSS and listing latency at 10k, 100k, 1M objects (about 2 minutes).
+bench-scale:
+    bash scripts/bench.sh scale
+
+# Instructions per request of PutObject, DeleteObject and AssumeRole (callgrind; needs valgrind).
+instructions:
+    bash scripts/instructions.sh
 
 # harness fuzz throughput against its targets, beside a model-alone baseline (about 2 minutes).
 bench-fuzz:
