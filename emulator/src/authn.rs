@@ -225,7 +225,7 @@ pub fn authenticate_v4(
     emu: &Emulator,
     world: &World,
     head: &RequestHead<'_>,
-    auth: &AuthV4,
+    mut auth: AuthV4,
     service: SigService,
     region: &str,
     sts_body_hash: Option<&str>,
@@ -254,22 +254,24 @@ pub fn authenticate_v4(
         SigService::Sts => (None, sts_body_hash.unwrap_or_default().to_string()),
     };
     let key = emu.signing_key(&secret, &auth.scope);
-    let verified = auth
-        .verify_with_key(head, key, service, &hash)
-        .map_err(|e| sig(e, wire))?;
     let age = (now - auth.timestamp).whole_milliseconds().max(0);
+    let auth_type = match auth.location {
+        Location::Header => "REST-HEADER",
+        Location::Query => "REST-QUERY-STRING",
+    };
+    let content_sha256 = auth.content_sha256.take();
+    let verified = auth
+        .into_verified(head, key, service, &hash)
+        .map_err(|e| sig(e, wire))?;
     Ok(Caller {
         identity,
-        access_key_id: Some(auth.access_key_id.clone()),
+        access_key_id: Some(verified.access_key_id.clone()),
         facts: AuthFacts {
             signature_version: Some("AWS4-HMAC-SHA256"),
-            auth_type: Some(match auth.location {
-                Location::Header => "REST-HEADER",
-                Location::Query => "REST-QUERY-STRING",
-            }),
+            auth_type: Some(auth_type),
             signature_age_ms: Some(i64::try_from(age).unwrap_or(i64::MAX)),
-            content_sha256: auth.content_sha256.clone(),
-            scope_region: Some(auth.scope.region.clone()),
+            content_sha256,
+            scope_region: Some(verified.scope.region.clone()),
         },
         verified: Some(verified),
         payload,
@@ -324,7 +326,7 @@ pub fn authenticate_s3(
     emu: &Emulator,
     world: &World,
     head: &RequestHead<'_>,
-    auth: &Auth,
+    auth: Auth,
     region: &str,
     sigv2_allowed: bool,
     virtual_host_bucket: Option<&str>,
@@ -332,7 +334,7 @@ pub fn authenticate_s3(
     match auth {
         Auth::Anonymous => Ok(Caller::anonymous()),
         Auth::V4(v4) => authenticate_v4(emu, world, head, v4, SigService::S3, region, None),
-        Auth::V2Query(v2) if sigv2_allowed => authenticate_v2(emu, world, head, v2, region, virtual_host_bucket),
+        Auth::V2Query(v2) if sigv2_allowed => authenticate_v2(emu, world, head, &v2, region, virtual_host_bucket),
         Auth::V2Query(_) => Err(sig(sigv4::SigError::SigV2NotSupported, Service::S3)
             .note("SigV2 presigned URL for a bucket that accepts only SigV4 (set `sigv2 = true` on the bucket, or sign with s3v4)")),
     }

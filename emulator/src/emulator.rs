@@ -83,10 +83,66 @@ pub struct Emulator {
     id_seed: u64,
     /// Derived SigV4 keys by secret and scope: deriving one is four HMACs, and a
     /// client signs every request of a day with the same one.
-    signing_keys: std::sync::Mutex<HashMap<(String, CredentialScope), SigningKey>>,
+    signing_keys: std::sync::Mutex<HashMap<KeyId, SigningKey>>,
     /// The OIDC identity providers' key pairs (web identity tokens).
     pub(crate) oidc_keys: crate::oidc::Keyring,
 }
+
+/// A signing-key cache entry's key: the secret and the scope.
+#[derive(Debug)]
+struct KeyId(String, CredentialScope);
+
+/// The parts of a [`KeyId`], owned or borrowed, so the cache is searched without
+/// building one (`HashMap::get` through `Borrow<dyn KeyParts>`).
+trait KeyParts {
+    fn parts(&self) -> (&str, &str, &str, &str);
+}
+
+impl KeyParts for KeyId {
+    fn parts(&self) -> (&str, &str, &str, &str) {
+        (&self.0, &self.1.date, &self.1.region, &self.1.service)
+    }
+}
+
+impl KeyParts for (&str, &CredentialScope) {
+    fn parts(&self) -> (&str, &str, &str, &str) {
+        (self.0, &self.1.date, &self.1.region, &self.1.service)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for KeyId {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+impl std::hash::Hash for dyn KeyParts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl std::hash::Hash for KeyId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for KeyId {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for KeyId {}
 
 /// Past this many cached signing keys the cache starts over (a bound, not an LRU:
 /// a real client uses a handful of scopes).
@@ -347,15 +403,16 @@ impl Emulator {
             .signing_keys
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let lookup = (secret.to_string(), scope.clone());
-        if let Some(key) = cache.get(&lookup) {
+        // Looked up by borrowed parts: an owned key per request was four allocations.
+        let wanted: &dyn KeyParts = &(secret, scope);
+        if let Some(key) = cache.get(wanted) {
             return key.clone();
         }
         if cache.len() >= SIGNING_KEY_CACHE {
             cache.clear();
         }
         let key = SigningKey::derive(secret, scope);
-        cache.insert(lookup, key.clone());
+        cache.insert(KeyId(secret.to_string(), scope.clone()), key.clone());
         key
     }
 

@@ -226,12 +226,9 @@ fn smithy_rs_double_encoding_cases() {
     let headers = req.headers();
     let head = head(&req, &headers);
     let auth = v4(sigv4::parse(&head, SigService::Sts)).unwrap();
+    let empty_hash = sigv4::sha256_hex(b"");
     let creq = auth
-        .canonical_request(
-            &head,
-            SigService::Sts.uri_rules(),
-            sigv4::sha256_hex(b"").as_str(),
-        )
+        .canonical_request(&head, SigService::Sts.uri_rules(), &empty_hash)
         .unwrap();
     expect_eq(
         "canonical request",

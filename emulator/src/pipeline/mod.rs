@@ -322,7 +322,7 @@ fn is_sts<B>(req: &Request<B>, host: &route::HostInfo) -> bool {
     if host.sts {
         return true;
     }
-    let scope_service = |credential: &str| credential.split('/').nth(3).map(str::to_string);
+    let signed_for_sts = |credential: &str| credential.split('/').nth(3) == Some("sts");
     if let Some(auth) = req
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -335,14 +335,14 @@ fn is_sts<B>(req: &Request<B>, host: &route::HostInfo) -> bool {
                 .split([',', ' '])
                 .next()
                 .unwrap_or("");
-            return scope_service(cred).as_deref() == Some("sts");
+            return signed_for_sts(cred);
         }
     }
     let query = req.uri().query().unwrap_or("");
     // A query that does not decode is not STS's to judge: S3 answers it (InvalidURI).
     let pairs = route::query_pairs(query).unwrap_or_default();
     if let Some(cred) = route::query_get(&pairs, "X-Amz-Credential") {
-        return scope_service(cred).as_deref() == Some("sts");
+        return signed_for_sts(cred);
     }
     if req.uri().path() != "/" || host.bucket.is_some() {
         return false;

@@ -93,7 +93,7 @@ where
         .then_some(target.bucket.as_deref())
         .flatten();
     let sigv2_ok = bucket.is_some_and(|b| b.sigv2);
-    let caller = authn::authenticate_s3(emu, &world, &head, &auth, &region, sigv2_ok, vhost_bucket)?;
+    let caller = authn::authenticate_s3(emu, &world, &head, auth, &region, sigv2_ok, vhost_bucket)?;
     ctx.trace.principal = Some(caller.arn());
     ctx.trace.access_key_id.clone_from(&caller.access_key_id);
     trail(ctx, &world, &caller, bucket, &region);

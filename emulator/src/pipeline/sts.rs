@@ -47,7 +47,7 @@ where
         return web_identity(emu, ctx, &params, &head, host).await;
     }
     let auth = sigv4::parse(&head, SigService::Sts).map_err(|e| e.to_api_error(Service::Sts))?;
-    let Auth::V4(v4) = &auth else {
+    let Auth::V4(v4) = auth else {
         return Err(api_error!(MissingAuthenticationToken).note("STS needs a SigV4-signed request"));
     };
     v4.check_scope(SigService::Sts, None)
