@@ -475,12 +475,28 @@ impl StringToSign {
         previous: &str,
         chunk_sha256_hex: &str,
     ) -> String {
-        render(
+        let mut out = String::new();
+        Self::chunk_text_into(&mut out, amz_date, scope, previous, chunk_sha256_hex);
+        out
+    }
+
+    /// [`StringToSign::chunk_text`] into `out` (cleared first): a decoder reuses one
+    /// buffer for every chunk of a body.
+    pub fn chunk_text_into(
+        out: &mut String,
+        amz_date: &str,
+        scope: &CredentialScope,
+        previous: &str,
+        chunk_sha256_hex: &str,
+    ) {
+        out.clear();
+        render_into(
+            out,
             "AWS4-HMAC-SHA256-PAYLOAD",
             amz_date,
             scope,
             [previous, EMPTY_SHA256, chunk_sha256_hex].into_iter(),
-        )
+        );
     }
 
     /// [`StringToSign::trailer`]'s text without building the value.
@@ -517,6 +533,19 @@ fn render<'l>(
     scope: &CredentialScope,
     lines: impl Iterator<Item = &'l str> + Clone,
 ) -> String {
+    let mut out = String::new();
+    render_into(&mut out, algorithm, amz_date, scope, lines);
+    out
+}
+
+/// [`render`], appended to `out`.
+fn render_into<'l>(
+    out: &mut String,
+    algorithm: &str,
+    amz_date: &str,
+    scope: &CredentialScope,
+    lines: impl Iterator<Item = &'l str> + Clone,
+) {
     const TERMINATOR: &str = "/aws4_request";
     let len = algorithm.len()
         + amz_date.len()
@@ -526,7 +555,7 @@ fn render<'l>(
         + TERMINATOR.len()
         + 4
         + lines.clone().map(|l| l.len() + 1).sum::<usize>();
-    let mut out = String::with_capacity(len);
+    out.reserve(len);
     for part in [
         algorithm,
         "\n",
@@ -545,7 +574,6 @@ fn render<'l>(
         out.push('\n');
         out.push_str(line);
     }
-    out
 }
 
 impl fmt::Display for StringToSign {

@@ -117,6 +117,10 @@ pub struct AwsChunkedDecoder {
     trailers: Vec<(String, String)>,
     /// `x-amz-trailer-signature`.
     trailer_signature: Option<String>,
+    /// Buffers reused from chunk to chunk: the string to sign, and a signature's
+    /// text (the previous one, once the next has replaced it).
+    sts: String,
+    spare: String,
 }
 
 fn malformed(reason: &'static str) -> SigError {
@@ -145,6 +149,8 @@ impl AwsChunkedDecoder {
             trailer_bytes: 0,
             trailers: Vec::new(),
             trailer_signature: None,
+            sts: String::new(),
+            spare: String::new(),
         }
     }
 
@@ -295,13 +301,22 @@ impl AwsChunkedDecoder {
         }
         self.signature = match (extension, self.config.signing.is_some()) {
             (Some(ext), true) => match ext.strip_prefix(b"chunk-signature=") {
-                Some(sig) if !sig.is_empty() => Some(String::from_utf8_lossy(sig).into_owned()),
+                Some(sig) if !sig.is_empty() => {
+                    let mut text = std::mem::take(&mut self.spare);
+                    text.clear();
+                    text.push_str(&String::from_utf8_lossy(sig));
+                    Some(text)
+                }
                 _ => return Err(malformed("expected a chunk-signature extension")),
             },
             (None, true) => return Err(malformed("signed stream chunk without chunk-signature")),
             (Some(_), false) => return Err(malformed("chunk extension in an unsigned stream")),
             (None, false) => None,
         };
+        // The line's buffer serves the next line.
+        let mut line = line;
+        line.clear();
+        self.line = line;
         if size > 0 {
             if let Some((index, size)) = self.small_chunk {
                 return Err(SigError::ChunkTooSmall { index, size });
@@ -325,17 +340,26 @@ impl AwsChunkedDecoder {
     /// A chunk's data ended: check its signature and chain.
     fn end_chunk(&mut self) -> Result<(), SigError> {
         if let Some(signing) = &self.config.signing {
-            let hash = super::key::hex_lower(&std::mem::take(&mut self.hasher).finalize());
+            let mut hash = [0u8; 64];
+            let digest = std::mem::take(&mut self.hasher).finalize();
+            hex::encode_to_slice(digest, &mut hash).map_err(|_| malformed("chunk digest"))?;
+            let hash = std::str::from_utf8(&hash).map_err(|_| malformed("chunk digest"))?;
             let provided = self.signature.take().unwrap_or_default();
-            let sts = StringToSign::chunk_text(&signing.amz_date, &signing.scope, &self.previous, &hash);
-            if !signing.key.verify(sts.as_bytes(), &provided) {
+            StringToSign::chunk_text_into(
+                &mut self.sts,
+                &signing.amz_date,
+                &signing.scope,
+                &self.previous,
+                hash,
+            );
+            if !signing.key.verify(self.sts.as_bytes(), &provided) {
                 return Err(SigError::ChunkSignatureDoesNotMatch {
                     index: self.index,
-                    string_to_sign: sts,
+                    string_to_sign: self.sts.clone(),
                     provided,
                 });
             }
-            self.previous = provided;
+            self.spare = std::mem::replace(&mut self.previous, provided);
             if self.size > 0 && self.size < MIN_SIGNED_CHUNK {
                 self.small_chunk = Some((self.index, self.size));
             }

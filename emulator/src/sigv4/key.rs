@@ -59,9 +59,14 @@ pub fn hex_lower(bytes: &[u8]) -> String {
 /// ```
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html>)
 ///
-/// `Debug` never prints the key.
+/// `Debug` never prints the key. Beside the key it keeps the HMAC already keyed with
+/// it: keying hashes the inner and outer pads (two SHA-256 compressions), which every
+/// signature check would otherwise repeat (three times for a 1 KiB aws-chunked PUT).
 #[derive(Clone)]
-pub struct SigningKey([u8; 32]);
+pub struct SigningKey {
+    key: [u8; 32],
+    keyed: HmacSha256,
+}
 
 impl SigningKey {
     /// Derive `kSigning` from the secret access key and the credential scope.
@@ -72,18 +77,24 @@ impl SigningKey {
         let k_date = hmac_sha256(&k_secret, scope.date.as_bytes());
         let k_region = hmac_sha256(&k_date, scope.region.as_bytes());
         let k_service = hmac_sha256(&k_region, scope.service.as_bytes());
-        Self(hmac_sha256(&k_service, b"aws4_request"))
+        let key = hmac_sha256(&k_service, b"aws4_request");
+        Self {
+            key,
+            keyed: mac(&key),
+        }
     }
 
     /// The key bytes as lowercase hex (the S3 doc example key for `20130524/us-east-1/s3` is
     /// `dbb893ac…`); for tests and vectors, never for logs.
     pub fn to_hex(&self) -> String {
-        hex_lower(&self.0)
+        hex_lower(&self.key)
     }
 
     /// `hex(HMAC(kSigning, string_to_sign))`.
     pub fn sign(&self, string_to_sign: &[u8]) -> String {
-        hex_lower(&hmac_sha256(&self.0, string_to_sign))
+        let mut m = self.keyed.clone();
+        m.update(string_to_sign);
+        hex_lower(&m.finalize().into_bytes())
     }
 
     /// Whether `provided` is the lowercase hex signature of `string_to_sign`, compared in
@@ -99,7 +110,7 @@ impl SigningKey {
         if hex::decode_to_slice(provided, &mut bytes).is_err() {
             return false;
         }
-        let mut m = mac(&self.0);
+        let mut m = self.keyed.clone();
         m.update(string_to_sign);
         m.verify_slice(&bytes).is_ok()
     }
