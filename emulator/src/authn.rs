@@ -271,7 +271,7 @@ pub fn authenticate_v4(
             auth_type: Some(auth_type),
             signature_age_ms: Some(i64::try_from(age).unwrap_or(i64::MAX)),
             content_sha256,
-            scope_region: Some(verified.scope.region.clone()),
+            scope_region: Some(verified.signing.scope.region.clone()),
         },
         verified: Some(verified),
         payload,

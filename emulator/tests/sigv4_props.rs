@@ -405,7 +405,7 @@ fn build_stream(sizes: &[usize], signed: bool, trailer: bool, upper_hex: bool) -
 
 fn decoder(signed: bool, trailer: bool, decoded: Option<u64>) -> AwsChunkedDecoder {
     AwsChunkedDecoder::new(DecoderConfig {
-        signing: signed.then(signing),
+        signing: signed.then(|| std::sync::Arc::new(signing())),
         trailers: trailer,
         declared_trailers: if trailer {
             vec!["x-amz-checksum-crc32".into()]

@@ -633,7 +633,7 @@ fn aws_docs_chunked_uploads() {
             // payload mode says no trailers; check the trailer chain with a decoder told to
             // expect them.
             let config = DecoderConfig {
-                signing: Some(ChunkSigning::from(&verified)),
+                signing: Some(std::sync::Arc::clone(&verified.signing)),
                 trailers: true,
                 declared_trailers: vec!["first".into(), "second".into(), "third".into()],
                 decoded_length: Some(decoded as u64),
@@ -772,12 +772,12 @@ fn decoder_reports_missing_framing_as_incomplete() {
     let wire = chunked_wire(case);
     let scope = CredentialScope::new("20130524", "us-east-1", "s3");
     let config = DecoderConfig {
-        signing: Some(ChunkSigning {
+        signing: Some(std::sync::Arc::new(ChunkSigning {
             key: SigningKey::derive(&docs.secret, &scope),
             amz_date: "20130524T000000Z".into(),
             scope,
             seed_signature: case["expected"]["seed_signature"].as_str().unwrap().into(),
-        }),
+        })),
         trailers: false,
         declared_trailers: Vec::new(),
         decoded_length: Some(66_560),

@@ -71,8 +71,8 @@ fn config(flags: u8, decoded_length: u32) -> DecoderConfig {
         seed_signature: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9".to_owned(),
     };
     let (signing, trailers) = match flags & 0b11 {
-        1 => (Some(signing), false),
-        2 => (Some(signing), true),
+        1 => (Some(std::sync::Arc::new(signing)), false),
+        2 => (Some(std::sync::Arc::new(signing)), true),
         _ => (None, true),
     };
     DecoderConfig {

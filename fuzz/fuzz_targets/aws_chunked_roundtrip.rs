@@ -110,7 +110,7 @@ fuzz_target!(|input: Input| {
 
     let wire = encode(&input, &lengths, &payload, &trailers, signed.then_some(&signing));
     let config = DecoderConfig {
-        signing: signed.then(|| signing.clone()),
+        signing: signed.then(|| std::sync::Arc::new(signing.clone())),
         trailers: with_trailers,
         declared_trailers: trailers.iter().map(|(n, _)| n.clone()).collect(),
         decoded_length: input.send_decoded_length.then_some(payload.len() as u64),

@@ -74,7 +74,7 @@ fn v4(request: &Request, head: &RequestHead<'_>, auth: &AuthV4, service: SigServ
         return;
     };
     check!(
-        verified.seed_signature == auth.signature,
+        verified.signing.seed_signature == auth.signature,
         "the seed signature is not the request's"
     );
     let Some(mode) = mode else {

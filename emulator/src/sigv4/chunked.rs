@@ -20,7 +20,7 @@ use super::canonical::{CredentialScope, StringToSign};
 use super::error::SigError;
 use super::key::SigningKey;
 use super::payload::Trailers;
-use super::verify::Verified;
+use std::sync::Arc;
 
 /// The longest chunk-size line accepted, CRLF included (a signed line is ~90 bytes).
 pub const MAX_LINE: usize = 4096;
@@ -46,23 +46,12 @@ pub struct ChunkSigning {
     pub seed_signature: String,
 }
 
-impl From<&Verified> for ChunkSigning {
-    fn from(v: &Verified) -> Self {
-        Self {
-            key: v.signing_key.clone(),
-            amz_date: v.amz_date.clone(),
-            scope: v.scope.clone(),
-            seed_signature: v.seed_signature.clone(),
-        }
-    }
-}
-
 /// How a stream is framed and protected.
 #[derive(Debug, Clone)]
 pub struct DecoderConfig {
     /// Chunk signatures to verify (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`); `None`
     /// for `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, whose chunks carry no signature.
-    pub signing: Option<ChunkSigning>,
+    pub signing: Option<Arc<ChunkSigning>>,
     /// Whether a trailer section may follow the last chunk (the `-TRAILER` modes). With
     /// signing, the trailer section must end with `x-amz-trailer-signature`.
     pub trailers: bool,

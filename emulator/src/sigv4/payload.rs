@@ -12,9 +12,10 @@
 
 use sha2::{Digest, Sha256};
 
-use super::chunked::{AwsChunkedDecoder, ChunkSigning, DecoderConfig};
+use super::chunked::{AwsChunkedDecoder, DecoderConfig};
 use super::error::SigError;
 use super::verify::Verified;
+use std::sync::Arc;
 
 /// How the body is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -135,8 +136,8 @@ impl BodyCheck {
                 })
             }
             PayloadMode::Unsigned | PayloadMode::BodySha256 => return Ok(Self::PassThrough),
-            PayloadMode::StreamingSigned => (Some(ChunkSigning::from(verified)), false),
-            PayloadMode::StreamingSignedTrailer => (Some(ChunkSigning::from(verified)), true),
+            PayloadMode::StreamingSigned => (Some(Arc::clone(&verified.signing)), false),
+            PayloadMode::StreamingSignedTrailer => (Some(Arc::clone(&verified.signing)), true),
             PayloadMode::StreamingUnsignedTrailer => (None, true),
         };
         let decoded_length = match header(headers, "x-amz-decoded-content-length") {

@@ -89,9 +89,9 @@ fn the_doc_example_verifies_end_to_end() {
     let verified = auth
         .verify(&head(&headers, ""), SECRET, SigService::S3, EMPTY_SHA)
         .unwrap();
-    assert_eq!(verified.seed_signature, auth.signature);
+    assert_eq!(verified.signing.seed_signature, auth.signature);
     assert_eq!(
-        verified.signing_key.to_hex(),
+        verified.signing.key.to_hex(),
         "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378"
     );
 }

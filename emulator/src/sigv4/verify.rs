@@ -1,9 +1,11 @@
 //! Recompute a SigV4 signature and compare it, in constant time, with the one sent.
 
-use super::canonical::{CanonicalInput, CanonicalRequest, CredentialScope, StringToSign, UriRules};
+use super::canonical::{CanonicalInput, CanonicalRequest, StringToSign, UriRules};
+use super::chunked::ChunkSigning;
 use super::error::{SigError, SignatureMismatch};
 use super::key::SigningKey;
 use super::{AuthV4, Location, RequestHead, SigService};
+use std::sync::Arc;
 
 /// A request whose signature verified: what the body checker needs to verify
 /// aws-chunked chunk and trailer signatures, which chain from the seed signature.
@@ -11,14 +13,9 @@ use super::{AuthV4, Location, RequestHead, SigService};
 pub struct Verified {
     /// The access key id that signed.
     pub access_key_id: String,
-    /// The credential scope.
-    pub scope: CredentialScope,
-    /// The request time, `yyyymmddThhmmssZ`.
-    pub amz_date: String,
-    /// The request signature: the "previous signature" of the first chunk.
-    pub seed_signature: String,
-    /// `kSigning` for the scope.
-    pub signing_key: SigningKey,
+    /// The scope, time, seed signature and key the chunk signatures chain from; shared
+    /// with the body's decoder rather than copied into it.
+    pub signing: Arc<ChunkSigning>,
 }
 
 impl AuthV4 {
@@ -80,10 +77,12 @@ impl AuthV4 {
         self.check_signature(head, &signing_key, service, payload_hash)?;
         Ok(Verified {
             access_key_id: self.access_key_id.clone(),
-            scope: self.scope.clone(),
-            amz_date: self.amz_date.clone(),
-            seed_signature: self.signature.clone(),
-            signing_key,
+            signing: Arc::new(ChunkSigning {
+                key: signing_key,
+                amz_date: self.amz_date.clone(),
+                scope: self.scope.clone(),
+                seed_signature: self.signature.clone(),
+            }),
         })
     }
 
@@ -100,10 +99,12 @@ impl AuthV4 {
         self.check_signature(head, &signing_key, service, payload_hash)?;
         Ok(Verified {
             access_key_id: self.access_key_id,
-            scope: self.scope,
-            amz_date: self.amz_date,
-            seed_signature: self.signature,
-            signing_key,
+            signing: Arc::new(ChunkSigning {
+                key: signing_key,
+                amz_date: self.amz_date,
+                scope: self.scope,
+                seed_signature: self.signature,
+            }),
         })
     }
 
