@@ -134,7 +134,7 @@ enum Creds {
 fn lookup(emu: &Emulator, world: &World, akid: &str) -> Option<Creds> {
     if let Some((user, key)) = world.access_key(akid) {
         return Some(Creds::LongTerm {
-            user: Arc::new(user.clone()),
+            user: Arc::clone(user),
             secret: key.secret.clone(),
             active: key.status == world::KeyStatus::Active,
         });

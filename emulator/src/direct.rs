@@ -36,7 +36,7 @@ fn signed_facts() -> AuthFacts {
 pub fn user(world: &World, account: &str, name: &str) -> Option<Caller> {
     let u = world.user(account, name)?;
     Some(Caller {
-        identity: Identity::User(Arc::new(u.clone())),
+        identity: Identity::User(Arc::clone(u)),
         access_key_id: u.access_keys.first().map(|k| k.id.clone()),
         facts: signed_facts(),
         verified: None,

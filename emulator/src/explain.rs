@@ -240,7 +240,7 @@ fn identity_for(world: &World, q: &Query) -> Result<Identity, String> {
         });
     }
     if let Some(u) = world.users.iter().find(|u| u.arn() == arn) {
-        return sessionless(Identity::User(Arc::new(u.clone())));
+        return sessionless(Identity::User(Arc::clone(u)));
     }
     let role_and_session = world.role_by_arn(arn).map(|r| (r, "explain")).or_else(|| {
         let rest = arn.strip_prefix("arn:aws:sts::")?;

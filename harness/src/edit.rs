@@ -316,7 +316,7 @@ pub fn apply(run: &Run<'_>, a: &EditArgs) -> Result<(), String> {
             .ok_or_else(|| format!("unknown user `{target}`"))?;
         if a.delete {
             next.users.remove(idx);
-        } else if let Some(user) = next.users.get_mut(idx) {
+        } else if let Some(user) = next.users.get_mut(idx).map(std::sync::Arc::make_mut) {
             let owner = format!("user:{name}");
             if let Some(p) = &a.put_policy {
                 let new = doc(

@@ -448,8 +448,8 @@ pub struct World {
     pub network: Network,
     /// Accounts.
     pub accounts: Vec<Account>,
-    /// Users.
-    pub users: Vec<User>,
+    /// Users, shared: a request's caller holds its user without copying it.
+    pub users: Vec<Arc<User>>,
     /// Groups.
     pub groups: Vec<Group>,
     /// Roles.
@@ -536,7 +536,7 @@ impl World {
     }
 
     /// The user holding a long-term access key, and the key.
-    pub fn access_key(&self, key_id: &str) -> Option<(&User, &AccessKey)> {
+    pub fn access_key(&self, key_id: &str) -> Option<(&Arc<User>, &AccessKey)> {
         let (u, k) = *self.key_index.get(key_id)?;
         let user = self.users.get(u)?;
         Some((user, user.access_keys.get(k)?))
@@ -548,7 +548,7 @@ impl World {
     }
 
     /// A user by account id and name.
-    pub fn user(&self, account: &str, name: &str) -> Option<&User> {
+    pub fn user(&self, account: &str, name: &str) -> Option<&Arc<User>> {
         self.users.iter().find(|u| u.account == account && u.name == name)
     }
 
@@ -955,7 +955,7 @@ impl Builder<'_> {
             groups.push(g.get_ref().clone());
         }
         let arn = format!("arn:aws:iam::{account}:user{path}{name}");
-        self.world.users.push(User {
+        self.world.users.push(Arc::new(User {
             id: u.id.clone().unwrap_or_else(|| derived_unique_id("AIDA", &arn)),
             account,
             name,
@@ -965,7 +965,7 @@ impl Builder<'_> {
             boundary,
             tags: u.tags.clone(),
             groups,
-        });
+        }));
         Ok(())
     }
 
