@@ -38,7 +38,7 @@ pub struct TrailFacts {
     /// `x-amz-id-2` of an S3 answer.
     pub host_id: Option<String>,
     /// Who called, once authenticated.
-    pub identity: Option<TrailIdentity>,
+    pub identity: Option<TrailCaller>,
     /// `requestParameters`, rendered when the record is read.
     pub parameters: TrailParameters,
     /// `responseElements` of a success that has them (AssumeRole), rendered when
@@ -105,6 +105,42 @@ impl TrailResponse {
                 "assumedRoleUser": { "assumedRoleId": assumed_role_id, "arn": arn },
             }),
         }
+    }
+}
+
+/// Who called, kept as the request saw it (the caller and the world it was
+/// authenticated in, both shared) and rendered into [`TrailIdentity`] when a record
+/// is read: building the identity's strings on every request cost about five
+/// allocations. A world replaced since stays alive while log entries hold it: at
+/// most the log's capacity of snapshots, and in practice the few a run goes through.
+#[derive(Debug, Clone)]
+pub struct TrailCaller {
+    /// The world the request was decided in.
+    pub world: std::sync::Arc<World>,
+    /// The caller (identity and access key id; nothing else is read).
+    pub caller: Caller,
+}
+
+impl TrailCaller {
+    /// The caller of a request, or `None` for an anonymous one.
+    pub fn of(world: std::sync::Arc<World>, caller: &Caller) -> Option<Self> {
+        if matches!(caller.identity, Identity::Anonymous) {
+            return None;
+        }
+        Some(Self {
+            world,
+            caller: Caller {
+                identity: caller.identity.clone(),
+                access_key_id: caller.access_key_id.clone(),
+                facts: crate::authn::AuthFacts::default(),
+                verified: None,
+                payload: None,
+            },
+        })
+    }
+
+    fn render(&self) -> Option<TrailIdentity> {
+        identity(&self.world, &self.caller)
     }
 }
 
@@ -265,7 +301,8 @@ pub fn record(e: &LogEntry) -> Option<Value> {
     let failed = e.status >= 300 || e.code.is_some();
     let mut m = Map::new();
     m.insert("eventVersion".into(), json!("1.11"));
-    m.insert("userIdentity".into(), user_identity(t.identity.as_ref()));
+    let who = t.identity.as_ref().and_then(TrailCaller::render);
+    m.insert("userIdentity".into(), user_identity(who.as_ref()));
     m.insert(
         "eventTime".into(),
         json!(e
@@ -331,7 +368,7 @@ pub fn record(e: &LogEntry) -> Option<Value> {
     );
     if s3 {
         let mut extra = Map::new();
-        if t.identity.is_some() {
+        if who.is_some() {
             extra.insert("SignatureVersion".into(), json!("SigV4"));
             extra.insert(
                 "AuthenticationMethod".into(),
@@ -373,8 +410,7 @@ pub fn record(e: &LogEntry) -> Option<Value> {
     m.insert("managementEvent".into(), json!(!s3));
     // The requester's copy: the caller's account (the bucket owner's for an
     // anonymous caller).
-    let recipient = t
-        .identity
+    let recipient = who
         .as_ref()
         .map(|i| i.account_id.clone())
         .filter(|a| !a.is_empty())

@@ -403,9 +403,15 @@ fn check_region(
 
 /// What the request's CloudTrail record needs (S3 data event): who, where, and
 /// `requestParameters` with the bucket, `Host` and key.
-fn trail(ctx: &mut Ctx, world: &World, caller: &crate::authn::Caller, bucket: Option<&Bucket>, region: &str) {
+fn trail(
+    ctx: &mut Ctx,
+    world: &std::sync::Arc<World>,
+    caller: &crate::authn::Caller,
+    bucket: Option<&Bucket>,
+    region: &str,
+) {
     let t = &mut ctx.trace.trail;
-    t.identity = crate::cloudtrail::identity(world, caller);
+    t.identity = crate::cloudtrail::TrailCaller::of(std::sync::Arc::clone(world), caller);
     t.region = Some(region.to_string());
     t.bucket_owner = bucket.map(|b| b.account.clone());
     t.auth_method = caller.facts.auth_type.map(|a| {

@@ -70,7 +70,7 @@ where
     let caller = authn::authenticate_v4(emu, &world, &head, v4, SigService::Sts, &region, Some(&body_hash))?;
     ctx.trace.principal = Some(caller.arn());
     ctx.trace.access_key_id.clone_from(&caller.access_key_id);
-    ctx.trace.trail.identity = crate::cloudtrail::identity(&world, &caller);
+    ctx.trace.trail.identity = crate::cloudtrail::TrailCaller::of(std::sync::Arc::clone(&world), &caller);
     // Calls to the global endpoint are logged in us-east-1 (IAM user guide,
     // "Logging IAM and AWS STS API calls with AWS CloudTrail").
     ctx.trace.trail.region = Some(if global_endpoint {
