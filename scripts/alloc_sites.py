@@ -44,4 +44,9 @@ def main(path, requests):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    if len(sys.argv) != 3 or not sys.argv[2].isdigit() or int(sys.argv[2]) == 0:
+        sys.exit("usage: python3 scripts/alloc_sites.py CALLGRIND_OUT REQUESTS (REQUESTS > 0; see the header)")
+    try:
+        main(sys.argv[1], int(sys.argv[2]))
+    except OSError as e:
+        sys.exit(f"alloc_sites: {e}")

@@ -224,8 +224,9 @@ fn verify(s: &Signed, out: &mut Vec<u8>, key: Option<&SigningKey>) -> usize {
     let mode: PayloadMode = auth.payload_mode(SigService::S3).unwrap();
     let hash = mode.canonical_value().unwrap();
     let verified = match key {
+        // As the pipeline does: the parsed authorization moves into `Verified`.
         Some(k) => auth
-            .verify_with_key(&head, k.clone(), SigService::S3, &hash)
+            .into_verified(&head, k.clone(), SigService::S3, &hash)
             .unwrap(),
         None => auth.verify(&head, SECRET, SigService::S3, &hash).unwrap(),
     };

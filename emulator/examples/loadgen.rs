@@ -257,23 +257,12 @@ struct Shared {
     body_len: u64,
 }
 
-fn encode_key(s: &str) -> String {
+/// Percent-encode all but the unreserved characters, as SigV4 canonicalises a
+/// path (`/` kept) or a query value (`/` encoded).
+fn encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::new();
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A query value, percent-encoded as SigV4 canonicalises it (all but unreserved).
-fn encode_query(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || (keep_slash && b == b'/') {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -324,7 +313,7 @@ fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now
     let (method, path, service, mut headers, body): Unsigned = match o.op {
         Op::Put | Op::Delete | Op::Multipart => {
             let key = format!("{}{:08}", o.prefix, o.first + index);
-            let path = format!("/{}/{}", o.bucket, encode_key(&key));
+            let path = format!("/{}/{}", o.bucket, encode(&key, true));
             let method = if o.op == Op::Put {
                 Method::PUT
             } else {
@@ -356,7 +345,7 @@ fn sign_one(o: &Opts, identity: &Identity, index: usize, payload_hash: &str, now
                 "/{}?list-type=2&max-keys={}&start-after={}",
                 o.bucket,
                 o.max_keys,
-                encode_query(&format!("{}{at:08}", o.prefix))
+                encode(&format!("{}{at:08}", o.prefix), false)
             );
             (
                 Method::GET,
@@ -695,7 +684,7 @@ async fn multipart_once(
 ) -> Result<(), String> {
     let o = &shared.opts;
     let key = format!("{}{:08}", o.prefix, i % o.keys);
-    let object = format!("/{}/{}", o.bucket, encode_key(&key));
+    let object = format!("/{}/{}", o.bucket, encode(&key, true));
     let empty = || RepeatBody {
         chunk: Bytes::new(),
         left: 0,

@@ -121,6 +121,15 @@ pub fn session_arn(s: &Session) -> String {
     }
 }
 
+/// `AROA…:SESSION`: a role session's `AssumedRoleId` (STS API reference), for the
+/// role whose unique id is `role_id`; `None` for a user session.
+pub fn assumed_role_id(s: &Session, role_id: &str) -> Option<String> {
+    match &s.owner {
+        SessionOwner::Role { session_name, .. } => Some(format!("{role_id}:{session_name}")),
+        SessionOwner::User { .. } => None,
+    }
+}
+
 /// The credentials an access key id names.
 enum Creds {
     LongTerm {

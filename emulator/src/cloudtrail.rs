@@ -75,10 +75,8 @@ pub enum TrailResponse {
     AssumeRole {
         /// The session issued.
         session: std::sync::Arc<crate::emulator::Session>,
-        /// `AROA…:session-name`.
-        assumed_role_id: String,
-        /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
-        arn: String,
+        /// The role's unique id (`AROA…`).
+        role_id: String,
     },
 }
 
@@ -87,11 +85,7 @@ impl TrailResponse {
     /// user guide, CloudTrail examples for AssumeRole).
     fn render(&self) -> Value {
         match self {
-            Self::AssumeRole {
-                session,
-                assumed_role_id,
-                arn,
-            } => json!({
+            Self::AssumeRole { session, role_id } => json!({
                 "credentials": {
                     "accessKeyId": session.access_key_id,
                     "sessionToken": session.token,
@@ -102,7 +96,10 @@ impl TrailResponse {
                         ))
                         .unwrap_or_default(),
                 },
-                "assumedRoleUser": { "assumedRoleId": assumed_role_id, "arn": arn },
+                "assumedRoleUser": {
+                    "assumedRoleId": crate::authn::assumed_role_id(session, role_id),
+                    "arn": crate::authn::session_arn(session),
+                },
             }),
         }
     }

@@ -429,6 +429,74 @@ async fn sse_kms_multipart_parts_need_kms_decrypt() {
     );
 }
 
+/// aws-sdk-s3 sends a storage class it does not know as given: S3 answers 400
+/// InvalidStorageClass with its error-table message, on PutObject,
+/// CreateMultipartUpload and CopyObject alike, and stores nothing; a class it knows
+/// comes back on HeadObject.
+#[tokio::test]
+async fn unknown_storage_classes_are_refused_through_the_sdk() {
+    use aws_sdk_s3::error::ProvideErrorMetadata as _;
+    use aws_sdk_s3::types::StorageClass;
+    let emu = start().await;
+    let s3 = s3(&emu.endpoint, "eu-west-1", AKID, SECRET).await;
+    let bogus = StorageClass::from("COLD");
+    let put = s3
+        .put_object()
+        .bucket("lake")
+        .key("sc/put")
+        .storage_class(bogus.clone())
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((status(&put), code(&put).as_str()), (400, "InvalidStorageClass"));
+    assert_eq!(
+        put.as_service_error().and_then(|e| e.message()),
+        Some("The storage class you specified is not valid.")
+    );
+    let mpu = s3
+        .create_multipart_upload()
+        .bucket("lake")
+        .key("sc/mpu")
+        .storage_class(bogus.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((status(&mpu), code(&mpu).as_str()), (400, "InvalidStorageClass"));
+    s3.put_object()
+        .bucket("lake")
+        .key("sc/src")
+        .storage_class(StorageClass::StandardIa)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    let copy = s3
+        .copy_object()
+        .bucket("lake")
+        .key("sc/copy")
+        .copy_source("lake/sc/src")
+        .storage_class(bogus)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status(&copy), code(&copy).as_str()),
+        (400, "InvalidStorageClass")
+    );
+    for key in ["sc/put", "sc/mpu", "sc/copy"] {
+        assert!(emu.emulator.store().get("lake", key).is_none(), "{key}");
+    }
+    let head = s3
+        .head_object()
+        .bucket("lake")
+        .key("sc/src")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.storage_class(), Some(&StorageClass::StandardIa));
+}
+
 #[tokio::test]
 async fn copy_object_copies_bytes_and_metadata_and_checks_the_source() {
     let emu = start().await;

@@ -74,16 +74,8 @@ impl AuthV4 {
         service: SigService,
         payload_hash: &str,
     ) -> Result<Verified, SigError> {
-        self.check_signature(head, &signing_key, service, payload_hash)?;
-        Ok(Verified {
-            access_key_id: self.access_key_id.clone(),
-            signing: Arc::new(ChunkSigning {
-                key: signing_key,
-                amz_date: self.amz_date.clone(),
-                scope: self.scope.clone(),
-                seed_signature: self.signature.clone(),
-            }),
-        })
+        self.clone()
+            .into_verified(head, signing_key, service, payload_hash)
     }
 
     /// [`AuthV4::verify_with_key`] for a server done with the parsed authorization:

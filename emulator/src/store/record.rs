@@ -26,22 +26,65 @@ pub struct ETag {
     parts: u32,
 }
 
-/// An ETag's text, quoted, on the stack (at most `"` + 32 + `-` + 5 digits + `"`).
+/// A short ASCII text on the stack: how the record's compact fields are rendered
+/// into a response without an allocation.
 #[derive(Clone, Copy)]
-pub struct QuotedETag {
-    buf: [u8; 48],
+pub struct StackText<const N: usize> {
+    buf: [u8; N],
     len: usize,
 }
 
-impl QuotedETag {
-    /// `"0123…"` or `"0123…-3"`.
+/// An ETag's text, quoted (at most `"` + 32 + `-` + 5 digits + `"`).
+pub type QuotedETag = StackText<48>;
+
+/// A version id's text (`null` or `v` + 31 digits).
+pub type VersionText = StackText<32>;
+
+impl<const N: usize> StackText<N> {
+    fn new() -> Self {
+        Self { buf: [0; N], len: 0 }
+    }
+
+    /// Append one ASCII byte (the types above size `N` for their longest text).
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// Append `n` in decimal, zero-padded to `width` digits.
+    fn push_decimal(&mut self, n: u64, width: usize) {
+        let mut digits = [b'0'; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let shown = &digits[at..];
+        (shown.len()..width).for_each(|_| self.push(b'0'));
+        shown.iter().for_each(|b| self.push(*b));
+    }
+
+    /// The text.
     pub fn as_str(&self) -> &str {
-        // Only ASCII is ever written into `buf` (quotes, hex digits, '-', digits).
+        // Only ASCII is ever pushed.
         std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
     }
 }
 
-impl fmt::Debug for QuotedETag {
+impl<const N: usize> AsRef<str> for StackText<N> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> fmt::Debug for StackText<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -63,25 +106,18 @@ impl ETag {
 
     /// The ETag as S3 sends it, quoted.
     pub fn quoted(&self) -> QuotedETag {
-        let mut out = QuotedETag { buf: [0; 48], len: 0 };
-        let mut push = |b: u8| {
-            if let Some(slot) = out.buf.get_mut(out.len) {
-                *slot = b;
-                out.len += 1;
-            }
-        };
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        push(b'"');
+        let mut out = QuotedETag::new();
+        out.push(b'"');
         for b in self.md5 {
-            push(HEX[usize::from(b >> 4)]);
-            push(HEX[usize::from(b & 0xf)]);
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
         }
         if self.parts > 0 {
-            push(b'-');
-            let digits = self.parts.to_string();
-            digits.bytes().for_each(&mut push);
+            out.push(b'-');
+            out.push_decimal(u64::from(self.parts), 1);
         }
-        push(b'"');
+        out.push(b'"');
         out
     }
 
@@ -108,52 +144,12 @@ impl ETag {
     }
 }
 
-impl fmt::Display for ETag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.quoted().as_str())
-    }
-}
-
-impl serde::Serialize for ETag {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.quoted().as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ETag {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not an MD5 ETag: {text}")))
-    }
-}
-
 /// An object's version id: `null` (written while versioning was off or
 /// suspended) or one the store numbered, `v` and 31 digits (S3's ids are opaque
 /// 32-character strings; numbered ones sort in write order). Eight bytes, not a
 /// string: the id is rendered when a response carries it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct VersionId(Option<std::num::NonZeroU64>);
-
-/// A version id's text, on the stack.
-#[derive(Clone, Copy)]
-pub struct VersionText {
-    buf: [u8; 32],
-    len: usize,
-}
-
-impl VersionText {
-    /// `null` or `v0000…0042`.
-    pub fn as_str(&self) -> &str {
-        // Only ASCII is ever written into `buf` ('v', digits, "null").
-        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
-    }
-}
-
-impl fmt::Debug for VersionText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 impl VersionId {
     /// The `null` version.
@@ -171,17 +167,12 @@ impl VersionId {
 
     /// The id as S3 sends it.
     pub fn text(self) -> VersionText {
-        let mut out = VersionText { buf: [0; 32], len: 0 };
+        let mut out = VersionText::new();
         match self.0 {
-            None => {
-                out.buf[..4].copy_from_slice(b"null");
-                out.len = 4;
-            }
+            None => b"null".iter().for_each(|b| out.push(*b)),
             Some(n) => {
-                let digits = format!("v{:031}", n.get() - 1);
-                let len = digits.len().min(out.buf.len());
-                out.buf[..len].copy_from_slice(&digits.as_bytes()[..len]);
-                out.len = len;
+                out.push(b'v');
+                out.push_decimal(n.get() - 1, 31);
             }
         }
         out
@@ -212,24 +203,40 @@ impl PartialEq<&str> for VersionId {
     }
 }
 
-impl fmt::Display for VersionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.text().as_str())
-    }
+/// `Display`, `Serialize` and `Deserialize` of a field kept compact but shown as its
+/// wire text: `render` gives the text, `parse` reads it back (`None`: refused, as
+/// `what` says).
+macro_rules! text_form {
+    ($name:ty, $render:expr, $parse:expr, $what:literal) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(($render)(self).as_ref())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(($render)(self).as_ref())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                ($parse)(&text)
+                    .ok_or_else(|| serde::de::Error::custom(format!(concat!("not ", $what, ": {}"), text)))
+            }
+        }
+    };
 }
 
-impl serde::Serialize for VersionId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.text().as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for VersionId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("not a version id: {text}")))
-    }
-}
+text_form!(ETag, ETag::quoted, ETag::parse, "an MD5 ETag");
+text_form!(
+    VersionId,
+    |v: &VersionId| v.text(),
+    VersionId::parse,
+    "a version id"
+);
 
 /// A table of S3's names for a closed set: the wire text of each value.
 macro_rules! wire_enum {
@@ -260,25 +267,7 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Self::from_wire(&text)
-                    .ok_or_else(|| serde::de::Error::custom(format!(concat!("not ", $what, ": {}"), text)))
-            }
-        }
+        text_form!($name, |v: &$name| v.as_str(), $name::from_wire, $what);
     };
 }
 

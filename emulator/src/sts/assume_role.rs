@@ -524,21 +524,13 @@ pub(super) fn issue(
 /// `<AssumedRoleUser>` and `<Credentials>` of a role session, as AssumeRole and
 /// AssumeRoleWithWebIdentity answer them (STS API reference).
 pub(super) fn session_elements(x: &mut Xml, session: &Session, role_id: &str) {
-    let SessionOwner::Role {
-        account,
-        role,
-        session_name,
-    } = &session.owner
-    else {
+    let Some(assumed_role_id) = crate::authn::assumed_role_id(session, role_id) else {
         return;
     };
     let expiration = crate::util::iso8601(session.expires);
     x.open("AssumedRoleUser")
-        .elem("AssumedRoleId", &format!("{role_id}:{session_name}"))
-        .elem(
-            "Arn",
-            &format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}"),
-        )
+        .elem("AssumedRoleId", &assumed_role_id)
+        .elem("Arn", &crate::authn::session_arn(session))
         .close("AssumedRoleUser")
         .open("Credentials")
         .elem("AccessKeyId", &session.access_key_id)
@@ -559,20 +551,14 @@ pub(crate) fn assume_role(
     let granted = grant(emu, ctx, world, caller, params, endpoint)?;
     ctx.trace.decision = Some(Arc::new(granted.decision));
     let session = emu.add_session(granted.session);
-    let SessionOwner::Role {
-        account,
-        role,
-        session_name,
-    } = &session.owner
-    else {
+    let SessionOwner::Role { account, role, .. } = &session.owner else {
         return Err(api_error!(InternalFailure).note("AssumeRole issued a session without a role"));
     };
     // CloudTrail: the response without the secret (rendered when read).
     ctx.trace.trail.role = world.role(account, role).map(|r| (account.clone(), r.arn()));
     ctx.trace.trail.response = Some(crate::cloudtrail::TrailResponse::AssumeRole {
         session: Arc::clone(&session),
-        assumed_role_id: format!("{}:{session_name}", granted.role_id),
-        arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}"),
+        role_id: granted.role_id.clone(),
     });
     let mut x = Xml::bare();
     x.open_ns("AssumeRoleResponse", STS_NS).open("AssumeRoleResult");
