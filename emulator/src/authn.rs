@@ -49,9 +49,9 @@ pub struct AuthFacts {
     /// Milliseconds since the request was signed.
     pub signature_age_ms: Option<i64>,
     /// The `x-amz-content-sha256` value as sent.
-    pub content_sha256: Option<String>,
+    pub content_sha256: Option<compact_str::CompactString>,
     /// The region in the credential scope.
-    pub scope_region: Option<String>,
+    pub scope_region: Option<compact_str::CompactString>,
 }
 
 /// An authenticated caller.
@@ -60,7 +60,7 @@ pub struct Caller {
     /// Who.
     pub identity: Identity,
     /// The access key id used.
-    pub access_key_id: Option<String>,
+    pub access_key_id: Option<compact_str::CompactString>,
     /// What the signature said.
     pub facts: AuthFacts,
     /// The SigV4 verification, for checking aws-chunked bodies.
@@ -311,7 +311,7 @@ pub fn authenticate_v2(
         .map_err(|e| sig(e, Service::S3))?;
     Ok(Caller {
         identity,
-        access_key_id: Some(auth.access_key_id.clone()),
+        access_key_id: Some(auth.access_key_id.as_str().into()),
         facts: AuthFacts {
             signature_version: Some("AWS"),
             auth_type: Some("REST-QUERY-STRING"),

@@ -28,7 +28,7 @@ use crate::world::{SessionOwner, World};
 #[derive(Debug, Clone, Default)]
 pub struct TrailFacts {
     /// `sourceIPAddress`: the world's `source_ip`, else the socket's peer.
-    pub source_ip: String,
+    pub source_ip: Option<std::net::IpAddr>,
     /// The `User-Agent` header.
     pub user_agent: Option<String>,
     /// `awsRegion`: the bucket's region for S3, the endpoint's for STS.
@@ -36,7 +36,7 @@ pub struct TrailFacts {
     /// The `Host` header as sent.
     pub host: Option<String>,
     /// `x-amz-id-2` of an S3 answer.
-    pub host_id: Option<String>,
+    pub host_id: Option<crate::util::StackText<64>>,
     /// Who called, once authenticated.
     pub identity: Option<TrailCaller>,
     /// `requestParameters`, rendered when the record is read.
@@ -172,7 +172,7 @@ pub fn identity(world: &World, caller: &Caller) -> Option<TrailIdentity> {
             principal_id,
             arn: u.arn(),
             account_id: u.account.clone(),
-            access_key_id: caller.access_key_id.clone(),
+            access_key_id: caller.access_key_id.as_ref().map(ToString::to_string),
             user_name: Some(u.name.clone()),
             issuer: None,
             session_created: None,
@@ -182,7 +182,7 @@ pub fn identity(world: &World, caller: &Caller) -> Option<TrailIdentity> {
             principal_id,
             arn: caller.arn(),
             account_id: account.clone(),
-            access_key_id: caller.access_key_id.clone(),
+            access_key_id: caller.access_key_id.as_ref().map(ToString::to_string),
             user_name: None,
             issuer: None,
             session_created: None,
@@ -207,7 +207,7 @@ pub fn identity(world: &World, caller: &Caller) -> Option<TrailIdentity> {
                         principal_id,
                         arn: caller.arn(),
                         account_id: account.clone(),
-                        access_key_id: caller.access_key_id.clone(),
+                        access_key_id: caller.access_key_id.as_ref().map(ToString::to_string),
                         user_name: None,
                         issuer: Some((
                             r.map_or_else(String::new, |r| r.id.clone()),
@@ -226,7 +226,7 @@ pub fn identity(world: &World, caller: &Caller) -> Option<TrailIdentity> {
                     principal_id,
                     arn: caller.arn(),
                     account_id: account.clone(),
-                    access_key_id: caller.access_key_id.clone(),
+                    access_key_id: caller.access_key_id.as_ref().map(ToString::to_string),
                     user_name: Some(user.clone()),
                     issuer: None,
                     session_created: created,
@@ -322,7 +322,10 @@ pub fn record(e: &LogEntry) -> Option<Value> {
         "awsRegion".into(),
         json!(t.region.clone().unwrap_or_else(|| "us-east-1".to_string())),
     );
-    m.insert("sourceIPAddress".into(), json!(t.source_ip));
+    m.insert(
+        "sourceIPAddress".into(),
+        json!(t.source_ip.map(|ip| ip.to_string()).unwrap_or_default()),
+    );
     let ua = t.user_agent.clone().unwrap_or_default();
     // S3 data events bracket the user agent; STS events do not.
     m.insert("userAgent".into(), json!(if s3 { format!("[{ua}]") } else { ua }));
@@ -375,7 +378,7 @@ pub fn record(e: &LogEntry) -> Option<Value> {
         extra.insert("bytesTransferredIn".into(), json!(t.bytes_in));
         extra.insert("bytesTransferredOut".into(), json!(0));
         if let Some(h) = &t.host_id {
-            extra.insert("x-amz-id-2".into(), json!(h));
+            extra.insert("x-amz-id-2".into(), json!(h.as_str()));
         }
         m.insert("additionalEventData".into(), Value::Object(extra));
     }

@@ -37,7 +37,7 @@ pub fn user(world: &World, account: &str, name: &str) -> Option<Caller> {
     let u = world.user(account, name)?;
     Some(Caller {
         identity: Identity::User(Arc::clone(u)),
-        access_key_id: u.access_keys.first().map(|k| k.id.clone()),
+        access_key_id: u.access_keys.first().map(|k| k.id.as_str().into()),
         facts: signed_facts(),
         verified: None,
         payload: None,
@@ -47,7 +47,7 @@ pub fn user(world: &World, account: &str, name: &str) -> Option<Caller> {
 /// The caller for temporary credentials of `session`.
 pub fn session(session: Arc<Session>) -> Caller {
     Caller {
-        access_key_id: Some(session.access_key_id.clone()),
+        access_key_id: Some(session.access_key_id.as_str().into()),
         identity: Identity::Session(session),
         facts: signed_facts(),
         verified: None,
@@ -57,9 +57,9 @@ pub fn session(session: Arc<Session>) -> Caller {
 
 fn ctx(emu: &Emulator) -> Ctx {
     Ctx {
-        request_id: String::new(),
-        host_id: String::new(),
-        uuid: String::new(),
+        request_id: Default::default(),
+        host_id: Default::default(),
+        uuid: Default::default(),
         now: emu.clock().now(),
         peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         secure: None,
@@ -123,7 +123,7 @@ pub fn s3_target(
     let mut builder = http::Request::builder()
         .method(method)
         .uri(path_and_query)
-        .header("host", "127.0.0.1");
+        .header(http::header::HOST, "127.0.0.1");
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }

@@ -437,17 +437,17 @@ impl Emulator {
     }
 
     /// An S3 request id for counter value `n` ([`crate::util::s3_request_id`]).
-    pub(crate) fn s3_request_id(&self, n: u64) -> String {
+    pub(crate) fn s3_request_id(&self, n: u64) -> crate::util::StackText<16> {
         crate::util::s3_request_id(n)
     }
 
     /// An S3 host id (`x-amz-id-2`) for `n` ([`crate::util::host_id`]).
-    pub(crate) fn host_id(&self, n: u64) -> String {
+    pub(crate) fn host_id(&self, n: u64) -> crate::util::StackText<64> {
         crate::util::host_id(n)
     }
 
     /// An STS request id (a UUID) for `n` ([`crate::util::uuid`]).
-    pub(crate) fn uuid(&self, n: u64) -> String {
+    pub(crate) fn uuid(&self, n: u64) -> crate::util::StackText<36> {
         crate::util::uuid(n)
     }
 }

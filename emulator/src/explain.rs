@@ -94,9 +94,9 @@ pub fn explain(world: &World, q: &Query, now: time::OffsetDateTime) -> Result<De
         pols.vpc_endpoint = vpc_endpoint(world);
     }
     let ctx = Ctx {
-        request_id: String::new(),
-        host_id: String::new(),
-        uuid: String::new(),
+        request_id: Default::default(),
+        host_id: Default::default(),
+        uuid: Default::default(),
         now,
         peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         secure: None,

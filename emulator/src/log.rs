@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use compact_str::CompactString;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -18,12 +19,12 @@ pub struct LogEntry {
     /// Sequence number, from 1.
     pub seq: u64,
     /// The request id sent to the client.
-    pub request_id: String,
+    pub request_id: CompactString,
     /// Emulator clock time when the request arrived.
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
     /// HTTP method.
-    pub method: String,
+    pub method: CompactString,
     /// Path and query as received.
     pub uri: String,
     /// S3, STS or admin.
@@ -37,7 +38,7 @@ pub struct LogEntry {
     /// The caller's ARN, once authenticated.
     pub principal: Option<String>,
     /// The access key id the request was signed with.
-    pub access_key_id: Option<String>,
+    pub access_key_id: Option<CompactString>,
     /// HTTP status sent.
     pub status: u16,
     /// AWS error code sent, if any.

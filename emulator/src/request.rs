@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 use crate::iam::Decision;
 use crate::route::ServiceKind;
+use crate::util::StackText;
 
 /// The response body type.
 pub type ResBody = BoxBody<Bytes, std::io::Error>;
@@ -51,7 +52,7 @@ pub struct Trace {
     /// Caller ARN.
     pub principal: Option<String>,
     /// Access key id.
-    pub access_key_id: Option<String>,
+    pub access_key_id: Option<compact_str::CompactString>,
     /// The decision, if one was taken.
     pub decision: Option<Arc<Decision>>,
     /// Notes.
@@ -70,11 +71,11 @@ pub struct Trace {
 #[derive(Debug)]
 pub struct Ctx {
     /// Request id sent back.
-    pub request_id: String,
+    pub request_id: StackText<16>,
     /// S3 host id.
-    pub host_id: String,
+    pub host_id: StackText<64>,
     /// STS-style request id (UUID).
-    pub uuid: String,
+    pub uuid: StackText<36>,
     /// Emulator time when the request arrived.
     pub now: OffsetDateTime,
     /// The peer address of the socket.

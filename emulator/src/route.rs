@@ -9,6 +9,7 @@ use percent_encoding::percent_decode_str;
 
 use crate::api_error;
 use crate::error::ApiResult;
+use crate::protocol::names;
 
 /// The service a request addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -615,7 +616,7 @@ pub fn s3_target(
     };
     let has = |name: &str| query.iter().any(|(k, _)| k == name);
     let upload_id = || query_get(query, "uploadId").unwrap_or("").to_string();
-    let copy = headers.contains_key("x-amz-copy-source");
+    let copy = headers.contains_key(names::X_AMZ_COPY_SOURCE);
     let op = if let Some(name) = unsupported(method, query, key.is_some()) {
         S3Op::Unsupported(name)
     } else {
@@ -804,7 +805,7 @@ mod tests {
             assert_eq!(e.code.as_str(), "InvalidArgument", "{bad}");
         }
         let mut copy = http::HeaderMap::new();
-        copy.insert("x-amz-copy-source", http::HeaderValue::from_static("src/k"));
+        copy.insert(names::X_AMZ_COPY_SOURCE, http::HeaderValue::from_static("src/k"));
         assert_eq!(
             s3_target("PUT", "/b/k", &[], &host, &copy).unwrap().op,
             S3Op::CopyObject
@@ -841,7 +842,7 @@ mod tests {
         }
         let mut h = http::HeaderMap::new();
         h.insert("x-amz-grant-read", http::HeaderValue::from_static("id=x"));
-        h.insert("x-amz-tagging", http::HeaderValue::from_static("a=b"));
+        h.insert(names::X_AMZ_TAGGING, http::HeaderValue::from_static("a=b"));
         assert_eq!(
             S3Op::PutObject.required_actions(&h),
             ["s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"]

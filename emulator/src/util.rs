@@ -196,44 +196,144 @@ pub(crate) fn splitmix(mut z: u64) -> u64 {
 }
 
 /// An S3 request id: 16 uppercase letters and digits, drawn from `n`.
-pub(crate) fn s3_request_id(n: u64) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+pub(crate) fn s3_request_id(n: u64) -> StackText<16> {
+    const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut out = StackText::new();
     let mut x = n;
-    (0..16)
-        .map(|_| {
-            let c = ALPHABET.get((x % 36) as usize).copied().unwrap_or(b'0');
-            x = splitmix(x);
-            char::from(c)
-        })
-        .collect()
+    for _ in 0..16 {
+        out.push(ALPHABET[(x % 36) as usize]);
+        x = splitmix(x);
+    }
+    out
 }
 
 /// An S3 host id (`x-amz-id-2`): base64 of 48 pseudo-random bytes drawn from `n`.
-pub(crate) fn host_id(n: u64) -> String {
+pub(crate) fn host_id(n: u64) -> StackText<64> {
     use base64::Engine as _;
-    let mut bytes = Vec::with_capacity(48);
+    let mut bytes = [0u8; 48];
     let mut x = n;
-    for _ in 0..6 {
+    for chunk in bytes.chunks_exact_mut(8) {
         x = splitmix(x);
-        bytes.extend_from_slice(&x.to_be_bytes());
+        chunk.copy_from_slice(&x.to_be_bytes());
     }
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    let mut out = StackText::new();
+    let mut text = [0u8; 64];
+    // 48 bytes are exactly 64 base64 characters, without padding.
+    if let Ok(len) = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut text) {
+        text.get(..len)
+            .unwrap_or_default()
+            .iter()
+            .for_each(|b| out.push(*b));
+    }
+    out
 }
 
 /// An STS request id: a UUID drawn from `n`.
-pub(crate) fn uuid(n: u64) -> String {
+pub(crate) fn uuid(n: u64) -> StackText<36> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let a = splitmix(n);
     let b = splitmix(a);
     // The 32 hex digits of `a` then `b`, cut 8-4-4-4-12, with the version (4)
     // and variant (a) digits written over digits 12 and 16.
-    format!(
-        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        (b >> 48) & 0xfff,
-        b & 0xffff_ffff_ffff
-    )
+    let mut digits = [0u8; 32];
+    for (i, d) in digits.iter_mut().enumerate() {
+        let word = if i < 16 { a } else { b };
+        *d = HEX[((word >> (60 - 4 * (i % 16))) & 0xf) as usize];
+    }
+    digits[12] = b'4';
+    digits[16] = b'a';
+    let mut out = StackText::new();
+    for (i, d) in digits.iter().enumerate() {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            out.push(b'-');
+        }
+        out.push(*d);
+    }
+    out
+}
+
+/// A short ASCII text on the stack, `N` bytes at most: ids and the record's
+/// compact fields are rendered into a response without an allocation.
+#[derive(Clone, Copy)]
+pub struct StackText<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackText<N> {
+    pub(crate) fn new() -> Self {
+        Self { buf: [0; N], len: 0 }
+    }
+
+    /// Append one ASCII byte (each use sizes `N` for its longest text).
+    pub(crate) fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// Append `n` in decimal, zero-padded to `width` digits.
+    pub(crate) fn push_decimal(&mut self, n: u64, width: usize) {
+        let mut digits = [b'0'; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        let shown = &digits[at..];
+        (shown.len()..width).for_each(|_| self.push(b'0'));
+        shown.iter().for_each(|b| self.push(*b));
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed.
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> Default for StackText<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> std::ops::Deref for StackText<N> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> AsRef<str> for StackText<N> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for StackText<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl<const N: usize> std::fmt::Display for StackText<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<const N: usize> PartialEq<&str> for StackText<N> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// The parts joined with one allocation: ARNs and ids are built on every
@@ -250,6 +350,37 @@ pub(crate) fn concat(parts: &[&str]) -> String {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_host_id_is_the_base64_of_six_mixed_words() {
+        use base64::Engine as _;
+        for n in [0, 1, 42, u64::MAX] {
+            let mut bytes = Vec::new();
+            let mut x = n;
+            for _ in 0..6 {
+                x = splitmix(x);
+                bytes.extend_from_slice(&x.to_be_bytes());
+            }
+            let expected = base64::engine::general_purpose::STANDARD.encode(bytes);
+            assert_eq!(host_id(n).as_str(), expected);
+            assert_eq!(host_id(n).len(), 64);
+        }
+    }
+
+    #[test]
+    fn a_request_id_is_sixteen_draws_from_the_alphabet() {
+        for n in [0, 1, 42, u64::MAX] {
+            let mut x = n;
+            let expected: String = (0..16)
+                .map(|_| {
+                    let c = char::from(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(x % 36) as usize]);
+                    x = splitmix(x);
+                    c
+                })
+                .collect();
+            assert_eq!(s3_request_id(n).as_str(), expected);
+        }
+    }
 
     #[test]
     fn every_http_date_form_is_read() {

@@ -12,6 +12,7 @@ use crate::api_error;
 use crate::authn::{AuthFacts, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::{self, Decision, PolicyType, Principal, RequestContext, Surface};
+use crate::protocol::names;
 use crate::request::Ctx;
 use crate::route::{S3Op, S3Target};
 use crate::world::{Bucket, Encryption, KmsKeyState, ObjectOwnership, World};
@@ -33,7 +34,7 @@ pub(crate) struct Input<'a> {
 
 impl Input<'_> {
     /// A request header as text.
-    fn header(&self, name: &str) -> Option<&str> {
+    fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -83,7 +84,7 @@ const S3_HEADER_KEYS: &[(&str, &str)] = &[
 ];
 
 fn s3_context(r: &Input<'_>, ctx: &Ctx, region: &str) -> RequestContext {
-    let mut c = global_context(r.world, ctx, r.caller, region, r.header("user-agent"));
+    let mut c = global_context(r.world, ctx, r.caller, region, r.header(http::header::USER_AGENT));
     c = s3_auth_keys(c, &r.caller.facts);
     if let Some(b) = r.bucket {
         c = c.set("s3:ResourceAccount", b.account.clone());
@@ -98,7 +99,7 @@ fn s3_context(r: &Input<'_>, ctx: &Ctx, region: &str) -> RequestContext {
             c = c.set(*key, v);
         }
     }
-    if let Some(tagging) = r.header("x-amz-tagging") {
+    if let Some(tagging) = r.header(names::X_AMZ_TAGGING) {
         // A tag set that does not decode is refused by the handler (InvalidTag);
         // no condition key is set from it here.
         let pairs = crate::route::form_pairs(tagging).unwrap_or_default();
@@ -134,7 +135,7 @@ pub(crate) fn authorize(r: &Input<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decisi
     // actual owner of the bucket, the request fails with the HTTP status code 403
     // Forbidden (access denied)" (S3 API reference, the `x-amz-expected-bucket-owner`
     // header of every bucket and object operation; misconfigs.md M35, M70).
-    if let (Some(b), Some(expected)) = (r.bucket, r.header("x-amz-expected-bucket-owner")) {
+    if let (Some(b), Some(expected)) = (r.bucket, r.header(names::X_AMZ_EXPECTED_BUCKET_OWNER)) {
         if expected != b.account {
             return Err(api_error!(AccessDenied).note(format!(
                 "x-amz-expected-bucket-owner `{expected}`, but account `{}` owns the bucket",
@@ -265,7 +266,9 @@ pub(crate) fn missing_key(r: &Input<'_>, ctx: &Ctx, not_found: ApiError) -> ApiE
 /// Block Public Access against public ACLs on ACL-enabled buckets (ACL-disabled
 /// buckets already refused every ACL but bucket-owner-full-control).
 fn bucket_settings(r: &Input<'_>, b: &Bucket, principal: &Principal, resource: &str) -> ApiResult<()> {
-    let public = r.header("x-amz-acl").is_some_and(|a| PUBLIC_ACLS.contains(&a))
+    let public = r
+        .header(names::X_AMZ_ACL)
+        .is_some_and(|a| PUBLIC_ACLS.contains(&a))
         || r.headers.iter().any(|(k, v)| {
             k.as_str().starts_with("x-amz-grant-")
                 && v.to_str().is_ok_and(|v| {
@@ -290,10 +293,10 @@ fn bucket_settings(r: &Input<'_>, b: &Bucket, principal: &Principal, resource: &
 /// the key policy (which must always allow, like a trust policy) and its own
 /// policies (S3 user guide, "Using server-side encryption with AWS KMS keys").
 fn kms(r: &Input<'_>, ctx: &Ctx, b: &Bucket, principal: &Principal) -> ApiResult<()> {
-    let header = r.header("x-amz-server-side-encryption");
+    let header = r.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION);
     let key_arn = match (header, &b.encryption) {
         (Some("aws:kms" | "aws:kms:dsse"), enc) => r
-            .header("x-amz-server-side-encryption-aws-kms-key-id")
+            .header(names::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID)
             .map(str::to_string)
             .or_else(|| match enc {
                 Encryption::SseKms { key_arn, .. } => key_arn.clone(),
@@ -355,9 +358,15 @@ fn kms_key_allows(
         &mine,
         Some((&key.policy, PolicyType::ResourceBased)),
     );
-    let context = global_context(world, ctx, r.caller, &key.region, r.header("user-agent"))
-        .set("kms:ViaService", format!("s3.{}.amazonaws.com", b.region))
-        .set("kms:CallerAccount", r.caller.account().unwrap_or_default());
+    let context = global_context(
+        world,
+        ctx,
+        r.caller,
+        &key.region,
+        r.header(http::header::USER_AGENT),
+    )
+    .set("kms:ViaService", format!("s3.{}.amazonaws.com", b.region))
+    .set("kms:CallerAccount", r.caller.account().unwrap_or_default());
     let arn = key.arn();
     let d = iam::evaluate(
         &iam::Request {

@@ -25,6 +25,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use compact_str::CompactString;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 
@@ -80,15 +81,11 @@ impl Emulator {
             secure,
             trace: Trace::default(),
         };
-        let method = req.method().to_string();
+        let method = CompactString::from(req.method().as_str());
         let uri = req.uri().to_string();
         let host_header = host_of(&req);
         let host = route::parse_host(&host_header, &self.config.host_suffixes);
-        ctx.trace.trail.source_ip = self
-            .world()
-            .network
-            .source_ip
-            .map_or_else(|| peer.ip().to_string(), |ip| ip.to_string());
+        ctx.trace.trail.source_ip = Some(self.world().network.source_ip.unwrap_or_else(|| peer.ip()));
         ctx.trace.trail.user_agent = req
             .headers()
             .get(http::header::USER_AGENT)
@@ -120,7 +117,7 @@ impl Emulator {
             }
         };
         if wire == Service::S3 {
-            ctx.trace.trail.host_id = Some(ctx.host_id.clone());
+            ctx.trace.trail.host_id = Some(ctx.host_id);
         }
         common_headers(&ctx, wire, &mut response);
         let reset = ctx.trace.reset_after;
@@ -159,7 +156,7 @@ impl Emulator {
         &self,
         ctx: Ctx,
         wire: Service,
-        method: String,
+        method: CompactString,
         uri: String,
         status: u16,
         code: Option<String>,
@@ -182,9 +179,9 @@ impl Emulator {
         let entry = LogEntry {
             seq: 0,
             request_id: if wire == Service::Sts {
-                ctx.uuid
+                CompactString::from(ctx.uuid.as_str())
             } else {
-                ctx.request_id
+                CompactString::from(ctx.request_id.as_str())
             },
             time: ctx.now,
             method,

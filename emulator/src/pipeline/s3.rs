@@ -84,7 +84,7 @@ where
 
     let region = bucket.map_or_else(
         || match &auth {
-            Auth::V4(v4) => v4.scope.region.clone(),
+            Auth::V4(v4) => v4.scope.region.to_string(),
             _ => "us-east-1".to_string(),
         },
         |b| b.region.clone(),

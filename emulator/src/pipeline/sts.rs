@@ -54,7 +54,7 @@ where
         .map_err(|e| e.to_api_error(Service::Sts))?;
     // The region STS runs in: the host's, else the signing region (clients sign
     // with the region they call, and one endpoint stands for every region).
-    let region = host.region.clone().unwrap_or_else(|| v4.scope.region.clone());
+    let region = host.region.clone().unwrap_or_else(|| v4.scope.region.to_string());
     // A host `sts.<suffix>` without a region is the global endpoint
     // (`sts.amazonaws.com`), which issues version-1 session tokens unless the
     // account chose otherwise (IAM user guide, "Manage AWS STS in an AWS Region";
@@ -118,7 +118,7 @@ async fn web_identity(
     host: &HostInfo,
 ) -> ApiResult<Response<ResBody>> {
     let signed_region = match sigv4::parse(head, SigService::Sts) {
-        Ok(Auth::V4(v4)) => Some(v4.scope.region.clone()),
+        Ok(Auth::V4(v4)) => Some(v4.scope.region.to_string()),
         _ => None,
     };
     let region = host

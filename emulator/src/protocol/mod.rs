@@ -1,4 +1,5 @@
 //! Protocol facts as data: the error-code table and the XML the emulator speaks.
 
 pub mod codes;
+pub mod names;
 pub mod xml;

@@ -42,7 +42,7 @@ pub(crate) fn existing(
 fn created(name: &str) -> ApiResult<Response<ResBody>> {
     Response::builder()
         .status(StatusCode::OK)
-        .header("location", format!("/{name}"))
+        .header(http::header::LOCATION, format!("/{name}"))
         .body(empty())
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
 }

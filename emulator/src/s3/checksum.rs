@@ -46,6 +46,18 @@ impl Algorithm {
             .map_or("", |(_, _, h, _)| h)
     }
 
+    /// [`Self::header`] as a `HeaderName`, for lookups on the request path.
+    pub fn header_name(self) -> http::HeaderName {
+        use crate::protocol::names;
+        match self {
+            Self::Crc32 => names::X_AMZ_CHECKSUM_CRC32,
+            Self::Crc32c => names::X_AMZ_CHECKSUM_CRC32C,
+            Self::Crc64Nvme => names::X_AMZ_CHECKSUM_CRC64NVME,
+            Self::Sha1 => names::X_AMZ_CHECKSUM_SHA1,
+            Self::Sha256 => names::X_AMZ_CHECKSUM_SHA256,
+        }
+    }
+
     /// Digest length in bytes.
     pub fn digest_len(self) -> usize {
         ALGORITHMS

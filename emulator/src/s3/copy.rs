@@ -12,6 +12,7 @@ use super::read::iso8601_ms;
 use super::S3Request;
 use crate::api_error;
 use crate::error::{ApiError, ApiResult};
+use crate::protocol::names;
 use crate::protocol::xml::{Xml, S3_NS};
 use crate::request::{full, Ctx, ResBody};
 use crate::store::{etag_matches, ETag, ObjectExtras, ObjectMeta, StoredObject};
@@ -43,7 +44,7 @@ pub(crate) fn parse_source(headers: &http::HeaderMap) -> ApiResult<CopySource> {
         .note(why.to_string())
     };
     let raw = headers
-        .get("x-amz-copy-source")
+        .get(names::X_AMZ_COPY_SOURCE)
         .ok_or_else(|| invalid("no x-amz-copy-source"))?
         .to_str()
         .map_err(|_| invalid("x-amz-copy-source is not visible ASCII (keys are URL-encoded)"))?;
@@ -165,7 +166,7 @@ pub(crate) enum Directive {
 }
 
 pub(crate) fn tagging_directive(r: &S3Request<'_>) -> ApiResult<Directive> {
-    match r.header("x-amz-tagging-directive") {
+    match r.header(names::X_AMZ_TAGGING_DIRECTIVE) {
         None | Some("COPY") => Ok(Directive::Copy),
         Some("REPLACE") => Ok(Directive::Replace),
         Some(other) => Err(api_error!(InvalidArgument, "Unknown tagging directive.")
@@ -203,7 +204,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
             MAX_COPY
         ));
     }
-    let replace = match r.header("x-amz-metadata-directive") {
+    let replace = match r.header(names::X_AMZ_METADATA_DIRECTIVE) {
         None | Some("COPY") => false,
         Some("REPLACE") => true,
         Some(other) => {
@@ -220,9 +221,9 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
     let (sse, sse_kms_key) = put::encryption(r, bucket)?;
     let same = src.bucket == bucket.name && src.key == key;
     let changes = replace
-        || r.header("x-amz-storage-class").is_some()
-        || r.header("x-amz-website-redirect-location").is_some()
-        || r.header("x-amz-server-side-encryption").is_some();
+        || r.header(names::X_AMZ_STORAGE_CLASS).is_some()
+        || r.header(names::X_AMZ_WEBSITE_REDIRECT_LOCATION).is_some()
+        || r.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION).is_some();
     if same && !changes {
         return Err(api_error!(
             InvalidRequest,
@@ -234,7 +235,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
     // bytes); a composite multipart checksum (`…-N`) does not describe a
     // single-part copy and is dropped, unless the request names an algorithm.
     let algorithms: Vec<Algorithm> = match r
-        .header("x-amz-checksum-algorithm")
+        .header(names::X_AMZ_CHECKSUM_ALGORITHM)
         .and_then(Algorithm::from_name)
     {
         Some(a) => vec![a],
@@ -259,7 +260,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         .collect();
     let m = &source.meta;
     let from = m.extras();
-    let storage_class = put::storage_class(r.header("x-amz-storage-class"))?.unwrap_or(m.storage_class);
+    let storage_class = put::storage_class(r.header(names::X_AMZ_STORAGE_CLASS))?.unwrap_or(m.storage_class);
     let meta = ObjectMeta {
         key: key.into(),
         size,
@@ -267,7 +268,11 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         sha256: sums.sha256,
         last_modified: ctx.now,
         content_type: if replace {
-            Some(r.header("content-type").unwrap_or("binary/octet-stream").into())
+            Some(
+                r.header(http::header::CONTENT_TYPE)
+                    .unwrap_or("binary/octet-stream")
+                    .into(),
+            )
         } else {
             m.content_type.clone()
         },
@@ -283,7 +288,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         storage_class,
         extras: ObjectExtras {
             content_encoding: if replace {
-                put::stored_encoding(r.header("content-encoding").unwrap_or(""))
+                put::stored_encoding(r.header(http::header::CONTENT_ENCODING).unwrap_or(""))
             } else {
                 from.content_encoding.clone()
             },
@@ -333,18 +338,18 @@ fn respond(
     x.close("CopyObjectResult");
     let mut res = Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "application/xml");
+        .header(http::header::CONTENT_TYPE, "application/xml");
     if source_bucket.is_some_and(|b| b.versioning != crate::world::Versioning::Unversioned) {
         res = res.header("x-amz-copy-source-version-id", source.version_id.text().as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", meta.version_id.text().as_str());
+        res = res.header(names::X_AMZ_VERSION_ID, meta.version_id.text().as_str());
     }
     if let Some(sse) = meta.sse {
-        res = res.header("x-amz-server-side-encryption", sse.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION, sse.as_str());
     }
     if let Some(k) = &meta.extras().sse_kms_key {
-        res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, k.as_str());
     }
     res.body(full(x.finish()))
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
@@ -356,7 +361,7 @@ mod tests {
 
     fn headers(v: &str) -> http::HeaderMap {
         let mut h = http::HeaderMap::new();
-        h.insert("x-amz-copy-source", http::HeaderValue::from_str(v).unwrap());
+        h.insert(names::X_AMZ_COPY_SOURCE, http::HeaderValue::from_str(v).unwrap());
         h
     }
 

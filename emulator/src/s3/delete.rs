@@ -12,6 +12,7 @@ use super::checksum::{self, Digests};
 use super::S3Request;
 use crate::api_error;
 use crate::error::{ApiError, ApiResult};
+use crate::protocol::names;
 use crate::protocol::xml::{self, Xml, S3_NS};
 use crate::request::{empty, full, Ctx, ResBody};
 use crate::world::Versioning;
@@ -64,12 +65,12 @@ pub(crate) fn delete_object(
     let done = delete_key(r, ctx, key, version_id)?;
     let mut res = Response::builder().status(StatusCode::NO_CONTENT);
     if let Some(v) = &done.version_id {
-        res = res.header("x-amz-version-id", v.as_str());
+        res = res.header(names::X_AMZ_VERSION_ID, v.as_str());
     }
     if let Some(marker) = &done.delete_marker {
         res = res
-            .header("x-amz-delete-marker", "true")
-            .header("x-amz-version-id", marker.as_str());
+            .header(names::X_AMZ_DELETE_MARKER, "true")
+            .header(names::X_AMZ_VERSION_ID, marker.as_str());
     }
     res.body(empty())
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
@@ -113,7 +114,7 @@ fn check_integrity(r: &S3Request<'_>, body: &[u8]) -> ApiResult<()> {
     let md5 = r.header("content-md5");
     let flexible = checksum::ALGORITHMS
         .iter()
-        .find_map(|(alg, _, name, _)| r.header(name).map(|v| (*alg, v.trim())));
+        .find_map(|(alg, ..)| r.header(alg.header_name()).map(|v| (*alg, v.trim())));
     if md5.is_none() && flexible.is_none() {
         return Err(api_error!(
             InvalidRequest,
@@ -193,7 +194,7 @@ where
     x.close("DeleteResult");
     Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "application/xml")
+        .header(http::header::CONTENT_TYPE, "application/xml")
         .body(full(x.finish()))
         .map_err(|e: http::Error| {
             ApiError::from(crate::protocol::codes::Code::InternalError).note(e.to_string())

@@ -36,7 +36,7 @@ pub(crate) struct S3Request<'a> {
 
 impl S3Request<'_> {
     /// A request header as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: impl http::header::AsHeaderName) -> Option<&str> {
         self.parts.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }

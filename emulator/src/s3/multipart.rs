@@ -24,6 +24,7 @@ use super::put;
 use super::S3Request;
 use crate::api_error;
 use crate::error::{ApiError, ApiResult};
+use crate::protocol::names;
 use crate::protocol::xml::{self, Xml, S3_NS};
 use crate::request::{empty, full, Ctx, ResBody};
 use crate::sigv4::PayloadMode;
@@ -40,7 +41,7 @@ const MAX_COMPLETE_BODY: usize = 4 * 1024 * 1024;
 fn xml_ok(body: String) -> ApiResult<Response<ResBody>> {
     Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "application/xml")
+        .header(http::header::CONTENT_TYPE, "application/xml")
         .body(full(body))
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
 }
@@ -49,14 +50,14 @@ fn xml_ok(body: String) -> ApiResult<Response<ResBody>> {
 /// SHA-1 and SHA-256 allow only COMPOSITE, CRC64NVME only FULL_OBJECT, CRC32 and
 /// CRC32C both (COMPOSITE by default) (S3 user guide, "Checking object integrity").
 fn checksum_choice(r: &S3Request<'_>) -> ApiResult<Option<(Algorithm, ChecksumType)>> {
-    let algorithm = match r.header("x-amz-checksum-algorithm") {
+    let algorithm = match r.header(names::X_AMZ_CHECKSUM_ALGORITHM) {
         None => None,
         Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
             api_error!(InvalidRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
         })?),
     };
     let kind = match r
-        .header("x-amz-checksum-type")
+        .header(names::X_AMZ_CHECKSUM_TYPE)
         .map(str::to_ascii_uppercase)
         .as_deref()
     {
@@ -116,17 +117,18 @@ pub(crate) fn create(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<ResBody
     let id = upload_id(r.emu.next_id());
     let template = Template {
         content_type: Some(
-            r.header("content-type")
+            r.header(http::header::CONTENT_TYPE)
                 .unwrap_or("binary/octet-stream")
                 .to_string(),
         ),
-        content_encoding: put::stored_encoding(r.header("content-encoding").unwrap_or("")),
+        content_encoding: put::stored_encoding(r.header(http::header::CONTENT_ENCODING).unwrap_or("")),
         headers: put::stored_headers(r),
         metadata,
         tags,
         sse,
         sse_kms_key: sse_kms_key.clone(),
-        storage_class: put::storage_class(r.header("x-amz-storage-class"))?.unwrap_or(StorageClass::Standard),
+        storage_class: put::storage_class(r.header(names::X_AMZ_STORAGE_CLASS))?
+            .unwrap_or(StorageClass::Standard),
         owner: match bucket.object_ownership {
             crate::world::ObjectOwnership::ObjectWriter => {
                 r.caller.account().unwrap_or(&bucket.account).to_string()
@@ -152,17 +154,17 @@ pub(crate) fn create(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<ResBody
         .close("InitiateMultipartUploadResult");
     let mut res = Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "application/xml");
+        .header(http::header::CONTENT_TYPE, "application/xml");
     if let Some(sse) = &sse {
-        res = res.header("x-amz-server-side-encryption", sse.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION, sse.as_str());
     }
     if let Some(k) = &sse_kms_key {
-        res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, k.as_str());
     }
     if let Some((alg, kind)) = checksum {
         res = res
-            .header("x-amz-checksum-algorithm", alg.name())
-            .header("x-amz-checksum-type", type_name(kind));
+            .header(names::X_AMZ_CHECKSUM_ALGORITHM, alg.name())
+            .header(names::X_AMZ_CHECKSUM_TYPE, type_name(kind));
     }
     res.body(full(x.finish()))
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
@@ -266,10 +268,10 @@ where
     );
     let mut res = Response::builder()
         .status(StatusCode::OK)
-        .header("etag", etag.as_str());
+        .header(http::header::ETAG, etag.as_str());
     let template = lock(&upload).template.clone();
     if let Some(sse) = &template.sse {
-        res = res.header("x-amz-server-side-encryption", sse.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION, sse.as_str());
     }
     if let (Some((alg, _)), Some(sum)) = (template.checksum, &checksum) {
         res = res.header(alg.header(), sum.as_str());
@@ -595,7 +597,7 @@ fn complete_response(
     versioned: bool,
     checksum: Option<(Algorithm, ChecksumType)>,
 ) -> ApiResult<Response<ResBody>> {
-    let host = r.header("host").unwrap_or("localhost");
+    let host = r.header(http::header::HOST).unwrap_or("localhost");
     let mut x = Xml::with_declaration();
     x.open_ns("CompleteMultipartUploadResult", S3_NS)
         .elem("Location", &format!("http://{host}/{}/{}", bucket.name, meta.key))
@@ -611,15 +613,15 @@ fn complete_response(
     x.close("CompleteMultipartUploadResult");
     let mut res = Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "application/xml");
+        .header(http::header::CONTENT_TYPE, "application/xml");
     if let Some(sse) = meta.sse {
-        res = res.header("x-amz-server-side-encryption", sse.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION, sse.as_str());
     }
     if let Some(k) = &meta.extras().sse_kms_key {
-        res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, k.as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", meta.version_id.text().as_str());
+        res = res.header(names::X_AMZ_VERSION_ID, meta.version_id.text().as_str());
     }
     res.body(full(x.finish()))
         .map_err(|e| api_error!(InternalError).note(e.to_string()))

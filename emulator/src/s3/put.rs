@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::{HeaderName, Response, StatusCode};
 use http_body::Body;
 use http_body_util::BodyExt;
 
@@ -14,18 +14,19 @@ use super::S3Request;
 use crate::api_error;
 use crate::error::ApiResult;
 use crate::protocol::codes::Service;
+use crate::protocol::names;
 use crate::request::{empty, Ctx, ResBody};
 use crate::sigv4::{BodyCheck, PayloadMode, Trailers};
 use crate::store::{ETag, ObjectExtras, ObjectMeta, Sse, StorageClass, StoreError, WriteCondition};
 use crate::world::{Encryption, ObjectOwnership};
 
 /// Headers S3 stores with an object and returns on GET/HEAD.
-const STORED_HEADERS: &[&str] = &[
-    "cache-control",
-    "content-disposition",
-    "content-language",
-    "expires",
-    "x-amz-website-redirect-location",
+const STORED_HEADERS: [HeaderName; 5] = [
+    http::header::CACHE_CONTROL,
+    http::header::CONTENT_DISPOSITION,
+    http::header::CONTENT_LANGUAGE,
+    http::header::EXPIRES,
+    names::X_AMZ_WEBSITE_REDIRECT_LOCATION,
 ];
 
 /// The canned ACLs; only `bucket-owner-full-control` passes a BucketOwnerEnforced bucket.
@@ -70,7 +71,8 @@ where
         ));
     }
     let (sse, sse_kms_key) = encryption(r, bucket)?;
-    let storage_class = storage_class(r.header("x-amz-storage-class"))?.unwrap_or(StorageClass::Standard);
+    let storage_class =
+        storage_class(r.header(names::X_AMZ_STORAGE_CLASS))?.unwrap_or(StorageClass::Standard);
     ctx.trace.trail.bytes_in = body.received;
     let meta = ObjectMeta {
         key: key.into(),
@@ -78,7 +80,11 @@ where
         etag: ETag::of_md5(body.sums.md5),
         sha256: body.sums.sha256,
         last_modified: ctx.now,
-        content_type: Some(r.header("content-type").unwrap_or("binary/octet-stream").into()),
+        content_type: Some(
+            r.header(http::header::CONTENT_TYPE)
+                .unwrap_or("binary/octet-stream")
+                .into(),
+        ),
         checksums,
         sse,
         version_id: crate::store::VersionId::NULL,
@@ -88,7 +94,7 @@ where
         },
         storage_class,
         extras: ObjectExtras {
-            content_encoding: stored_encoding(r.header("content-encoding").unwrap_or("")),
+            content_encoding: stored_encoding(r.header(http::header::CONTENT_ENCODING).unwrap_or("")),
             sse_kms_key,
             headers: stored_headers(r),
             metadata,
@@ -142,7 +148,7 @@ pub(super) fn user_metadata(headers: &http::HeaderMap) -> ApiResult<BTreeMap<Str
 /// guide, "Categorizing your storage using tags"; the messages are S3's as clients
 /// report them, inferred).
 pub(super) fn object_tags(r: &S3Request<'_>) -> ApiResult<BTreeMap<String, String>> {
-    let Some(raw) = r.parts.headers.get("x-amz-tagging") else {
+    let Some(raw) = r.parts.headers.get(names::X_AMZ_TAGGING) else {
         return Ok(BTreeMap::new());
     };
     let invalid = |message: &str| api_error!(InvalidTag, "{}", message);
@@ -194,7 +200,7 @@ impl Claims {
         };
         let header_checksum = header_checksum(r)?;
         let trailer_algorithm = trailer_algorithm(r)?;
-        if let Some(sdk) = r.header("x-amz-sdk-checksum-algorithm") {
+        if let Some(sdk) = r.header(names::X_AMZ_SDK_CHECKSUM_ALGORITHM) {
             let Some(alg) = Algorithm::from_name(sdk) else {
                 return Err(api_error!(
                     InvalidRequest,
@@ -292,8 +298,8 @@ impl Claims {
 /// At most one `x-amz-checksum-*` header, well formed.
 fn header_checksum(r: &S3Request<'_>) -> ApiResult<Option<(Algorithm, String)>> {
     let mut found: Option<(Algorithm, String)> = None;
-    for (alg, _, name, _) in checksum::ALGORITHMS {
-        if let Some(v) = r.header(name) {
+    for (alg, ..) in checksum::ALGORITHMS {
+        if let Some(v) = r.header(alg.header_name()) {
             if found.is_some() {
                 return Err(api_error!(
                     InvalidRequest,
@@ -304,7 +310,7 @@ fn header_checksum(r: &S3Request<'_>) -> ApiResult<Option<(Algorithm, String)>> 
                 return Err(api_error!(
                     InvalidRequest,
                     "Value for {} header is invalid.",
-                    name
+                    alg.header()
                 ));
             }
             found = Some((*alg, v.trim().to_string()));
@@ -315,7 +321,7 @@ fn header_checksum(r: &S3Request<'_>) -> ApiResult<Option<(Algorithm, String)>> 
 
 /// The checksum `x-amz-trailer` announces, if any.
 fn trailer_algorithm(r: &S3Request<'_>) -> ApiResult<Option<Algorithm>> {
-    let declared = r.header("x-amz-trailer").map(|t| {
+    let declared = r.header(names::X_AMZ_TRAILER).map(|t| {
         t.split(',')
             .map(|s| s.trim().to_ascii_lowercase())
             .filter(|s| !s.is_empty())
@@ -342,12 +348,14 @@ pub(super) fn expected_length(r: &S3Request<'_>, payload: PayloadMode, claims: &
     let max = r.emu.config.max_put_size;
     let aws_chunked = payload.is_aws_chunked();
     let chunked_te = r
-        .header("transfer-encoding")
+        .header(http::header::TRANSFER_ENCODING)
         .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
-    let content_length: Option<u64> = r.header("content-length").and_then(|v| v.trim().parse().ok());
+    let content_length: Option<u64> = r
+        .header(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.trim().parse().ok());
     let expected_len = if aws_chunked {
         match r
-            .header("x-amz-decoded-content-length")
+            .header(names::X_AMZ_DECODED_CONTENT_LENGTH)
             .map(|v| v.trim().parse::<u64>())
         {
             Some(Ok(n)) => n,
@@ -477,13 +485,13 @@ pub(super) fn encryption(
 ) -> ApiResult<(Option<Sse>, Option<String>)> {
     Ok(
         match r
-            .header("x-amz-server-side-encryption")
+            .header(names::X_AMZ_SERVER_SIDE_ENCRYPTION)
             .map(|h| (h, Sse::from_wire(h)))
         {
             Some((_, Some(Sse::Aes256))) => (Some(Sse::Aes256), None),
             Some((_, Some(alg @ (Sse::Kms | Sse::KmsDsse)))) => (
                 Some(alg),
-                r.header("x-amz-server-side-encryption-aws-kms-key-id")
+                r.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID)
                     .map(str::to_string)
                     .or_else(|| match &bucket.encryption {
                         Encryption::SseKms { key_arn, .. } => key_arn.clone(),
@@ -539,9 +547,9 @@ pub(super) fn stored_encoding(content_encoding: &str) -> Option<String> {
 
 pub(super) fn stored_headers(r: &S3Request<'_>) -> BTreeMap<String, String> {
     let mut stored = BTreeMap::new();
-    for name in STORED_HEADERS {
+    for name in &STORED_HEADERS {
         if let Some(v) = r.header(name) {
-            stored.insert((*name).to_string(), v.to_string());
+            stored.insert(name.as_str().to_string(), v.to_string());
         }
     }
     stored
@@ -550,19 +558,19 @@ pub(super) fn stored_headers(r: &S3Request<'_>) -> BTreeMap<String, String> {
 pub(super) fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<ResBody>> {
     let mut res = Response::builder()
         .status(StatusCode::OK)
-        .header("etag", meta.etag.quoted().as_str());
+        .header(http::header::ETAG, meta.etag.quoted().as_str());
     if let Some(sse) = meta.sse {
-        res = res.header("x-amz-server-side-encryption", sse.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION, sse.as_str());
     }
     if let Some(k) = &meta.extras().sse_kms_key {
-        res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, k.as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", meta.version_id.text().as_str());
+        res = res.header(names::X_AMZ_VERSION_ID, meta.version_id.text().as_str());
     }
     for (alg, value) in meta.checksums.iter() {
         res = res.header(alg.header(), value);
-        res = res.header("x-amz-checksum-type", "FULL_OBJECT");
+        res = res.header(names::X_AMZ_CHECKSUM_TYPE, "FULL_OBJECT");
     }
     res.body(empty())
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
@@ -571,7 +579,7 @@ pub(super) fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<
 /// BucketOwnerEnforced refuses every ACL but bucket-owner-full-control (S3 user
 /// guide, "Troubleshooting Object Ownership"); grants are ACLs too.
 pub(super) fn check_acl(r: &S3Request<'_>, ownership: ObjectOwnership) -> ApiResult<()> {
-    let acl = r.header("x-amz-acl");
+    let acl = r.header(names::X_AMZ_ACL);
     if let Some(a) = acl {
         if !CANNED_ACLS.contains(&a) {
             return Err(api_error!(InvalidArgument)
@@ -614,7 +622,7 @@ pub(super) fn check_acl(r: &S3Request<'_>, ownership: ObjectOwnership) -> ApiRes
 /// `If-None-Match: *` and `If-Match` on PutObject (S3 conditional writes).
 pub(super) fn write_condition(r: &S3Request<'_>) -> ApiResult<WriteCondition> {
     let mut c = WriteCondition::default();
-    if let Some(v) = r.header("if-none-match") {
+    if let Some(v) = r.header(http::header::IF_NONE_MATCH) {
         if v.trim() != "*" {
             return Err(api_error!(NotImplemented)
                 .extra("Header", "If-None-Match")
@@ -622,7 +630,7 @@ pub(super) fn write_condition(r: &S3Request<'_>) -> ApiResult<WriteCondition> {
         }
         c.if_none_match_any = true;
     }
-    c.if_match = r.header("if-match").map(str::to_string);
+    c.if_match = r.header(http::header::IF_MATCH).map(str::to_string);
     Ok(c)
 }
 

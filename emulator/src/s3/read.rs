@@ -7,6 +7,7 @@ use http::{Response, StatusCode};
 use super::S3Request;
 use crate::api_error;
 use crate::error::ApiResult;
+use crate::protocol::names;
 use crate::protocol::xml::{Xml, S3_NS};
 use crate::request::{empty, full, ResBody};
 use crate::route::query_get;
@@ -81,16 +82,16 @@ fn object_headers(
     checksum_mode: bool,
 ) -> http::response::Builder {
     res = res
-        .header("etag", meta.etag.quoted().as_str())
-        .header("last-modified", http_date(meta.last_modified))
-        .header("accept-ranges", "bytes")
+        .header(http::header::ETAG, meta.etag.quoted().as_str())
+        .header(http::header::LAST_MODIFIED, http_date(meta.last_modified))
+        .header(http::header::ACCEPT_RANGES, "bytes")
         .header(
             "content-type",
             meta.content_type.as_deref().unwrap_or("binary/octet-stream"),
         );
     let extras = meta.extras();
     if let Some(e) = &extras.content_encoding {
-        res = res.header("content-encoding", e.as_str());
+        res = res.header(http::header::CONTENT_ENCODING, e.as_str());
     }
     for (k, v) in &extras.headers {
         res = res.header(k.as_str(), v.as_str());
@@ -99,16 +100,16 @@ fn object_headers(
         res = res.header(format!("x-amz-meta-{k}"), mail_safe(v).as_ref());
     }
     if let Some(sse) = meta.sse {
-        res = res.header("x-amz-server-side-encryption", sse.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION, sse.as_str());
     }
     if let Some(k) = &extras.sse_kms_key {
-        res = res.header("x-amz-server-side-encryption-aws-kms-key-id", k.as_str());
+        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, k.as_str());
     }
     if versioned {
-        res = res.header("x-amz-version-id", meta.version_id.text().as_str());
+        res = res.header(names::X_AMZ_VERSION_ID, meta.version_id.text().as_str());
     }
     if meta.storage_class != crate::store::StorageClass::Standard {
-        res = res.header("x-amz-storage-class", meta.storage_class.as_str());
+        res = res.header(names::X_AMZ_STORAGE_CLASS, meta.storage_class.as_str());
     }
     if checksum_mode {
         for (alg, value) in meta.checksums.iter() {
@@ -121,7 +122,7 @@ fn object_headers(
             };
             res = res
                 .header(alg.header(), value)
-                .header("x-amz-checksum-type", kind);
+                .header(names::X_AMZ_CHECKSUM_TYPE, kind);
         }
     }
     res
@@ -142,7 +143,7 @@ fn requested_part(r: &S3Request<'_>, meta: &ObjectMeta) -> ApiResult<Option<(u64
         return Ok(None);
     }
     let n = crate::route::part_number(r.query)?;
-    if r.header("range").is_some() {
+    if r.header(http::header::RANGE).is_some() {
         return Err(api_error!(
             InvalidRequest,
             "Cannot specify both Range header and partNumber query parameter"
@@ -174,7 +175,7 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
         return Err(api_error!(NoSuchKey).extra("Key", key));
     };
     let meta = &obj.meta;
-    if let Some(m) = r.header("if-match") {
+    if let Some(m) = r.header(http::header::IF_MATCH) {
         if !etag_matches(m, &meta.etag) {
             return Err(api_error!(PreconditionFailed).extra("Condition", "If-Match"));
         }
@@ -182,22 +183,28 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
     let not_modified = || {
         Response::builder()
             .status(StatusCode::NOT_MODIFIED)
-            .header("etag", meta.etag.quoted().as_str())
-            .header("last-modified", http_date(meta.last_modified))
+            .header(http::header::ETAG, meta.etag.quoted().as_str())
+            .header(http::header::LAST_MODIFIED, http_date(meta.last_modified))
             .body(empty())
             .map_err(|e| api_error!(InternalError).note(e.to_string()))
     };
-    if let Some(m) = r.header("if-none-match") {
+    if let Some(m) = r.header(http::header::IF_NONE_MATCH) {
         if etag_matches(m, &meta.etag) {
             return not_modified();
         }
-    } else if let Some(since) = r.header("if-modified-since").and_then(parse_http_date) {
+    } else if let Some(since) = r
+        .header(http::header::IF_MODIFIED_SINCE)
+        .and_then(parse_http_date)
+    {
         if meta.last_modified <= since {
             return not_modified();
         }
     }
-    if r.header("if-match").is_none() {
-        if let Some(since) = r.header("if-unmodified-since").and_then(parse_http_date) {
+    if r.header(http::header::IF_MATCH).is_none() {
+        if let Some(since) = r
+            .header(http::header::IF_UNMODIFIED_SINCE)
+            .and_then(parse_http_date)
+        {
             if meta.last_modified > since {
                 return Err(api_error!(PreconditionFailed).extra("Condition", "If-Unmodified-Since"));
             }
@@ -210,7 +217,7 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
     let part = requested_part(r, meta)?;
     let range = match part {
         Some((s, e, _)) => Some((s, e)),
-        None => parse_range(r.header("range"), meta.size)?,
+        None => parse_range(r.header(http::header::RANGE), meta.size)?,
     };
     let mut res = object_headers(
         Response::builder(),
@@ -228,12 +235,17 @@ pub(crate) fn get_object(r: &S3Request<'_>, head_only: bool) -> ApiResult<Respon
     }
     let (status, len) = match range {
         Some((s, e)) => {
-            res = res.header("content-range", format!("bytes {s}-{e}/{}", meta.size));
+            res = res.header(
+                http::header::CONTENT_RANGE,
+                format!("bytes {s}-{e}/{}", meta.size),
+            );
             (StatusCode::PARTIAL_CONTENT, e - s + 1)
         }
         None => (StatusCode::OK, meta.size),
     };
-    res = res.status(status).header("content-length", len.to_string());
+    res = res
+        .status(status)
+        .header(http::header::CONTENT_LENGTH, len.to_string());
     let body =
         if head_only {
             empty()
@@ -455,7 +467,7 @@ pub(crate) fn head_bucket(r: &S3Request<'_>) -> ApiResult<Response<ResBody>> {
     let bucket = r.bucket.ok_or_else(|| api_error!(NoSuchBucket))?;
     Response::builder()
         .status(StatusCode::OK)
-        .header("x-amz-bucket-region", bucket.region.as_str())
+        .header(names::X_AMZ_BUCKET_REGION, bucket.region.as_str())
         .header("x-amz-access-point-alias", "false")
         .body(empty())
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
@@ -556,7 +568,7 @@ pub(crate) fn list_buckets(r: &S3Request<'_>) -> ApiResult<Response<ResBody>> {
 fn xml_ok(body: String) -> ApiResult<Response<ResBody>> {
     Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "application/xml")
+        .header(http::header::CONTENT_TYPE, "application/xml")
         .body(full(body))
         .map_err(|e| api_error!(InternalError).note(e.to_string()))
 }

@@ -9,12 +9,15 @@
 //!  &X-Amz-SignedHeaders=…[&X-Amz-Security-Token=…]&X-Amz-Signature=…
 //! ```
 
+use compact_str::CompactString;
+use http::HeaderName;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 use super::canonical::CredentialScope;
 use super::error::{SigError, MAX_SKEW_MILLIS};
 use super::payload::PayloadMode;
 use super::{Location, QueryParams, RequestHead, SigService};
+use crate::protocol::names;
 
 /// The longest presign validity S3 accepts: 7 days.
 const MAX_EXPIRES_SECS: i64 = 604_800;
@@ -38,17 +41,17 @@ pub struct AuthV4 {
     /// The service the request was parsed for.
     pub service: SigService,
     /// The access key id from the credential.
-    pub access_key_id: String,
+    pub access_key_id: CompactString,
     /// The credential scope (date, region, service).
     pub scope: CredentialScope,
-    /// The `SignedHeaders` names, as sent.
-    pub signed_headers: Vec<String>,
+    /// The `SignedHeaders` list, `;`-separated, as sent ([`AuthV4::signed_header_names`]).
+    pub signed_headers: String,
     /// The signature, as sent.
     pub signature: String,
     /// The request time as `yyyymmddThhmmssZ` (converted when it came from `Date`).
-    pub amz_date: String,
+    pub amz_date: CompactString,
     /// The request time as sent (the `X-Amz-Date` or `Date` text), for `RequestTime`.
-    pub request_time: String,
+    pub request_time: CompactString,
     /// Where the request time came from.
     pub date_source: DateSource,
     /// The request time.
@@ -59,12 +62,12 @@ pub struct AuthV4 {
     pub session_token: Option<String>,
     /// The raw `x-amz-content-sha256` header (header auth) or `X-Amz-Content-Sha256`
     /// parameter (query auth).
-    pub content_sha256: Option<String>,
+    pub content_sha256: Option<CompactString>,
 }
 
 /// The credential split into its five parts.
 struct Credential {
-    access_key_id: String,
+    access_key_id: CompactString,
     scope: CredentialScope,
 }
 
@@ -98,7 +101,7 @@ fn parse_credential(credential: &str, location: Location, amz_date: &str) -> Res
         });
     }
     Ok(Credential {
-        access_key_id: akid.to_owned(),
+        access_key_id: akid.into(),
         scope: CredentialScope::new(date, region, service),
     })
 }
@@ -136,21 +139,24 @@ pub(crate) fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
     Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
-fn header_str(head: &RequestHead<'_>, name: &str) -> Option<String> {
+fn header_str<T: From<String> + for<'s> From<&'s str>>(
+    head: &RequestHead<'_>,
+    name: &HeaderName,
+) -> Option<T> {
     let value = head.headers.get(name)?;
     // The common case, a visible-ASCII value, without the lossy decoder's pass.
     Some(match value.to_str() {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        Ok(text) => text.into(),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned().into(),
     })
 }
 
 /// The request time of a header-signed request: `X-Amz-Date`, else `Date`.
-fn header_time(head: &RequestHead<'_>) -> Option<(OffsetDateTime, String, DateSource)> {
-    if let Some(raw) = header_str(head, "x-amz-date") {
+fn header_time(head: &RequestHead<'_>) -> Option<(OffsetDateTime, CompactString, DateSource)> {
+    if let Some(raw) = header_str::<CompactString>(head, &names::X_AMZ_DATE) {
         return parse_amz_date(raw.trim()).map(|t| (t, raw, DateSource::XAmzDate));
     }
-    let raw = header_str(head, "date")?;
+    let raw: CompactString = header_str(head, &http::header::DATE)?;
     crate::util::parse_http_date(&raw).map(|t| (t, raw, DateSource::Date))
 }
 
@@ -218,9 +224,9 @@ impl AuthV4 {
         };
         // `X-Amz-Date` parsed strictly as `yyyymmddThhmmssZ` is already the string to
         // sign's form; only a `Date` header needs converting.
-        let amz_date = match date_source {
-            DateSource::XAmzDate => request_time.trim().to_owned(),
-            _ => super::error::iso_basic(timestamp),
+        let amz_date: CompactString = match date_source {
+            DateSource::XAmzDate => request_time.trim().into(),
+            _ => super::error::iso_basic(timestamp).into(),
         };
         let Credential { access_key_id, scope } = parse_credential(credential, Location::Header, &amz_date)?;
         Ok(Self {
@@ -228,15 +234,15 @@ impl AuthV4 {
             service,
             access_key_id,
             scope,
-            signed_headers: signed_headers.split(';').map(str::to_owned).collect(),
+            signed_headers: signed_headers.to_owned(),
             signature: signature.to_owned(),
             amz_date,
             request_time,
             date_source,
             timestamp,
             expires_secs: None,
-            session_token: header_str(head, "x-amz-security-token"),
-            content_sha256: header_str(head, "x-amz-content-sha256"),
+            session_token: header_str(head, &names::X_AMZ_SECURITY_TOKEN),
+            content_sha256: header_str(head, &names::X_AMZ_CONTENT_SHA256),
         })
     }
 
@@ -282,16 +288,21 @@ impl AuthV4 {
             service,
             access_key_id,
             scope,
-            signed_headers: signed_headers.split(';').map(str::to_owned).collect(),
+            signed_headers: signed_headers.to_owned(),
             signature: signature.to_owned(),
-            amz_date: amz_date.to_owned(),
-            request_time: amz_date.to_owned(),
+            amz_date: amz_date.into(),
+            request_time: amz_date.into(),
             date_source: DateSource::Query,
             timestamp,
             expires_secs: Some(expires_secs),
             session_token: params.get("X-Amz-Security-Token").map(str::to_owned),
-            content_sha256: params.get("X-Amz-Content-Sha256").map(str::to_owned),
+            content_sha256: params.get("X-Amz-Content-Sha256").map(CompactString::from),
         })
+    }
+
+    /// The `SignedHeaders` names, in the order sent.
+    pub fn signed_header_names(&self) -> std::str::Split<'_, char> {
+        self.signed_headers.split(';')
     }
 
     /// The scope must name `service` and, when the resource has a region (an S3 bucket),
@@ -300,14 +311,14 @@ impl AuthV4 {
         if self.scope.service != service.name() {
             return Err(SigError::WrongService {
                 location: self.location,
-                service: self.scope.service.clone(),
+                service: self.scope.service.to_string(),
                 expected: service,
             });
         }
         match region {
             Some(expected) if expected != self.scope.region => Err(SigError::WrongRegion {
                 location: self.location,
-                region: self.scope.region.clone(),
+                region: self.scope.region.to_string(),
                 expected: expected.to_owned(),
             }),
             _ => Ok(()),
@@ -323,7 +334,7 @@ impl AuthV4 {
     /// `HeadersNotSigned`. Other services accept unsigned `x-amz-*` headers (the CRT suite's
     /// `post-sts-header-after` adds `X-Amz-Security-Token` after signing).
     pub fn check_signed_headers(&self, head: &RequestHead<'_>) -> Result<(), SigError> {
-        let is_signed = |name: &str| self.signed_headers.iter().any(|s| s.eq_ignore_ascii_case(name));
+        let is_signed = |name: &str| self.signed_header_names().any(|s| s.eq_ignore_ascii_case(name));
         let mut unsigned: Vec<String> = Vec::new();
         let mut require = |name: &str| {
             if !is_signed(name) && !unsigned.iter().any(|u| u == name) {
@@ -346,8 +357,7 @@ impl AuthV4 {
             return Err(SigError::HeadersNotSigned { names: unsigned });
         }
         match self
-            .signed_headers
-            .iter()
+            .signed_header_names()
             .find(|s| !head.headers.contains_key(super::canonical::lowercase(s).as_ref()))
         {
             Some(name) => Err(SigError::SignedHeaderMissing {
@@ -367,14 +377,14 @@ impl AuthV4 {
         if self.amz_date.get(..8) != Some(self.scope.date.as_str()) {
             return Err(SigError::ScopeDateMismatch {
                 location: self.location,
-                scope_date: self.scope.date.clone(),
-                amz_date: self.amz_date.clone(),
+                scope_date: self.scope.date.to_string(),
+                amz_date: self.amz_date.to_string(),
             });
         }
         let window = time::Duration::milliseconds(MAX_SKEW_MILLIS);
         match self.expires_secs {
             None if (now - self.timestamp).abs() > window => Err(SigError::RequestTimeTooSkewed {
-                request_time: self.request_time.clone(),
+                request_time: self.request_time.to_string(),
                 signed_at: self.timestamp,
                 server_time: now,
             }),

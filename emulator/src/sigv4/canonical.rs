@@ -13,6 +13,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use compact_str::CompactString;
+
 use percent_encoding::{percent_decode_str, percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::SigError;
@@ -243,7 +245,7 @@ pub struct CanonicalRequest<'a> {
     /// `(lowercase name, canonical value)` for each signed header, in `SignedHeaders` order.
     pub headers: Vec<(Cow<'a, str>, Cow<'a, [u8]>)>,
     /// The `SignedHeaders` list, `;`-joined, as the client sent it.
-    pub signed_headers: String,
+    pub signed_headers: &'a str,
     /// HashedPayload: hex SHA-256 of the body or the literal `x-amz-content-sha256` value.
     pub payload_hash: &'a str,
 }
@@ -259,8 +261,8 @@ pub struct CanonicalInput<'a> {
     pub raw_query: &'a str,
     /// The request headers.
     pub headers: &'a http::HeaderMap,
-    /// The `SignedHeaders` names.
-    pub signed_headers: &'a [String],
+    /// The `SignedHeaders` list as sent, `;`-separated.
+    pub signed_headers: &'a str,
     /// HashedPayload.
     pub payload_hash: &'a str,
     /// How the canonical URI is derived.
@@ -273,8 +275,8 @@ impl<'a> CanonicalRequest<'a> {
     /// Build the canonical request. Fails with [`SigError::SignedHeaderMissing`] when a
     /// header named in `SignedHeaders` is not in the request.
     pub fn build(input: &CanonicalInput<'a>) -> Result<Self, SigError> {
-        let mut headers = Vec::with_capacity(input.signed_headers.len());
-        for name in input.signed_headers {
+        let mut headers = Vec::with_capacity(input.signed_headers.split(';').count());
+        for name in input.signed_headers.split(';') {
             let lower = lowercase(name);
             let value = canonical_header_value(input.headers, &lower).ok_or_else(|| {
                 SigError::SignedHeaderMissing {
@@ -292,7 +294,7 @@ impl<'a> CanonicalRequest<'a> {
                 Cow::Owned(canonical_query(input.raw_query, input.skip_param))
             },
             headers,
-            signed_headers: input.signed_headers.join(";"),
+            signed_headers: input.signed_headers,
             payload_hash: input.payload_hash,
         })
     }
@@ -369,16 +371,20 @@ impl fmt::Display for CanonicalRequest<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CredentialScope {
     /// `yyyymmdd`.
-    pub date: String,
+    pub date: CompactString,
     /// The region the client signed for.
-    pub region: String,
+    pub region: CompactString,
     /// The signing name (`s3`, `sts`).
-    pub service: String,
+    pub service: CompactString,
 }
 
 impl CredentialScope {
     /// A scope from its parts.
-    pub fn new(date: impl Into<String>, region: impl Into<String>, service: impl Into<String>) -> Self {
+    pub fn new(
+        date: impl Into<CompactString>,
+        region: impl Into<CompactString>,
+        service: impl Into<CompactString>,
+    ) -> Self {
         Self {
             date: date.into(),
             region: region.into(),
@@ -753,7 +759,7 @@ mod tests {
                 ("host".into(), Cow::Borrowed(&b"h"[..])),
                 ("x-amz-security-token".into(), Cow::Borrowed(&b"tok"[..])),
             ],
-            signed_headers: "host;x-amz-security-token".into(),
+            signed_headers: "host;x-amz-security-token",
             payload_hash: "UNSIGNED-PAYLOAD",
         };
         let red = creq.redacted();

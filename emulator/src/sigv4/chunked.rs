@@ -39,7 +39,7 @@ pub struct ChunkSigning {
     /// `kSigning` of the request.
     pub key: SigningKey,
     /// The request time, `yyyymmddThhmmssZ`.
-    pub amz_date: String,
+    pub amz_date: compact_str::CompactString,
     /// The credential scope.
     pub scope: CredentialScope,
     /// The request (seed) signature.

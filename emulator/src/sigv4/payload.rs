@@ -10,6 +10,7 @@
 //!
 //! ([S3-AUTH] <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html>)
 
+use crate::protocol::names;
 use sha2::{Digest, Sha256};
 
 use super::chunked::{AwsChunkedDecoder, DecoderConfig};
@@ -146,7 +147,7 @@ impl BodyCheck {
                     .parse::<u64>()
                     .map_err(|_| SigError::InvalidDecodedContentLength { value: v.to_owned() })?,
             ),
-            None if headers.contains_key("x-amz-decoded-content-length") => {
+            None if headers.contains_key(names::X_AMZ_DECODED_CONTENT_LENGTH) => {
                 return Err(SigError::InvalidDecodedContentLength { value: String::new() })
             }
             None if signing.is_some() => return Err(SigError::MissingDecodedContentLength),

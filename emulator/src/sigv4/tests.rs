@@ -11,6 +11,7 @@ use time::macros::datetime;
 
 use super::*;
 use crate::protocol::codes::Code;
+use crate::protocol::names;
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const GOOD: &str = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
@@ -130,7 +131,7 @@ fn missing_components() {
     );
     // The bare algorithm and no date at all: every clause, as in aws/chalice#828.
     let mut no_date = doc_headers(Some("AWS4-HMAC-SHA256"), &[]);
-    no_date.remove("x-amz-date");
+    no_date.remove(names::X_AMZ_DATE);
     let e = parse_err(&no_date, "");
     assert_eq!(
         wire(&e, Service::Sts).1,
@@ -332,7 +333,10 @@ fn wrong_service_and_region() {
 fn dates() {
     // Bad or missing X-Amz-Date.
     let mut bad = doc_headers(Some(GOOD), &[]);
-    bad.insert("x-amz-date", HeaderValue::from_static("2013-05-24T00:00:00Z"));
+    bad.insert(
+        names::X_AMZ_DATE,
+        HeaderValue::from_static("2013-05-24T00:00:00Z"),
+    );
     let e = parse_err(&bad, "");
     assert_eq!(
         wire(&e, Service::S3),
@@ -352,7 +356,7 @@ fn dates() {
     );
     // `Date` alone is used (and must then be signed).
     let mut date_only = doc_headers(Some(GOOD), &[("date", "Fri, 24 May 2013 00:00:00 GMT")]);
-    date_only.remove("x-amz-date");
+    date_only.remove(names::X_AMZ_DATE);
     let auth = v4(&date_only, "", SigService::S3);
     assert_eq!(
         (auth.amz_date.as_str(), auth.date_source),
@@ -472,7 +476,7 @@ fn signed_headers_rules() {
 #[test]
 fn payload_modes() {
     let mut headers = doc_headers(Some(GOOD), &[]);
-    headers.remove("x-amz-content-sha256");
+    headers.remove(names::X_AMZ_CONTENT_SHA256);
     let e = v4(&headers, "", SigService::S3)
         .payload_mode(SigService::S3)
         .unwrap_err();

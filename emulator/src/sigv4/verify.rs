@@ -12,7 +12,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// The access key id that signed.
-    pub access_key_id: String,
+    pub access_key_id: compact_str::CompactString,
     /// The scope, time, seed signature and key the chunk signatures chain from; shared
     /// with the body's decoder rather than copied into it.
     pub signing: Arc<ChunkSigning>,
@@ -116,7 +116,7 @@ impl AuthV4 {
         let redacted = canonical.redacted();
         tracing::debug!(access_key_id = %self.access_key_id, canonical_request = %redacted, "sigv4 signature mismatch");
         Err(SigError::SignatureDoesNotMatch(Box::new(SignatureMismatch {
-            access_key_id: self.access_key_id.clone(),
+            access_key_id: self.access_key_id.to_string(),
             string_to_sign,
             signature_provided: self.signature.clone(),
             canonical_request: canonical.to_bytes(),

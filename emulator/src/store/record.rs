@@ -26,69 +26,13 @@ pub struct ETag {
     parts: u32,
 }
 
-/// A short ASCII text on the stack: how the record's compact fields are rendered
-/// into a response without an allocation.
-#[derive(Clone, Copy)]
-pub struct StackText<const N: usize> {
-    buf: [u8; N],
-    len: usize,
-}
+pub use crate::util::StackText;
 
 /// An ETag's text, quoted (at most `"` + 32 + `-` + 5 digits + `"`).
 pub type QuotedETag = StackText<48>;
 
 /// A version id's text (`null` or `v` + 31 digits).
 pub type VersionText = StackText<32>;
-
-impl<const N: usize> StackText<N> {
-    fn new() -> Self {
-        Self { buf: [0; N], len: 0 }
-    }
-
-    /// Append one ASCII byte (the types above size `N` for their longest text).
-    fn push(&mut self, b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
-    }
-
-    /// Append `n` in decimal, zero-padded to `width` digits.
-    fn push_decimal(&mut self, n: u64, width: usize) {
-        let mut digits = [b'0'; 20];
-        let mut at = digits.len();
-        let mut rest = n;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        let shown = &digits[at..];
-        (shown.len()..width).for_each(|_| self.push(b'0'));
-        shown.iter().for_each(|b| self.push(*b));
-    }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        // Only ASCII is ever pushed.
-        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
-    }
-}
-
-impl<const N: usize> AsRef<str> for StackText<N> {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl<const N: usize> fmt::Debug for StackText<N> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 impl ETag {
     /// The ETag of a body written in one piece: its MD5.

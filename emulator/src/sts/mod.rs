@@ -194,7 +194,7 @@ pub(crate) fn get_caller_identity(
 pub(crate) fn ok(body: String) -> ApiResult<Response<ResBody>> {
     Response::builder()
         .status(StatusCode::OK)
-        .header("content-type", "text/xml")
+        .header(http::header::CONTENT_TYPE, "text/xml")
         .body(full(body))
         .map_err(|e| api_error!(InternalFailure).note(e.to_string()))
 }
