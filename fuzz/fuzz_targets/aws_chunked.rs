@@ -65,7 +65,7 @@ fn config(flags: u8, decoded_length: u32) -> DecoderConfig {
     let scope = CredentialScope::new("20130524", "us-east-1", "s3");
     let signing = ChunkSigning {
         key: SigningKey::derive(fuzz::DOC_SECRET, &scope),
-        amz_date: "20130524T000000Z".to_owned(),
+        amz_date: "20130524T000000Z".into(),
         scope,
         // The S3 documentation's streaming example's seed signature.
         seed_signature: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9".to_owned(),
