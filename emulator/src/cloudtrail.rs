@@ -65,7 +65,7 @@ pub enum TrailParameters {
     /// An S3 data event's: the entry's bucket and key and the facts' `Host`.
     S3,
     /// AssumeRole's form parameters ([`assume_role_parameters`]).
-    AssumeRole(Vec<(String, String)>),
+    AssumeRole(std::sync::Arc<[(String, String)]>),
 }
 
 /// `responseElements` of a success.

@@ -18,6 +18,8 @@ pub(crate) mod sts;
 
 use std::sync::Arc;
 
+use compact_str::ToCompactString as _;
+
 use crate::authn::{Caller, Identity};
 use crate::error::ApiError;
 use crate::iam::{self, Decision, Policies, PolicyRef, PolicyType, Principal, RequestContext, Surface};
@@ -185,7 +187,7 @@ pub(crate) fn global_context(
 ) -> RequestContext {
     let mut c = RequestContext::new()
         .set("aws:CurrentTime", crate::util::rfc3339(ctx.now))
-        .set("aws:EpochTime", ctx.now.unix_timestamp().to_string())
+        .set("aws:EpochTime", ctx.now.unix_timestamp().to_compact_string())
         .set(
             "aws:SecureTransport",
             if ctx.secure.unwrap_or(world.network.secure_transport) {
@@ -199,7 +201,7 @@ pub(crate) fn global_context(
     // aws:SourceIp is absent for requests through a VPC endpoint (global keys page).
     if world.network.source_vpce.is_none() {
         let ip = world.network.source_ip.unwrap_or_else(|| ctx.peer.ip());
-        c = c.set("aws:SourceIp", ip.to_string());
+        c = c.set("aws:SourceIp", ip.to_compact_string());
     }
     if let Some(v) = &world.network.source_vpce {
         c = c.set("aws:SourceVpce", v.clone());

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use compact_str::ToCompactString as _;
 use http::HeaderMap;
 
 use super::{caller_policies, denied, global_context, policies, principal, vpc_endpoint};
@@ -47,7 +48,7 @@ pub(crate) fn s3_auth_keys(mut c: RequestContext, facts: &AuthFacts) -> RequestC
         c = c.set("s3:authType", v);
     }
     if let Some(v) = facts.signature_age_ms {
-        c = c.set("s3:signatureAge", v.to_string());
+        c = c.set("s3:signatureAge", v.to_compact_string());
     }
     if let Some(v) = &facts.content_sha256 {
         c = c.set("s3:x-amz-content-sha256", v.clone());

@@ -14,25 +14,29 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
+
 use super::principal::{Principal, PrincipalKind};
 use super::variables::Lookup;
 
 /// A condition key's value in the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContextValue {
-    /// A single-valued key.
-    Single(String),
+    /// A single-valued key. Most values (times, regions, flags, addresses, ids)
+    /// fit `CompactString`'s 24 inline bytes: a request sets about a dozen.
+    Single(CompactString),
     /// A multivalued key (`aws:TagKeys`, `s3:RequestObjectTagKeys`).
     Multi(Vec<String>),
 }
 
 impl ContextValue {
-    /// The values as a slice (one element for a single value).
-    pub fn as_slice(&self) -> &[String] {
-        match self {
-            Self::Single(v) => std::slice::from_ref(v),
-            Self::Multi(v) => v,
-        }
+    /// The values (one for a single value).
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        let (one, many): (Option<&str>, &[String]) = match self {
+            Self::Single(v) => (Some(v), &[]),
+            Self::Multi(v) => (None, v),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
     }
 }
 
@@ -75,7 +79,7 @@ impl RequestContext {
 
     /// Set a single-valued key (builder form).
     #[must_use]
-    pub fn set(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
+    pub fn set(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<CompactString>) -> Self {
         self.insert(key, ContextValue::Single(value.into()));
         self
     }

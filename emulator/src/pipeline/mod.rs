@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use compact_str::CompactString;
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 
 use crate::emulator::Emulator;
@@ -34,6 +34,7 @@ use crate::error::ApiError;
 use crate::fault::{FaultAction, Fired};
 use crate::log::LogEntry;
 use crate::protocol::codes::Service;
+use crate::protocol::names;
 use crate::protocol::xml;
 use crate::request::{empty, full, Ctx, ResBody, ResetConnection, Trace};
 use crate::route::{self, ServiceKind};
@@ -82,7 +83,12 @@ impl Emulator {
             trace: Trace::default(),
         };
         let method = CompactString::from(req.method().as_str());
-        let uri = req.uri().to_string();
+        // A server request's target is origin-form (path and query): copied as it is
+        // rather than through `Uri`'s Display.
+        let uri = match (req.uri().authority(), req.uri().path_and_query()) {
+            (None, Some(pq)) => pq.as_str().to_owned(),
+            _ => req.uri().to_string(),
+        };
         let host_header = host_of(&req);
         let host = route::parse_host(&host_header, &self.config.host_suffixes);
         ctx.trace.trail.source_ip = Some(self.world().network.source_ip.unwrap_or_else(|| peer.ip()));
@@ -286,21 +292,21 @@ fn error_response(ctx: &Ctx, e: &ApiError, service: Service, is_head: bool) -> R
 
 fn common_headers(ctx: &Ctx, service: Service, response: &mut Response<ResBody>) {
     let headers = response.headers_mut();
-    let mut set = |name: &'static str, value: &str| {
+    let mut set = |name: HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             headers.insert(name, v);
         }
     };
     // The Date header carries the emulator's clock, so SDK clock-skew
     // correction (which reads it) follows the injected clock.
-    set("date", &http_date(ctx.now));
+    set(http::header::DATE, &http_date(ctx.now));
     match service {
         Service::S3 => {
-            set("x-amz-request-id", &ctx.request_id);
-            set("x-amz-id-2", &ctx.host_id);
-            set("server", "AmazonS3");
+            set(names::X_AMZ_REQUEST_ID, &ctx.request_id);
+            set(names::X_AMZ_ID_2, &ctx.host_id);
+            headers.insert(http::header::SERVER, HeaderValue::from_static("AmazonS3"));
         }
-        Service::Sts => set("x-amzn-requestid", &ctx.uuid),
+        Service::Sts => set(names::X_AMZN_REQUESTID, &ctx.uuid),
     }
 }
 

@@ -79,7 +79,7 @@ where
         region.clone()
     });
     if action.as_deref() == Some("AssumeRole") {
-        ctx.trace.trail.parameters = crate::cloudtrail::TrailParameters::AssumeRole(params.pairs().to_vec());
+        ctx.trace.trail.parameters = crate::cloudtrail::TrailParameters::AssumeRole(params.shared());
     }
 
     sts::check_version(&params)?;

@@ -7,6 +7,8 @@ pub(crate) mod web_identity;
 
 pub(crate) use assume_role::Granted;
 
+use std::sync::Arc;
+
 use http::{Response, StatusCode};
 
 use crate::api_error;
@@ -20,7 +22,7 @@ use crate::world::SessionOwner;
 
 /// The decoded request parameters.
 #[derive(Debug, Default)]
-pub(crate) struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Arc<[(String, String)]>);
 
 impl Params {
     /// The parameters of an STS request: the query's (the presigned `X-Amz-*`
@@ -47,12 +49,12 @@ impl Params {
                 pairs.push((form_text(k)?, form_text(v)?));
             }
         }
-        Ok(Self(pairs))
+        Ok(Self(pairs.into()))
     }
 
-    /// Every parameter, in order.
-    pub(crate) fn pairs(&self) -> &[(String, String)] {
-        &self.0
+    /// The parameters, shared (the CloudTrail record keeps them).
+    pub(crate) fn shared(&self) -> Arc<[(String, String)]> {
+        Arc::clone(&self.0)
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
@@ -86,8 +88,22 @@ fn query_text(raw: &str) -> ApiResult<String> {
 
 /// A percent-decoded `application/x-www-form-urlencoded` component (`+` is a space).
 fn form_text(raw: &[u8]) -> ApiResult<String> {
-    let plus_as_space: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
-    let decoded: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    // One pass and one buffer: `+` is a space, `%XX` a byte, anything else itself
+    // (a `%` not followed by two hex digits included, as `percent_decode` reads it).
+    let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+    let mut decoded = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        match (b, hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
+            (b'+', ..) => decoded.push(b' '),
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push((hi * 16 + lo) as u8);
+                i += 2;
+            }
+            _ => decoded.push(b),
+        }
+        i += 1;
+    }
     String::from_utf8(decoded).map_err(|_| not_utf8())
 }
 
@@ -143,7 +159,7 @@ pub(crate) fn grant_assume_role(
         region,
         global: false,
     };
-    assume_role::grant(emu, ctx, &world, caller, &Params(params), &endpoint)
+    assume_role::grant(emu, ctx, &world, caller, &Params(params.into()), &endpoint)
 }
 
 /// The unique id AWS reports for a caller (`aws:userid`).
@@ -203,6 +219,40 @@ pub(crate) fn ok(body: String) -> ApiResult<Response<ResBody>> {
 mod tests {
     use super::*;
     use crate::protocol::codes::Code;
+
+    #[test]
+    fn form_text_reads_what_percent_decode_reads_with_plus_as_space() {
+        let reference = |raw: &[u8]| {
+            let plus: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+            String::from_utf8(percent_encoding::percent_decode(&plus).collect()).ok()
+        };
+        for raw in [
+            "",
+            "a",
+            "a+b",
+            "%41%42",
+            "%4",
+            "%",
+            "%%41",
+            "%+1",
+            "%2B",
+            "%2b+%2F",
+            "%zz",
+            "a%",
+            "%C3%A9",
+            "%C3",
+            "%FF",
+            "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr",
+            "++",
+            "%4g1",
+        ] {
+            assert_eq!(
+                form_text(raw.as_bytes()).ok(),
+                reference(raw.as_bytes()),
+                "{raw:?}"
+            );
+        }
+    }
 
     fn code(query: &str, body: &str) -> Option<Code> {
         check_params(query, true, body.as_bytes()).err().map(|e| e.code)
