@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The benchmarks of issue 6, side by side in one run: a bare hyper server (the
-# ceiling), the emulator (release build) and moto_server, each on 127.0.0.1 with
+# ceiling), the same server doing only the hashing and HMAC a SigV4-verifying
+# server cannot skip (the floor, `ceiling --floor`, throughput rows only), the
+# emulator (release build) and moto_server, each on 127.0.0.1 with
 # a free port, driven by the same load generator (emulator/examples/loadgen.rs,
 # which signs with aws-sigv4). Every figure is taken 3 times (rounds interleave
 # the servers, so a noisy neighbour hits all three alike) and the median is
@@ -75,6 +77,7 @@ start() {
     PORT=$(free_port)
     case "$1" in
     ceiling) "$R/examples/ceiling" "127.0.0.1:$PORT" >"$OUT/ceiling.log" 2>&1 & ;;
+    floor) "$R/examples/ceiling" "127.0.0.1:$PORT" --floor >"$OUT/floor.log" 2>&1 & ;;
     emulator)
         # Default log level (info, one line per request), as users run it.
         "$R/emulator" serve --world "$WORLD" --listen "127.0.0.1:$PORT" --store "${2:-memory}" \
@@ -108,6 +111,7 @@ SCENARIOS=(
     "multipart-64m-c1|--op multipart --size 67108864 --part-size 8388608 --concurrency 1 --keys 4"
 )
 TARGETS=(ceiling emulator moto)
+LOAD_TARGETS=(ceiling floor emulator moto)
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 record "{\"kind\":\"machine\",\"nproc\":$(nproc),\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\",\"loadavg_start\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"seconds_per_load\":$SECONDS_PER_LOAD,\"rounds\":$ROUNDS,\"date\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"commit\":\"$(git rev-parse --short HEAD)\"}"
@@ -151,7 +155,7 @@ fi
 
 for round in $(seq 1 "$ROUNDS"); do
     echo "== round $round/$ROUNDS: throughput (${SECONDS_PER_LOAD} s per load)"
-    for target in "${TARGETS[@]}"; do
+    for target in "${LOAD_TARGETS[@]}"; do
         start "$target"
         for s in "${SCENARIOS[@]}"; do
             name="${s%%|*}"

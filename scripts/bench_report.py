@@ -101,6 +101,21 @@ def main(path):
             w(f"| scenario catalogue, {cat[0]['files']} files, `harness run scenarios` (s) | | {cat_ms / 1000:.2f} | | | | "
               f"{median([r['load1'] for r in cat]):.2f} |")
 
+        if any(t == "floor" for (t, _) in loads):
+            w("")
+            w("The floor: the ceiling server doing only the work a SigV4-verifying server cannot skip "
+              "(canonical request, its SHA-256, the HMAC, SHA-256 and MD5 of the body; `ceiling --floor`):")
+            w("")
+            w("| figure (median of rounds) | ceiling | floor | emulator | floor/ceiling | emulator/floor |")
+            w("|---|---:|---:|---:|---:|---:|")
+            for s in scenarios:
+                c, _ = fig("ceiling", s)
+                f, _ = fig("floor", s)
+                e, _ = fig("emulator", s)
+                by_c = f"{f / c:.0%}" if c else "n/a"
+                by_f = f"{e / f:.0%}" if f else "n/a"
+                w(f"| {s} req/s | {c:,.0f} | {f:,.0f} | {e:,.0f} | {by_c} | {by_f} |")
+
         w("")
         w("Targets:")
         w("")

@@ -9,11 +9,65 @@
 #   bash scripts/instructions.sh           # N=500, about 2 minutes
 #   N=200 bash scripts/instructions.sh
 #
+# `server` counts whole servers instead: the release emulator, the ceiling and the
+# floor (`ceiling --floor`, the hashing and HMAC alone; see emulator/examples/ceiling.rs),
+# each under callgrind while loadgen sends it N and then 2N requests on one
+# connection; the difference over N is one request's instructions in the server
+# process, hyper, tokio and the log line included (the kernel's work is not counted).
+#
+#   N=500 bash scripts/instructions.sh server   # about 5 minutes
+#
 # Needs valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${N:-500}"
 command -v valgrind >/dev/null || { echo "instructions: valgrind is missing" >&2; exit 1; }
+
+if [ "${1:-}" = server ]; then
+    cargo build --release --locked -q -p emulator --bin emulator --example loadgen --example ceiling
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+    # serve_count OP N SERVER ARGS...: the server's instruction total over N requests
+    # of OP (`{port}` in ARGS is replaced by a free port).
+    serve_count() {
+        local op=$1 n=$2 port args=() a pid extra=()
+        shift 2
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        for a in "$@"; do args+=("${a//\{port\}/$port}"); done
+        valgrind --tool=callgrind --callgrind-out-file="$out/cg" "${args[@]}" >/dev/null 2>"$out/log" &
+        pid=$!
+        for _ in $(seq 1 150); do
+            python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=0.2)" 2>/dev/null && break
+            sleep 0.2
+        done
+        [ "$op" = put ] && extra=(--size 1024)
+        target/release/examples/loadgen run --target "http://127.0.0.1:$port" --op "$op" "${extra[@]}" \
+            --concurrency 1 --requests "$n" --duration 600 --json >"$out/load.json"
+        kill -INT "$pid" 2>/dev/null || true
+        sleep 0.5
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        grep -q '"errors":0' "$out/load.json" || { echo "instructions: requests failed: $(cat "$out/load.json")" >&2; exit 1; }
+        awk '/^summary:/ {print $2}' "$out/cg"
+    }
+    printf '%-14s %12s %12s %12s\n' request ceiling floor emulator
+    for op in put delete assume-role; do
+        row=()
+        for server in ceiling floor emulator; do
+            case $server in
+            ceiling) cmd=(target/release/examples/ceiling "127.0.0.1:{port}") ;;
+            floor) cmd=(target/release/examples/ceiling "127.0.0.1:{port}" --floor) ;;
+            emulator) cmd=(target/release/emulator serve --world scripts/worlds/clients.toml
+                --listen "127.0.0.1:{port}" --store memory) ;;
+            esac
+            a=$(serve_count "$op" "$N" "${cmd[@]}")
+            b=$(serve_count "$op" $((2 * N)) "${cmd[@]}")
+            row+=($(((b - a) / N)))
+        done
+        printf '%-14s %12d %12d %12d\n' "$op" "${row[@]}"
+    done
+    exit 0
+fi
 bin=$(cargo bench -p emulator --bench pipeline --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for l in sys.stdin:

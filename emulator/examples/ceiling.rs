@@ -4,7 +4,14 @@
 //! nothing else, so "emulator / ceiling" is the share of the machine's HTTP
 //! throughput the emulator keeps after authentication, authorization and storage.
 //!
-//! `cargo run --release -p emulator --example ceiling -- [127.0.0.1:PORT]`
+//! With `--floor` it also does the work no SigV4-verifying server can skip, on the
+//! request it received: a canonical request built from the method, path, query and
+//! every header but `Authorization` (sorted), its SHA-256, the HMAC-SHA256 of a
+//! string to sign with an already derived key, and SHA-256 and MD5 over the body
+//! (the payload hash and the ETag). "floor / ceiling" is then the most a verifying
+//! server on this stack could keep; it checks nothing and answers 200 regardless.
+//!
+//! `cargo run --release -p emulator --example ceiling -- [127.0.0.1:PORT] [--floor]`
 //! prints `http://ADDR` on stdout, then serves until killed.
 
 #![allow(
@@ -17,25 +24,88 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
+use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Empty};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use md5::Md5;
+use sha2::{Digest, Sha256};
 
-async fn answer(req: Request<hyper::body::Incoming>) -> Result<Response<Empty<Bytes>>, Infallible> {
+async fn answer(
+    req: Request<hyper::body::Incoming>,
+    floor: bool,
+) -> Result<Response<Empty<Bytes>>, Infallible> {
+    if floor {
+        std::hint::black_box(signature_work(&req));
+    }
+    let (mut sha, mut md5) = (Sha256::new(), Md5::new());
     // Drain the body frame by frame (as the emulator does), keeping nothing.
     let mut body = req.into_body();
     while let Some(frame) = body.frame().await {
-        if frame.is_err() {
-            break;
+        let Ok(frame) = frame else { break };
+        if let (true, Some(data)) = (floor, frame.data_ref()) {
+            sha.update(data);
+            md5.update(data);
         }
+    }
+    if floor {
+        std::hint::black_box((sha.finalize(), md5.finalize()));
     }
     Ok(Response::new(Empty::new()))
 }
 
+/// The request's canonical text, hashed, and the string to sign's HMAC.
+fn signature_work(req: &Request<hyper::body::Incoming>) -> [u8; 32] {
+    let mut headers: Vec<(&str, &[u8])> = req
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != hyper::header::AUTHORIZATION)
+        .map(|(name, value)| (name.as_str(), value.as_bytes()))
+        .collect();
+    headers.sort_unstable_by_key(|(name, _)| *name);
+    let mut canonical = Vec::with_capacity(512);
+    canonical.extend_from_slice(req.method().as_str().as_bytes());
+    canonical.push(b'\n');
+    canonical.extend_from_slice(req.uri().path().as_bytes());
+    canonical.push(b'\n');
+    canonical.extend_from_slice(req.uri().query().unwrap_or("").as_bytes());
+    canonical.push(b'\n');
+    for (name, value) in &headers {
+        canonical.extend_from_slice(name.as_bytes());
+        canonical.push(b':');
+        canonical.extend_from_slice(value);
+        canonical.push(b'\n');
+    }
+    canonical.push(b'\n');
+    for (i, (name, _)) in headers.iter().enumerate() {
+        if i > 0 {
+            canonical.push(b';');
+        }
+        canonical.extend_from_slice(name.as_bytes());
+    }
+    canonical.push(b'\n');
+    canonical.extend_from_slice(
+        req.headers()
+            .get("x-amz-content-sha256")
+            .map_or(&b"UNSIGNED-PAYLOAD"[..], |v| v.as_bytes()),
+    );
+    let hashed = hex::encode(Sha256::digest(&canonical));
+    let mut mac = Hmac::<Sha256>::new_from_slice(&[7u8; 32]).unwrap();
+    mac.update(b"AWS4-HMAC-SHA256\n20261206T000000Z\n20261206/us-east-1/s3/aws4_request\n");
+    mac.update(hashed.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
 fn main() {
-    let listen = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let floor = args.iter().any(|a| a == "--floor");
+    let listen = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1:0".into());
     if !listen.starts_with("127.0.0.1:") {
         eprintln!("ceiling: listens on 127.0.0.1 only, got `{listen}`");
         std::process::exit(2);
@@ -55,7 +125,7 @@ fn main() {
             tokio::spawn(async move {
                 let _ = http1::Builder::new()
                     .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service_fn(answer))
+                    .serve_connection(TokioIo::new(stream), service_fn(move |req| answer(req, floor)))
                     .await;
             });
         }
