@@ -32,7 +32,7 @@ scenarios *ARGS:
 emulator WORLD="scripts/worlds/clients.toml":
     cargo run -q -p emulator -- serve --world {{WORLD}}
 
-# Benchmarks side by side: ceiling, emulator, moto (about 11 minutes; docs/benchmarks.md).
+# Benchmarks side by side: ceiling, floor, emulator, moto (about 12 minutes; docs/benchmarks.md).
 bench:
     bash scripts/bench.sh
 
@@ -43,6 +43,10 @@ bench-scale:
 # Instructions per request of PutObject, DeleteObject and AssumeRole (callgrind; needs valgrind).
 instructions:
     bash scripts/instructions.sh
+
+# The same for whole servers (ceiling, floor, emulator) under loadgen (about 5 minutes).
+instructions-server:
+    bash scripts/instructions.sh server
 
 # harness fuzz throughput against its targets, beside a model-alone baseline (about 2 minutes).
 bench-fuzz:
