@@ -11,6 +11,8 @@ use emulator::store::{DirStore, MemoryStore, Store, StoreError};
 use emulator::{AdminAccess, Clock, Config, Emulator, ManualClock, SystemClock, World};
 use time::OffsetDateTime;
 
+mod log_fields;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "emulator",
@@ -277,8 +279,10 @@ fn init_logging(format: LogFormat) {
         .with_writer(|| LogWriter);
     if format == LogFormat::Json {
         builder.json().init();
-    } else {
+    } else if ansi {
         builder.init();
+    } else {
+        builder.fmt_fields(log_fields::PlainFields).init();
     }
 }
 
