@@ -35,25 +35,30 @@ impl Xml {
 
     /// `<name>`.
     pub fn open(&mut self, name: &str) -> &mut Self {
-        let _ = write!(self.out, "<{name}>");
-        self
+        // `push_str` rather than `write!`: every response is built here, and the
+        // formatting machinery cost more than the text.
+        self.push(&["<", name, ">"])
     }
 
     /// `<name xmlns="ns">`.
     pub fn open_ns(&mut self, name: &str, ns: &str) -> &mut Self {
-        let _ = write!(self.out, "<{name} xmlns=\"{}\">", escape(ns));
-        self
+        self.push(&["<", name, " xmlns=\"", &escape(ns), "\">"])
     }
 
     /// `</name>`.
     pub fn close(&mut self, name: &str) -> &mut Self {
-        let _ = write!(self.out, "</{name}>");
-        self
+        self.push(&["</", name, ">"])
     }
 
     /// `<name>text</name>`.
     pub fn elem(&mut self, name: &str, text: &str) -> &mut Self {
-        let _ = write!(self.out, "<{name}>{}</{name}>", escape(text));
+        self.push(&["<", name, ">", &escape(text), "</", name, ">"])
+    }
+
+    fn push(&mut self, parts: &[&str]) -> &mut Self {
+        for part in parts {
+            self.out.push_str(part);
+        }
         self
     }
 

@@ -46,16 +46,23 @@ fn charset_ok(s: &str, extra: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c))
 }
 
-fn random_token(emu: &Emulator, len: usize, alphabet: &[u8]) -> String {
+/// `prefix` and then `len` letters of `alphabet` drawn from the emulator's ids.
+fn random_token(emu: &Emulator, prefix: &str, len: usize, alphabet: &[u8]) -> String {
     let radix = alphabet.len().max(1) as u64;
     // Every alphabet here has 32 or 64 letters: a mask and a shift give the
     // same digits as `%` and `/`, without a division per character.
     let shift = radix.is_power_of_two().then(|| radix.trailing_zeros());
     // Bytes, then one UTF-8 check: the alphabets are ASCII (the session token
     // alone is 300 characters, drawn on every AssumeRole).
-    let mut out = Vec::with_capacity(len);
+    let mut out = Vec::with_capacity(prefix.len() + len);
+    out.extend_from_slice(prefix.as_bytes());
+    let len = prefix.len() + len;
+    // One id from the emulator's counter seeds the token (so tokens never repeat);
+    // the rest of its words come from the mixer, not from the shared counter.
+    let mut word = emu.next_id();
     while out.len() < len {
-        let mut x = emu.next_id();
+        let mut x = word;
+        word = crate::util::splitmix(word);
         for _ in 0..8 {
             if out.len() == len {
                 break;
@@ -476,23 +483,11 @@ pub(super) fn issue(
             }
         }
     }
-    let access_key_id = format!(
-        "ASIA{}",
-        random_token(emu, 16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-    );
-    let secret = random_token(
-        emu,
-        40,
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-    );
-    let token = format!(
-        "IQoJb3JpZ2luX2Vj{}",
-        random_token(
-            emu,
-            300,
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-        )
-    );
+    const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let access_key_id = random_token(emu, "ASIA", 16, BASE32);
+    let secret = random_token(emu, "", 40, BASE64);
+    let token = random_token(emu, "IQoJb3JpZ2luX2Vj", 300, BASE64);
     Session {
         access_key_id,
         secret,

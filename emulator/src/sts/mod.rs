@@ -90,16 +90,24 @@ fn query_text(raw: &str) -> ApiResult<String> {
 fn form_text(raw: &[u8]) -> ApiResult<String> {
     // One pass and one buffer: `+` is a space, `%XX` a byte, anything else itself
     // (a `%` not followed by two hex digits included, as `percent_decode` reads it).
+    if !raw.iter().any(|b| matches!(b, b'+' | b'%')) {
+        return std::str::from_utf8(raw)
+            .map(str::to_owned)
+            .map_err(|_| not_utf8());
+    }
     let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
     let mut decoded = Vec::with_capacity(raw.len());
     let mut i = 0;
     while let Some(&b) = raw.get(i) {
-        match (b, hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
-            (b'+', ..) => decoded.push(b' '),
-            (b'%', Some(hi), Some(lo)) => {
-                decoded.push((hi * 16 + lo) as u8);
-                i += 2;
-            }
+        match b {
+            b'+' => decoded.push(b' '),
+            b'%' => match (hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
+                (Some(hi), Some(lo)) => {
+                    decoded.push((hi * 16 + lo) as u8);
+                    i += 2;
+                }
+                _ => decoded.push(b),
+            },
             _ => decoded.push(b),
         }
         i += 1;
