@@ -3,10 +3,33 @@
 
 use time::OffsetDateTime;
 
-/// RFC 3339 text of an instant (`2026-01-01T00:00:00Z`).
+/// RFC 3339 text of an instant (`2026-01-01T00:00:00Z`, `…:00.5Z`): the `time`
+/// crate's `Rfc3339` form, written by hand for UTC instants with four-digit years
+/// (every request puts one in its condition context as `aws:CurrentTime`), through
+/// the crate otherwise.
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    let Some(year) = four_digit_year(t).filter(|_| t.offset().is_utc()) else {
+        return t
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+    };
+    let mut out = String::with_capacity(30);
+    push_date_time(&mut out, year, t);
+    let nanos = t.nanosecond();
+    if nanos != 0 {
+        // The fraction's nine digits without their trailing zeros.
+        let mut digits = [b'0'; 9];
+        let mut rest = nanos;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        let used = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
+        out.push('.');
+        digits.iter().take(used).for_each(|d| out.push(char::from(*d)));
+    }
+    out.push('Z');
+    out
 }
 
 /// HTTP date (RFC 7231 IMF-fixdate) of an instant: `Fri, 27 Nov 2026 18:06:30 GMT`.
@@ -58,13 +81,7 @@ fn iso8601_with(t: OffsetDateTime, millis: bool) -> String {
             .unwrap_or_default();
     };
     let mut out = String::with_capacity(24);
-    push_four(&mut out, year);
-    out.push('-');
-    push_two(&mut out, u8::from(t.month()));
-    out.push('-');
-    push_two(&mut out, t.day());
-    out.push('T');
-    push_clock(&mut out, t);
+    push_date_time(&mut out, year, t);
     if millis {
         let ms = t.millisecond();
         out.push('.');
@@ -93,6 +110,17 @@ fn push_two(out: &mut String, n: u8) {
 fn push_four(out: &mut String, n: u16) {
     push_two(out, u8::try_from(n / 100).unwrap_or(0));
     push_two(out, u8::try_from(n % 100).unwrap_or(0));
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`.
+fn push_date_time(out: &mut String, year: u16, t: OffsetDateTime) {
+    push_four(out, year);
+    out.push('-');
+    push_two(out, u8::from(t.month()));
+    out.push('-');
+    push_two(out, t.day());
+    out.push('T');
+    push_clock(out, t);
 }
 
 /// `HH:MM:SS`.
@@ -252,6 +280,25 @@ pub(crate) fn uuid(n: u64) -> StackText<36> {
     out
 }
 
+/// An IP address as text, IPv4 written by hand: every request puts its source
+/// address in the condition context (`aws:SourceIp`), and `Display` goes through
+/// the formatting machinery.
+pub(crate) fn ip_text(ip: std::net::IpAddr) -> compact_str::CompactString {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let mut out = StackText::<15>::new();
+            for (i, octet) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                out.push_decimal(u64::from(*octet), 1);
+            }
+            compact_str::CompactString::from(out.as_str())
+        }
+        std::net::IpAddr::V6(_) => compact_str::ToCompactString::to_compact_string(&ip),
+    }
+}
+
 /// A short ASCII text on the stack, `N` bytes at most: ids and the record's
 /// compact fields are rendered into a response without an allocation.
 #[derive(Clone, Copy)]
@@ -350,6 +397,22 @@ pub(crate) fn concat(parts: &[&str]) -> String {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn ip_text_is_display() {
+        for ip in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.12.3",
+            "127.0.0.1",
+            "192.168.100.7",
+            "::1",
+            "2001:db8::42",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(ip).as_str(), ip.to_string());
+        }
+    }
 
     #[test]
     fn a_host_id_is_the_base64_of_six_mixed_words() {
@@ -451,6 +514,35 @@ mod tests {
             n += 1;
         }
         assert!(n > 400_000, "{n}");
+        // RFC 3339 keeps every digit of the fraction up to the last non-zero one.
+        let mut t = start;
+        let mut nanos: u32 = 0;
+        while t < datetime!(2200-01-01 00:00 UTC) {
+            nanos = nanos.wrapping_mul(2_654_435_761).wrapping_add(12_345) % 1_000_000_000;
+            for n in [
+                0,
+                nanos,
+                nanos / 1000 * 1000,
+                nanos / 1_000_000 * 1_000_000,
+                500_000_000,
+                1,
+                999_999_999,
+            ] {
+                let at = t.replace_nanosecond(n).unwrap();
+                let expected = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+                assert_eq!(rfc3339(at), expected, "{at}");
+            }
+            t += step * 40;
+        }
+        for edge in [
+            datetime!(0000-01-01 00:00:00.999 UTC),
+            datetime!(2026-12-06 09:27:04.123 +02:00),
+        ] {
+            let expected = edge
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            assert_eq!(rfc3339(edge), expected, "{edge}");
+        }
         for edge in [
             datetime!(0000-01-01 00:00:00.999 UTC),
             datetime!(9999-12-31 23:59:59.5 UTC),

@@ -201,7 +201,7 @@ pub(crate) fn global_context(
     // aws:SourceIp is absent for requests through a VPC endpoint (global keys page).
     if world.network.source_vpce.is_none() {
         let ip = world.network.source_ip.unwrap_or_else(|| ctx.peer.ip());
-        c = c.set("aws:SourceIp", ip.to_compact_string());
+        c = c.set("aws:SourceIp", crate::util::ip_text(ip));
     }
     if let Some(v) = &world.network.source_vpce {
         c = c.set("aws:SourceVpce", v.clone());

@@ -19,6 +19,8 @@
 //!   longer matches.
 //! - A wildcard cannot match part of a principal; ARNs compare case-sensitively.
 
+use compact_str::CompactString;
+
 use super::json::{write_string, Pos};
 
 /// The kind of caller.
@@ -65,7 +67,7 @@ pub struct Principal {
     /// service or provider name for services and web identities).
     pub arn: String,
     /// The caller's account; `None` for anonymous, service and web-identity callers.
-    pub account: Option<String>,
+    pub account: Option<CompactString>,
     /// For a role session, the role's ARN (with its path): the value of
     /// `aws:PrincipalArn`.
     pub role_arn: Option<String>,
@@ -73,9 +75,9 @@ pub struct Principal {
     pub source_user_arn: Option<String>,
     /// `aws:userid`: `AIDA…` for users, `AROA…:session` for role sessions, the
     /// account id for root, `account:name` for federated users.
-    pub unique_id: String,
+    pub unique_id: CompactString,
     /// `aws:username`; IAM users only.
-    pub username: Option<String>,
+    pub username: Option<CompactString>,
     /// Principal tags (`aws:PrincipalTag/K`); keys compare case-insensitively.
     pub tags: Vec<(String, String)>,
     /// The S3 canonical user id, for `CanonicalUser` principals.
@@ -89,14 +91,19 @@ fn path_parts(path: &str) -> [&str; 2] {
 }
 
 impl Principal {
-    fn base(kind: PrincipalKind, arn: String, account: Option<&str>, unique_id: String) -> Self {
+    fn base(
+        kind: PrincipalKind,
+        arn: String,
+        account: Option<&str>,
+        unique_id: impl Into<CompactString>,
+    ) -> Self {
         Self {
             kind,
             arn,
-            account: account.map(str::to_owned),
+            account: account.map(CompactString::from),
             role_arn: None,
             source_user_arn: None,
-            unique_id,
+            unique_id: unique_id.into(),
             username: None,
             tags: Vec::new(),
             canonical_id: None,
@@ -109,7 +116,7 @@ impl Principal {
             PrincipalKind::Root,
             format!("arn:aws:iam::{account}:root"),
             Some(account),
-            account.to_owned(),
+            account,
         )
     }
 
@@ -120,9 +127,9 @@ impl Principal {
             PrincipalKind::User,
             crate::util::concat(&["arn:aws:iam::", account, ":user/", path, slash, name]),
             Some(account),
-            unique_id.to_owned(),
+            unique_id,
         );
-        p.username = Some(name.to_owned());
+        p.username = Some(name.into());
         p
     }
 
@@ -342,9 +349,8 @@ impl AwsPrincipal {
         use PrincipalKind as K;
         match self {
             Self::Any => Some(PrincipalMatch::Wildcard),
-            Self::Account(a) => {
-                (p.has_identity() && p.account.as_deref() == Some(a)).then_some(PrincipalMatch::Account)
-            }
+            Self::Account(a) => (p.has_identity() && p.account.as_deref() == Some(a.as_str()))
+                .then_some(PrincipalMatch::Account),
             Self::User(arn) => match p.kind {
                 K::User if &p.arn == arn => Some(PrincipalMatch::Exact),
                 K::FederatedUser if p.source_user_arn.as_ref() == Some(arn) => {
@@ -361,7 +367,7 @@ impl AwsPrincipal {
             Self::FederatedUser(arn) => {
                 (p.kind == K::FederatedUser && &p.arn == arn).then_some(PrincipalMatch::Exact)
             }
-            Self::UserId(id) => (p.kind == K::User && &p.unique_id == id).then_some(PrincipalMatch::Exact),
+            Self::UserId(id) => (p.kind == K::User && p.unique_id == *id).then_some(PrincipalMatch::Exact),
             Self::RoleId(id) => (p.kind == K::AssumedRole
                 && p.unique_id
                     .split_once(':')
@@ -450,8 +456,7 @@ impl PrincipalSpec {
         if listed(&|k| *k == AwsPrincipal::Any) {
             return true;
         }
-        let account =
-            |k: &AwsPrincipal| matches!(k, AwsPrincipal::Account(a) if p.account.as_ref() == Some(a));
+        let account = |k: &AwsPrincipal| matches!(k, AwsPrincipal::Account(a) if p.account.as_deref() == Some(a.as_str()));
         let own = |k: &AwsPrincipal| k.covers(p) == Some(PrincipalMatch::Exact);
         match p.kind {
             PrincipalKind::Root => listed(&account),

@@ -334,7 +334,9 @@ impl AuthV4 {
     /// `HeadersNotSigned`. Other services accept unsigned `x-amz-*` headers (the CRT suite's
     /// `post-sts-header-after` adds `X-Amz-Security-Token` after signing).
     pub fn check_signed_headers(&self, head: &RequestHead<'_>) -> Result<(), SigError> {
-        let is_signed = |name: &str| self.signed_header_names().any(|s| s.eq_ignore_ascii_case(name));
+        // Split once: the list is searched for every `x-amz-*` header the request has.
+        let signed: Vec<&str> = self.signed_header_names().collect();
+        let is_signed = |name: &str| signed.iter().any(|s| s.eq_ignore_ascii_case(name));
         let mut unsigned: Vec<String> = Vec::new();
         let mut require = |name: &str| {
             if !is_signed(name) && !unsigned.iter().any(|u| u == name) {
@@ -356,8 +358,8 @@ impl AuthV4 {
         if !unsigned.is_empty() {
             return Err(SigError::HeadersNotSigned { names: unsigned });
         }
-        match self
-            .signed_header_names()
+        match signed
+            .iter()
             .find(|s| !head.headers.contains_key(super::canonical::lowercase(s).as_ref()))
         {
             Some(name) => Err(SigError::SignedHeaderMissing {

@@ -275,7 +275,7 @@ impl<'a> CanonicalRequest<'a> {
     /// Build the canonical request. Fails with [`SigError::SignedHeaderMissing`] when a
     /// header named in `SignedHeaders` is not in the request.
     pub fn build(input: &CanonicalInput<'a>) -> Result<Self, SigError> {
-        let mut headers = Vec::with_capacity(input.signed_headers.split(';').count());
+        let mut headers = Vec::with_capacity(input.signed_headers.bytes().filter(|b| *b == b';').count() + 1);
         for name in input.signed_headers.split(';') {
             let lower = lowercase(name);
             let value = canonical_header_value(input.headers, &lower).ok_or_else(|| {
