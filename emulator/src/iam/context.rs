@@ -47,7 +47,7 @@ struct Entry {
     /// `key` lowercased, kept only when `key` is not ASCII: an ASCII key
     /// compares with `eq_ignore_ascii_case`, which allocates nothing (every key
     /// AWS defines is ASCII; tag keys need not be).
-    key_lc: Option<String>,
+    key_lc: Option<Box<str>>,
     value: ContextValue,
 }
 
@@ -77,6 +77,13 @@ impl RequestContext {
         Self::default()
     }
 
+    /// An empty context with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
     /// Set a single-valued key (builder form).
     #[must_use]
     pub fn set(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<CompactString>) -> Self {
@@ -101,7 +108,7 @@ impl RequestContext {
     /// Set a key, replacing any value under the same key in any case.
     pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: ContextValue) {
         let key = key.into();
-        let key_lc = (!key.is_ascii()).then(|| key.to_lowercase());
+        let key_lc = (!key.is_ascii()).then(|| key.to_lowercase().into_boxed_str());
         let probe = key_lc.as_deref().unwrap_or(&key);
         if let Some(e) = self.entries.iter_mut().find(|e| e.is(probe)) {
             e.key = key;
