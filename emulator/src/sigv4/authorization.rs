@@ -106,6 +106,23 @@ fn parse_credential(credential: &str, location: Location, amz_date: &str) -> Res
     })
 }
 
+/// The non-empty pieces of `s` between any of the ASCII bytes `seps`, as
+/// `s.split([..]).filter(|t| !t.is_empty())` gives them: a scan of bytes rather than
+/// `str::split`'s decoding of chars (the `Authorization` header is split on every
+/// request). Cutting at ASCII bytes keeps every piece valid UTF-8.
+fn ascii_tokens<'s>(s: &'s str, seps: &'static [u8]) -> impl Iterator<Item = &'s str> {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    (0..=bytes.len()).filter_map(move |i| {
+        if bytes.get(i).is_some_and(|b| !seps.contains(b)) {
+            return None;
+        }
+        let piece = s.get(start..i).filter(|p| !p.is_empty());
+        start = i + 1;
+        piece
+    })
+}
+
 /// `n` ASCII digits at the front of `s` as a number.
 fn digits(s: &[u8]) -> Option<u32> {
     s.iter().try_fold(0_u32, |acc, b| {
@@ -186,7 +203,7 @@ impl AuthV4 {
             authorization: authorization.to_owned(),
         };
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-        for token in rest.split([',', ' ']).filter(|t| !t.is_empty()) {
+        for token in ascii_tokens(rest, b", ") {
             let (key, value) = token.split_once('=').ok_or_else(|| malformed(token))?;
             let slot = match key {
                 "Credential" => &mut credential,
@@ -431,6 +448,23 @@ impl AuthV4 {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn ascii_tokens_are_split_and_filter() {
+        for s in [
+            "",
+            ",",
+            "  ,, ",
+            "a",
+            "Credential=A/B, SignedHeaders=host;x-amz-date, Signature=abc",
+            "Credential=A/B,SignedHeaders=h,Signature=s",
+            ", a ,b,, c ",
+            "é,ü ñ",
+        ] {
+            let expected: Vec<&str> = s.split([',', ' ']).filter(|t| !t.is_empty()).collect();
+            assert_eq!(ascii_tokens(s, b", ").collect::<Vec<_>>(), expected, "{s:?}");
+        }
+    }
 
     #[test]
     fn dates_parse_strictly() {
