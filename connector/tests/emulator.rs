@@ -291,7 +291,7 @@ async fn onboarding_survives_a_skewed_service_clock() {
         .log()
         .recent(10, None)
         .into_iter()
-        .map(|e| (e.operation, e.status))
+        .map(|e| (e.operation.map(String::from), e.status))
         .collect();
     let skewed = f
         .emu

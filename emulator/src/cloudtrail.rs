@@ -32,7 +32,7 @@ pub struct TrailFacts {
     /// The `User-Agent` header.
     pub user_agent: Option<String>,
     /// `awsRegion`: the bucket's region for S3, the endpoint's for STS.
-    pub region: Option<String>,
+    pub region: Option<compact_str::CompactString>,
     /// The `Host` header as sent.
     pub host: Option<String>,
     /// `x-amz-id-2` of an S3 answer.
@@ -45,7 +45,7 @@ pub struct TrailFacts {
     /// the record is read.
     pub response: Option<TrailResponse>,
     /// The bucket's owner (S3 `resources`).
-    pub bucket_owner: Option<String>,
+    pub bucket_owner: Option<compact_str::CompactString>,
     /// The role an AssumeRole named, once found (`resources`).
     pub role: Option<(String, String)>,
     /// `AuthHeader` or `QueryString` (presigned).
@@ -320,7 +320,7 @@ pub fn record(e: &LogEntry) -> Option<Value> {
     m.insert("eventName".into(), json!(operation));
     m.insert(
         "awsRegion".into(),
-        json!(t.region.clone().unwrap_or_else(|| "us-east-1".to_string())),
+        json!(t.region.as_deref().unwrap_or("us-east-1")),
     );
     m.insert(
         "sourceIPAddress".into(),
@@ -414,7 +414,7 @@ pub fn record(e: &LogEntry) -> Option<Value> {
         .as_ref()
         .map(|i| i.account_id.clone())
         .filter(|a| !a.is_empty())
-        .or_else(|| t.bucket_owner.clone())
+        .or_else(|| t.bucket_owner.as_ref().map(ToString::to_string))
         .unwrap_or_default();
     m.insert("recipientAccountId".into(), json!(recipient));
     m.insert(

@@ -30,9 +30,9 @@ pub struct LogEntry {
     /// S3, STS or admin.
     pub service: ServiceKind,
     /// The operation (`PutObject`, `AssumeRole`, …), once routed.
-    pub operation: Option<String>,
+    pub operation: Option<CompactString>,
     /// Bucket, for S3.
-    pub bucket: Option<String>,
+    pub bucket: Option<CompactString>,
     /// Key, for S3 object operations.
     pub key: Option<String>,
     /// The caller's ARN, once authenticated.

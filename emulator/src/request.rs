@@ -44,9 +44,9 @@ impl std::error::Error for ResetConnection {}
 #[derive(Debug, Default, Clone)]
 pub struct Trace {
     /// Operation.
-    pub operation: Option<String>,
+    pub operation: Option<compact_str::CompactString>,
     /// Bucket.
-    pub bucket: Option<String>,
+    pub bucket: Option<compact_str::CompactString>,
     /// Key.
     pub key: Option<String>,
     /// Caller ARN.

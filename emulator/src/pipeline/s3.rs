@@ -38,8 +38,8 @@ where
     let raw_query = parts.uri.query().unwrap_or("");
     let query = route::query_pairs(raw_query)?;
     let target = route::s3_target(parts.method.as_str(), raw_path, &query, host, &parts.headers)?;
-    ctx.trace.operation = Some(target.op.name().to_string());
-    ctx.trace.bucket.clone_from(&target.bucket);
+    ctx.trace.operation = Some(target.op.name().into());
+    ctx.trace.bucket = target.bucket.as_deref().map(Into::into);
     ctx.trace.key.clone_from(&target.key);
     let world = emu.world();
 
@@ -412,8 +412,8 @@ fn trail(
 ) {
     let t = &mut ctx.trace.trail;
     t.identity = crate::cloudtrail::TrailCaller::of(std::sync::Arc::clone(world), caller);
-    t.region = Some(region.to_string());
-    t.bucket_owner = bucket.map(|b| b.account.clone());
+    t.region = Some(region.into());
+    t.bucket_owner = bucket.map(|b| b.account.as_str().into());
     t.auth_method = caller.facts.auth_type.map(|a| {
         if a == "REST-QUERY-STRING" {
             "QueryString"

@@ -35,7 +35,7 @@ where
     let raw_query = parts.uri.query().unwrap_or("").to_string();
     let params = sts::Params::from_request(&raw_query, parts.method == http::Method::POST, &body)?;
     let action = params.get("Action").map(str::to_string);
-    ctx.trace.operation.clone_from(&action);
+    ctx.trace.operation = action.as_deref().map(Into::into);
 
     let head = RequestHead {
         method: parts.method.as_str(),
@@ -74,9 +74,9 @@ where
     // Calls to the global endpoint are logged in us-east-1 (IAM user guide,
     // "Logging IAM and AWS STS API calls with AWS CloudTrail").
     ctx.trace.trail.region = Some(if global_endpoint {
-        "us-east-1".to_string()
+        "us-east-1".into()
     } else {
-        region.clone()
+        region.as_str().into()
     });
     if action.as_deref() == Some("AssumeRole") {
         ctx.trace.trail.parameters = crate::cloudtrail::TrailParameters::AssumeRole(params.shared());
@@ -128,9 +128,9 @@ async fn web_identity(
         .unwrap_or_else(|| "us-east-1".to_string());
     let global_endpoint = host.sts && host.global;
     ctx.trace.trail.region = Some(if global_endpoint {
-        "us-east-1".to_string()
+        "us-east-1".into()
     } else {
-        region.clone()
+        region.as_str().into()
     });
     emu.apply_faults(ctx, "AssumeRoleWithWebIdentity", None, None, Service::Sts)
         .await?;
