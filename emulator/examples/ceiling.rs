@@ -100,6 +100,10 @@ fn signature_work(req: &Request<hyper::body::Incoming>) -> [u8; 32] {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(unknown) = args.iter().find(|a| a.starts_with("--") && *a != "--floor") {
+        eprintln!("ceiling: unknown option `{unknown}` (usage: ceiling [127.0.0.1:PORT] [--floor])");
+        std::process::exit(2);
+    }
     let floor = args.iter().any(|a| a == "--floor");
     let listen = args
         .iter()

@@ -15,18 +15,12 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     };
     let mut out = String::with_capacity(30);
     push_date_time(&mut out, year, t);
-    let nanos = t.nanosecond();
-    if nanos != 0 {
+    if t.nanosecond() != 0 {
         // The fraction's nine digits without their trailing zeros.
-        let mut digits = [b'0'; 9];
-        let mut rest = nanos;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-        let used = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
+        let mut fraction = StackText::<9>::new();
+        fraction.push_decimal(u64::from(t.nanosecond()), 9);
         out.push('.');
-        digits.iter().take(used).for_each(|d| out.push(char::from(*d)));
+        out.push_str(fraction.trim_end_matches('0'));
     }
     out.push('Z');
     out

@@ -29,17 +29,6 @@ pub enum ContextValue {
     Multi(Vec<String>),
 }
 
-impl ContextValue {
-    /// The values (one for a single value).
-    pub fn values(&self) -> impl Iterator<Item = &str> {
-        let (one, many): (Option<&str>, &[String]) = match self {
-            Self::Single(v) => (Some(v), &[]),
-            Self::Multi(v) => (None, v),
-        };
-        one.into_iter().chain(many.iter().map(String::as_str))
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     /// As set: a literal (most keys) is kept without a copy.

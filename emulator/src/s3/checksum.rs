@@ -197,6 +197,15 @@ impl Finished {
 mod tests {
     use super::*;
 
+    /// The header names are written twice, as text in `ALGORITHMS` and as
+    /// `HeaderName` constants for lookups: they must agree.
+    #[test]
+    fn header_names_are_the_table_s() {
+        for (alg, ..) in ALGORITHMS {
+            assert_eq!(alg.header_name().as_str(), alg.header());
+        }
+    }
+
     #[test]
     fn documented_values() {
         // sigv4.md §4.5: CRC32 of 66560 × 'a' = sK4Y7A==, CRC32C = sOO8/Q==.

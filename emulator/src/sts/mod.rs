@@ -88,29 +88,20 @@ fn query_text(raw: &str) -> ApiResult<String> {
 
 /// A percent-decoded `application/x-www-form-urlencoded` component (`+` is a space).
 fn form_text(raw: &[u8]) -> ApiResult<String> {
-    // One pass and one buffer: `+` is a space, `%XX` a byte, anything else itself
-    // (a `%` not followed by two hex digits included, as `percent_decode` reads it).
+    // Most components (`Action`, `Version`, names) have nothing to decode.
     if !raw.iter().any(|b| matches!(b, b'+' | b'%')) {
         return std::str::from_utf8(raw)
             .map(str::to_owned)
             .map_err(|_| not_utf8());
     }
-    let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+    // Each `+` is a space; the pieces between them are percent-decoded (a `%2B` in
+    // a piece is a literal `+`), into one buffer.
     let mut decoded = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        match b {
-            b'+' => decoded.push(b' '),
-            b'%' => match (hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
-                (Some(hi), Some(lo)) => {
-                    decoded.push((hi * 16 + lo) as u8);
-                    i += 2;
-                }
-                _ => decoded.push(b),
-            },
-            _ => decoded.push(b),
+    for (i, piece) in raw.split(|b| *b == b'+').enumerate() {
+        if i > 0 {
+            decoded.push(b' ');
         }
-        i += 1;
+        decoded.extend(percent_encoding::percent_decode(piece));
     }
     String::from_utf8(decoded).map_err(|_| not_utf8())
 }
