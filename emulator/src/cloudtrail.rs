@@ -65,7 +65,7 @@ pub enum TrailParameters {
     /// An S3 data event's: the entry's bucket and key and the facts' `Host`.
     S3,
     /// AssumeRole's form parameters ([`assume_role_parameters`]).
-    AssumeRole(std::sync::Arc<[(String, String)]>),
+    AssumeRole(std::sync::Arc<crate::protocol::form::FormParams>),
 }
 
 /// `responseElements` of a success.
@@ -431,8 +431,8 @@ pub fn records(entries: &[LogEntry]) -> Value {
 
 /// `requestParameters` of an AssumeRole as CloudTrail logs them (names in camel
 /// case; `externalId` logged when sent: inferred, no AWS example shows it).
-pub fn assume_role_parameters(params: &[(String, String)]) -> Map<String, Value> {
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+pub fn assume_role_parameters(params: &crate::protocol::form::FormParams) -> Map<String, Value> {
+    let get = |k: &str| params.get(k).map(str::to_string);
     let mut m = Map::new();
     for (field, name) in [
         ("RoleArn", "roleArn"),
@@ -448,7 +448,7 @@ pub fn assume_role_parameters(params: &[(String, String)]) -> Map<String, Value>
         m.insert("durationSeconds".into(), json!(d));
     }
     let mut tags = BTreeMap::new();
-    for (k, v) in params {
+    for (k, v) in params.iter() {
         if let Some(n) = k
             .strip_prefix("Tags.member.")
             .and_then(|r| r.strip_suffix(".Key"))
@@ -478,15 +478,14 @@ mod tests {
 
     #[test]
     fn assume_role_parameters_are_camel_case_with_tags() {
-        let p: Vec<(String, String)> = [
+        let p: crate::protocol::form::FormParams = [
             ("RoleArn", "arn:aws:iam::2:role/r"),
             ("RoleSessionName", "s"),
             ("DurationSeconds", "900"),
             ("Tags.member.1.Key", "team"),
             ("Tags.member.1.Value", "blue"),
         ]
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .into_iter()
         .collect();
         let m = Value::Object(assume_role_parameters(&p));
         assert_eq!(m["roleArn"], "arn:aws:iam::2:role/r");

@@ -143,10 +143,7 @@ pub fn assume_role(
     caller: &Caller,
     params: &[(&str, &str)],
 ) -> Result<(Arc<Decision>, Session), ApiError> {
-    let params = params
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-        .collect();
+    let params = params.iter().copied().collect();
     let granted = crate::sts::grant_assume_role(emu, &ctx(emu), caller, params, "us-east-1")?;
     Ok((Arc::new(granted.decision), granted.session))
 }

@@ -46,41 +46,35 @@ fn charset_ok(s: &str, extra: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c))
 }
 
+/// The letters of temporary access key ids (after `ASIA`).
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/// The letters of secrets and session tokens.
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 /// `prefix` and then `len` letters of `alphabet` drawn from the emulator's ids.
-fn random_token(emu: &Emulator, prefix: &str, len: usize, alphabet: &[u8]) -> String {
-    let radix = alphabet.len().max(1) as u64;
-    // Every alphabet here has 32 or 64 letters: a mask and a shift give the
-    // same digits as `%` and `/`, without a division per character.
-    let shift = radix.is_power_of_two().then(|| radix.trailing_zeros());
-    // Bytes, then one UTF-8 check: the alphabets are ASCII (the session token
-    // alone is 300 characters, drawn on every AssumeRole).
+/// The alphabet's size is a power of two (every one here has 32 or 64 letters), so
+/// a mask and a shift take a letter's bits from a word.
+fn random_token<const N: usize>(emu: &Emulator, prefix: &str, len: usize, alphabet: &[u8; N]) -> String {
+    const { assert!(N.is_power_of_two() && N <= 256) };
+    let shift = N.trailing_zeros();
+    let mask = (N - 1) as u64;
     let mut out = Vec::with_capacity(prefix.len() + len);
     out.extend_from_slice(prefix.as_bytes());
-    let len = prefix.len() + len;
+    out.resize(prefix.len() + len, 0);
     // One id from the emulator's counter seeds the token (so tokens never repeat);
-    // the rest of its words come from the mixer, not from the shared counter.
+    // the rest of its words come from the mixer, not from the shared counter. Each
+    // word gives eight letters.
     let mut word = emu.next_id();
-    while out.len() < len {
+    for chunk in out[prefix.len()..].chunks_mut(8) {
         let mut x = word;
         word = crate::util::splitmix(word);
-        for _ in 0..8 {
-            if out.len() == len {
-                break;
-            }
-            let (i, rest) = match shift {
-                Some(s) => (x & (radix - 1), x >> s),
-                None => (x % radix, x / radix),
-            };
-            out.push(
-                alphabet
-                    .get(i as usize)
-                    .copied()
-                    .filter(u8::is_ascii)
-                    .unwrap_or(b'A'),
-            );
-            x = rest;
+        for b in chunk {
+            // `& mask` is below N: no bounds check, no panic.
+            *b = alphabet[(x & mask) as usize];
+            x >>= shift;
         }
     }
+    // The alphabets are ASCII (`tests::tokens_are_drawn_from_their_alphabets`).
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -483,8 +477,6 @@ pub(super) fn issue(
             }
         }
     }
-    const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let access_key_id = random_token(emu, "ASIA", 16, BASE32);
     let secret = random_token(emu, "", 40, BASE64);
     let token = random_token(emu, "IQoJb3JpZ2luX2Vj", 300, BASE64);
@@ -555,7 +547,7 @@ pub(crate) fn assume_role(
         session: Arc::clone(&session),
         role_id: granted.role_id.clone(),
     });
-    let mut x = Xml::bare();
+    let mut x = Xml::bare_with_capacity(2048);
     x.open_ns("AssumeRoleResponse", STS_NS).open("AssumeRoleResult");
     if let Some(s) = &session.source_identity {
         x.elem("SourceIdentity", s);
@@ -573,4 +565,34 @@ pub(crate) fn assume_role(
         .close("ResponseMetadata")
         .close("AssumeRoleResponse");
     ok(x.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_drawn_from_their_alphabets() {
+        let emu = Emulator::new(
+            crate::config::Config::default(),
+            crate::world::World::default(),
+            std::sync::Arc::new(crate::clock::ManualClock::new(
+                time::macros::datetime!(2026-01-01 00:00 UTC),
+            )),
+        );
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let key = random_token(&emu, "ASIA", 16, BASE32);
+            assert_eq!(key.len(), 20);
+            assert!(key.starts_with("ASIA"));
+            assert!(key[4..].bytes().all(|b| BASE32.contains(&b)), "{key}");
+            let token = random_token(&emu, "IQoJb3JpZ2luX2Vj", 300, BASE64);
+            assert_eq!(token.len(), 316);
+            assert!(token[16..].bytes().all(|b| BASE64.contains(&b)), "{token}");
+            assert!(seen.insert(token), "a session token repeated");
+        }
+        // Over 200 tokens of 300 letters, every letter of the alphabet turns up.
+        let letters: std::collections::HashSet<u8> = seen.iter().flat_map(|t| t.bytes().skip(16)).collect();
+        assert_eq!(letters.len(), 64);
+    }
 }

@@ -15,14 +15,15 @@ use crate::api_error;
 use crate::authn::{Caller, Identity};
 use crate::emulator::Emulator;
 use crate::error::ApiResult;
+use crate::protocol::form::FormParams;
 use crate::protocol::xml::{Xml, STS_NS};
 use crate::request::{full, Ctx, ResBody};
 use crate::route;
 use crate::world::SessionOwner;
 
-/// The decoded request parameters.
+/// The decoded request parameters, shared with the CloudTrail record.
 #[derive(Debug, Default)]
-pub(crate) struct Params(Arc<[(String, String)]>);
+pub(crate) struct Params(Arc<FormParams>);
 
 impl Params {
     /// The parameters of an STS request: the query's (the presigned `X-Amz-*`
@@ -33,12 +34,14 @@ impl Params {
     /// here is inferred), never decoded lossily: a lossy `RoleArn` or
     /// `RoleSessionName` would name something the caller did not send.
     pub(crate) fn from_request(raw_query: &str, post: bool, body: &[u8]) -> ApiResult<Self> {
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        // Decoding never lengthens text: one buffer of the raw length holds it all.
+        let raw_len = raw_query.len() + if post { body.len() } else { 0 };
+        let mut params = FormParams::with_capacity(raw_len, 8);
         for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let (k, v) = (query_text(k)?, query_text(v)?);
             if !k.starts_with("X-Amz-") {
-                pairs.push((k, v));
+                params.push(&k, &v);
             }
         }
         if post {
@@ -46,19 +49,19 @@ impl Params {
                 let at = pair.iter().position(|b| *b == b'=').unwrap_or(pair.len());
                 let (k, v) = pair.split_at(at);
                 let v = v.get(1..).unwrap_or_default();
-                pairs.push((form_text(k)?, form_text(v)?));
+                params.push_with(|t| form_text(k, t), |t| form_text(v, t))?;
             }
         }
-        Ok(Self(pairs.into()))
+        Ok(Self(Arc::new(params)))
     }
 
     /// The parameters, shared (the CloudTrail record keeps them).
-    pub(crate) fn shared(&self) -> Arc<[(String, String)]> {
+    pub(crate) fn shared(&self) -> Arc<FormParams> {
         Arc::clone(&self.0)
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0.get(name)
     }
 
     /// `Prefix.member.N[.suffix]` lists, in N order.
@@ -72,7 +75,7 @@ impl Params {
                 if tail != suffix {
                     return None;
                 }
-                Some((n.parse().ok()?, v.clone()))
+                Some((n.parse().ok()?, v.to_string()))
             })
             .collect();
         out.sort_by_key(|(n, _)| *n);
@@ -86,24 +89,27 @@ fn query_text(raw: &str) -> ApiResult<String> {
     route::decode(raw).ok_or_else(not_utf8)
 }
 
-/// A percent-decoded `application/x-www-form-urlencoded` component (`+` is a space).
-fn form_text(raw: &[u8]) -> ApiResult<String> {
-    // Most components (`Action`, `Version`, names) have nothing to decode.
-    if !raw.iter().any(|b| matches!(b, b'+' | b'%')) {
-        return std::str::from_utf8(raw)
-            .map(str::to_owned)
-            .map_err(|_| not_utf8());
-    }
+/// Append `raw`, an `application/x-www-form-urlencoded` component, percent-decoded
+/// (`+` is a space), to `out`.
+fn form_text(raw: &[u8], out: &mut String) -> ApiResult<()> {
     // Each `+` is a space; the pieces between them are percent-decoded (a `%2B` in
-    // a piece is a literal `+`), into one buffer.
-    let mut decoded = Vec::with_capacity(raw.len());
+    // a piece is a literal `+`). A piece is UTF-8 or not on its own: a space ends
+    // any multi-byte sequence, so checking piece by piece is checking the whole.
+    // A piece with nothing to decode (most: `Action`, `Version`, names) is copied.
     for (i, piece) in raw.split(|b| *b == b'+').enumerate() {
         if i > 0 {
-            decoded.push(b' ');
+            out.push(' ');
         }
-        decoded.extend(percent_encoding::percent_decode(piece));
+        if piece.contains(&b'%') {
+            let text = percent_encoding::percent_decode(piece)
+                .decode_utf8()
+                .map_err(|_| not_utf8())?;
+            out.push_str(&text);
+        } else {
+            out.push_str(std::str::from_utf8(piece).map_err(|_| not_utf8())?);
+        }
     }
-    String::from_utf8(decoded).map_err(|_| not_utf8())
+    Ok(())
 }
 
 fn not_utf8() -> crate::error::ApiError {
@@ -150,7 +156,7 @@ pub(crate) fn grant_assume_role(
     emu: &Emulator,
     ctx: &Ctx,
     caller: &Caller,
-    params: Vec<(String, String)>,
+    params: FormParams,
     region: &str,
 ) -> ApiResult<Granted> {
     let world = emu.world();
@@ -158,7 +164,7 @@ pub(crate) fn grant_assume_role(
         region,
         global: false,
     };
-    assume_role::grant(emu, ctx, &world, caller, &Params(params.into()), &endpoint)
+    assume_role::grant(emu, ctx, &world, caller, &Params(Arc::new(params)), &endpoint)
 }
 
 /// The unique id AWS reports for a caller (`aws:userid`).
@@ -245,8 +251,12 @@ mod tests {
             "++",
             "%4g1",
         ] {
+            let mut decoded = String::from("kept|");
+            let result = form_text(raw.as_bytes(), &mut decoded);
             assert_eq!(
-                form_text(raw.as_bytes()).ok(),
+                result
+                    .ok()
+                    .map(|()| decoded.strip_prefix("kept|").unwrap_or("?").to_string()),
                 reference(raw.as_bytes()),
                 "{raw:?}"
             );

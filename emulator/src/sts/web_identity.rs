@@ -151,7 +151,7 @@ pub(crate) fn assume_role_with_web_identity(
     );
     let session = emu.add_session(session);
     // The response's elements (STS API reference, AssumeRoleWithWebIdentity).
-    let mut x = Xml::bare();
+    let mut x = Xml::bare_with_capacity(2048);
     x.open_ns("AssumeRoleWithWebIdentityResponse", STS_NS)
         .open("AssumeRoleWithWebIdentityResult");
     if let Some(aud) = &verified.aud {
