@@ -2,7 +2,7 @@
 # The benchmarks of issue 6, side by side in one run: a bare hyper server (the
 # ceiling), the same server doing only the hashing and HMAC a SigV4-verifying
 # server cannot skip (the floor, `ceiling --floor`, throughput rows only), the
-# emulator (release build) and moto_server, each on 127.0.0.1 with
+# emulator (release-lto build) and moto_server, each on 127.0.0.1 with
 # a free port, driven by the same load generator (emulator/examples/loadgen.rs,
 # which signs with aws-sigv4). Every figure is taken 3 times (rounds interleave
 # the servers, so a noisy neighbour hits all three alike) and the median is
@@ -28,7 +28,9 @@ SECONDS_PER_LOAD="${BENCH_SECONDS:-5}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 WORLD=scripts/worlds/clients.toml
 OUT=target/bench
-R=target/release
+# Every binary here (the ceiling and the generator too) is built alike, with the
+# release-lto profile (Cargo.toml).
+R=target/release-lto
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
@@ -41,8 +43,8 @@ case "$ONLY" in all | scale) ;; *) echo "usage: bash scripts/bench.sh [scale]" >
     exit 1
 }
 
-echo "== building (release): emulator, loadgen, ceiling, inproc_start"
-cargo build --release --locked -q -p emulator --bin emulator \
+echo "== building (release-lto): emulator, loadgen, ceiling, inproc_start"
+cargo build --profile release-lto --locked -q -p emulator --bin emulator \
     --example loadgen --example ceiling --example inproc_start
 
 load1() { cut -d' ' -f1 /proc/loadavg; }

@@ -9,7 +9,7 @@
 #   bash scripts/instructions.sh           # N=500, about 2 minutes
 #   N=200 bash scripts/instructions.sh
 #
-# `server` counts whole servers instead: the release emulator, the ceiling and the
+# `server` counts whole servers instead: the emulator (release-lto profile), the ceiling and the
 # floor (`ceiling --floor`, the hashing and HMAC alone; see emulator/examples/ceiling.rs),
 # each under callgrind while loadgen sends it N and then 2N requests on one
 # connection; the difference over N is one request's instructions in the server
@@ -24,7 +24,7 @@ N="${N:-500}"
 command -v valgrind >/dev/null || { echo "instructions: valgrind is missing" >&2; exit 1; }
 
 if [ "${1:-}" = server ]; then
-    cargo build --release --locked -q -p emulator --bin emulator --example loadgen --example ceiling
+    cargo build --profile release-lto --locked -q -p emulator --bin emulator --example loadgen --example ceiling
     out=$(mktemp -d)
     trap 'rm -rf "$out"' EXIT
     # serve_count OP N SERVER ARGS...: the server's instruction total over N requests
@@ -41,7 +41,7 @@ if [ "${1:-}" = server ]; then
             sleep 0.2
         done
         [ "$op" = put ] && extra=(--size 1024)
-        target/release/examples/loadgen run --target "http://127.0.0.1:$port" --op "$op" "${extra[@]}" \
+        target/release-lto/examples/loadgen run --target "http://127.0.0.1:$port" --op "$op" "${extra[@]}" \
             --concurrency 1 --requests "$n" --duration 600 --json >"$out/load.json"
         kill -INT "$pid" 2>/dev/null || true
         sleep 0.5
@@ -55,9 +55,9 @@ if [ "${1:-}" = server ]; then
         row=()
         for server in ceiling floor emulator; do
             case $server in
-            ceiling) cmd=(target/release/examples/ceiling "127.0.0.1:{port}") ;;
-            floor) cmd=(target/release/examples/ceiling "127.0.0.1:{port}" --floor) ;;
-            emulator) cmd=(target/release/emulator serve --world scripts/worlds/clients.toml
+            ceiling) cmd=(target/release-lto/examples/ceiling "127.0.0.1:{port}") ;;
+            floor) cmd=(target/release-lto/examples/ceiling "127.0.0.1:{port}" --floor) ;;
+            emulator) cmd=(target/release-lto/emulator serve --world scripts/worlds/clients.toml
                 --listen "127.0.0.1:{port}" --store memory) ;;
             esac
             a=$(serve_count "$op" "$N" "${cmd[@]}")

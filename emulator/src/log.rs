@@ -85,11 +85,19 @@ impl RequestLog {
     pub fn push(&self, mut entry: LogEntry) -> u64 {
         let seq = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         entry.seq = seq;
-        let mut entries = self.lock();
-        if entries.len() >= self.capacity.max(1) {
-            entries.pop_front();
-        }
-        entries.push_back(entry);
+        let evicted = {
+            let mut entries = self.lock();
+            let evicted = if entries.len() >= self.capacity.max(1) {
+                entries.pop_front()
+            } else {
+                None
+            };
+            entries.push_back(entry);
+            evicted
+        };
+        // The oldest entry's dozen allocations are freed after the lock is let go:
+        // every connection's request waits on this lock.
+        drop(evicted);
         seq
     }
 

@@ -216,7 +216,7 @@ pub(crate) fn authorize(r: &Input<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decisi
         // (S3 user guide, "Using Requester Pays buckets").
         if b.requester_pays
             && caller.account() != Some(b.account.as_str())
-            && r.header("x-amz-request-payer") != Some("requester")
+            && r.header(names::X_AMZ_REQUEST_PAYER) != Some("requester")
         {
             // Not a policy decision: the allow above stays out of this denial's log entry.
             return Err(api_error!(AccessDenied).note(

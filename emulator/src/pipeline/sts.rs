@@ -31,19 +31,19 @@ where
 {
     let (parts, body) = req.into_parts();
     let body = read_body(emu, body).await?;
-    let raw_path = parts.uri.path().to_string();
-    let raw_query = parts.uri.query().unwrap_or("").to_string();
-    let params = sts::Params::from_request(&raw_query, parts.method == http::Method::POST, &body)?;
-    let action = params.get("Action").map(str::to_string);
-    ctx.trace.operation = action.as_deref().map(Into::into);
+    let raw_path = parts.uri.path();
+    let raw_query = parts.uri.query().unwrap_or("");
+    let params = sts::Params::from_request(raw_query, parts.method == http::Method::POST, &body)?;
+    let action = params.get("Action");
+    ctx.trace.operation = action.map(Into::into);
 
     let head = RequestHead {
         method: parts.method.as_str(),
-        raw_path: &raw_path,
-        raw_query: &raw_query,
+        raw_path,
+        raw_query,
         headers: &parts.headers,
     };
-    if action.as_deref() == Some("AssumeRoleWithWebIdentity") {
+    if action == Some("AssumeRoleWithWebIdentity") {
         return web_identity(emu, ctx, &params, &head, host).await;
     }
     let auth = sigv4::parse(&head, SigService::Sts).map_err(|e| e.to_api_error(Service::Sts))?;
@@ -62,7 +62,7 @@ where
     // signing region, which the SDKs use by default.
     let global_endpoint = host.sts && host.global;
 
-    emu.apply_faults(ctx, action.as_deref().unwrap_or(""), None, None, Service::Sts)
+    emu.apply_faults(ctx, action.unwrap_or(""), None, None, Service::Sts)
         .await?;
 
     let world = emu.world();
@@ -78,12 +78,12 @@ where
     } else {
         region.as_str().into()
     });
-    if action.as_deref() == Some("AssumeRole") {
+    if action == Some("AssumeRole") {
         ctx.trace.trail.parameters = crate::cloudtrail::TrailParameters::AssumeRole(params.shared());
     }
 
     sts::check_version(&params)?;
-    match action.as_deref() {
+    match action {
         Some("GetCallerIdentity") => sts::get_caller_identity(ctx, &world, &caller),
         Some("AssumeRole") => {
             let endpoint = sts::assume_role::Endpoint {

@@ -21,6 +21,7 @@ macro_rules! names {
 }
 
 names! {
+    CONTENT_MD5 = "content-md5";
     X_AMZ_ACL = "x-amz-acl";
     X_AMZ_BUCKET_REGION = "x-amz-bucket-region";
     X_AMZ_CHECKSUM_ALGORITHM = "x-amz-checksum-algorithm";
@@ -39,6 +40,7 @@ names! {
     X_AMZ_ID_2 = "x-amz-id-2";
     X_AMZ_METADATA_DIRECTIVE = "x-amz-metadata-directive";
     X_AMZ_REQUEST_ID = "x-amz-request-id";
+    X_AMZ_REQUEST_PAYER = "x-amz-request-payer";
     X_AMZ_SDK_CHECKSUM_ALGORITHM = "x-amz-sdk-checksum-algorithm";
     X_AMZ_SECURITY_TOKEN = "x-amz-security-token";
     X_AMZ_SERVER_SIDE_ENCRYPTION = "x-amz-server-side-encryption";

@@ -188,7 +188,7 @@ pub(super) struct Claims {
 impl Claims {
     pub(super) fn from_headers(r: &S3Request<'_>) -> ApiResult<Self> {
         // Content-MD5 must be base64 of 16 bytes.
-        let content_md5 = match r.header("content-md5") {
+        let content_md5 = match r.header(names::CONTENT_MD5) {
             Some(v) => {
                 use base64::Engine as _;
                 match base64::engine::general_purpose::STANDARD.decode(v.trim()) {

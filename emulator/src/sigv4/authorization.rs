@@ -106,21 +106,20 @@ fn parse_credential(credential: &str, location: Location, amz_date: &str) -> Res
     })
 }
 
-/// The non-empty pieces of `s` between any of the ASCII bytes `seps`, as
-/// `s.split([..]).filter(|t| !t.is_empty())` gives them: a scan of bytes rather than
-/// `str::split`'s decoding of chars (the `Authorization` header is split on every
-/// request). Cutting at ASCII bytes keeps every piece valid UTF-8.
-fn ascii_tokens<'s>(s: &'s str, seps: &'static [u8]) -> impl Iterator<Item = &'s str> {
-    let bytes = s.as_bytes();
+/// The non-empty pieces of `s` between commas and spaces, as
+/// `s.split([',', ' ']).filter(|t| !t.is_empty())` gives them: `memchr2` finds
+/// the separators many bytes at a time instead of `str::split` decoding chars
+/// (the `Authorization` header, 64 hex digits of signature included, is split on
+/// every request). Cutting at ASCII bytes keeps every piece valid UTF-8.
+fn comma_space_tokens(s: &str) -> impl Iterator<Item = &str> {
     let mut start = 0;
-    (0..=bytes.len()).filter_map(move |i| {
-        if bytes.get(i).is_some_and(|b| !seps.contains(b)) {
-            return None;
-        }
-        let piece = s.get(start..i).filter(|p| !p.is_empty());
-        start = i + 1;
-        piece
-    })
+    memchr::memchr2_iter(b',', b' ', s.as_bytes())
+        .chain(std::iter::once(s.len()))
+        .filter_map(move |i| {
+            let piece = s.get(start..i).filter(|p| !p.is_empty());
+            start = i + 1;
+            piece
+        })
 }
 
 /// `n` ASCII digits at the front of `s` as a number.
@@ -203,7 +202,7 @@ impl AuthV4 {
             authorization: authorization.to_owned(),
         };
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-        for token in ascii_tokens(rest, b", ") {
+        for token in comma_space_tokens(rest) {
             let (key, value) = token.split_once('=').ok_or_else(|| malformed(token))?;
             let slot = match key {
                 "Credential" => &mut credential,
@@ -450,7 +449,7 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
-    fn ascii_tokens_are_split_and_filter() {
+    fn comma_space_tokens_are_split_and_filter() {
         for s in [
             "",
             ",",
@@ -462,7 +461,7 @@ mod tests {
             "é,ü ñ",
         ] {
             let expected: Vec<&str> = s.split([',', ' ']).filter(|t| !t.is_empty()).collect();
-            assert_eq!(ascii_tokens(s, b", ").collect::<Vec<_>>(), expected, "{s:?}");
+            assert_eq!(comma_space_tokens(s).collect::<Vec<_>>(), expected, "{s:?}");
         }
     }
 
