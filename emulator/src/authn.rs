@@ -98,7 +98,7 @@ impl Caller {
     pub fn arn(&self) -> String {
         match &self.identity {
             Identity::Anonymous => "anonymous".to_string(),
-            Identity::Root { account } => format!("arn:aws:iam::{account}:root"),
+            Identity::Root { account } => crate::util::concat(&["arn:aws:iam::", account, ":root"]),
             Identity::Service { name } => name.clone(),
             Identity::User(u) => u.arn(),
             Identity::Session(s) => session_arn(s),
@@ -114,10 +114,17 @@ pub fn session_arn(s: &Session) -> String {
             account,
             role,
             session_name,
-        } => {
-            format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}")
+        } => crate::util::concat(&[
+            "arn:aws:sts::",
+            account,
+            ":assumed-role/",
+            role,
+            "/",
+            session_name,
+        ]),
+        SessionOwner::User { account, user } => {
+            crate::util::concat(&["arn:aws:iam::", account, ":user/", user])
         }
-        SessionOwner::User { account, user } => format!("arn:aws:iam::{account}:user/{user}"),
     }
 }
 
@@ -125,7 +132,7 @@ pub fn session_arn(s: &Session) -> String {
 /// role whose unique id is `role_id`; `None` for a user session.
 pub fn assumed_role_id(s: &Session, role_id: &str) -> Option<String> {
     match &s.owner {
-        SessionOwner::Role { session_name, .. } => Some(format!("{role_id}:{session_name}")),
+        SessionOwner::Role { session_name, .. } => Some(crate::util::concat(&[role_id, ":", session_name])),
         SessionOwner::User { .. } => None,
     }
 }

@@ -148,19 +148,19 @@ pub(crate) fn authorize(r: &Input<'_>, ctx: &Ctx) -> ApiResult<Option<Arc<Decisi
     let caller = r.caller;
     let (resource, owner, region) = match (r.bucket, &r.target.key) {
         (Some(b), Some(k)) if r.target.op.is_object_op() => (
-            format!("arn:aws:s3:::{}/{k}", b.name),
+            crate::util::concat(&["arn:aws:s3:::", &b.name, "/", k]),
             b.account.as_str(),
             b.region.as_str(),
         ),
         (Some(b), _) => (
-            format!("arn:aws:s3:::{}", b.name),
+            crate::util::concat(&["arn:aws:s3:::", &b.name]),
             b.account.as_str(),
             b.region.as_str(),
         ),
         // CreateBucket of a name nobody owns yet: the caller's account decides.
         (None, _) => match &r.target.bucket {
             Some(name) => (
-                format!("arn:aws:s3:::{name}"),
+                crate::util::concat(&["arn:aws:s3:::", name]),
                 caller.account().unwrap_or_default(),
                 "us-east-1",
             ),

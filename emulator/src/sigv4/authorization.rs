@@ -374,9 +374,11 @@ impl AuthV4 {
         if !unsigned.is_empty() {
             return Err(SigError::HeadersNotSigned { names: unsigned });
         }
+        // Names compared with the request's (always lowercase ASCII) rather than
+        // looked up: a lookup by `&str` parses and hashes the name each time.
         match signed
             .iter()
-            .find(|s| !head.headers.contains_key(super::canonical::lowercase(s).as_ref()))
+            .find(|s| !head.headers.keys().any(|k| k.as_str().eq_ignore_ascii_case(s)))
         {
             Some(name) => Err(SigError::SignedHeaderMissing {
                 name: name.to_ascii_lowercase(),

@@ -113,7 +113,7 @@ impl Group {
 impl User {
     /// `arn:aws:iam::ACCOUNT:user/PATH/NAME`.
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:user{}{}", self.account, self.path, self.name)
+        crate::util::concat(&["arn:aws:iam::", &self.account, ":user", &self.path, &self.name])
     }
 }
 
@@ -468,8 +468,8 @@ pub struct World {
     pub organization: Option<Organization>,
     /// Fault rules active from the start.
     pub faults: Vec<crate::fault::FaultRule>,
-    key_index: HashMap<String, (usize, usize)>,
-    bucket_index: HashMap<String, usize>,
+    key_index: HashMap<String, (usize, usize), foldhash::fast::RandomState>,
+    bucket_index: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 /// Regions that are not enabled by default (opt-in regions): session tokens from
