@@ -138,20 +138,36 @@ pub fn assumed_role_id(s: &Session, role_id: &str) -> Option<String> {
 }
 
 /// The credentials an access key id names.
-enum Creds {
+enum Creds<'w> {
     LongTerm {
         user: Arc<User>,
-        secret: String,
+        secret: &'w str,
         active: bool,
     },
     Temporary(Arc<Session>),
 }
 
-fn lookup(emu: &Emulator, world: &World, akid: &str) -> Option<Creds> {
+/// A secret access key where it already lives: the world's key, or the session's
+/// (borrowed rather than copied on every request).
+enum Secret<'w> {
+    World(&'w str),
+    Session(Arc<Session>),
+}
+
+impl Secret<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::World(s) => s,
+            Self::Session(s) => &s.secret,
+        }
+    }
+}
+
+fn lookup<'w>(emu: &Emulator, world: &'w World, akid: &str) -> Option<Creds<'w>> {
     if let Some((user, key)) = world.access_key(akid) {
         return Some(Creds::LongTerm {
             user: Arc::clone(user),
-            secret: key.secret.clone(),
+            secret: &key.secret,
             active: key.status == world::KeyStatus::Active,
         });
     }
@@ -174,15 +190,15 @@ fn token_valid_in(world: &World, s: &Session, region: &str) -> bool {
 }
 
 /// Resolve the credentials and their secret, or the error the service sends.
-fn credentials(
+fn credentials<'w>(
     emu: &Emulator,
-    world: &World,
+    world: &'w World,
     service: Service,
     akid: &str,
     token: Option<&str>,
     now: OffsetDateTime,
     region: &str,
-) -> ApiResult<(Identity, String)> {
+) -> ApiResult<(Identity, Secret<'w>)> {
     let unknown = || match service {
         Service::S3 => api_error!(InvalidAccessKeyId).extra("AWSAccessKeyId", akid),
         Service::Sts => api_error!(InvalidClientTokenId),
@@ -205,7 +221,7 @@ fn credentials(
         }) => match token {
             // A session token with a long-term key is a token nobody issued for it.
             Some(t) => Err(bad_token(t).note("session token sent with a long-term (AKIA) access key")),
-            None => Ok((Identity::User(user), secret)),
+            None => Ok((Identity::User(user), Secret::World(secret))),
         },
         Some(Creds::Temporary(s)) => {
             let Some(t) = token else {
@@ -229,7 +245,7 @@ fn credentials(
                     "token from the global STS endpoint (version 1) used in opt-in region `{region}`"
                 )));
             }
-            let secret = s.secret.clone();
+            let secret = Secret::Session(Arc::clone(&s));
             Ok((Identity::Session(s), secret))
         }
     }
@@ -259,17 +275,21 @@ pub fn authenticate_v4(
     )?;
     auth.check_time(now, service).map_err(|e| sig(e, wire))?;
     auth.check_signed_headers(head).map_err(|e| sig(e, wire))?;
-    let (payload, hash) = match service {
+    let (payload, s3_hash_line) = match service {
         SigService::S3 => {
             let mode = auth.payload_mode(service).map_err(|e| sig(e, wire))?;
-            let value = mode
+            let line = mode
                 .canonical_value()
-                .unwrap_or_else(|| "UNSIGNED-PAYLOAD".to_string());
-            (Some(mode), value)
+                .or_else(|| PayloadMode::Unsigned.canonical_value());
+            (Some(mode), line)
         }
-        SigService::Sts => (None, sts_body_hash.unwrap_or_default().to_string()),
+        SigService::Sts => (None, None),
     };
-    let key = emu.signing_key(&secret, &auth.scope);
+    let hash = match &s3_hash_line {
+        Some(line) => line.as_str(),
+        None => sts_body_hash.unwrap_or_default(),
+    };
+    let key = emu.signing_key(secret.as_str(), &auth.scope);
     let age = (now - auth.timestamp).whole_milliseconds().max(0);
     let auth_type = match auth.location {
         Location::Header => "REST-HEADER",
@@ -277,7 +297,7 @@ pub fn authenticate_v4(
     };
     let content_sha256 = auth.content_sha256.take();
     let verified = auth
-        .into_verified(head, key, service, &hash)
+        .into_verified(head, key, service, hash)
         .map_err(|e| sig(e, wire))?;
     Ok(Caller {
         identity,
@@ -314,7 +334,7 @@ pub fn authenticate_v2(
         region,
     )?;
     auth.check_time(now).map_err(|e| sig(e, Service::S3))?;
-    auth.verify(head, &secret, virtual_host_bucket)
+    auth.verify(head, secret.as_str(), virtual_host_bucket)
         .map_err(|e| sig(e, Service::S3))?;
     Ok(Caller {
         identity,

@@ -1,5 +1,10 @@
-//! The binary's field formatter for log lines written without colour (part of
-//! `main.rs`, not of the library).
+//! The binary's line and field formatters for log lines written without colour
+//! (part of `main.rs`, not of the library).
+//!
+//! [`PlainLine`] writes the line around the fields as `tracing-subscriber`'s
+//! default (`Full`) format writes it without colour, `TIME LEVEL TARGET: FIELDS`,
+//! with the timestamp written by hand instead of through seven `{:02}`s; events
+//! inside a span, `log` records and years past 9999 go to the default format.
 //!
 //! `tracing-subscriber`'s default formatter writes every field name through its
 //! ANSI styling layer even when colour is off; on the one line each request logs
@@ -14,9 +19,95 @@
 use std::fmt;
 
 use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::field::{RecordFields, VisitOutput};
-use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
-use tracing_subscriber::fmt::FormatFields;
+use tracing_subscriber::fmt::format::{DefaultVisitor, Format, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// The whole line of an event outside any span, as the default format writes it
+/// without colour; anything else is handed to that format.
+#[derive(Debug, Default)]
+pub(crate) struct PlainLine {
+    full: Format,
+}
+
+impl<S, N> FormatEvent<S, N> for PlainLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        let stamp = timestamp(std::time::SystemTime::now());
+        // A `log` record's target and level are in its fields (`log.target`): the
+        // default format reads them there.
+        let is_log = meta.fields().field("log.target").is_some();
+        let (Some(stamp), false, false, None) = (stamp, writer.has_ansi_escapes(), is_log, ctx.event_scope())
+        else {
+            return self.full.format_event(ctx, writer, event);
+        };
+        writer.write_str(stamp.as_str())?;
+        writer.write_char(' ')?;
+        writer.write_str(level_text(*meta.level()))?;
+        writer.write_char(' ')?;
+        writer.write_str(meta.target())?;
+        writer.write_str(": ")?;
+        ctx.format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// The level as the default format pads it.
+fn level_text(level: Level) -> &'static str {
+    match level {
+        Level::TRACE => "TRACE",
+        Level::DEBUG => "DEBUG",
+        Level::INFO => " INFO",
+        Level::WARN => " WARN",
+        Level::ERROR => "ERROR",
+    }
+}
+
+/// `yyyy-mm-ddThh:mm:ss.ffffffZ` (UTC, microseconds truncated), as the default
+/// timer writes it; `None` before 1970 or after 9999, which it writes otherwise.
+struct Stamp([u8; 27]);
+
+impl Stamp {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+fn timestamp(now: std::time::SystemTime) -> Option<Stamp> {
+    // Fallible on purpose: `OffsetDateTime::from(SystemTime)` panics past year 9999.
+    let since_epoch = now.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let t = time::OffsetDateTime::from_unix_timestamp(i64::try_from(since_epoch.as_secs()).ok()?).ok()?;
+    let micros = since_epoch.subsec_micros();
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            if let Some(b) = out.get_mut(i) {
+                *b = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, u32::from(u8::from(t.month())));
+    put(8, 2, u32::from(t.day()));
+    put(11, 2, u32::from(t.hour()));
+    put(14, 2, u32::from(t.minute()));
+    put(17, 2, u32::from(t.second()));
+    put(20, 6, micros);
+    Some(Stamp(out))
+}
 
 /// Fields as `name=value`, as the default formatter writes them without colour.
 #[derive(Debug, Default, Clone, Copy)]
@@ -70,6 +161,25 @@ impl PlainVisitor<'_> {
 
 impl Visit for PlainVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
+        // `{:?}` of a str that is printable ASCII without `"` or `\` is the str in
+        // quotes: written as such, without the escaper's pass over each char.
+        let plain = value
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+        let name = field.name();
+        if plain
+            && self.result.is_ok()
+            && name != "message"
+            && !name.starts_with("r#")
+            && !name.starts_with("log.")
+        {
+            let pad = if self.is_empty { "" } else { " " };
+            self.result = [pad, name, "=\"", value, "\""]
+                .into_iter()
+                .try_for_each(|part| self.writer.write_str(part));
+            self.is_empty = false;
+            return;
+        }
         self.field(field, &value, |d| d.record_str(field, value));
     }
 
@@ -161,6 +271,15 @@ mod tests {
         let err: &(dyn std::error::Error + 'static) = &Failure;
         tracing::error!(error = err, "failed");
         tracing::info!(only = "fields, no message");
+        tracing::info!(
+            quote = "a \"b\"",
+            backslash = "c:\\d",
+            apostrophe = "it's",
+            tilde = "~",
+            delete = "\u{7f}",
+            empty = "",
+            "strs"
+        );
         tracing::info!("");
     }
 
@@ -179,10 +298,84 @@ mod tests {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// The lines with a timestamp, through [`PlainLine`] or the default format.
+    fn render_timed(plain: bool) -> String {
+        let buffer = Buffer::default();
+        let builder = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(buffer.clone());
+        let both = || {
+            events();
+            let span = tracing::info_span!("outer", id = 3);
+            let _entered = span.enter();
+            tracing::info!(inside = true, "in a span");
+        };
+        if plain {
+            let subscriber = builder
+                .fmt_fields(PlainFields)
+                .event_format(PlainLine::default())
+                .finish();
+            tracing::subscriber::with_default(subscriber, both);
+        } else {
+            tracing::subscriber::with_default(builder.finish(), both);
+        }
+        let bytes = buffer.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn plain_line_writes_the_default_line_but_for_the_instant() {
+        let default = render_timed(false);
+        let plain = render_timed(true);
+        assert_eq!(default.lines().count(), 9, "{default}");
+        assert_eq!(plain.lines().count(), 9, "{plain}");
+        for (p, d) in plain.lines().zip(default.lines()) {
+            // The same instant cannot be rendered twice: the stamps are checked for
+            // shape, the rest byte for byte.
+            let (p_stamp, p_rest) = p.split_at(27);
+            let (d_stamp, d_rest) = d.split_at(27);
+            assert_eq!(p_rest, d_rest);
+            for stamp in [p_stamp, d_stamp] {
+                let b = stamp.as_bytes();
+                assert!(b[10] == b'T' && b[19] == b'.' && b[26] == b'Z', "{stamp}");
+                assert!(b
+                    .iter()
+                    .enumerate()
+                    .all(|(i, c)| [4, 7, 10, 13, 16, 19, 26].contains(&i) || c.is_ascii_digit()));
+            }
+        }
+        assert!(
+            plain.contains(" INFO outer{id=3}: emulator::log_fields::tests: in a span inside=true"),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_the_default_timers() {
+        let at = |secs: u64, nanos: u32| {
+            timestamp(std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos))
+                .map(|s| s.as_str().to_string())
+        };
+        assert_eq!(at(0, 0).as_deref(), Some("1970-01-01T00:00:00.000000Z"));
+        assert_eq!(
+            at(1_700_000_000, 123_456_789).as_deref(),
+            Some("2023-11-14T22:13:20.123456Z")
+        );
+        assert_eq!(
+            at(1_709_251_199, 999_999_999).as_deref(),
+            Some("2024-02-29T23:59:59.999999Z")
+        );
+        assert_eq!(
+            at(253_402_300_800, 0),
+            None,
+            "year 10000 is left to the default format"
+        );
+    }
+
     #[test]
     fn plain_fields_write_the_default_line_byte_for_byte() {
         let default = render(false);
-        assert_eq!(default.lines().count(), 7, "{default}");
+        assert_eq!(default.lines().count(), 8, "{default}");
         assert!(default.contains("operation=\"PutObject\""), "{default}");
         assert_eq!(render(true), default);
     }

@@ -282,7 +282,10 @@ fn init_logging(format: LogFormat) {
     } else if ansi {
         builder.init();
     } else {
-        builder.fmt_fields(log_fields::PlainFields).init();
+        builder
+            .fmt_fields(log_fields::PlainFields)
+            .event_format(log_fields::PlainLine::default())
+            .init();
     }
 }
 

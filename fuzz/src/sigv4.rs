@@ -53,7 +53,7 @@ fn v4(request: &Request, head: &RequestHead<'_>, auth: &AuthV4, service: SigServ
     };
     let payload_hash = mode
         .and_then(|m| m.canonical_value())
-        .unwrap_or_else(|| sigv4::sha256_hex(&request.body));
+        .map_or_else(|| sigv4::sha256_hex(&request.body), |line| line.to_string());
 
     for rules in [UriRules::S3, UriRules::Normalized] {
         if let Some(canonical) = report(auth.canonical_request(head, rules, &payload_hash)) {

@@ -6,6 +6,7 @@
 //! what each one missed, in the spirit of the IAM policy simulator's
 //! `MatchedStatements` / `MissingContextValues`.
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 /// The three outcomes AWS distinguishes.
@@ -169,7 +170,7 @@ pub struct Decision {
     /// For an implicit deny, the statements that came closest, and what each missed.
     pub closest: Vec<NearMiss>,
     /// The action evaluated (e.g. `s3:PutObject`).
-    pub action: String,
+    pub action: CompactString,
     /// The resource evaluated.
     pub resource: String,
     /// The caller's ARN as AWS prints it in messages.

@@ -247,7 +247,7 @@ fn decision(
         decided_by,
         denied_by,
         closest: Vec::new(),
-        action: req.action.to_owned(),
+        action: req.action.into(),
         resource: req.resource.to_owned(),
         principal: req.principal.arn.clone(),
         notes: Vec::new(),

@@ -11,6 +11,7 @@
 //! ([S3-AUTH] <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html>)
 
 use crate::protocol::names;
+use crate::util::StackText;
 use sha2::{Digest, Sha256};
 
 use super::chunked::{AwsChunkedDecoder, DecoderConfig};
@@ -68,16 +69,27 @@ impl PayloadMode {
     }
 
     /// The HashedPayload line of the canonical request, or `None` for [`Self::BodySha256`]
-    /// (the caller hashes the body).
-    pub fn canonical_value(&self) -> Option<String> {
-        Some(match self {
-            Self::Hex(hash) => super::key::hex_lower(hash),
-            Self::Unsigned => "UNSIGNED-PAYLOAD".to_owned(),
-            Self::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned(),
-            Self::StreamingSignedTrailer => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER".to_owned(),
-            Self::StreamingUnsignedTrailer => "STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_owned(),
+    /// (the caller hashes the body). On the stack: 64 hex digits or a mode's name.
+    pub fn canonical_value(&self) -> Option<StackText<64>> {
+        let text = match self {
+            Self::Hex(hash) => {
+                let mut digits = [0u8; 64];
+                let mut out = StackText::new();
+                // Cannot fail: 64 bytes hold the hex of 32.
+                if hex::encode_to_slice(hash, &mut digits).is_ok() {
+                    digits.iter().for_each(|b| out.push(*b));
+                }
+                return Some(out);
+            }
+            Self::Unsigned => "UNSIGNED-PAYLOAD",
+            Self::StreamingSigned => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            Self::StreamingSignedTrailer => "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+            Self::StreamingUnsignedTrailer => "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
             Self::BodySha256 => return None,
-        })
+        };
+        let mut out = StackText::new();
+        text.bytes().for_each(|b| out.push(b));
+        Some(out)
     }
 
     /// Whether the body is aws-chunked.
@@ -224,6 +236,15 @@ mod tests {
         let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         let mode = PayloadMode::parse(empty).unwrap();
         assert_eq!(mode.canonical_value().as_deref(), Some(empty));
+        for name in [
+            "UNSIGNED-PAYLOAD",
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        ] {
+            let mode = PayloadMode::parse(name).unwrap();
+            assert_eq!(mode.canonical_value().as_deref(), Some(name));
+        }
         for bad in [
             "",
             "unsigned-payload",
@@ -239,7 +260,7 @@ mod tests {
                 "{bad}"
             );
         }
-        assert_eq!(PayloadMode::BodySha256.canonical_value(), None);
+        assert!(PayloadMode::BodySha256.canonical_value().is_none());
     }
 
     #[test]

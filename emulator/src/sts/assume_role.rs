@@ -371,7 +371,7 @@ fn find_role<'w>(world: &'w World, caller: &Caller, role_arn: &str, region: &str
         decided_by: Vec::new(),
         denied_by: Some(PolicyType::RoleTrust),
         closest: Vec::new(),
-        action: "sts:AssumeRole".to_string(),
+        action: "sts:AssumeRole".into(),
         resource: role_arn.to_string(),
         principal: caller_arn.clone(),
         notes: Vec::new(),

@@ -119,7 +119,7 @@ pub(crate) fn assume_role_with_web_identity(
             decided_by: Vec::new(),
             denied_by: Some(PolicyType::RoleTrust),
             closest: Vec::new(),
-            action: "sts:AssumeRoleWithWebIdentity".to_string(),
+            action: "sts:AssumeRoleWithWebIdentity".into(),
             resource: input.role_arn.to_string(),
             principal: provider,
             notes: Vec::new(),
