@@ -242,10 +242,7 @@ pub(crate) fn host_id(n: u64) -> StackText<64> {
     let mut text = [0u8; 64];
     // 48 bytes are exactly 64 base64 characters, without padding.
     if let Ok(len) = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut text) {
-        text.get(..len)
-            .unwrap_or_default()
-            .iter()
-            .for_each(|b| out.push(*b));
+        out.push_ascii(text.get(..len).unwrap_or_default());
     }
     out
 }
@@ -312,6 +309,11 @@ impl<const N: usize> StackText<N> {
             *slot = b;
             self.len += 1;
         }
+    }
+
+    /// Append ASCII bytes (each use sizes `N` for its longest text).
+    pub(crate) fn push_ascii(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|b| self.push(*b));
     }
 
     /// Append `n` in decimal, zero-padded to `width` digits.

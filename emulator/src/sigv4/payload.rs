@@ -77,7 +77,7 @@ impl PayloadMode {
                 let mut out = StackText::new();
                 // Cannot fail: 64 bytes hold the hex of 32.
                 if hex::encode_to_slice(hash, &mut digits).is_ok() {
-                    digits.iter().for_each(|b| out.push(*b));
+                    out.push_ascii(&digits);
                 }
                 return Some(out);
             }
@@ -88,7 +88,7 @@ impl PayloadMode {
             Self::BodySha256 => return None,
         };
         let mut out = StackText::new();
-        text.bytes().for_each(|b| out.push(b));
+        out.push_ascii(text.as_bytes());
         Some(out)
     }
 

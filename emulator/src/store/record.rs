@@ -113,7 +113,7 @@ impl VersionId {
     pub fn text(self) -> VersionText {
         let mut out = VersionText::new();
         match self.0 {
-            None => b"null".iter().for_each(|b| out.push(*b)),
+            None => out.push_ascii(b"null"),
             Some(n) => {
                 out.push(b'v');
                 out.push_decimal(n.get() - 1, 31);
