@@ -145,6 +145,8 @@ enum Creds<'w> {
         active: bool,
     },
     Temporary(Arc<Session>),
+    /// An issued session past its expiry, retired ([`crate::sessions`]).
+    Retired(crate::sessions::Retired),
 }
 
 /// A secret access key where it already lives: the world's key, or the session's
@@ -171,7 +173,10 @@ fn lookup<'w>(emu: &Emulator, world: &'w World, akid: &str) -> Option<Creds<'w>>
             active: key.status == world::KeyStatus::Active,
         });
     }
-    emu.session(akid).map(Creds::Temporary)
+    emu.find_session(akid).map(|found| match found {
+        crate::sessions::Found::Live(s) => Creds::Temporary(s),
+        crate::sessions::Found::Retired(r) => Creds::Retired(r),
+    })
 }
 
 /// The region a request's credentials are used in, for the opt-in-region token check.
@@ -207,6 +212,13 @@ fn credentials<'w>(
         Service::S3 => api_error!(InvalidToken).extra("Token-0", token),
         Service::Sts => api_error!(InvalidClientTokenId),
     };
+    let expired = |token: &str, at: OffsetDateTime| {
+        let err = match service {
+            Service::S3 => api_error!(ExpiredToken).extra("Token-0", token),
+            Service::Sts => api_error!(ExpiredToken),
+        };
+        err.note(format!("session expired at {}", crate::util::rfc3339(at)))
+    };
     match lookup(emu, world, akid) {
         None => Err(unknown().note(format!(
             "no access key `{akid}` in the world or among issued sessions"
@@ -234,11 +246,7 @@ fn credentials<'w>(
                 return Err(bad_token(t).note("session token does not belong to this access key"));
             }
             if now >= s.expires {
-                let err = match service {
-                    Service::S3 => api_error!(ExpiredToken).extra("Token-0", t),
-                    Service::Sts => api_error!(ExpiredToken),
-                };
-                return Err(err.note(format!("session expired at {}", crate::util::rfc3339(s.expires))));
+                return Err(expired(t, s.expires));
             }
             if !token_valid_in(world, &s, region) {
                 return Err(bad_token(t).note(format!(
@@ -247,6 +255,18 @@ fn credentials<'w>(
             }
             let secret = Secret::Session(Arc::clone(&s));
             Ok((Identity::Session(s), secret))
+        }
+        // What a live session past its expiry answers, in the same order.
+        Some(Creds::Retired(r)) => {
+            let Some(t) = token else {
+                return Err(unknown().note(format!(
+                    "`{akid}` is a temporary key id but no session token was sent"
+                )));
+            };
+            if !r.token_matches(t) {
+                return Err(bad_token(t).note("session token does not belong to this access key"));
+            }
+            Err(expired(t, r.expires))
         }
     }
 }

@@ -73,10 +73,8 @@ pub struct Emulator {
     world: RwLock<crate::propagation::Worlds>,
     /// Whether a change is pending (the fast path of [`Emulator::world`] skips the clock).
     pending: std::sync::atomic::AtomicBool,
-    /// Sessions by access key id. foldhash, not SipHash: the ids are looked up on
-    /// every session-signed request and inserted on every AssumeRole, where SipHash
-    /// cost about 3% of the request; foldhash is seeded per map, as SipHash is.
-    sessions: RwLock<HashMap<String, Arc<Session>, foldhash::fast::RandomState>>,
+    /// Sessions by access key id; expired ones retired ([`crate::sessions`]).
+    sessions: RwLock<crate::sessions::Sessions>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) log: RequestLog,
     pub(crate) faults: Faults,
@@ -163,11 +161,10 @@ impl Emulator {
         for b in &world.buckets {
             store.create_bucket(&b.name);
         }
-        let sessions = world
-            .credentials
-            .iter()
-            .map(|c| (c.access_key_id.clone(), Arc::new(Session::from_world(c, now))))
-            .collect();
+        let mut sessions = crate::sessions::Sessions::default();
+        for c in &world.credentials {
+            sessions.adopt(|| Session::from_world(c, now), &c.access_key_id);
+        }
         let log = RequestLog::new(config.log_capacity);
         let faults = Faults::default();
         for rule in &world.faults {
@@ -292,9 +289,7 @@ impl Emulator {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for c in &world.credentials {
-            sessions
-                .entry(c.access_key_id.clone())
-                .or_insert_with(|| Arc::new(Session::from_world(c, now)));
+            sessions.adopt(|| Session::from_world(c, now), &c.access_key_id);
         }
     }
 
@@ -382,21 +377,33 @@ impl Emulator {
 
     /// The session holding an access key id.
     pub fn session(&self, access_key_id: &str) -> Option<Arc<Session>> {
+        self.sessions().live(access_key_id)
+    }
+
+    /// What is known of `access_key_id`'s session: whole, or retired past its expiry.
+    pub(crate) fn find_session(&self, access_key_id: &str) -> Option<crate::sessions::Found> {
+        self.sessions().find(access_key_id)
+    }
+
+    /// How many sessions are held whole, and how many are retired to their key id,
+    /// token digest and expiry ([`crate::sessions`]).
+    pub fn session_counts(&self) -> (usize, usize) {
+        self.sessions().counts()
+    }
+
+    fn sessions(&self) -> std::sync::RwLockReadGuard<'_, crate::sessions::Sessions> {
         self.sessions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(access_key_id)
-            .cloned()
     }
 
-    /// Record a session STS issued.
+    /// Record a session STS issued, retiring those expired by now.
     pub(crate) fn add_session(&self, session: Session) -> Arc<Session> {
-        let session = Arc::new(session);
+        let now = self.clock.now();
         self.sessions
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(session.access_key_id.clone(), session.clone());
-        session
+            .issue(session, now)
     }
 
     /// `kSigning` for `secret` and `scope`, derived once and then cached. Keyed by

@@ -57,6 +57,7 @@ pub mod request;
 pub mod route;
 mod s3;
 pub mod server;
+mod sessions;
 pub mod sigv4;
 pub mod store;
 mod sts;

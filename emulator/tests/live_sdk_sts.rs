@@ -205,6 +205,68 @@ async fn assume_role_cross_account_then_write_then_expire() {
         (common::status(&err), common::code(&err).as_str()),
         (400, "ExpiredToken")
     );
+
+    // The next AssumeRole retires the expired session to its key id, the digest
+    // of its token and its expiry (emulator/src/sessions.rs). Its credentials
+    // still answer ExpiredToken, on S3 and on STS; the same key id with a token
+    // that is not its own still answers InvalidToken.
+    let (live, retired) = emu.emulator.session_counts();
+    sts.assume_role()
+        .role_arn("arn:aws:iam::222222222222:role/transfer-role")
+        .role_session_name("onboarding")
+        .external_id("ext-123")
+        .duration_seconds(900)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(emu.emulator.session_counts(), (live, retired + 1));
+    assert!(emu.emulator.session(c.access_key_id()).is_none());
+    let err = writer
+        .put_object()
+        .bucket("customer-lake")
+        .key("exports/b.jsonl")
+        .body(ByteStream::from_static(b"{}\n"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (common::status(&err), common::code(&err).as_str()),
+        (400, "ExpiredToken")
+    );
+    let err = aws_sdk_sts::Client::new(&session)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    let meta = err
+        .as_service_error()
+        .map(aws_sdk_sts::error::ProvideErrorMetadata::meta)
+        .unwrap();
+    assert_eq!(meta.code(), Some("ExpiredToken"));
+    let forged = sdk(
+        &emu.endpoint,
+        &clock,
+        Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(format!("{}x", c.session_token())),
+            None,
+            "f",
+        ),
+    )
+    .await;
+    let err = s3(&forged)
+        .put_object()
+        .bucket("customer-lake")
+        .key("exports/b.jsonl")
+        .body(ByteStream::from_static(b"{}\n"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (common::status(&err), common::code(&err).as_str()),
+        (400, "InvalidToken")
+    );
     emu.shutdown().await.unwrap();
 }
 
