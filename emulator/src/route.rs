@@ -69,7 +69,7 @@ pub fn parse_host(host: &str, suffixes: &[String]) -> HostInfo {
             continue;
         };
         // front is one of: s3 | s3.REGION | s3-REGION | sts | sts.REGION | BUCKET | BUCKET.s3 | BUCKET.s3.REGION
-        let labels: Vec<&str> = front.split('.').collect();
+        let labels: Vec<&str> = crate::util::split_ascii::<b'.'>(front).collect();
         let region_of = |label: Option<&&str>| label.map(|r| (*r).to_string());
         return match labels.as_slice() {
             ["s3"] => HostInfo {
@@ -156,9 +156,9 @@ pub fn decode_uri(s: &str) -> ApiResult<String> {
 /// A request's query string as decoded pairs, in order; `?acl` gives `("acl", "")`.
 /// A name or value that is not UTF-8 after decoding is InvalidURI.
 pub fn query_pairs(raw: &str) -> ApiResult<Vec<(String, String)>> {
-    raw.split('&')
+    crate::util::split_ascii::<b'&'>(raw)
         .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
+        .map(|p| match crate::util::split_once_ascii::<b'='>(p) {
             Some((k, v)) => Ok((decode_uri(k)?, decode_uri(v)?)),
             None => Ok((decode_uri(p)?, String::new())),
         })
@@ -608,7 +608,7 @@ pub fn s3_target(
     let nonempty = |s: &str| (!s.is_empty()).then(|| decode_uri(s)).transpose();
     let (bucket, key, style) = match &host.bucket {
         Some(b) => (Some(b.clone()), nonempty(path)?, Style::VirtualHost),
-        None => match path.split_once('/') {
+        None => match crate::util::split_once_ascii::<b'/'>(path) {
             Some((b, k)) => (Some(decode_uri(b)?), nonempty(k)?, Style::Path),
             None if path.is_empty() => (None, None, Style::Path),
             None => (Some(decode_uri(path)?), None, Style::Path),

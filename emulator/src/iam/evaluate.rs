@@ -233,7 +233,9 @@ fn grant_of(how: Applies) -> Grant {
 
 /// The account field of an ARN, if non-empty.
 fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
+    crate::util::split_ascii::<b':'>(arn)
+        .nth(4)
+        .filter(|a| !a.is_empty())
 }
 
 fn decision(

@@ -308,7 +308,7 @@ impl ArnPattern {
             if i == 5 || (last && mode == ArnMode::Resource && seg.ends_with_star()) {
                 return seg.matches(rest, env, false);
             }
-            let piece = match rest.split_once(':') {
+            let piece = match crate::util::split_once_ascii::<b':'>(rest) {
                 Some((head, tail)) => {
                     rest = tail;
                     head

@@ -325,20 +325,19 @@ fn is_sts<B>(req: &Request<B>, host: &route::HostInfo) -> bool {
     if host.sts {
         return true;
     }
-    let signed_for_sts = |credential: &str| credential.split('/').nth(3) == Some("sts");
+    let signed_for_sts =
+        |credential: &str| crate::util::split_ascii::<b'/'>(credential).nth(3) == Some("sts");
     if let Some(auth) = req
         .headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
-        if let Some(start) = auth.find("Credential=") {
-            let cred = auth
-                .get(start + 11..)
-                .unwrap_or("")
-                .split([',', ' '])
-                .next()
-                .unwrap_or("");
-            return signed_for_sts(cred);
+        // `memmem` rather than `str::find(&str)`, whose two-way searcher is built
+        // anew for every request.
+        if let Some(start) = memchr::memmem::find(auth.as_bytes(), b"Credential=") {
+            let cred = auth.get(start + 11..).unwrap_or("");
+            let end = memchr::memchr2(b',', b' ', cred.as_bytes()).unwrap_or(cred.len());
+            return signed_for_sts(cred.get(..end).unwrap_or(""));
         }
     }
     let query = req.uri().query().unwrap_or("");

@@ -76,7 +76,7 @@ fn parse_credential(credential: &str, location: Location, amz_date: &str) -> Res
         location,
         credential: credential.to_owned(),
     };
-    let mut parts = credential.split('/');
+    let mut parts = crate::util::split_ascii::<b'/'>(credential);
     let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
         parts.next(),
         parts.next(),
@@ -187,7 +187,8 @@ impl AuthV4 {
         authorization: &str,
         service: SigService,
     ) -> Result<Self, SigError> {
-        let (scheme, rest) = authorization.split_once(' ').unwrap_or((authorization, ""));
+        let (scheme, rest) =
+            crate::util::split_once_ascii::<b' '>(authorization).unwrap_or((authorization, ""));
         match scheme {
             "AWS4-HMAC-SHA256" => {}
             "AWS" => return Err(SigError::SigV2NotSupported),
@@ -203,7 +204,8 @@ impl AuthV4 {
         };
         let (mut credential, mut signed_headers, mut signature) = (None, None, None);
         for token in comma_space_tokens(rest) {
-            let (key, value) = token.split_once('=').ok_or_else(|| malformed(token))?;
+            let (key, value) =
+                crate::util::split_once_ascii::<b'='>(token).ok_or_else(|| malformed(token))?;
             let slot = match key {
                 "Credential" => &mut credential,
                 "SignedHeaders" => &mut signed_headers,
@@ -317,8 +319,8 @@ impl AuthV4 {
     }
 
     /// The `SignedHeaders` names, in the order sent.
-    pub fn signed_header_names(&self) -> std::str::Split<'_, char> {
-        self.signed_headers.split(';')
+    pub fn signed_header_names(&self) -> crate::util::AsciiSplit<'_, b';'> {
+        crate::util::split_ascii(&self.signed_headers)
     }
 
     /// The scope must name `service` and, when the resource has a region (an S3 bucket),

@@ -106,7 +106,7 @@ fn canonical_uri_owned(raw_path: &str, rules: UriRules) -> String {
 fn remove_dot_segments(path: &str) -> String {
     let mut segments: Vec<&str> = Vec::new();
     let mut trailing_slash = false;
-    for segment in path.split('/') {
+    for segment in crate::util::split_ascii::<b'/'>(path) {
         trailing_slash = false;
         match segment {
             "" => trailing_slash = true,
@@ -276,7 +276,7 @@ impl<'a> CanonicalRequest<'a> {
     /// header named in `SignedHeaders` is not in the request.
     pub fn build(input: &CanonicalInput<'a>) -> Result<Self, SigError> {
         let mut headers = Vec::with_capacity(input.signed_headers.bytes().filter(|b| *b == b';').count() + 1);
-        for name in input.signed_headers.split(';') {
+        for name in crate::util::split_ascii::<b';'>(input.signed_headers) {
             let lower = lowercase(name);
             let value = canonical_header_value(input.headers, &lower).ok_or_else(|| {
                 SigError::SignedHeaderMissing {

@@ -37,8 +37,8 @@ impl Params {
         // Decoding never lengthens text: one buffer of the raw length holds it all.
         let raw_len = raw_query.len() + if post { body.len() } else { 0 };
         let mut params = FormParams::with_capacity(raw_len, 8);
-        for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        for pair in crate::util::split_ascii::<b'&'>(raw_query).filter(|p| !p.is_empty()) {
+            let (k, v) = crate::util::split_once_ascii::<b'='>(pair).unwrap_or((pair, ""));
             let (k, v) = (query_text(k)?, query_text(v)?);
             if !k.starts_with("X-Amz-") {
                 params.push(&k, &v);
@@ -71,7 +71,8 @@ impl Params {
             .iter()
             .filter_map(|(k, v)| {
                 let rest = k.strip_prefix(prefix)?.strip_prefix(".member.")?;
-                let (n, tail) = rest.split_once('.').map_or((rest, None), |(n, t)| (n, Some(t)));
+                let (n, tail) =
+                    crate::util::split_once_ascii::<b'.'>(rest).map_or((rest, None), |(n, t)| (n, Some(t)));
                 if tail != suffix {
                     return None;
                 }
