@@ -188,9 +188,9 @@ pub(crate) fn global_context(
     // A request sets about a dozen keys; fourteen 72-byte entries stay within glibc's
     // thread cache (1,032 bytes), where a larger first block would not.
     let mut c = RequestContext::with_capacity(14)
-        .set("aws:CurrentTime", crate::util::rfc3339(ctx.now))
-        .set("aws:EpochTime", ctx.now.unix_timestamp().to_compact_string())
-        .set(
+        .with_new("aws:CurrentTime", crate::util::rfc3339(ctx.now))
+        .with_new("aws:EpochTime", ctx.now.unix_timestamp().to_compact_string())
+        .with_new(
             "aws:SecureTransport",
             if ctx.secure.unwrap_or(world.network.secure_transport) {
                 "true"
@@ -198,36 +198,36 @@ pub(crate) fn global_context(
                 "false"
             },
         )
-        .set("aws:RequestedRegion", region)
-        .set("aws:ViaAWSService", "false");
+        .with_new("aws:RequestedRegion", region)
+        .with_new("aws:ViaAWSService", "false");
     // aws:SourceIp is absent for requests through a VPC endpoint (global keys page).
     if world.network.source_vpce.is_none() {
         let ip = world.network.source_ip.unwrap_or_else(|| ctx.peer.ip());
-        c = c.set("aws:SourceIp", crate::util::ip_text(ip));
+        c = c.with_new("aws:SourceIp", crate::util::ip_text(ip));
     }
     if let Some(v) = &world.network.source_vpce {
-        c = c.set("aws:SourceVpce", v.clone());
+        c = c.with_new("aws:SourceVpce", v.clone());
     }
     if let Some(v) = &world.network.source_vpc {
-        c = c.set("aws:SourceVpc", v.clone());
+        c = c.with_new("aws:SourceVpc", v.clone());
     }
     if let Some(ua) = user_agent {
-        c = c.set("aws:UserAgent", ua);
+        c = c.with_new("aws:UserAgent", ua);
     }
     // aws:PrincipalOrgID: "included in the request context only if the principal
     // is a member of an organization" (IAM user guide, global condition keys); RCP
     // data perimeters test it (misconfigs.md M17).
     if let (Some(org), Some(account)) = (&world.organization, caller.account()) {
         if org.accounts.iter().any(|a| a == account) {
-            c = c.set("aws:PrincipalOrgID", org.id.clone());
+            c = c.with_new("aws:PrincipalOrgID", org.id.clone());
         }
     }
     if let Identity::Session(s) = &caller.identity {
         c = c
-            .set("aws:TokenIssueTime", crate::util::rfc3339(s.issued_at))
-            .set("aws:MultiFactorAuthPresent", "false");
+            .with_new("aws:TokenIssueTime", crate::util::rfc3339(s.issued_at))
+            .with_new("aws:MultiFactorAuthPresent", "false");
         if let Some(si) = &s.source_identity {
-            c = c.set("aws:SourceIdentity", si.clone());
+            c = c.with_new("aws:SourceIdentity", si.clone());
         }
     }
     c

@@ -40,18 +40,20 @@ impl Input<'_> {
     }
 }
 
+/// The keys S3 derives from the request's authentication, added to a context
+/// [`global_context`] just built (none of them is a global key).
 pub(crate) fn s3_auth_keys(mut c: RequestContext, facts: &AuthFacts) -> RequestContext {
     if let Some(v) = facts.signature_version {
-        c = c.set("s3:signatureversion", v);
+        c = c.with_new("s3:signatureversion", v);
     }
     if let Some(v) = facts.auth_type {
-        c = c.set("s3:authType", v);
+        c = c.with_new("s3:authType", v);
     }
     if let Some(v) = facts.signature_age_ms {
-        c = c.set("s3:signatureAge", v.to_compact_string());
+        c = c.with_new("s3:signatureAge", v.to_compact_string());
     }
     if let Some(v) = &facts.content_sha256 {
-        c = c.set("s3:x-amz-content-sha256", v.clone());
+        c = c.with_new("s3:x-amz-content-sha256", v.clone());
     }
     c
 }

@@ -80,6 +80,21 @@ impl RequestContext {
         self
     }
 
+    /// Add a key the context does not hold yet (builder form): [`RequestContext::set`]
+    /// without the search for the key first. For the global keys, distinct ASCII
+    /// literals set on every request, where `set` compared each new key with every
+    /// key already set.
+    #[must_use]
+    pub(crate) fn with_new(mut self, key: &'static str, value: impl Into<CompactString>) -> Self {
+        debug_assert!(key.is_ascii() && self.get(key).is_none(), "`{key}` set twice");
+        self.entries.push(Entry {
+            key: Cow::Borrowed(key),
+            key_lc: None,
+            value: ContextValue::Single(value.into()),
+        });
+        self
+    }
+
     /// Set a multivalued key (builder form).
     #[must_use]
     pub fn set_multi<I, S>(mut self, key: impl Into<Cow<'static, str>>, values: I) -> Self
