@@ -20,21 +20,12 @@
 )]
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_credential_types::Credentials;
-use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use aws_smithy_async::time::SharedTimeSource;
 use emulator::clock::{Clock, ManualClock};
-
-#[derive(Debug)]
-struct EmulatorTime(Arc<ManualClock>);
-
-impl TimeSource for EmulatorTime {
-    fn now(&self) -> SystemTime {
-        let nanos = u64::try_from(self.0.now().unix_timestamp_nanos()).unwrap();
-        SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos)
-    }
-}
+use testkit::EmulatorTime;
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();

@@ -418,17 +418,9 @@ impl<'a, const SEP: u8> Iterator for AsciiSplit<'a, SEP> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
-        match rest.bytes().position(|b| b == SEP) {
-            Some(i) => {
-                let (piece, tail) = rest.split_at_checked(i)?;
-                self.rest = tail.get(1..);
-                Some(piece)
-            }
-            None => {
-                self.rest = None;
-                Some(rest)
-            }
-        }
+        let (piece, tail) = split_once_ascii::<SEP>(rest).unzip();
+        self.rest = tail;
+        Some(piece.unwrap_or(rest))
     }
 }
 

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use aws_smithy_async::time::SharedTimeSource;
 use emulator::{Clock, ManualClock};
 
 const WORLD: &str = r#"
@@ -54,23 +54,12 @@ account = "customer"
 region = "eu-west-1"
 "#;
 
-/// The SDK's time source, reading the emulator's clock.
-#[derive(Debug)]
-struct EmulatorTime(Arc<ManualClock>);
-
-impl TimeSource for EmulatorTime {
-    fn now(&self) -> SystemTime {
-        let t = self.0.now();
-        SystemTime::UNIX_EPOCH + Duration::from_nanos(t.unix_timestamp_nanos() as u64)
-    }
-}
-
 async fn sdk(endpoint: &str, clock: &Arc<ManualClock>, creds: Credentials) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("eu-west-1"))
         .credentials_provider(creds)
         .endpoint_url(endpoint)
-        .time_source(SharedTimeSource::new(EmulatorTime(clock.clone())))
+        .time_source(SharedTimeSource::new(common::EmulatorTime(clock.clone())))
         .load()
         .await
 }
@@ -81,6 +70,19 @@ fn s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
             .force_path_style(true)
             .build(),
     )
+}
+
+/// The status and code S3 refuses a PutObject with (it must be refused).
+async fn put_refused(client: &aws_sdk_s3::Client) -> (u16, String) {
+    let err = client
+        .put_object()
+        .bucket("customer-lake")
+        .key("exports/b.jsonl")
+        .body(ByteStream::from_static(b"{}\n"))
+        .send()
+        .await
+        .unwrap_err();
+    (common::status(&err), common::code(&err))
 }
 
 #[tokio::test]
@@ -193,18 +195,7 @@ async fn assume_role_cross_account_then_write_then_expire() {
 
     // Past the session's 900 seconds, S3 says ExpiredToken (400).
     clock.advance(Duration::from_secs(901)).unwrap();
-    let err = writer
-        .put_object()
-        .bucket("customer-lake")
-        .key("exports/b.jsonl")
-        .body(ByteStream::from_static(b"{}\n"))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (common::status(&err), common::code(&err).as_str()),
-        (400, "ExpiredToken")
-    );
+    assert_eq!(put_refused(&writer).await, (400, "ExpiredToken".to_string()));
 
     // The next AssumeRole retires the expired session to its key id, the digest
     // of its token and its expiry (emulator/src/sessions.rs). Its credentials
@@ -221,18 +212,7 @@ async fn assume_role_cross_account_then_write_then_expire() {
         .unwrap();
     assert_eq!(emu.emulator.session_counts(), (live, retired + 1));
     assert!(emu.emulator.session(c.access_key_id()).is_none());
-    let err = writer
-        .put_object()
-        .bucket("customer-lake")
-        .key("exports/b.jsonl")
-        .body(ByteStream::from_static(b"{}\n"))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (common::status(&err), common::code(&err).as_str()),
-        (400, "ExpiredToken")
-    );
+    assert_eq!(put_refused(&writer).await, (400, "ExpiredToken".to_string()));
     let err = aws_sdk_sts::Client::new(&session)
         .get_caller_identity()
         .send()
@@ -255,18 +235,7 @@ async fn assume_role_cross_account_then_write_then_expire() {
         ),
     )
     .await;
-    let err = s3(&forged)
-        .put_object()
-        .bucket("customer-lake")
-        .key("exports/b.jsonl")
-        .body(ByteStream::from_static(b"{}\n"))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (common::status(&err), common::code(&err).as_str()),
-        (400, "InvalidToken")
-    );
+    assert_eq!(put_refused(&s3(&forged)).await, (400, "InvalidToken".to_string()));
     emu.shutdown().await.unwrap();
 }
 

@@ -150,6 +150,17 @@ region = "eu-west-1"
 "#;
 }
 
+/// The AWS SDKs' time source, reading the emulator's manual clock: with it,
+/// advancing the clock moves the clients' signing time too.
+#[derive(Debug)]
+pub struct EmulatorTime(pub Arc<emulator::ManualClock>);
+
+impl aws_smithy_async::time::TimeSource for EmulatorTime {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::from(self.0.now())
+    }
+}
+
 /// An emulator serving `world` (TOML) on `127.0.0.1:0`, reading time from `clock`.
 ///
 /// # Errors

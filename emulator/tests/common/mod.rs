@@ -306,16 +306,12 @@ pub fn status<E>(err: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::ht
     }
 }
 
-/// The SDKs' time source, reading the emulator's manual clock: with it, advancing
-/// the clock moves the clients' signing time too.
-#[derive(Debug)]
-pub struct EmulatorTime(pub Arc<emulator::ManualClock>);
-
-impl aws_smithy_async::time::TimeSource for EmulatorTime {
-    fn now(&self) -> std::time::SystemTime {
-        std::time::SystemTime::from(self.0.now())
-    }
-}
+/// The SDKs' time source on the emulator's manual clock (shared with examples).
+#[allow(
+    unused_imports,
+    reason = "each test crate uses a different subset of the helpers"
+)]
+pub use testkit::EmulatorTime;
 
 /// One admin-API call over HTTP with the emulator's token: status and body.
 pub async fn admin(running: &Running, method: &str, path: &str, body: &str) -> (u16, String) {
