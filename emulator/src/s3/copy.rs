@@ -247,7 +247,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
             .map(|(a, _)| a)
             .collect(),
     };
-    let mut digests = Digests::with_known_sha256(&algorithms, None);
+    let mut digests = Digests::new(&algorithms);
     let mut writer = r.emu.store.writer(&bucket.name, &key).map_err(put::store_error)?;
     let size = super::multipart::copy_bytes(&source.data, None, |chunk| {
         digests.update(chunk);

@@ -130,7 +130,7 @@ fn check_integrity(r: &S3Request<'_>, body: &[u8]) -> ApiResult<()> {
         }
     }
     if let Some((alg, sent)) = flexible {
-        let mut d = Digests::with_known_sha256(&[alg], None);
+        let mut d = Digests::new(&[alg]);
         d.update(body);
         let finished = d.finish();
         let computed = finished.get(alg).unwrap_or_default();

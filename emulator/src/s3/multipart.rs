@@ -294,7 +294,7 @@ pub(crate) fn upload_part_copy(
     let key = r.target.key.clone().unwrap_or_default();
     let wanted = lock(&upload).template.checksum;
     let algorithms: Vec<Algorithm> = wanted.map(|(a, _)| a).into_iter().collect();
-    let mut digests = Digests::with_known_sha256(&algorithms, None);
+    let mut digests = Digests::new(&algorithms);
     let mut writer = r.emu.store.writer(&bucket.name, &key).map_err(put::store_error)?;
     let size = copy_bytes(&source.data, range, |chunk| {
         digests.update(chunk);
@@ -503,7 +503,7 @@ where
         .checksum
         .filter(|(_, k)| *k == ChecksumType::FullObject)
         .map(|(a, _)| a);
-    let mut digests = Digests::with_known_sha256(&full_object.into_iter().collect::<Vec<_>>(), None);
+    let mut digests = Digests::new(&full_object.into_iter().collect::<Vec<_>>());
     let mut writer = r.emu.store.writer(&bucket.name, &key).map_err(put::store_error)?;
     let mut size = 0;
     for p in &parts {
@@ -579,7 +579,7 @@ fn object_checksum(
                     );
                 }
             }
-            let mut d = Digests::with_known_sha256(&[alg], None);
+            let mut d = Digests::new(&[alg]);
             d.update(&raw);
             d.finish().get(alg).map(|v| format!("{v}-{}", parts.len()))
         }

@@ -447,13 +447,11 @@ where
         Some(v) => BodyCheck::new(payload, v, &r.parts.headers).map_err(|e| e.to_api_error(Service::S3))?,
         None => BodyCheck::pass_through(),
     };
-    // With `x-amz-content-sha256: <hex>` the body check hashes the body and
-    // refuses it unless it matches, so that hash is the body's SHA-256.
-    let known_sha256 = match (&check, payload) {
-        (BodyCheck::Hex { .. }, PayloadMode::Hex(hash)) => Some(hash),
-        _ => None,
-    };
-    let mut digests = Digests::with_known_sha256(algorithms, known_sha256);
+    // S3 hashes every body with SHA-256 beside MD5 (the two interleaved, see
+    // `checksum::Digests`); with `x-amz-content-sha256: <hex>` the body check
+    // compares that hash instead of hashing the body a second time.
+    let check_needs_sha256 = check.caller_hashes();
+    let mut digests = Digests::new(algorithms);
     let mut writer = emu.store.writer(&bucket.name, key).map_err(store_error)?;
     writer.reserve(expected_len);
     // Sized to the body: a 64 KiB buffer for every 1 KiB PUT cost more in the
@@ -490,7 +488,10 @@ where
         digests.update(&out);
         writer.write(&out).map_err(store_error)?;
     }
-    let trailers = check.finish().map_err(|e| e.to_api_error(Service::S3))?;
+    let sums = digests.finish();
+    let trailers = check
+        .finish_with_sha256(check_needs_sha256.then_some(sums.sha256))
+        .map_err(|e| e.to_api_error(Service::S3))?;
     if received != expected_len {
         return Err(api_error!(IncompleteBody)
             .extra("NumberBytesExpected", expected_len.to_string())
@@ -498,7 +499,7 @@ where
     }
     Ok(Received {
         received,
-        sums: digests.finish(),
+        sums,
         trailers,
         writer,
     })

@@ -121,8 +121,9 @@ pub enum BodyCheck {
     Hex {
         /// The hash the client declared.
         expected: [u8; 32],
-        /// The running hash.
-        hasher: Sha256,
+        /// The running hash; `None` after [`BodyCheck::caller_hashes`], when the
+        /// caller hands the body's SHA-256 to [`BodyCheck::finish_with_sha256`].
+        hasher: Option<Sha256>,
     },
     /// Nothing to check: `UNSIGNED-PAYLOAD`, SigV2 presigned, anonymous, or a body the
     /// caller hashed before verifying (STS).
@@ -145,7 +146,7 @@ impl BodyCheck {
             PayloadMode::Hex(expected) => {
                 return Ok(Self::Hex {
                     expected,
-                    hasher: Sha256::new(),
+                    hasher: Some(Sha256::new()),
                 })
             }
             PayloadMode::Unsigned | PayloadMode::BodySha256 => return Ok(Self::PassThrough),
@@ -186,11 +187,27 @@ impl BodyCheck {
         Self::PassThrough
     }
 
+    /// Leave the body's SHA-256 to the caller, for a caller that computes it anyway
+    /// (S3 does, beside the ETag's MD5, the two interleaved): a `Hex` check stops
+    /// hashing and compares, in [`BodyCheck::finish_with_sha256`], the hash it is
+    /// given. True when the check is `Hex` and so needs that hash.
+    pub fn caller_hashes(&mut self) -> bool {
+        match self {
+            Self::Hex { hasher, .. } => {
+                *hasher = None;
+                true
+            }
+            Self::PassThrough | Self::Chunked(_) => false,
+        }
+    }
+
     /// Feed body bytes; the payload (decoded, for aws-chunked) is appended to `out`.
     pub fn push(&mut self, wire: &[u8], out: &mut Vec<u8>) -> Result<(), SigError> {
         match self {
             Self::Hex { hasher, .. } => {
-                hasher.update(wire);
+                if let Some(hasher) = hasher {
+                    hasher.update(wire);
+                }
                 out.extend_from_slice(wire);
                 Ok(())
             }
@@ -204,9 +221,25 @@ impl BodyCheck {
 
     /// The body ended. Errors if the hash, the framing, a signature or the length is wrong.
     pub fn finish(self) -> Result<Trailers, SigError> {
+        self.finish_with_sha256(None)
+    }
+
+    /// [`BodyCheck::finish`], with the body's SHA-256 as the caller computed it
+    /// after [`BodyCheck::caller_hashes`]. A `Hex` check left with no hash at all
+    /// (a caller's mistake) refuses the body rather than pass it unchecked.
+    pub fn finish_with_sha256(self, body_sha256: Option<[u8; 32]>) -> Result<Trailers, SigError> {
         match self {
             Self::Hex { expected, hasher } => {
-                let computed: [u8; 32] = hasher.finalize().into();
+                let computed: Option<[u8; 32]> = match hasher {
+                    Some(h) => Some(h.finalize().into()),
+                    None => body_sha256,
+                };
+                let Some(computed) = computed else {
+                    return Err(SigError::ContentSha256Mismatch {
+                        client: hex::encode(expected),
+                        computed: String::new(),
+                    });
+                };
                 if computed == expected {
                     Ok(Trailers::default())
                 } else {
@@ -263,11 +296,53 @@ mod tests {
         assert!(PayloadMode::BodySha256.canonical_value().is_none());
     }
 
+    /// A `Hex` check whose caller hashes compares the hash it is given, and refuses
+    /// a body when it is given none.
+    #[test]
+    fn hex_body_check_with_the_callers_hash() {
+        let abc: [u8; 32] = Sha256::digest(b"abc").into();
+        let check = |given: Option<[u8; 32]>| {
+            let mut check = BodyCheck::Hex {
+                expected: abc,
+                hasher: Some(Sha256::new()),
+            };
+            assert!(check.caller_hashes());
+            let mut out = Vec::new();
+            check.push(b"abc", &mut out).unwrap();
+            assert_eq!(out, b"abc");
+            check.finish_with_sha256(given)
+        };
+        assert_eq!(check(Some(abc)), Ok(Trailers::default()));
+        let wrong: [u8; 32] = Sha256::digest(b"abd").into();
+        assert_eq!(
+            check(Some(wrong)),
+            Err(SigError::ContentSha256Mismatch {
+                client: hex::encode(abc),
+                computed: hex::encode(wrong),
+            })
+        );
+        assert!(!BodyCheck::PassThrough.caller_hashes());
+    }
+
+    /// Without the caller's hash the check refuses the body.
+    #[test]
+    fn hex_body_check_without_a_hash_refuses() {
+        let mut check = BodyCheck::Hex {
+            expected: [0; 32],
+            hasher: Some(Sha256::new()),
+        };
+        check.caller_hashes();
+        assert!(matches!(
+            check.finish_with_sha256(None),
+            Err(SigError::ContentSha256Mismatch { .. })
+        ));
+    }
+
     #[test]
     fn hex_body_check_reports_both_hashes() {
         let mut check = BodyCheck::Hex {
             expected: [0; 32],
-            hasher: Sha256::new(),
+            hasher: Some(Sha256::new()),
         };
         let mut out = Vec::new();
         check.push(b"abc", &mut out).unwrap();
