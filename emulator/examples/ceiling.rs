@@ -8,7 +8,8 @@
 //! request it received: a canonical request built from the method, path, query and
 //! every header but `Authorization` (sorted), its SHA-256, the HMAC-SHA256 of a
 //! string to sign with an already derived key, and SHA-256 and MD5 over the body
-//! (the payload hash and the ETag). "floor / ceiling" is then the most a verifying
+//! (the payload hash and the ETag; the two interleaved block by block, as the
+//! emulator computes them). "floor / ceiling" is then the most a verifying
 //! server on this stack could keep; it checks nothing and answers 200 regardless.
 //!
 //! `cargo run --release -p emulator --example ceiling -- [127.0.0.1:PORT] [--floor]`
@@ -24,13 +25,13 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
+use emulator::util::Md5Sha256;
 use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Empty};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use md5::Md5;
 use sha2::{Digest, Sha256};
 
 async fn answer(
@@ -40,18 +41,17 @@ async fn answer(
     if floor {
         std::hint::black_box(signature_work(&req));
     }
-    let (mut sha, mut md5) = (Sha256::new(), Md5::new());
+    let mut hashes = Md5Sha256::new();
     // Drain the body frame by frame (as the emulator does), keeping nothing.
     let mut body = req.into_body();
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else { break };
         if let (true, Some(data)) = (floor, frame.data_ref()) {
-            sha.update(data);
-            md5.update(data);
+            hashes.update(data);
         }
     }
     if floor {
-        std::hint::black_box((sha.finalize(), md5.finalize()));
+        std::hint::black_box(hashes.finish());
     }
     Ok(Response::new(Empty::new()))
 }

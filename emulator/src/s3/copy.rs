@@ -256,7 +256,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
     let sums = digests.finish();
     let checksums: crate::store::Checksums = algorithms
         .iter()
-        .filter_map(|a| sums.get(*a).map(|v| (*a, v.to_string())))
+        .filter_map(|a| sums.get(*a).map(|v| (*a, v)))
         .collect();
     let m = &source.meta;
     let from = m.extras();

@@ -250,7 +250,7 @@ where
         verified
             .get(alg)
             .map(str::to_string)
-            .or_else(|| received.sums.get(alg).map(str::to_string))
+            .or_else(|| received.sums.get(alg))
     });
     let data = received.writer.finish().map_err(put::store_error)?;
     let etag = format!("\"{}\"", crate::sigv4::hex_lower(&received.sums.md5));
@@ -303,7 +303,7 @@ pub(crate) fn upload_part_copy(
     let sums = digests.finish();
     let data = writer.finish().map_err(put::store_error)?;
     let etag = format!("\"{}\"", crate::sigv4::hex_lower(&sums.md5));
-    let checksum = wanted.and_then(|(alg, _)| sums.get(alg).map(str::to_string));
+    let checksum = wanted.and_then(|(alg, _)| sums.get(alg));
     Uploads::put_part(
         &upload,
         Part {
@@ -567,7 +567,7 @@ fn object_checksum(
         return out;
     };
     let value = match kind {
-        ChecksumType::FullObject => sums.get(alg).map(str::to_string),
+        ChecksumType::FullObject => sums.get(alg),
         ChecksumType::Composite => {
             let mut raw = Vec::new();
             for p in parts {
