@@ -454,9 +454,9 @@ where
     let mut digests = Digests::new(algorithms);
     let mut writer = emu.store.writer(&bucket.name, key).map_err(store_error)?;
     writer.reserve(expected_len);
-    // Sized to the body: a 64 KiB buffer for every 1 KiB PUT cost more in the
-    // allocator (malloc_consolidate) than the body did.
-    let mut out = Vec::with_capacity(usize::try_from(expected_len.min(64 * 1024)).unwrap_or(64 * 1024));
+    // Only an aws-chunked body is decoded into a buffer; any other body's frames
+    // are hashed and stored as they arrive.
+    let mut decoded = Vec::new();
     let mut received: u64 = 0;
     let idle = emu.config.body_idle_timeout;
     loop {
@@ -475,18 +475,17 @@ where
             Ok(Some(Ok(frame))) => frame,
         };
         let Ok(data) = frame.into_data() else { continue };
-        out.clear();
-        check
-            .push(&data, &mut out)
+        let payload = check
+            .payload(&data, &mut decoded)
             .map_err(|e| e.to_api_error(Service::S3))?;
-        received += out.len() as u64;
+        received += payload.len() as u64;
         if received > emu.config.max_put_size {
             return Err(api_error!(EntityTooLarge)
                 .extra("ProposedSize", received.to_string())
                 .extra("MaxSizeAllowed", emu.config.max_put_size.to_string()));
         }
-        digests.update(&out);
-        writer.write(&out).map_err(store_error)?;
+        digests.update(payload);
+        writer.write(payload).map_err(store_error)?;
     }
     let sums = digests.finish();
     let trailers = check

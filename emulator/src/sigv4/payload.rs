@@ -204,18 +204,33 @@ impl BodyCheck {
     /// Feed body bytes; the payload (decoded, for aws-chunked) is appended to `out`.
     pub fn push(&mut self, wire: &[u8], out: &mut Vec<u8>) -> Result<(), SigError> {
         match self {
+            Self::Chunked(decoder) => decoder.push(wire, out),
+            Self::Hex { .. } | Self::PassThrough => {
+                out.extend_from_slice(self.payload(wire, &mut Vec::new())?);
+                Ok(())
+            }
+        }
+    }
+
+    /// Feed body bytes and get the payload they carry: `wire` itself, without a
+    /// copy, unless the body is aws-chunked, whose payload is decoded into `out`
+    /// (cleared first) and returned from there.
+    pub fn payload<'a>(&mut self, wire: &'a [u8], out: &'a mut Vec<u8>) -> Result<&'a [u8], SigError> {
+        match self {
             Self::Hex { hasher, .. } => {
                 if let Some(hasher) = hasher {
                     hasher.update(wire);
                 }
-                out.extend_from_slice(wire);
-                Ok(())
+                Ok(wire)
             }
-            Self::PassThrough => {
-                out.extend_from_slice(wire);
-                Ok(())
+            Self::PassThrough => Ok(wire),
+            Self::Chunked(decoder) => {
+                out.clear();
+                // The payload is never longer than the framing that carries it.
+                out.reserve(wire.len());
+                decoder.push(wire, out)?;
+                Ok(out)
             }
-            Self::Chunked(decoder) => decoder.push(wire, out),
         }
     }
 
@@ -322,6 +337,38 @@ mod tests {
             })
         );
         assert!(!BodyCheck::PassThrough.caller_hashes());
+    }
+
+    /// `payload` hands a plain body's frame back as it came (no copy) and an
+    /// aws-chunked body's decoded bytes from `out`, cleared for every frame.
+    #[test]
+    fn payload_is_the_frame_or_its_decoded_bytes() {
+        let frame = b"Hello world";
+        let mut out = Vec::new();
+        let got = BodyCheck::PassThrough.payload(frame, &mut out).unwrap();
+        assert!(std::ptr::eq(got, frame.as_slice()));
+        let mut hex = BodyCheck::Hex {
+            expected: Sha256::digest(frame).into(),
+            hasher: Some(Sha256::new()),
+        };
+        assert!(std::ptr::eq(
+            hex.payload(frame, &mut out).unwrap(),
+            frame.as_slice()
+        ));
+        assert_eq!(hex.finish(), Ok(Trailers::default()));
+
+        let mut chunked = BodyCheck::Chunked(Box::new(AwsChunkedDecoder::new(DecoderConfig {
+            signing: None,
+            trailers: true,
+            declared_trailers: Vec::new(),
+            decoded_length: Some(11),
+        })));
+        let mut decoded = Vec::new();
+        for part in [&b"6\r\nHello \r\n"[..], b"5\r\nworld\r\n", b"0\r\n\r\n"] {
+            decoded.extend_from_slice(chunked.payload(part, &mut out).unwrap());
+        }
+        assert_eq!(decoded, frame);
+        assert!(chunked.finish().is_ok());
     }
 
     /// Without the caller's hash the check refuses the body.
