@@ -54,7 +54,7 @@ pub struct LogEntry {
     /// What a CloudTrail record of the request needs beyond the above
     /// ([`crate::cloudtrail::record`]); the log's JSON leaves it out.
     #[serde(skip)]
-    pub trail: Option<crate::cloudtrail::TrailFacts>,
+    pub trail: Option<Box<crate::cloudtrail::TrailFacts>>,
 }
 
 /// A bounded log shared by every connection.
