@@ -12,8 +12,11 @@
 //! 2. For [`AuthV4`]: [`AuthV4::check_scope`], [`AuthV4::check_signed_headers`],
 //!    [`AuthV4::check_time`], [`AuthV4::payload_mode`]; look the access key up; then
 //!    [`AuthV4::verify`] with the secret, which yields [`Verified`].
-//! 3. [`BodyCheck::new`] with the payload mode and [`Verified`]; [`BodyCheck::push`] every
-//!    body chunk; [`BodyCheck::finish`] before storing anything.
+//! 3. [`BodyCheck::new`] with the payload mode and [`Verified`]; [`BodyCheck::push`] (or
+//!    [`BodyCheck::payload`], which hands a plain body's frame back uncopied) every body
+//!    chunk; [`BodyCheck::finish`] before storing anything. A caller that hashes the body
+//!    itself (S3, beside the ETag's MD5) calls [`BodyCheck::caller_hashes`] first and
+//!    [`BodyCheck::finish_with_sha256`] with its hash.
 //! 4. Every failure is a [`SigError`]; [`SigError::to_api_error`] gives the S3 or STS answer.
 //!
 //! # Layout
