@@ -504,6 +504,44 @@ fn serve_tls_writes_its_ca_and_answers_https_and_http_on_one_port() {
     assert_eq!(status, 200, "stderr: {}", read(&server.stderr));
 }
 
+/// Each request's log line carries the request id its client got: S3's
+/// `x-amz-request-id`, STS's UUID (the `<RequestId>` of either error body).
+#[test]
+fn the_log_line_names_the_request_id_the_client_got() {
+    let dir = Scratch::new("log-ids");
+    let stderr = dir.0.join("stderr");
+    let server = start(emulator(&["--world", dir.world().to_str().unwrap()]), &stderr);
+    let request_id = |body: &str| {
+        let (_, rest) = body
+            .split_once("<RequestId>")
+            .unwrap_or_else(|| panic!("no RequestId: {body}"));
+        rest.split_once("</RequestId>").unwrap().0.to_string()
+    };
+    let (status, s3) = exchange(
+        server.addr,
+        b"PUT /lake/anon.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 403, "{s3}");
+    let (status, sts) = exchange(
+        server.addr,
+        b"GET /?Action=GetCallerIdentity&Version=2011-06-15 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        sts.contains("<ErrorResponse"),
+        "not an STS answer ({status}): {sts}"
+    );
+    let (s3_id, sts_id) = (request_id(&s3), request_id(&sts));
+    assert_eq!((s3_id.len(), sts_id.len()), (16, 36), "{s3_id} {sts_id}");
+    for id in [s3_id, sts_id] {
+        let needle = format!("request_id={id} ");
+        assert!(
+            wait_for(Duration::from_secs(5), || read(&stderr).contains(&needle)),
+            "no log line with {needle}: {}",
+            read(&stderr)
+        );
+    }
+}
+
 #[test]
 fn log_format_cloudtrail_prints_one_record_per_request() {
     let dir = Scratch::new("cloudtrail");

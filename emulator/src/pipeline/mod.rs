@@ -168,9 +168,15 @@ impl Emulator {
         code: Option<String>,
         message: Option<String>,
     ) {
+        // The id the client got: S3's `x-amz-request-id`, STS's UUID
+        // (`x-amzn-RequestId`, `<RequestId>`), so a client's id finds its line.
+        let request_id = match wire {
+            Service::Sts => ctx.uuid.as_str(),
+            Service::S3 => ctx.request_id.as_str(),
+        };
         tracing::info!(
             target: "emulator::request",
-            request_id = %ctx.request_id,
+            request_id = %request_id,
             method = %method,
             uri = %uri,
             operation = ctx.trace.operation.as_deref().unwrap_or("-"),
@@ -184,11 +190,7 @@ impl Emulator {
         let t = ctx.trace;
         let entry = LogEntry {
             seq: 0,
-            request_id: if wire == Service::Sts {
-                CompactString::from(ctx.uuid.as_str())
-            } else {
-                CompactString::from(ctx.request_id.as_str())
-            },
+            request_id: CompactString::from(request_id),
             time: ctx.now,
             method,
             uri,
