@@ -295,7 +295,6 @@ impl Claims {
     }
 }
 
-/// At most one `x-amz-checksum-*` header, well formed.
 /// The `x-amz-checksum-*` header of each algorithm, in [`checksum::ALGORITHMS`]
 /// order, as `headers.get(name)?.to_str().ok()` gives it (the first value of a name;
 /// none when that value is not text), found by one pass over the request's names
@@ -323,6 +322,7 @@ fn sent_checksums(headers: &http::HeaderMap) -> [Option<&str>; checksum::ALGORIT
     sent
 }
 
+/// At most one `x-amz-checksum-*` header, well formed.
 fn header_checksum(r: &S3Request<'_>) -> ApiResult<Option<(Algorithm, String)>> {
     let mut found: Option<(Algorithm, String)> = None;
     for ((alg, ..), sent) in checksum::ALGORITHMS.iter().zip(sent_checksums(&r.parts.headers)) {
@@ -447,8 +447,8 @@ where
         Some(v) => BodyCheck::new(payload, v, &r.parts.headers).map_err(|e| e.to_api_error(Service::S3))?,
         None => BodyCheck::pass_through(),
     };
-    // S3 hashes every body with SHA-256 beside MD5 (the two interleaved, see
-    // `checksum::Digests`); with `x-amz-content-sha256: <hex>` the body check
+    // S3 hashes every body with SHA-256 beside MD5 (the two interleaved,
+    // `util::Md5Sha256`); with `x-amz-content-sha256: <hex>` the body check
     // compares that hash instead of hashing the body a second time.
     let check_needs_sha256 = check.caller_hashes();
     let mut digests = Digests::new(algorithms);
