@@ -17,7 +17,7 @@ use crate::authn::{AuthFacts, Caller, Identity};
 use crate::emulator::{Emulator, Session};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::Decision;
-use crate::request::{Ctx, Trace};
+use crate::request::{Ctx, Trace, WireIds};
 use crate::world::World;
 
 /// What a header-signed SigV4 request tells the condition keys
@@ -57,9 +57,7 @@ pub fn session(session: Arc<Session>) -> Caller {
 
 fn ctx(emu: &Emulator) -> Ctx {
     Ctx {
-        request_id: Default::default(),
-        host_id: Default::default(),
-        uuid: Default::default(),
+        ids: WireIds::default(),
         now: emu.clock().now(),
         peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         secure: None,

@@ -22,8 +22,6 @@ pub struct ApiError {
     pub extras: Vec<(&'static str, String)>,
     /// Extra response headers (`x-amz-bucket-region`, …).
     pub headers: Vec<(&'static str, String)>,
-    /// Overrides the service the router chose (an S3 code cannot leave through STS).
-    pub service: Option<Service>,
     /// Overrides the table's HTTP status (an injected fault's `status`).
     pub status: Option<u16>,
     /// The policy decision behind an AccessDenied, kept beside the wire response
@@ -42,7 +40,6 @@ impl ApiError {
             message: None,
             extras: Vec::new(),
             headers: Vec::new(),
-            service: None,
             status: None,
             decision: None,
             note: None,

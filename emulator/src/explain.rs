@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::authn::{AuthFacts, Caller, Identity};
 use crate::authz::{caller_policies, global_context, policies, principal, vpc_endpoint};
 use crate::iam::{self, Decision, PolicyType, RequestContext};
-use crate::request::{Ctx, Trace};
+use crate::request::{Ctx, Trace, WireIds};
 use crate::world::{arn::Arn, PolicyDoc, SessionOwner, World};
 
 /// A request that is not sent: who, what, on which resource, and what the
@@ -94,9 +94,7 @@ pub fn explain(world: &World, q: &Query, now: time::OffsetDateTime) -> Result<De
         pols.vpc_endpoint = vpc_endpoint(world);
     }
     let ctx = Ctx {
-        request_id: Default::default(),
-        host_id: Default::default(),
-        uuid: Default::default(),
+        ids: WireIds::default(),
         now,
         peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         secure: None,

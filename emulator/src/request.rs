@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Empty, Full};
 use time::OffsetDateTime;
 
 use crate::iam::Decision;
+use crate::protocol::codes::Service;
 use crate::route::ServiceKind;
 use crate::util::StackText;
 
@@ -69,15 +70,60 @@ pub struct Trace {
     pub trail: Box<crate::cloudtrail::TrailFacts>,
 }
 
+/// The ids a request's answer carries, by the service that answers it. Each
+/// service's answer can only render its own: an S3 client never sees a UUID, an
+/// STS client never an S3 host id, and neither is computed for the other.
+#[derive(Debug, Clone, Copy)]
+pub enum WireIds {
+    /// `x-amz-request-id` and `x-amz-id-2` (the host id), in headers and in
+    /// an error's `<RequestId>` and `<HostId>`.
+    S3 {
+        /// The request id.
+        request_id: StackText<16>,
+        /// The host id.
+        host_id: StackText<64>,
+    },
+    /// `x-amzn-RequestId` and `<RequestId>`: a UUID.
+    Sts {
+        /// The request id.
+        uuid: StackText<36>,
+    },
+}
+
+impl WireIds {
+    /// The request id the client got.
+    pub fn request_id(&self) -> &str {
+        match self {
+            Self::S3 { request_id, .. } => request_id,
+            Self::Sts { uuid } => uuid,
+        }
+    }
+
+    /// The service whose answer carries these ids.
+    pub fn service(&self) -> Service {
+        match self {
+            Self::S3 { .. } => Service::S3,
+            Self::Sts { .. } => Service::Sts,
+        }
+    }
+}
+
+impl Default for WireIds {
+    /// Empty S3 ids, for a context whose answer is never rendered
+    /// (`emulator explain`, the direct API).
+    fn default() -> Self {
+        Self::S3 {
+            request_id: StackText::default(),
+            host_id: StackText::default(),
+        }
+    }
+}
+
 /// Per-request context shared by every layer.
 #[derive(Debug)]
 pub struct Ctx {
-    /// Request id sent back.
-    pub request_id: StackText<16>,
-    /// S3 host id.
-    pub host_id: StackText<64>,
-    /// STS-style request id (UUID).
-    pub uuid: StackText<36>,
+    /// The ids the answer carries.
+    pub ids: WireIds,
     /// Emulator time when the request arrived.
     pub now: OffsetDateTime,
     /// The peer address of the socket.

@@ -36,7 +36,7 @@ use crate::log::LogEntry;
 use crate::protocol::codes::Service;
 use crate::protocol::names;
 use crate::protocol::xml;
-use crate::request::{empty, full, Ctx, ResBody, ResetConnection, Trace};
+use crate::request::{empty, full, Ctx, ResBody, ResetConnection, Trace, WireIds};
 use crate::route::{self, ServiceKind};
 use crate::util::http_date;
 
@@ -72,11 +72,22 @@ impl Emulator {
             // Admin calls are not logged: the log is what clients did.
             return Ok(crate::admin::handle(self, req).await);
         }
+        let host_header = host_of(&req);
+        let host = route::parse_host(&host_header, &self.config.host_suffixes);
+        let wire = if is_sts(&req, &host) {
+            Service::Sts
+        } else {
+            Service::S3
+        };
         let n = self.next_id();
         let mut ctx = Ctx {
-            request_id: self.s3_request_id(n),
-            host_id: self.host_id(n),
-            uuid: self.uuid(n),
+            ids: match wire {
+                Service::S3 => WireIds::S3 {
+                    request_id: self.s3_request_id(n),
+                    host_id: self.host_id(n),
+                },
+                Service::Sts => WireIds::Sts { uuid: self.uuid(n) },
+            },
             now: self.clock.now(),
             peer,
             secure,
@@ -89,8 +100,6 @@ impl Emulator {
             (None, Some(pq)) => pq.as_str().to_owned(),
             _ => req.uri().to_string(),
         };
-        let host_header = host_of(&req);
-        let host = route::parse_host(&host_header, &self.config.host_suffixes);
         ctx.trace.trail.source_ip = Some(self.world().network.source_ip.unwrap_or_else(|| peer.ip()));
         ctx.trace.trail.user_agent = req
             .headers()
@@ -98,12 +107,15 @@ impl Emulator {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         ctx.trace.trail.host = Some(host_header);
-        let (wire, result) = if is_sts(&req, &host) {
-            ctx.trace.service = Some(ServiceKind::Sts);
-            (Service::Sts, sts::handle(self, &mut ctx, req, &host).await)
-        } else {
-            ctx.trace.service = Some(ServiceKind::S3);
-            (Service::S3, s3::handle(self, &mut ctx, req, &host).await)
+        let result = match wire {
+            Service::Sts => {
+                ctx.trace.service = Some(ServiceKind::Sts);
+                sts::handle(self, &mut ctx, req, &host).await
+            }
+            Service::S3 => {
+                ctx.trace.service = Some(ServiceKind::S3);
+                s3::handle(self, &mut ctx, req, &host).await
+            }
         };
         let (mut response, code, message) = match result {
             Ok(r) => (r, None, None),
@@ -113,21 +125,20 @@ impl Emulator {
                     ctx.trace.note = e.log_note();
                 }
                 self.note_pending(&mut ctx);
-                let svc = e.service.unwrap_or(wire);
-                let message = e.wire_message(svc).into_owned();
+                let message = e.wire_message(wire).into_owned();
                 (
-                    error_response(&ctx, &e, svc, method == "HEAD"),
+                    error_response(&ctx, &e, method == "HEAD"),
                     Some(e.code.as_str().to_string()),
                     Some(message),
                 )
             }
         };
-        if wire == Service::S3 {
-            ctx.trace.trail.host_id = Some(ctx.host_id);
+        if let WireIds::S3 { host_id, .. } = ctx.ids {
+            ctx.trace.trail.host_id = Some(host_id);
         }
-        common_headers(&ctx, wire, &mut response);
+        common_headers(&ctx, &mut response);
         let reset = ctx.trace.reset_after;
-        self.record(ctx, wire, method, uri, response.status().as_u16(), code, message);
+        self.record(ctx, method, uri, response.status().as_u16(), code, message);
         if reset {
             return Err(ResetConnection);
         }
@@ -161,7 +172,6 @@ impl Emulator {
     fn record(
         &self,
         ctx: Ctx,
-        wire: Service,
         method: CompactString,
         uri: String,
         status: u16,
@@ -170,10 +180,7 @@ impl Emulator {
     ) {
         // The id the client got: S3's `x-amz-request-id`, STS's UUID
         // (`x-amzn-RequestId`, `<RequestId>`), so a client's id finds its line.
-        let request_id = match wire {
-            Service::Sts => ctx.uuid.as_str(),
-            Service::S3 => ctx.request_id.as_str(),
-        };
+        let request_id = ctx.ids.request_id();
         tracing::info!(
             target: "emulator::request",
             request_id = %request_id,
@@ -262,7 +269,8 @@ impl Emulator {
 }
 
 /// The one place an error becomes a response.
-fn error_response(ctx: &Ctx, e: &ApiError, service: Service, is_head: bool) -> Response<ResBody> {
+fn error_response(ctx: &Ctx, e: &ApiError, is_head: bool) -> Response<ResBody> {
+    let service = ctx.ids.service();
     let row = e
         .code
         .row(service)
@@ -273,9 +281,9 @@ fn error_response(ctx: &Ctx, e: &ApiError, service: Service, is_head: bool) -> R
         .and_then(|s| StatusCode::from_u16(s).ok())
         .or_else(|| row.map(|r| r.status_code()))
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (body, content_type) = match service {
-        Service::S3 => (xml::s3_error(e, &ctx.request_id, &ctx.host_id), "application/xml"),
-        Service::Sts => (xml::sts_error(e, status.as_u16(), &ctx.uuid), "text/xml"),
+    let (body, content_type) = match &ctx.ids {
+        WireIds::S3 { request_id, host_id } => (xml::s3_error(e, request_id, host_id), "application/xml"),
+        WireIds::Sts { uuid } => (xml::sts_error(e, status.as_u16(), uuid), "text/xml"),
     };
     let mut builder = Response::builder().status(status);
     for (name, value) in &e.headers {
@@ -292,7 +300,7 @@ fn error_response(ctx: &Ctx, e: &ApiError, service: Service, is_head: bool) -> R
     response
 }
 
-fn common_headers(ctx: &Ctx, service: Service, response: &mut Response<ResBody>) {
+fn common_headers(ctx: &Ctx, response: &mut Response<ResBody>) {
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
@@ -302,13 +310,13 @@ fn common_headers(ctx: &Ctx, service: Service, response: &mut Response<ResBody>)
     // The Date header carries the emulator's clock, so SDK clock-skew
     // correction (which reads it) follows the injected clock.
     set(http::header::DATE, &http_date(ctx.now));
-    match service {
-        Service::S3 => {
-            set(names::X_AMZ_REQUEST_ID, &ctx.request_id);
-            set(names::X_AMZ_ID_2, &ctx.host_id);
+    match &ctx.ids {
+        WireIds::S3 { request_id, host_id } => {
+            set(names::X_AMZ_REQUEST_ID, request_id);
+            set(names::X_AMZ_ID_2, host_id);
             headers.insert(http::header::SERVER, HeaderValue::from_static("AmazonS3"));
         }
-        Service::Sts => set(names::X_AMZN_REQUESTID, &ctx.uuid),
+        WireIds::Sts { uuid } => set(names::X_AMZN_REQUESTID, uuid),
     }
 }
 

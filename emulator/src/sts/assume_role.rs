@@ -561,7 +561,7 @@ pub(crate) fn assume_role(
     }
     x.close("AssumeRoleResult")
         .open("ResponseMetadata")
-        .elem("RequestId", &ctx.uuid)
+        .elem("RequestId", ctx.ids.request_id())
         .close("ResponseMetadata")
         .close("AssumeRoleResponse");
     ok(x.finish())

@@ -207,7 +207,7 @@ pub(crate) fn get_caller_identity(
     x.elem("Account", caller.account().unwrap_or_default())
         .close("GetCallerIdentityResult");
     x.open("ResponseMetadata")
-        .elem("RequestId", &ctx.uuid)
+        .elem("RequestId", ctx.ids.request_id())
         .close("ResponseMetadata")
         .close("GetCallerIdentityResponse");
     ok(x.finish())

@@ -171,7 +171,7 @@ pub(crate) fn assume_role_with_web_identity(
     }
     x.close("AssumeRoleWithWebIdentityResult")
         .open("ResponseMetadata")
-        .elem("RequestId", &ctx.uuid)
+        .elem("RequestId", ctx.ids.request_id())
         .close("ResponseMetadata")
         .close("AssumeRoleWithWebIdentityResponse");
     ok(x.finish())
