@@ -15,6 +15,9 @@
 //! (the message, `r#` names, errors with their sources) to the default visitor, so
 //! the line is byte for byte what it was. `log.*` fields (a `log` record's
 //! metadata, which the default skips under the `tracing-log` feature) are skipped.
+//! The plain fields are gathered in a thread's reused buffer and handed to the
+//! line in one write; integers are written digit by digit, plain strings after
+//! one branch-free pass over their bytes.
 
 use std::fmt;
 
@@ -113,74 +116,119 @@ fn timestamp(now: std::time::SystemTime) -> Option<Stamp> {
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct PlainFields;
 
+thread_local! {
+    /// The fields of the event in hand, gathered before one write to the line:
+    /// each piece written straight to the `Writer` crossed three `fmt::Write`
+    /// layers (callgrind: about a fifth of the line's instructions).
+    static FIELDS: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
 impl<'writer> FormatFields<'writer> for PlainFields {
     fn format_fields<R: RecordFields>(&self, writer: Writer<'writer>, fields: R) -> fmt::Result {
+        let mut buf = FIELDS.take();
+        buf.clear();
         let mut visitor = PlainVisitor {
             writer,
+            buf,
             is_empty: true,
             result: Ok(()),
         };
         fields.record(&mut visitor);
-        visitor.result
+        visitor.flush();
+        let PlainVisitor { buf, result, .. } = visitor;
+        FIELDS.set(buf);
+        result
     }
 }
 
 struct PlainVisitor<'a> {
     writer: Writer<'a>,
+    /// Written to `writer` by [`PlainVisitor::flush`].
+    buf: String,
     is_empty: bool,
     result: fmt::Result,
 }
 
 impl PlainVisitor<'_> {
-    /// Write `name=value` (after a space unless first), or let the default visitor
-    /// write a field it treats specially.
+    /// Hand what is gathered to the writer (before the default visitor writes, and
+    /// at the end).
+    fn flush(&mut self) {
+        if self.result.is_ok() && !self.buf.is_empty() {
+            self.result = self.writer.write_str(&self.buf);
+        }
+        self.buf.clear();
+    }
+
+    /// `name=` after a space unless first, or `false` when the field is not
+    /// written plainly (skipped, or left to the default visitor).
+    fn plain_name(&mut self, field: &Field) -> bool {
+        let name = field.name();
+        if self.result.is_err() || name == "message" || name.starts_with("r#") || name.starts_with("log.") {
+            return false;
+        }
+        if !self.is_empty {
+            self.buf.push(' ');
+        }
+        self.buf.push_str(name);
+        self.buf.push('=');
+        self.is_empty = false;
+        true
+    }
+
+    /// Write `name=value`, or let the default visitor write a field it treats
+    /// specially.
     fn field(
         &mut self,
         field: &Field,
         value: &dyn fmt::Debug,
         special: impl FnOnce(&mut DefaultVisitor<'_>),
     ) {
-        if self.result.is_err() {
+        if self.plain_name(field) {
+            use fmt::Write as _;
+            self.result = write!(self.buf, "{value:?}");
             return;
         }
         let name = field.name();
-        if name.starts_with("log.") {
+        if self.result.is_err() || name.starts_with("log.") {
             return;
         }
-        if name == "message" || name.starts_with("r#") {
-            let mut default = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
-            special(&mut default);
-            self.result = default.finish();
-        } else {
-            let pad = if self.is_empty { "" } else { " " };
-            self.result = write!(self.writer, "{pad}{name}={value:?}");
-        }
+        self.flush();
+        let mut default = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
+        special(&mut default);
+        self.result = self.result.and(default.finish());
         self.is_empty = false;
     }
 }
 
+/// Whether `{:?}` of `value` is `value` in quotes: printable ASCII without `"`
+/// or `\`. Every byte is looked at (no early exit), which the compiler turns into
+/// a vector loop.
+fn is_plain(value: &str) -> bool {
+    value.bytes().fold(true, |plain, b| {
+        plain & (0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')
+    })
+}
+
 impl Visit for PlainVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        // `{:?}` of a str that is printable ASCII without `"` or `\` is the str in
-        // quotes: written as such, without the escaper's pass over each char.
-        let plain = value
-            .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
-        let name = field.name();
-        if plain
-            && self.result.is_ok()
-            && name != "message"
-            && !name.starts_with("r#")
-            && !name.starts_with("log.")
-        {
-            let pad = if self.is_empty { "" } else { " " };
-            self.result = [pad, name, "=\"", value, "\""]
-                .into_iter()
-                .try_for_each(|part| self.writer.write_str(part));
-            self.is_empty = false;
+        // `{:?}` of a plain str is the str in quotes: written as such, without the
+        // escaper's pass over each char.
+        if is_plain(value) && self.plain_name(field) {
+            self.buf.push('"');
+            self.buf.push_str(value);
+            self.buf.push('"');
             return;
         }
         self.field(field, &value, |d| d.record_str(field, value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        // `{:?}` of an integer is its decimal digits.
+        if self.plain_name(field) {
+            push_decimal(&mut self.buf, value);
+            return;
+        }
+        self.field(field, &value, |d| d.record_u64(field, value));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -191,10 +239,30 @@ impl Visit for PlainVisitor<'_> {
         if self.result.is_err() || field.name().starts_with("log.") {
             return;
         }
+        self.flush();
         let mut default = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
         default.record_error(field, value);
-        self.result = default.finish();
+        self.result = self.result.and(default.finish());
         self.is_empty = false;
+    }
+}
+
+/// `n` in decimal, as `{:?}` writes it.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0_u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(d));
     }
 }
 
@@ -280,6 +348,7 @@ mod tests {
             empty = "",
             "strs"
         );
+        tracing::info!(zero = 0_u64, max = u64::MAX, min = i64::MIN, "integers");
         tracing::info!("");
     }
 
@@ -327,8 +396,8 @@ mod tests {
     fn plain_line_writes_the_default_line_but_for_the_instant() {
         let default = render_timed(false);
         let plain = render_timed(true);
-        assert_eq!(default.lines().count(), 9, "{default}");
-        assert_eq!(plain.lines().count(), 9, "{plain}");
+        assert_eq!(default.lines().count(), 10, "{default}");
+        assert_eq!(plain.lines().count(), 10, "{plain}");
         for (p, d) in plain.lines().zip(default.lines()) {
             // The same instant cannot be rendered twice: the stamps are checked for
             // shape, the rest byte for byte.
@@ -375,7 +444,11 @@ mod tests {
     #[test]
     fn plain_fields_write_the_default_line_byte_for_byte() {
         let default = render(false);
-        assert_eq!(default.lines().count(), 8, "{default}");
+        assert_eq!(default.lines().count(), 9, "{default}");
+        assert!(
+            default.contains("zero=0 max=18446744073709551615 min=-9223372036854775808"),
+            "{default}"
+        );
         assert!(default.contains("operation=\"PutObject\""), "{default}");
         assert_eq!(render(true), default);
     }
