@@ -16,7 +16,7 @@
 //! the line is byte for byte what it was. `log.*` fields (a `log` record's
 //! metadata, which the default skips under the `tracing-log` feature) are skipped.
 //! The plain fields are gathered in a thread's reused buffer and handed to the
-//! line in one write; integers are written digit by digit, plain strings after
+//! line in one write; integers are written by `StackText::push_decimal`, plain strings after
 //! one branch-free pass over their bytes.
 
 use std::fmt;
@@ -188,13 +188,18 @@ impl PlainVisitor<'_> {
             self.result = write!(self.buf, "{value:?}");
             return;
         }
-        let name = field.name();
-        if self.result.is_err() || name.starts_with("log.") {
+        self.write_by_default(field, special);
+    }
+
+    /// Let the default visitor write `field` (after what is gathered), unless it
+    /// is a `log.*` field or writing has failed.
+    fn write_by_default(&mut self, field: &Field, write: impl FnOnce(&mut DefaultVisitor<'_>)) {
+        if self.result.is_err() || field.name().starts_with("log.") {
             return;
         }
         self.flush();
         let mut default = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
-        special(&mut default);
+        write(&mut default);
         self.result = self.result.and(default.finish());
         self.is_empty = false;
     }
@@ -225,7 +230,9 @@ impl Visit for PlainVisitor<'_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
         // `{:?}` of an integer is its decimal digits.
         if self.plain_name(field) {
-            push_decimal(&mut self.buf, value);
+            let mut digits = emulator::util::StackText::<20>::new();
+            digits.push_decimal(value, 1);
+            self.buf.push_str(digits.as_str());
             return;
         }
         self.field(field, &value, |d| d.record_u64(field, value));
@@ -236,33 +243,7 @@ impl Visit for PlainVisitor<'_> {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if self.result.is_err() || field.name().starts_with("log.") {
-            return;
-        }
-        self.flush();
-        let mut default = DefaultVisitor::new(self.writer.by_ref(), self.is_empty);
-        default.record_error(field, value);
-        self.result = self.result.and(default.finish());
-        self.is_empty = false;
-    }
-}
-
-/// `n` in decimal, as `{:?}` writes it.
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0_u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(at..).unwrap_or_default() {
-        out.push(char::from(d));
+        self.write_by_default(field, |d| d.record_error(field, value));
     }
 }
 

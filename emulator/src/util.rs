@@ -301,7 +301,8 @@ pub struct StackText<const N: usize> {
 }
 
 impl<const N: usize> StackText<N> {
-    pub(crate) fn new() -> Self {
+    /// Empty.
+    pub fn new() -> Self {
         Self { buf: [0; N], len: 0 }
     }
 
@@ -319,7 +320,7 @@ impl<const N: usize> StackText<N> {
     }
 
     /// Append `n` in decimal, zero-padded to `width` digits.
-    pub(crate) fn push_decimal(&mut self, n: u64, width: usize) {
+    pub fn push_decimal(&mut self, n: u64, width: usize) {
         let mut digits = [b'0'; 20];
         let mut at = digits.len();
         let mut rest = n;
