@@ -232,6 +232,28 @@ async fn multipart_upload_assembles_parts_with_the_multipart_etag() {
         outer.update(md5::Md5::digest(b));
     }
     assert_eq!(etag, format!("\"{}-3\"", hex::encode(outer.finalize())));
+    // The COMPOSITE CRC-32: the CRC-32 of the parts' CRC-32s, with the count.
+    let crc = |b: &[u8]| crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, b) as u32;
+    let raw: Vec<u8> = bodies.iter().flat_map(|b| crc(b).to_be_bytes()).collect();
+    let composite = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        crc(&raw).to_be_bytes(),
+    );
+    assert_eq!(
+        completed.checksum_crc32(),
+        Some(format!("{composite}-3").as_str())
+    );
+    // The record's SHA-256 (the admin API's content fingerprint) is the whole
+    // assembled body's.
+    let stored = emu
+        .emulator
+        .store()
+        .get("lake", "big/file.parquet")
+        .expect("stored");
+    assert_eq!(
+        stored.meta.sha256_hex(),
+        hex::encode(sha2::Sha256::digest(bodies.concat()))
+    );
 }
 
 #[tokio::test]

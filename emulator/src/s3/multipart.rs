@@ -503,7 +503,7 @@ where
         .checksum
         .filter(|(_, k)| *k == ChecksumType::FullObject)
         .map(|(a, _)| a);
-    let mut digests = Digests::new(&full_object.into_iter().collect::<Vec<_>>());
+    let mut digests = checksum::AssemblyDigests::new(&full_object.into_iter().collect::<Vec<_>>());
     let mut writer = r.emu.store.writer(&bucket.name, &key).map_err(put::store_error)?;
     let mut size = 0;
     for p in &parts {
@@ -557,11 +557,7 @@ where
 
 /// The object's checksum: COMPOSITE is the algorithm over the parts' raw
 /// checksums with `-N`; FULL_OBJECT the algorithm over the whole body.
-fn object_checksum(
-    template: &Template,
-    parts: &[Part],
-    sums: &checksum::Finished,
-) -> crate::store::Checksums {
+fn object_checksum(template: &Template, parts: &[Part], sums: &checksum::Sums) -> crate::store::Checksums {
     let mut out = crate::store::Checksums::new();
     let Some((alg, kind)) = template.checksum else {
         return out;
@@ -579,7 +575,7 @@ fn object_checksum(
                     );
                 }
             }
-            let mut d = Digests::new(&[alg]);
+            let mut d = checksum::AssemblyDigests::new(&[alg]);
             d.update(&raw);
             d.finish().get(alg).map(|v| format!("{v}-{}", parts.len()))
         }
