@@ -178,8 +178,6 @@ pub struct Sums {
 pub struct Finished {
     /// MD5 of the body.
     pub md5: [u8; 16],
-    /// SHA-256 of the body.
-    pub sha256: [u8; 32],
     sums: Sums,
 }
 
@@ -203,7 +201,6 @@ impl Digests {
         let (md5, sha256) = self.md5_sha256.finish();
         Finished {
             md5,
-            sha256,
             sums: Flexible::finish(self.flexible, sha256),
         }
     }
@@ -245,6 +242,11 @@ impl Sums {
 }
 
 impl Finished {
+    /// SHA-256 of the body.
+    pub fn sha256(&self) -> [u8; 32] {
+        self.sums.sha256
+    }
+
     /// The base64 checksum for `alg`, if it was computed (SHA-256 always is).
     pub fn get(&self, alg: Algorithm) -> Option<String> {
         self.sums.get(alg)
@@ -287,7 +289,7 @@ mod tests {
         body.chunks(4_099).for_each(|c| assembled.update(c));
         let assembled = assembled.finish();
         assert_eq!(assembled, whole.sums);
-        assert_eq!(assembled.sha256, whole.sha256);
+        assert_eq!(assembled.sha256, whole.sha256());
         for alg in every {
             assert!(assembled.get(alg).is_some(), "{alg:?}");
         }
@@ -305,7 +307,7 @@ mod tests {
         let f = d.finish();
         assert_eq!(f.get(Algorithm::Crc32).as_deref(), Some("Hy7NkA=="));
         assert_eq!(
-            crate::sigv4::hex_lower(&f.sha256),
+            crate::sigv4::hex_lower(&f.sha256()),
             "58c26b9b964eee6ab38bf4aac385d1b8e483ac58f54cad4a7bfaf9190041320f"
         );
         assert!(well_formed(

@@ -265,7 +265,7 @@ pub(crate) fn copy_object(r: &S3Request<'_>, ctx: &Ctx) -> ApiResult<Response<Re
         key: key.into(),
         size,
         etag: ETag::of_md5(sums.md5),
-        sha256: sums.sha256,
+        sha256: sums.sha256(),
         last_modified: ctx.now,
         content_type: if replace {
             Some(

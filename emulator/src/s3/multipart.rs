@@ -503,7 +503,7 @@ where
         .checksum
         .filter(|(_, k)| *k == ChecksumType::FullObject)
         .map(|(a, _)| a);
-    let mut digests = checksum::AssemblyDigests::new(&full_object.into_iter().collect::<Vec<_>>());
+    let mut digests = checksum::AssemblyDigests::new(full_object.as_slice());
     let mut writer = r.emu.store.writer(&bucket.name, &key).map_err(put::store_error)?;
     let mut size = 0;
     for p in &parts {

@@ -78,7 +78,7 @@ where
         key: key.into(),
         size: body.received,
         etag: ETag::of_md5(body.sums.md5),
-        sha256: body.sums.sha256,
+        sha256: body.sums.sha256(),
         last_modified: ctx.now,
         content_type: Some(
             r.header(http::header::CONTENT_TYPE)
@@ -489,7 +489,7 @@ where
     }
     let sums = digests.finish();
     let trailers = check
-        .finish_with_sha256(check_needs_sha256.then_some(sums.sha256))
+        .finish_with_sha256(check_needs_sha256.then(|| sums.sha256()))
         .map_err(|e| e.to_api_error(Service::S3))?;
     if received != expected_len {
         return Err(api_error!(IncompleteBody)
