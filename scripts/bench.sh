@@ -12,11 +12,19 @@
 #   bash scripts/bench.sh                 # about 10 minutes on 2 cores
 #   BENCH_SECONDS=2 bash scripts/bench.sh # a quicker, noisier run
 #   bash scripts/bench.sh scale           # only the growth curve (below), ~2 minutes
+#   bash scripts/bench.sh budget          # only the work budget (below), ~7 minutes
 #
 # The growth curve: one emulator (memory store) filled with 100-byte objects to
 # 10,000, 100,000 and 1,000,000 keys; at each size its resident memory and the
 # latency of ListObjectsV2 pages of 1,000 keys and of 1 key, starting at keys
 # spread over the bucket (measured by the client: the server's time is less).
+#
+# The work budget: what a request may cost beyond the floor for a given ratio. The
+# floor is run again with `--work-us N` (N microseconds of arithmetic a request,
+# N = 1 … 14) beside the ceiling and the emulator, for PutObject 1 KiB and
+# AssumeRole at 8 connections, with each server's CPU a request (user + system,
+# from /proc/PID/stat). The curve shows the most work a server may add to the
+# floor and still keep #19's ratios on this machine, and where the emulator sits.
 #
 # Needs python3 with moto[server] (`pip install "moto[server]"`). Results go to
 # target/bench/ (results.jsonl, table.md, server logs).
@@ -36,9 +44,9 @@ RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 
 ONLY="${1:-all}"
-case "$ONLY" in all | scale) ;; *) echo "usage: bash scripts/bench.sh [scale]" >&2; exit 2 ;; esac
+case "$ONLY" in all | scale | budget) ;; *) echo "usage: bash scripts/bench.sh [scale | budget]" >&2; exit 2 ;; esac
 
-[ "$ONLY" = scale ] || python3 -c 'import moto.server' 2>/dev/null || {
+[ "$ONLY" != all ] || python3 -c 'import moto.server' 2>/dev/null || {
     echo "bench: moto_server is missing: pip install \"moto[server]\"" >&2
     exit 1
 }
@@ -49,6 +57,7 @@ cargo build --profile release-lto --locked -q -p emulator --bin emulator \
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -80,6 +89,7 @@ start() {
     case "$1" in
     ceiling) "$R/examples/ceiling" "127.0.0.1:$PORT" >"$OUT/ceiling.log" 2>&1 & ;;
     floor) "$R/examples/ceiling" "127.0.0.1:$PORT" --floor >"$OUT/floor.log" 2>&1 & ;;
+    work-*) "$R/examples/ceiling" "127.0.0.1:$PORT" --floor --work-us "${1#work-}" >"$OUT/$1.log" 2>&1 & ;;
     emulator)
         # Default log level (info, one line per request), as users run it.
         "$R/emulator" serve --world "$WORLD" --listen "127.0.0.1:$PORT" --store "${2:-memory}" \
@@ -147,6 +157,42 @@ scale() {
     done
     stop "$PID"
 }
+
+# budget: the work budget (see the header).
+budget() {
+    local tick round target scenario name args t0 t1 json cpu
+    tick=$(getconf CLK_TCK)
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "== round $round/$ROUNDS: work budget (${SECONDS_PER_LOAD} s per load)"
+        for target in ceiling floor work-1 work-2 work-3 work-4 work-6 work-8 work-10 work-12 work-14 emulator; do
+            start "$target"
+            for scenario in \
+                "put-1k-c8|--op put --size 1024 --concurrency 8" \
+                "assume-role-c8|--op assume-role --concurrency 8"; do
+                name="${scenario%%|*}"
+                args="${scenario#*|}"
+                t0=$(cpu_ticks "$PID")
+                # shellcheck disable=SC2086 # args is a word list on purpose
+                json=$("$R/examples/loadgen" run --target "http://127.0.0.1:$PORT" $args \
+                    --duration "$SECONDS_PER_LOAD" --json --label "$target/$name")
+                t1=$(cpu_ticks "$PID")
+                cpu=$(python3 -c 'import json,sys; ok=json.loads(sys.argv[1])["ok"]; print(round((int(sys.argv[3])-int(sys.argv[2]))*1e6/int(sys.argv[4])/max(ok,1), 2))' \
+                    "$json" "$t0" "$t1" "$tick")
+                record "{\"kind\":\"budget\",\"target\":\"$target\",\"scenario\":\"$name\",\"round\":$round,\"cpu_us\":$cpu,\"load1\":$(load1),\"result\":$json}"
+                printf '   %-9s %-15s %s  server CPU %s us a request\n' "$target" "$name" \
+                    "$(python3 scripts/bench_report.py --line "$json")" "$cpu"
+            done
+            stop "$PID"
+        done
+    done
+}
+
+if [ "$ONLY" = budget ]; then
+    budget
+    record "{\"kind\":\"elapsed\",\"seconds\":$(( $(date +%s) - STARTED ))}"
+    python3 scripts/bench_report.py "$RESULTS" | tee "$OUT/table.md"
+    exit 0
+fi
 
 if [ "$ONLY" = scale ]; then
     scale

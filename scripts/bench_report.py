@@ -156,6 +156,7 @@ def main(path):
         if cat:
             target(cat_ms <= 3000, f"the whole scenario catalogue after the build ≤ 3 s: {cat_ms / 1000:.2f} s")
     scale(rows, w)
+    budget(rows, w)
     print("\n".join(out))
 
 
@@ -194,6 +195,52 @@ def scale(rows, w):
        f"a max-keys=1 listing at {n:,} objects ≤ 0.5 ms (p99, client-side): {worst['one']:.2f} ms")
     ok(worst["bytes"] <= 400,
        f"≤ 400 bytes of resident memory per object beyond key and body at {n:,} objects: {worst['bytes']:.0f} B")
+
+
+# The ratios #19 asks for, by scenario.
+RATIO_TARGETS = {"put-1k-c8": 0.50, "assume-role-c8": 0.45}
+
+
+def budget(rows, w):
+    """The work budget: the floor plus N µs a request, against the ceiling."""
+    xs = [r for r in rows if r["kind"] == "budget"]
+    if not xs:
+        return
+    by = defaultdict(list)
+    for r in xs:
+        by[(r["scenario"], r["target"])].append(r)
+    w("")
+    w("Work budget (the floor plus N µs of arithmetic a request, `ceiling --floor --work-us N`; "
+      "server CPU a request is user + system from /proc):")
+    for scenario in dict.fromkeys(r["scenario"] for r in xs):
+        rps = lambda t: median([r["result"]["rps"] for r in by.get((scenario, t), [])])
+        cpu = lambda t: median([r["cpu_us"] for r in by.get((scenario, t), [])])
+        ceiling = rps("ceiling")
+        w("")
+        w(f"| {scenario} | work beyond the floor (µs) | req/s | of the ceiling | server CPU a request (µs) | load avg (1 min) |")
+        w("|---|---:|---:|---:|---:|---:|")
+        curve = []
+        for t in dict.fromkeys(r["target"] for r in xs if r["scenario"] == scenario):
+            work = int(t[5:]) if t.startswith("work-") else (0 if t == "floor" else None)
+            ratio = rps(t) / ceiling if ceiling else float("nan")
+            if work is not None:
+                curve.append((work, ratio))
+            load = median([r["load1"] for r in by[(scenario, t)]])
+            w(f"| {t} | {'' if work is None else work} | {rps(t):,.0f} | {ratio:.0%} | {cpu(t):.1f} | {load:.2f} |")
+        goal = RATIO_TARGETS.get(scenario)
+        emu = rps("emulator") / ceiling if ceiling and by.get((scenario, "emulator")) else None
+        w("")
+        if goal is not None:
+            within = [work for work, ratio in curve if ratio >= goal]
+            w(f"- {goal:.0%} of the ceiling leaves at most "
+              + (f"{max(within)} µs" if within else "less than the floor's own work, 0 µs")
+              + " of work a request beyond the floor (the largest N measured that keeps it)")
+        if emu is not None:
+            above = [work for work, ratio in curve if ratio >= emu]
+            below = [work for work, ratio in curve if ratio < emu]
+            where = (f"between {max(above)} and {min(below)} µs" if above and below
+                     else f"past {max(above)} µs" if above else "above the floor, at 0 µs")
+            w(f"- the emulator ({emu:.0%} of the ceiling) sits on this curve {where} of added work")
 
 
 def line(text):

@@ -12,7 +12,13 @@
 //! emulator computes them). "floor / ceiling" is then the most a verifying
 //! server on this stack could keep; it checks nothing and answers 200 regardless.
 //!
-//! `cargo run --release -p emulator --example ceiling -- [127.0.0.1:PORT] [--floor]`
+//! With `--work-us N` it also does about N microseconds of arithmetic per request
+//! (a fixed number of steps, calibrated at start-up and printed on stderr; after
+//! the floor's work when both are given): a stand-in for the rest of a server's
+//! per-request work, to measure on this machine how the throughput ratio falls as
+//! that work grows (docs/benchmarks.md, "What a request may cost").
+//!
+//! `cargo run --release -p emulator --example ceiling -- [127.0.0.1:PORT] [--floor] [--work-us N]`
 //! prints `http://ADDR` on stdout, then serves until killed.
 
 #![allow(
@@ -37,10 +43,12 @@ use sha2::{Digest, Sha256};
 async fn answer(
     req: Request<hyper::body::Incoming>,
     floor: bool,
+    work: u64,
 ) -> Result<Response<Empty<Bytes>>, Infallible> {
     if floor {
         std::hint::black_box(signature_work(&req));
     }
+    spin(work);
     let mut hashes = Md5Sha256::new();
     // Drain the body frame by frame (as the emulator does), keeping nothing.
     let mut body = req.into_body();
@@ -54,6 +62,28 @@ async fn answer(
         std::hint::black_box(hashes.finish());
     }
     Ok(Response::new(Empty::new()))
+}
+
+/// A fixed amount of arithmetic, `rounds` steps of a dependent multiply-add chain
+/// (about a nanosecond each; [`calibrate`] says how many make a microsecond here).
+fn spin(rounds: u64) {
+    let mut x = 0_u64;
+    for _ in 0..rounds {
+        x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+    }
+}
+
+/// How many [`spin`] rounds take a microsecond on this machine: the best of five
+/// timings of ten million rounds, taken at start-up before any load.
+fn calibrate() -> f64 {
+    let rounds = 10_000_000;
+    (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            spin(rounds);
+            rounds as f64 / t.elapsed().as_secs_f64() / 1e6
+        })
+        .fold(0.0, f64::max)
 }
 
 /// The request's canonical text, hashed, and the string to sign's HMAC.
@@ -99,17 +129,38 @@ fn signature_work(req: &Request<hyper::body::Incoming>) -> [u8; 32] {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(unknown) = args.iter().find(|a| a.starts_with("--") && *a != "--floor") {
-        eprintln!("ceiling: unknown option `{unknown}` (usage: ceiling [127.0.0.1:PORT] [--floor])");
-        std::process::exit(2);
+    const USAGE: &str = "usage: ceiling [127.0.0.1:PORT] [--floor] [--work-us N]";
+    let mut floor = false;
+    let mut work_us = 0_u64;
+    let mut listen = "127.0.0.1:0".to_string();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--floor" => floor = true,
+            "--work-us" => match args.next().and_then(|n| n.parse::<u64>().ok()) {
+                Some(n) => work_us = n,
+                None => {
+                    eprintln!("ceiling: --work-us needs a whole number of microseconds ({USAGE})");
+                    std::process::exit(2);
+                }
+            },
+            a if a.starts_with("--") => {
+                eprintln!("ceiling: unknown option `{a}` ({USAGE})");
+                std::process::exit(2);
+            }
+            a => listen = a.to_string(),
+        }
     }
-    let floor = args.iter().any(|a| a == "--floor");
-    let listen = args
-        .iter()
-        .find(|a| !a.starts_with("--"))
-        .cloned()
-        .unwrap_or_else(|| "127.0.0.1:0".into());
+    let work = if work_us == 0 {
+        0
+    } else {
+        let per_us = calibrate();
+        eprintln!(
+            "ceiling: --work-us {work_us}: {:.0} rounds a request ({per_us:.0} a microsecond)",
+            per_us * work_us as f64
+        );
+        (per_us * work_us as f64) as u64
+    };
     if !listen.starts_with("127.0.0.1:") {
         eprintln!("ceiling: listens on 127.0.0.1 only, got `{listen}`");
         std::process::exit(2);
@@ -129,7 +180,10 @@ fn main() {
             tokio::spawn(async move {
                 let _ = http1::Builder::new()
                     .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service_fn(move |req| answer(req, floor)))
+                    .serve_connection(
+                        TokioIo::new(stream),
+                        service_fn(move |req| answer(req, floor, work)),
+                    )
                     .await;
             });
         }
