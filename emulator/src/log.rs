@@ -57,77 +57,218 @@ pub struct LogEntry {
     pub trail: Option<Box<crate::cloudtrail::TrailFacts>>,
 }
 
-/// A bounded log shared by every connection.
+/// How many shards the log keeps at most: one per thread that records requests (the
+/// runtime's workers, one per core), wrapping around past this. Each shard may hold
+/// `capacity` entries, so this also bounds the log's memory at this many times one
+/// shared queue's.
+const MAX_SHARDS: usize = 4;
+
+/// A bounded log shared by every connection: the last `capacity` requests.
+///
+/// Each thread records into a shard of its own, so an entry is built, kept and
+/// finally dropped by the same thread, under a lock no other worker takes. With one
+/// shared queue the oldest entry was dropped by whichever worker recorded next, half
+/// the time not the one that had built it, and both workers took the queue's lock on
+/// every request; on two cores the shards saved 2–3 µs of an AssumeRole's server CPU
+/// (docs/perf-log.md, "2026-12-07 (day)"). Each shard keeps up to `capacity` entries;
+/// reads merge the shards by sequence number and show only the last `capacity` of
+/// all, so what the log shows does not depend on the sharding.
 #[derive(Debug)]
 pub struct RequestLog {
-    entries: Mutex<VecDeque<LogEntry>>,
+    shards: Box<[Mutex<VecDeque<LogEntry>>]>,
     capacity: usize,
     seq: std::sync::atomic::AtomicU64,
+}
+
+/// This thread's shard number, given out in the order threads first record.
+fn shard_index() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local!(static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+    INDEX.with(|i| *i)
 }
 
 impl RequestLog {
     /// A log keeping the last `capacity` entries.
     pub fn new(capacity: usize) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self::with_shards(capacity, cores.clamp(1, MAX_SHARDS))
+    }
+
+    fn with_shards(capacity: usize, shards: usize) -> Self {
         Self {
-            entries: Mutex::new(VecDeque::new()),
-            capacity,
+            shards: (0..shards.max(1)).map(|_| Mutex::new(VecDeque::new())).collect(),
+            capacity: capacity.max(1),
             seq: std::sync::atomic::AtomicU64::new(1),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<LogEntry>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(shard: &Mutex<VecDeque<LogEntry>>) -> std::sync::MutexGuard<'_, VecDeque<LogEntry>> {
+        shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Record an entry (its `seq` is assigned here) and return the sequence number.
-    pub fn push(&self, mut entry: LogEntry) -> u64 {
+    pub fn push(&self, entry: LogEntry) -> u64 {
+        self.push_on(shard_index(), entry)
+    }
+
+    fn push_on(&self, shard: usize, mut entry: LogEntry) -> u64 {
+        let shard = &self.shards[shard % self.shards.len()];
+        let mut entries = Self::lock(shard);
+        // Numbered under the shard's lock, so a shard's entries are in order.
         let seq = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         entry.seq = seq;
-        let evicted = {
-            let mut entries = self.lock();
-            let evicted = if entries.len() >= self.capacity.max(1) {
-                entries.pop_front()
-            } else {
-                None
-            };
-            entries.push_back(entry);
-            evicted
+        let evicted = if entries.len() >= self.capacity {
+            entries.pop_front()
+        } else {
+            None
         };
-        // The oldest entry's dozen allocations are freed after the lock is let go:
-        // every connection's request waits on this lock.
+        entries.push_back(entry);
+        drop(entries);
+        // The oldest entry's allocations are freed after the lock is let go.
         drop(evicted);
         seq
     }
 
+    /// Every shard's entries among the last `capacity` recorded, oldest first, each
+    /// passed through `keep`.
+    fn visible<T>(&self, mut keep: impl FnMut(&LogEntry) -> Option<T>) -> Vec<(u64, T)> {
+        let mut out = Vec::new();
+        for shard in &self.shards {
+            let entries = Self::lock(shard);
+            out.extend(entries.iter().filter_map(|e| keep(e).map(|t| (e.seq, t))));
+        }
+        out.sort_unstable_by_key(|(seq, _)| *seq);
+        let skip = out.len().saturating_sub(self.capacity);
+        out.drain(..skip);
+        out
+    }
+
     /// The last `limit` entries, oldest first, optionally only those after `since`.
     pub fn recent(&self, limit: usize, since: Option<u64>) -> Vec<LogEntry> {
-        let entries = self.lock();
-        let selected: Vec<&LogEntry> = entries
-            .iter()
-            .filter(|e| since.is_none_or(|s| e.seq > s))
-            .collect();
+        // The window is taken over every entry, then narrowed by `since`: an entry
+        // pushed out of the last `capacity` stays out.
+        let window = self.visible(|e| Some(e.seq));
+        let first = window.first().map_or(0, |(seq, _)| *seq);
+        let selected =
+            self.visible(|e| (e.seq >= first && since.is_none_or(|s| e.seq > s)).then(|| e.clone()));
         let skip = selected.len().saturating_sub(limit);
-        selected.into_iter().skip(skip).cloned().collect()
+        selected.into_iter().skip(skip).map(|(_, e)| e).collect()
     }
 
     /// The entry with this request id.
     pub fn find(&self, request_id: &str) -> Option<LogEntry> {
-        self.lock()
-            .iter()
-            .rev()
-            .find(|e| e.request_id == request_id)
-            .cloned()
+        let window = self.visible(|e| Some(e.seq));
+        let first = window.first().map_or(0, |(seq, _)| *seq);
+        self.visible(|e| (e.seq >= first && e.request_id == request_id).then(|| e.clone()))
+            .pop()
+            .map(|(_, e)| e)
     }
 
     /// Forget every entry.
     pub fn clear(&self) {
-        self.lock().clear();
+        for shard in &self.shards {
+            Self::lock(shard).clear();
+        }
     }
 
     /// The sequence number the next entry will get.
     pub fn next_seq(&self) -> u64 {
         self.seq.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(request_id: &str) -> LogEntry {
+        LogEntry {
+            seq: 0,
+            request_id: request_id.into(),
+            time: OffsetDateTime::UNIX_EPOCH,
+            method: "PUT".into(),
+            uri: "/b/k".into(),
+            service: ServiceKind::S3,
+            operation: None,
+            bucket: None,
+            key: None,
+            principal: None,
+            access_key_id: None,
+            status: 200,
+            code: None,
+            message: None,
+            decision: None,
+            note: None,
+            faults: Vec::new(),
+            trail: None,
+        }
+    }
+
+    /// `n` entries from each of `threads` threads at once, named `T-I`.
+    fn record_from_threads(log: &RequestLog, threads: usize, n: usize) {
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                s.spawn(move || {
+                    for i in 0..n {
+                        log.push(entry(&format!("{t}-{i}")));
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn shows_the_last_capacity_entries_of_all_threads_in_order() {
+        let log = RequestLog::new(10);
+        record_from_threads(&log, 3, 50);
+        let shown = log.recent(usize::MAX, None);
+        let seqs: Vec<u64> = shown.iter().map(|e| e.seq).collect();
+        // 150 entries were numbered 1..=150; the last ten are shown, oldest first.
+        assert_eq!(seqs, (141..=150).collect::<Vec<_>>());
+        assert_eq!(log.next_seq(), 151);
+        assert_eq!(
+            log.recent(3, None).iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [148, 149, 150]
+        );
+        assert_eq!(
+            log.recent(100, Some(147))
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>(),
+            [148, 149, 150]
+        );
+    }
+
+    #[test]
+    fn an_entry_pushed_out_of_the_window_is_not_found_though_its_shard_keeps_it() {
+        let log = RequestLog::with_shards(4, 2);
+        log.push_on(0, entry("old"));
+        for i in 0..4 {
+            log.push_on(1, entry(&format!("new-{i}")));
+        }
+        // Shard 0 still holds "old", but it is the fifth-newest of all.
+        assert_eq!(RequestLog::lock(&log.shards[0]).len(), 1);
+        assert!(log.find("old").is_none());
+        assert!(log.recent(usize::MAX, None).iter().all(|e| e.request_id != "old"));
+        assert_eq!(log.find("new-0").map(|e| e.seq), Some(2));
+        log.clear();
+        assert!(log.recent(usize::MAX, None).is_empty());
+        assert!(log.find("new-3").is_none());
+    }
+
+    #[test]
+    fn one_thread_keeps_capacity_entries() {
+        let log = RequestLog::new(5);
+        for i in 0..12 {
+            log.push(entry(&format!("r{i}")));
+        }
+        let ids: Vec<String> = log
+            .recent(usize::MAX, None)
+            .into_iter()
+            .map(|e| e.request_id.to_string())
+            .collect();
+        assert_eq!(ids, ["r7", "r8", "r9", "r10", "r11"]);
+        assert_eq!(log.find("r9").map(|e| e.seq), Some(10));
     }
 }
