@@ -130,39 +130,39 @@ impl RequestLog {
         seq
     }
 
-    /// Every shard's entries among the last `capacity` recorded, oldest first, each
-    /// passed through `keep`.
-    fn visible<T>(&self, mut keep: impl FnMut(&LogEntry) -> Option<T>) -> Vec<(u64, T)> {
-        let mut out = Vec::new();
-        for shard in &self.shards {
-            let entries = Self::lock(shard);
-            out.extend(entries.iter().filter_map(|e| keep(e).map(|t| (e.seq, t))));
-        }
-        out.sort_unstable_by_key(|(seq, _)| *seq);
-        let skip = out.len().saturating_sub(self.capacity);
-        out.drain(..skip);
+    /// Clones of the entries among the last `capacity` recorded that `keep` accepts,
+    /// oldest first. Every shard is locked at once (in order; a push takes one lock
+    /// only), so the window is exact even while other threads record.
+    fn select(&self, keep: impl Fn(&LogEntry) -> bool) -> Vec<LogEntry> {
+        let shards: Vec<_> = self.shards.iter().map(|s| Self::lock(s)).collect();
+        let mut seqs: Vec<u64> = shards.iter().flat_map(|s| s.iter().map(|e| e.seq)).collect();
+        // The window's first entry: the `capacity`-th newest of all.
+        let first = match seqs.len().checked_sub(self.capacity) {
+            Some(older) if older > 0 => *seqs.select_nth_unstable(older).1,
+            _ => 0,
+        };
+        let mut out: Vec<LogEntry> = shards
+            .iter()
+            .flat_map(|s| s.iter())
+            .filter(|e| e.seq >= first && keep(e))
+            .cloned()
+            .collect();
+        drop(shards);
+        out.sort_unstable_by_key(|e| e.seq);
         out
     }
 
     /// The last `limit` entries, oldest first, optionally only those after `since`.
     pub fn recent(&self, limit: usize, since: Option<u64>) -> Vec<LogEntry> {
-        // The window is taken over every entry, then narrowed by `since`: an entry
-        // pushed out of the last `capacity` stays out.
-        let window = self.visible(|e| Some(e.seq));
-        let first = window.first().map_or(0, |(seq, _)| *seq);
-        let selected =
-            self.visible(|e| (e.seq >= first && since.is_none_or(|s| e.seq > s)).then(|| e.clone()));
+        let mut selected = self.select(|e| since.is_none_or(|s| e.seq > s));
         let skip = selected.len().saturating_sub(limit);
-        selected.into_iter().skip(skip).map(|(_, e)| e).collect()
+        selected.drain(..skip);
+        selected
     }
 
-    /// The entry with this request id.
+    /// The entry with this request id (the newest, should two share it).
     pub fn find(&self, request_id: &str) -> Option<LogEntry> {
-        let window = self.visible(|e| Some(e.seq));
-        let first = window.first().map_or(0, |(seq, _)| *seq);
-        self.visible(|e| (e.seq >= first && e.request_id == request_id).then(|| e.clone()))
-            .pop()
-            .map(|(_, e)| e)
+        self.select(|e| e.request_id == request_id).pop()
     }
 
     /// Forget every entry.
