@@ -105,6 +105,27 @@ pub struct Policies<'a> {
     pub options: EvalOptions,
 }
 
+impl Policies<'_> {
+    /// Every policy in the set.
+    fn all(&self) -> impl Iterator<Item = &PolicyRef<'_>> {
+        self.identity
+            .iter()
+            .chain(self.boundary.iter())
+            .chain(self.session.iter())
+            .chain(self.resource.iter())
+            .chain(self.scps.iter())
+            .chain(self.rcps.iter())
+            .chain(self.vpc_endpoint.iter())
+    }
+
+    /// Whether a decision against these policies can read the request context
+    /// ([`Policy::reads_context`]); where none can, a caller may pass an empty one
+    /// and the decision is the same.
+    pub fn read_context(&self) -> bool {
+        self.all().any(|r| r.policy.reads_context())
+    }
+}
+
 /// One request to decide.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -296,17 +317,7 @@ fn near_misses(refs: &[PolicyRef<'_>], cx: &MatchCtx<'_>) -> Vec<NearMiss> {
 /// a statement, the decision's `notes` name the reading taken.
 pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let mut d = decide(req, policies);
-    let all = || {
-        policies
-            .identity
-            .iter()
-            .chain(policies.boundary.iter())
-            .chain(policies.session.iter())
-            .chain(policies.resource.iter())
-            .chain(policies.scps.iter())
-            .chain(policies.rcps.iter())
-            .chain(policies.vpc_endpoint.iter())
-    };
+    let all = || policies.all();
     if all().any(|r| r.policy.has_corners()) {
         let cx = MatchCtx {
             env: Env::new(req.principal, req.context),

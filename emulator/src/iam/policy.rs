@@ -133,6 +133,13 @@ pub struct Policy {
     /// policy variables, `IfExists`, or a multivalued key), so that decisions look
     /// for the reading taken ([`crate::iam::evaluate`]) only where one can apply.
     corners: bool,
+    /// Whether any statement can read the request context: it has a `Condition`
+    /// (even an empty one) or a policy variable in `Resource`/`NotResource`, the
+    /// only elements where IAM allows variables besides condition values (IAM user
+    /// guide, "IAM policy elements: Variables and tags", "Where you can use policy
+    /// variables"). A request whose policies read none is decided on its
+    /// principal, action and resource alone.
+    reads_context: bool,
 }
 
 impl Policy {
@@ -168,6 +175,12 @@ impl Policy {
         self.corners
     }
 
+    /// Whether deciding a request against this policy can read the request
+    /// context (a condition, or a variable in a resource pattern).
+    pub fn reads_context(&self) -> bool {
+        self.reads_context
+    }
+
     /// The statements in source order.
     pub fn statements(&self) -> &[Statement] {
         &self.statements
@@ -180,6 +193,7 @@ impl Policy {
         let mut p = self.clone();
         p.statements.extend(other.statements.iter().cloned());
         p.corners |= other.corners;
+        p.reads_context |= other.reads_context;
         p
     }
 
@@ -410,12 +424,14 @@ fn build(root: &Node, kind: PolicyKind) -> Option<Policy> {
         .map(|n| build_statement(n, variables))
         .collect::<Option<Vec<_>>>()?;
     let corners = statements.iter().any(statement_has_corners);
+    let reads_context = statements.iter().any(statement_reads_context);
     Some(Policy {
         kind,
         version,
         id,
         statements,
         corners,
+        reads_context,
     })
 }
 
@@ -428,6 +444,14 @@ const MULTIVALUED_KEYS: &[&str] = &[
     "s3:requestobjecttagkeys",
     "sts:transitivetagkeys",
 ];
+
+fn statement_reads_context(st: &Statement) -> bool {
+    st.condition.is_some()
+        || st
+            .resource
+            .as_ref()
+            .is_some_and(|r| r.patterns.iter().any(|p| p.as_str().contains("${")))
+}
 
 fn statement_has_corners(st: &Statement) -> bool {
     let variables = |t: &str| t.contains("${");
@@ -522,6 +546,31 @@ fn build_statement(node: &Node, variables: bool) -> Option<Statement> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a condition or a variable in a resource pattern can read the request
+    /// context; the S3 authorizer leaves the context empty for policies with neither.
+    #[test]
+    fn reads_context_only_with_a_condition_or_a_resource_variable() {
+        let policy = |statement: &str| {
+            let text = format!(r#"{{"Version": "2012-10-17", "Statement": [{statement}]}}"#);
+            Policy::parse(&text, PolicyKind::Identity).unwrap()
+        };
+        let plain = r#"{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}"#;
+        assert!(!policy(plain).reads_context());
+        for reads in [
+            r#"{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}}}"#,
+            r#"{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*", "Condition": {}}"#,
+            r#"{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/${aws:username}/*"}"#,
+            r#"{"Effect": "Deny", "Action": "s3:PutObject", "NotResource": "arn:aws:s3:::${aws:SourceIp}"}"#,
+        ] {
+            assert!(policy(&format!("{plain}, {reads}")).reads_context(), "{reads}");
+            assert!(
+                policy(plain).followed_by(&policy(reads)).reads_context(),
+                "{reads}"
+            );
+        }
+    }
 
     #[test]
     fn round_trip_keeps_meaning() {
