@@ -291,14 +291,15 @@ impl S3Op {
     /// resource (a copy's source, a KMS key) and DeleteObjects' per-key actions are
     /// decided by [`crate::authz::s3`]. Adding an operation means adding its arm here.
     pub fn required_actions(&self, headers: &http::HeaderMap) -> &'static [&'static str] {
-        let has = |name: &str| headers.get(name).is_some_and(|v| v.to_str().is_ok());
+        let has = |name: http::HeaderName| headers.get(name).is_some_and(|v| v.to_str().is_ok());
         match self {
             // A write with ACL or tagging headers also needs s3:PutObjectAcl /
             // s3:PutObjectTagging (S3 API reference, PutObject "Permissions"; the
             // same headers on CopyObject and CreateMultipartUpload).
             Self::PutObject | Self::CopyObject | Self::CreateMultipartUpload => {
-                let acl = has("x-amz-acl") || headers.keys().any(|k| k.as_str().starts_with("x-amz-grant-"));
-                match (acl, has("x-amz-tagging")) {
+                let acl =
+                    has(names::X_AMZ_ACL) || headers.keys().any(|k| k.as_str().starts_with("x-amz-grant-"));
+                match (acl, has(names::X_AMZ_TAGGING)) {
                     (false, false) => &["s3:PutObject"],
                     (true, false) => &["s3:PutObject", "s3:PutObjectAcl"],
                     (false, true) => &["s3:PutObject", "s3:PutObjectTagging"],

@@ -194,14 +194,18 @@ pub(crate) fn lowercase(name: &str) -> std::borrow::Cow<'_, str> {
 /// joined with `,` in received order (CRT `get-header-value-order`: `value4,value1,value3,value2`).
 /// `None` when the request does not carry the header.
 pub(crate) fn canonical_header_value<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<Cow<'h, [u8]>> {
-    let mut values = headers.get_all(name).iter().peekable();
+    // A scan comparing names rather than `get_all(&str)`, which validates, lowercases
+    // and hashes the name on every call: a request has a dozen headers, and this runs
+    // once per signed header. `iter` yields a name's values in received order, as
+    // `get_all` does.
+    let named = || headers.iter().filter(|(n, _)| n.as_str() == name).map(|(_, v)| v);
+    let mut values = named();
     let first = values.next()?;
-    if values.peek().is_none() && trim_all_is_identity(first.as_bytes()) {
+    if values.next().is_none() && trim_all_is_identity(first.as_bytes()) {
         return Some(Cow::Borrowed(first.as_bytes()));
     }
-    let values = headers.get_all(name).iter();
     let mut out = Vec::new();
-    for (i, value) in values.enumerate() {
+    for (i, value) in named().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -694,12 +698,22 @@ mod tests {
         let mut h = http::HeaderMap::new();
         for v in ["value4", "value1", " value3 ", "value2"] {
             h.append("my-header1", http::HeaderValue::from_static(v));
+            h.append("my-header2", http::HeaderValue::from_static("other"));
         }
         assert_eq!(
             canonical_header_value(&h, "my-header1").unwrap().as_ref(),
             b"value4,value1,value3,value2"
         );
+        assert_eq!(
+            canonical_header_value(&h, "my-header2").unwrap().as_ref(),
+            b"other,other,other,other"
+        );
         assert_eq!(canonical_header_value(&h, "absent"), None);
+        assert_eq!(
+            canonical_header_value(&h, "My-Header1"),
+            None,
+            "names arrive lowercased"
+        );
     }
 
     /// A value is borrowed only when trimall would not change it; the others are
