@@ -87,9 +87,9 @@ const S3_HEADER_KEYS: &[(&str, &str)] = &[
 ];
 
 /// The request context for deciding against `pols`: empty where none of them
-/// can read it (no condition, no variable in a resource pattern; most buckets of
-/// a push-to-warehouse setup), which decides the same and saves building a dozen
-/// keys a request.
+/// can read it (no condition, no variable in a resource pattern, as in the setup
+/// guide's policies), which decides the same and saves building a dozen keys a
+/// request.
 fn s3_context(r: &Input<'_>, ctx: &Ctx, region: &str, pols: &iam::Policies<'_>) -> RequestContext {
     if !pols.read_context() {
         return RequestContext::new();

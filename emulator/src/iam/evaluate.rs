@@ -317,8 +317,7 @@ fn near_misses(refs: &[PolicyRef<'_>], cx: &MatchCtx<'_>) -> Vec<NearMiss> {
 /// a statement, the decision's `notes` name the reading taken.
 pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
     let mut d = decide(req, policies);
-    let all = || policies.all();
-    if all().any(|r| r.policy.has_corners()) {
+    if policies.all().any(|r| r.policy.has_corners()) {
         let cx = MatchCtx {
             env: Env::new(req.principal, req.context),
             action: req.action,
@@ -326,7 +325,7 @@ pub fn evaluate(req: &Request<'_>, policies: &Policies<'_>) -> Decision {
             has_boundary: policies.boundary.is_some(),
             mode: policies.options.multi_value,
         };
-        for r in all().filter(|r| r.policy.has_corners()) {
+        for r in policies.all().filter(|r| r.policy.has_corners()) {
             for (index, st) in r.policy.statements().iter().enumerate() {
                 for reading in super::statement::readings(st, &cx) {
                     let name = match &st.sid {

@@ -445,20 +445,24 @@ const MULTIVALUED_KEYS: &[&str] = &[
     "sts:transitivetagkeys",
 ];
 
+/// Whether `text` holds a policy variable (`${…}`).
+fn has_variable(text: &str) -> bool {
+    text.contains("${")
+}
+
+/// Whether a `Resource`/`NotResource` pattern of the statement holds a variable.
+fn resource_has_variable(st: &Statement) -> bool {
+    st.resource
+        .as_ref()
+        .is_some_and(|r| r.patterns.iter().any(|p| has_variable(p.as_str())))
+}
+
 fn statement_reads_context(st: &Statement) -> bool {
-    st.condition.is_some()
-        || st
-            .resource
-            .as_ref()
-            .is_some_and(|r| r.patterns.iter().any(|p| p.as_str().contains("${")))
+    st.condition.is_some() || resource_has_variable(st)
 }
 
 fn statement_has_corners(st: &Statement) -> bool {
-    let variables = |t: &str| t.contains("${");
-    let in_resource = st
-        .resource
-        .as_ref()
-        .is_some_and(|r| r.patterns.iter().any(|p| variables(p.as_str())));
+    let in_resource = resource_has_variable(st);
     let in_condition = st.condition.iter().flatten().any(|block| {
         block.operator.if_exists
             || block.operator.qualifier == super::condition::Qualifier::None
@@ -469,7 +473,7 @@ fn statement_has_corners(st: &Statement) -> bool {
             || block
                 .entries
                 .iter()
-                .any(|e| e.literals.iter().any(|l| variables(&l.text)))
+                .any(|e| e.literals.iter().any(|l| has_variable(&l.text)))
     });
     in_resource || in_condition
 }
