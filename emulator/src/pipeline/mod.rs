@@ -302,14 +302,16 @@ fn error_response(ctx: &Ctx, e: &ApiError, is_head: bool) -> Response<ResBody> {
 
 fn common_headers(ctx: &Ctx, response: &mut Response<ResBody>) {
     let headers = response.headers_mut();
+    // The Date header carries the emulator's clock, so SDK clock-skew
+    // correction (which reads it) follows the injected clock.
+    if let Some(date) = date_header(ctx.now) {
+        headers.insert(http::header::DATE, date);
+    }
     let mut set = |name: HeaderName, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             headers.insert(name, v);
         }
     };
-    // The Date header carries the emulator's clock, so SDK clock-skew
-    // correction (which reads it) follows the injected clock.
-    set(http::header::DATE, &http_date(ctx.now));
     match &ctx.ids {
         WireIds::S3 { request_id, host_id } => {
             set(names::X_AMZ_REQUEST_ID, request_id);
@@ -318,6 +320,26 @@ fn common_headers(ctx: &Ctx, response: &mut Response<ResBody>) {
         }
         WireIds::Sts { uuid } => set(names::X_AMZN_REQUESTID, uuid),
     }
+}
+
+/// The `Date` value for `now`. It names whole seconds, so each thread keeps the
+/// last one it wrote and formats again only when the second changes: a request
+/// then clones a shared value instead of formatting and allocating one. Keyed by
+/// the second itself, so an injected clock moved back or forth gets its own date.
+fn date_header(now: time::OffsetDateTime) -> Option<HeaderValue> {
+    thread_local!(static LAST: std::cell::RefCell<Option<(i64, HeaderValue)>> = const { std::cell::RefCell::new(None) });
+    let second = now.unix_timestamp();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((at, value)) = last.as_ref() {
+            if *at == second {
+                return Some(value.clone());
+            }
+        }
+        let value = HeaderValue::from_maybe_shared(Bytes::from(http_date(now))).ok()?;
+        *last = Some((second, value.clone()));
+        Some(value)
+    })
 }
 
 fn host_of<B>(req: &Request<B>) -> String {

@@ -87,6 +87,26 @@ impl FormParams {
         None
     }
 
+    /// The pairs whose name starts with `prefix`, in order, each name without it.
+    /// Names are compared as bytes and only a match is sliced as text: STS looks
+    /// for its member lists (`Tags.member.N.Key`, …) on every request, and most
+    /// requests send none.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let mut start = 0;
+        self.ends.iter().filter_map(move |&(name_end, end)| {
+            let at = start;
+            start = end;
+            let name = self.text.as_bytes().get(at..name_end)?;
+            if !name.starts_with(prefix.as_bytes()) {
+                return None;
+            }
+            Some((
+                self.text.get(at + prefix.len()..name_end)?,
+                self.text.get(name_end..end)?,
+            ))
+        })
+    }
+
     /// How many pairs.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -129,6 +149,22 @@ mod tests {
         assert_eq!(p.get("NoValue"), Some(""));
         assert_eq!(p.get("Missing"), None);
         assert!(FormParams::default().is_empty());
+    }
+
+    #[test]
+    fn with_prefix_finds_the_pairs_a_prefix_names() {
+        let params: FormParams = [
+            ("Tags.member.1.Key", "a"),
+            ("Action", "x"),
+            ("Tags.member.1.Value", "b"),
+            ("Tag", "c"),
+        ]
+        .into_iter()
+        .collect();
+        let found: Vec<_> = params.with_prefix("Tags.").collect();
+        assert_eq!(found, [("member.1.Key", "a"), ("member.1.Value", "b")]);
+        assert_eq!(params.with_prefix("Nothing").count(), 0);
+        assert_eq!(params.with_prefix("").count(), 4);
     }
 
     #[test]

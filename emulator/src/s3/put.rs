@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use http::{HeaderName, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Response, StatusCode};
 use http_body::Body;
 use http_body_util::BodyExt;
 
@@ -586,8 +586,12 @@ pub(super) fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<
     let mut res = Response::builder()
         .status(StatusCode::OK)
         .header(http::header::ETAG, meta.etag.quoted().as_str());
+    // Fixed values as static `HeaderValue`s: a `&str` would be checked and copied.
     if let Some(sse) = meta.sse {
-        res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION, sse.as_str());
+        res = res.header(
+            names::X_AMZ_SERVER_SIDE_ENCRYPTION,
+            HeaderValue::from_static(sse.as_str()),
+        );
     }
     if let Some(k) = &meta.extras().sse_kms_key {
         res = res.header(names::X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID, k.as_str());
@@ -596,8 +600,11 @@ pub(super) fn respond(meta: &ObjectMeta, versioned: bool) -> ApiResult<Response<
         res = res.header(names::X_AMZ_VERSION_ID, meta.version_id.text().as_str());
     }
     for (alg, value) in meta.checksums.iter() {
-        res = res.header(alg.header(), value);
-        res = res.header(names::X_AMZ_CHECKSUM_TYPE, "FULL_OBJECT");
+        res = res.header(alg.header_name(), value);
+        res = res.header(
+            names::X_AMZ_CHECKSUM_TYPE,
+            HeaderValue::from_static("FULL_OBJECT"),
+        );
     }
     res.body(empty())
         .map_err(|e| api_error!(InternalError).note(e.to_string()))

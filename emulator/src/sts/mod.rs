@@ -68,9 +68,9 @@ impl Params {
     pub(crate) fn members(&self, prefix: &str, suffix: Option<&str>) -> Vec<(usize, String)> {
         let mut out: Vec<(usize, String)> = self
             .0
-            .iter()
+            .with_prefix(prefix)
             .filter_map(|(k, v)| {
-                let rest = k.strip_prefix(prefix)?.strip_prefix(".member.")?;
+                let rest = k.strip_prefix(".member.")?;
                 let (n, tail) =
                     crate::util::split_once_ascii::<b'.'>(rest).map_or((rest, None), |(n, t)| (n, Some(t)));
                 if tail != suffix {
