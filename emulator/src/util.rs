@@ -409,10 +409,10 @@ pub fn split_ascii<const SEP: u8>(s: &str) -> AsciiSplit<'_, SEP> {
     AsciiSplit { rest: Some(s) }
 }
 
-/// `s.split_once(SEP)` for an ASCII separator, by a byte scan ([`split_ascii`]).
+/// `s.split_once(SEP)` for an ASCII separator, found by `memchr` ([`split_ascii`]).
 pub fn split_once_ascii<const SEP: u8>(s: &str) -> Option<(&str, &str)> {
     const { assert!(SEP.is_ascii(), "the separator must be ASCII") };
-    let i = s.bytes().position(|b| b == SEP)?;
+    let i = memchr::memchr(SEP, s.as_bytes())?;
     let (head, tail) = s.split_at_checked(i)?;
     Some((head, tail.get(1..)?))
 }

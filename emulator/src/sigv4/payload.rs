@@ -50,20 +50,10 @@ impl PayloadMode {
             "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Ok(Self::StreamingSigned),
             "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => Ok(Self::StreamingSignedTrailer),
             "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => Ok(Self::StreamingUnsignedTrailer),
-            hex_value
-                if hex_value.len() == 64
-                    && hex_value
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
-            {
-                let mut hash = [0_u8; 32];
-                hex::decode_to_slice(hex_value, &mut hash).map_err(|_| SigError::InvalidContentSha256 {
+            hex_value => super::key::lower_hex_32(hex_value).map(Self::Hex).ok_or_else(|| {
+                SigError::InvalidContentSha256 {
                     value: value.to_owned(),
-                })?;
-                Ok(Self::Hex(hash))
-            }
-            _ => Err(SigError::InvalidContentSha256 {
-                value: value.to_owned(),
+                }
             }),
         }
     }
