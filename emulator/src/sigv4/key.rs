@@ -35,15 +35,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex_lower(&Sha256::digest(bytes))
 }
 
-/// Lowercase hex of `bytes`, two table lookups a byte into one buffer: every
+/// Lowercase hex of `bytes`, two digits a byte written into one buffer: every
 /// request hex-encodes its canonical request's hash (and a signed payload its
 /// body's), and `hex::encode_to_slice`'s per-byte checks cost twice as much.
 pub fn hex_lower(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    fn digit(n: u8) -> u8 {
+        if n < 10 {
+            b'0' + n
+        } else {
+            b'a' + n - 10
+        }
+    }
     let mut out = vec![0u8; bytes.len() * 2];
     let (pairs, _) = out.as_chunks_mut::<2>();
     for (pair, b) in pairs.iter_mut().zip(bytes) {
-        *pair = [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]];
+        *pair = [digit(b >> 4), digit(b & 0xf)];
     }
     // Every byte written is an ASCII digit or letter.
     String::from_utf8(out).unwrap_or_default()
