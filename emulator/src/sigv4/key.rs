@@ -36,8 +36,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Lowercase hex of `bytes`, two digits a byte written into one buffer: every
-/// request hex-encodes its canonical request's hash (and a signed payload its
-/// body's), and `hex::encode_to_slice`'s per-byte checks cost twice as much.
+/// SigV4 request hex-encodes its canonical request's hash, and
+/// `hex::encode_to_slice`'s per-byte checks cost twice as much.
 pub fn hex_lower(bytes: &[u8]) -> String {
     fn digit(n: u8) -> u8 {
         if n < 10 {
