@@ -102,50 +102,15 @@ fn form_text(raw: &[u8], out: &mut String) -> ApiResult<()> {
             out.push(' ');
         }
         if piece.contains(&b'%') {
-            let decoded = percent_decoded(piece);
-            out.push_str(std::str::from_utf8(&decoded).map_err(|_| not_utf8())?);
+            let text = percent_encoding::percent_decode(piece)
+                .decode_utf8()
+                .map_err(|_| not_utf8())?;
+            out.push_str(&text);
         } else {
             out.push_str(std::str::from_utf8(piece).map_err(|_| not_utf8())?);
         }
     }
     Ok(())
-}
-
-/// `piece` percent-decoded as `percent_encoding::percent_decode` reads it: `%` and
-/// two hex digits (either case) are that byte; any other `%` stays as it is. The runs
-/// between escapes are copied whole (an AssumeRole's `RoleArn` is mostly escapes and
-/// runs), where `percent_decode` pushes byte by byte.
-fn percent_decoded(piece: &[u8]) -> Vec<u8> {
-    fn hex(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
-    let mut out = Vec::with_capacity(piece.len());
-    let mut rest = piece;
-    while let Some(at) = memchr::memchr(b'%', rest) {
-        let (run, escape) = rest.split_at(at);
-        out.extend_from_slice(run);
-        let byte = match escape {
-            [_, high, low, ..] => hex(*high).zip(hex(*low)).map(|(h, l)| h << 4 | l),
-            _ => None,
-        };
-        match byte {
-            Some(b) => {
-                out.push(b);
-                rest = escape.get(3..).unwrap_or_default();
-            }
-            None => {
-                out.push(b'%');
-                rest = escape.get(1..).unwrap_or_default();
-            }
-        }
-    }
-    out.extend_from_slice(rest);
-    out
 }
 
 fn not_utf8() -> crate::error::ApiError {
@@ -260,26 +225,6 @@ pub(crate) fn ok(body: String) -> ApiResult<Response<ResBody>> {
 mod tests {
     use super::*;
     use crate::protocol::codes::Code;
-
-    #[test]
-    fn percent_decoded_is_percent_decode_on_every_short_input() {
-        // Every byte string of up to five letters from escapes' parts, hex digits
-        // of both cases, a non-hex letter and a UTF-8 pair's bytes.
-        const LETTERS: &[u8] = b"%4AfFgx\xc3\xa9";
-        let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
-        let mut last = inputs.clone();
-        for _ in 0..5 {
-            last = last
-                .iter()
-                .flat_map(|s| LETTERS.iter().map(move |b| [s.as_slice(), &[*b]].concat()))
-                .collect();
-            inputs.extend(last.iter().cloned());
-        }
-        for input in inputs {
-            let expected: Vec<u8> = percent_encoding::percent_decode(&input).collect();
-            assert_eq!(percent_decoded(&input), expected, "{input:?}");
-        }
-    }
 
     #[test]
     fn form_text_reads_what_percent_decode_reads_with_plus_as_space() {
