@@ -30,6 +30,10 @@ use emulator::sigv4::{
 };
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+/// The `emulator` binary's allocator, so these figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const HOST: &str = "127.0.0.1:9000";

@@ -13,6 +13,15 @@ use time::OffsetDateTime;
 
 mod log_fields;
 
+/// mimalloc, not glibc's allocator: a request allocates 50-70 times (header maps,
+/// the log entry, an AssumeRole's session), and with glibc that was 15% of an
+/// AssumeRole's instructions beside the hashing. Callgrind of the whole server,
+/// 1,000 requests after 200: AssumeRole 115.8k → 109.8k instructions, DeleteObject
+/// 82.9k → 79.8k, PutObject 1 KiB 178.3k → 174.7k; resident memory unchanged with
+/// the workspace's `no_thp` (docs/perf-log.md, 2026-12-07 (evening)).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "emulator",
