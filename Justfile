@@ -48,6 +48,14 @@ instructions:
 instructions-server:
     bash scripts/instructions.sh server
 
+# Where one request's instructions go in a whole server: `just profile put` (callgrind; needs valgrind).
+profile OP *BINARY:
+    bash scripts/profile.sh {{OP}} {{BINARY}}
+
+# Servers under the same loads, interleaved round by round: `just compare ceiling emulator`.
+compare +SERVERS:
+    bash scripts/compare.sh {{SERVERS}}
+
 # harness fuzz throughput against its targets, beside a model-alone baseline (about 2 minutes).
 bench-fuzz:
     cargo bench -p policy-fuzz --bench fuzz
