@@ -4,7 +4,8 @@
 # counts do not move with a shared machine's load, so they show what a change saved.
 # Each request runs N and 2N times; the difference over N is one request's
 # (setup, signing and the first requests' warm-up cancel out). Allocations are calls
-# into libc's malloc and calloc, the bench's own request building included.
+# into the allocator (mimalloc, as in the binary, and libc's malloc and calloc), the
+# bench's own request building included.
 #
 #   bash scripts/instructions.sh           # N=500, about 2 minutes
 #   N=200 bash scripts/instructions.sh
@@ -82,8 +83,10 @@ count() {
         "$bin" --bench >/dev/null 2>"$out/log"
     local ir allocs
     ir=$(awk '/^summary:/ {print $2}' "$out/cg")
-    # Calls into libc's malloc and calloc, summed over their callers: LTO inlines
-    # Rust's own allocator shims, so the count is taken where they all end.
+    # Calls into the allocator, summed over their callers: mimalloc's entry points
+    # (the bench's global allocator, as the binary's) and libc's malloc and calloc
+    # (C code's). LTO inlines Rust's own allocator shims, so the count is taken where
+    # they all end.
     allocs=$(callgrind_annotate --tree=caller "$out/cg" 2>/dev/null | python3 -c '
 import re, sys
 total, block = 0, []
@@ -91,7 +94,7 @@ for line in sys.stdin:
     if not line.strip():
         block = []
         continue
-    if re.search(r"\*\s+\S*:(malloc|calloc) \[", line):
+    if re.search(r"\*\s+\S*:(malloc|calloc|mi_malloc_aligned|mi_zalloc_aligned) \[", line):
         total += sum(int(n.replace(",", "")) for b in block for n in re.findall(r"\(([0-9,]+)x\)", b))
         block = []
     else:
