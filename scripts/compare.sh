@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --seconds) SECONDS_PER_LOAD=$2; shift 2 ;;
     --loads) LOADS=$2; shift 2 ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) echo "compare: unknown option $1" >&2; exit 2 ;;
     *) SERVERS+=("$1"); shift ;;
     esac
