@@ -8,7 +8,10 @@ site, from a callgrind profile of the pipeline bench taken with caller contexts.
 
 Each line: allocations per request, then the first two frames above the allocator that
 are not the standard library's (the site, and what called it). The setup's own
-allocations are divided in too, so rows under 1 are mostly setup.
+allocations are divided in too, so rows under 1 are mostly setup. An allocation is a
+call into the allocator's entry points, as `scripts/instructions.sh` counts them:
+mimalloc's (the bench's global allocator) and libc's `malloc` and `calloc` (C code's);
+with LTO, Rust's `__rust_alloc` shim is inlined and cannot be counted.
 """
 
 import collections
@@ -20,7 +23,8 @@ def main(path, requests):
     names = {}
     counts = collections.Counter()
     callee = None
-    generic = ("alloc::", "<alloc::", "core::", "<core::", "hashbrown", "<hashbrown", "std::", "<std::")
+    generic = ("alloc::", "<alloc::", "core::", "<core::", "hashbrown", "<hashbrown", "std::", "<std::", "__rustc::")
+    entries = ("mi_malloc_aligned'", "mi_zalloc_aligned'", "malloc'", "calloc'")
     with open(path, errors="replace") as f:
         for line in f:
             m = re.match(r"^(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
@@ -33,7 +37,7 @@ def main(path, requests):
             m = re.match(r"^calls=(\d+)", line)
             if m and callee:
                 name = names.get(callee, "")
-                if name.startswith("__rustc::__rust_alloc'"):
+                if name.startswith(entries):
                     frames = [p for p in name.split("'")[1:] if not p.startswith(generic)][:2]
                     counts[" <- ".join(frames)] += int(m.group(1))
                 callee = None

@@ -57,9 +57,9 @@ cargo build --profile release-lto --locked -q -p emulator --bin emulator \
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_port, cpu_ticks
+source scripts/lib.sh
 
 # Processes this script started, stopped by pid on exit.
 PIDS=()

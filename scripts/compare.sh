@@ -56,10 +56,8 @@ OUT=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$OUT"' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# utime + stime of PID in clock ticks (fields 14 and 15; counted after the `(comm)`,
-# which may hold spaces).
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# free_port, wait_port, cpu_ticks
+source scripts/lib.sh
 
 # start SERVER: runs it on a free port; sets NAME, PORT and PID.
 start() {
@@ -87,12 +85,7 @@ start() {
         ;;
     esac
     PID=$!
-    for _ in $(seq 1 100); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), timeout=0.2)" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "compare: $spec did not start" >&2
-    exit 1
+    wait_port "$PORT" 50 || { echo "compare: $spec did not start" >&2; exit 1; }
 }
 
 TCK=$(getconf CLK_TCK)

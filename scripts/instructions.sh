@@ -23,6 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${N:-500}"
 command -v valgrind >/dev/null || { echo "instructions: valgrind is missing" >&2; exit 1; }
+# free_port, wait_port
+source scripts/lib.sh
 
 if [ "${1:-}" = server ]; then
     cargo build --profile release-lto --locked -q -p emulator --bin emulator --example loadgen --example ceiling
@@ -33,14 +35,11 @@ if [ "${1:-}" = server ]; then
     serve_count() {
         local op=$1 n=$2 port args=() a pid extra=()
         shift 2
-        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        port=$(free_port)
         for a in "$@"; do args+=("${a//\{port\}/$port}"); done
         valgrind --tool=callgrind --callgrind-out-file="$out/cg" "${args[@]}" >/dev/null 2>"$out/log" &
         pid=$!
-        for _ in $(seq 1 150); do
-            python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=0.2)" 2>/dev/null && break
-            sleep 0.2
-        done
+        wait_port "$port" || { echo "instructions: ${args[0]} did not start" >&2; exit 1; }
         [ "$op" = put ] && extra=(--size 1024)
         target/release-lto/examples/loadgen run --target "http://127.0.0.1:$port" --op "$op" "${extra[@]}" \
             --concurrency 1 --requests "$n" --duration 600 --json >"$out/load.json"

@@ -41,7 +41,9 @@ WORK=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# free_port, wait_port
+source scripts/lib.sh
+port=$(free_port)
 case $SERVER in
 ceiling) cmd=("$R/examples/ceiling" "127.0.0.1:$port") ;;
 floor) cmd=("$R/examples/ceiling" "127.0.0.1:$port" --floor) ;;
@@ -49,10 +51,7 @@ floor) cmd=("$R/examples/ceiling" "127.0.0.1:$port" --floor) ;;
 esac
 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg" "${cmd[@]}" >/dev/null 2>"$WORK/log" &
 PID=$!
-for _ in $(seq 1 150); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), timeout=0.2)" 2>/dev/null && break
-    sleep 0.2
-done
+wait_port "$port" || { echo "profile: the server did not start: $(cat "$WORK/log")" >&2; exit 1; }
 extra=()
 [ "$OP" = put ] && extra=(--size 1024)
 load() {
