@@ -8,8 +8,11 @@
     python3 scripts/callgrind_report.py PROFILE N callers REGEX [TOP]
         calls into functions matching REGEX, by caller: calls and inclusive cost
 
-Every figure is divided by N. Reads callgrind's own format (name compression, cost
-lines after `calls=`); no dependency beyond Python 3.
+Every figure is divided by N. `--event EV` (anywhere) counts another of the profile's
+events instead of instructions (`Ir`): with `scripts/profile.sh --cache`, `DLmr` and
+`DLmw` (last-level read and write misses), `D1mr`, `D1mw`, `I1mr`. Reads callgrind's
+own format (name compression, cost lines after `calls=`); no dependency beyond
+Python 3.
 """
 
 import collections
@@ -17,9 +20,11 @@ import re
 import sys
 
 
-def parse(path):
-    """Self cost per function and (caller, callee) -> [calls, inclusive cost]."""
+def parse(path, event="Ir"):
+    """Self cost per function and (caller, callee) -> [calls, inclusive cost], in
+    `event`."""
     names = {}
+    column = 0
     self_cost = collections.Counter()
     edges = collections.defaultdict(lambda: [0, 0])
     fn = cfn = None
@@ -36,7 +41,12 @@ def parse(path):
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
-            if line.startswith("fn="):
+            if line.startswith("events:"):
+                events = line.split()[1:]
+                if event not in events:
+                    sys.exit(f"callgrind_report: no event {event} in {path} (it has {' '.join(events)})")
+                column = events.index(event)
+            elif line.startswith("fn="):
                 fn = name(line[3:])
             elif line.startswith("cfn="):
                 cfn = name(line[4:])
@@ -44,9 +54,9 @@ def parse(path):
                 pending_calls = int(line[6:].split()[0])
             elif line and (line[0].isdigit() or line[0] in "+-*"):
                 parts = line.split()
-                if len(parts) < 2:
-                    continue
-                cost = int(parts[1])
+                # A cost line is a position, then the events in order; trailing
+                # zeros are left out.
+                cost = int(parts[1 + column]) if len(parts) > 1 + column else 0
                 if pending_calls is not None:
                     edge = edges[(fn, cfn)]
                     edge[0] += pending_calls
@@ -58,15 +68,25 @@ def parse(path):
 
 
 def main(argv):
+    event = "Ir"
+    if "--event" in argv:
+        at = argv.index("--event")
+        if at + 1 >= len(argv):
+            sys.exit(__doc__)
+        event = argv[at + 1]
+        argv = argv[:at] + argv[at + 2:]
     if len(argv) < 4 or argv[3] not in ("self", "callees", "callers"):
         sys.exit(__doc__)
     path, n, mode = argv[1], int(argv[2]), argv[3]
-    self_cost, edges = parse(path)
+    self_cost, edges = parse(path, event)
+    # Misses a request are few: show a decimal.
+    fmt = "9,.0f" if event == "Ir" else "9,.1f"
     if mode == "self":
         top = int(argv[4]) if len(argv) > 4 else 40
-        print(f"{sum(self_cost.values()) / n:,.0f} instructions a request")
+        what = "instructions" if event == "Ir" else event
+        print(f"{sum(self_cost.values()) / n:,.1f} {what} a request")
         for f, c in self_cost.most_common(top):
-            print(f"{c / n:9,.0f}  {f[:140]}")
+            print(f"{c / n:{fmt}}  {f[:140]}")
         return
     if len(argv) < 5:
         sys.exit(__doc__)
@@ -80,14 +100,14 @@ def main(argv):
             if not pattern.search(f or ""):
                 continue
             inclusive = self_cost[f] + sum(c for c, _, _ in callees[f])
-            print(f"== {f[:140]}: inclusive {inclusive / n:,.0f}, self {self_cost[f] / n:,.0f}")
+            print(f"== {f[:140]}: inclusive {inclusive / n:,.1f}, self {self_cost[f] / n:,.1f}")
             for cost, calls, callee in sorted(callees[f], reverse=True)[:top]:
-                print(f"   {cost / n:9,.0f}  ({calls / n:.1f}×) {callee[:120]}")
+                print(f"   {cost / n:{fmt}}  ({calls / n:.1f}×) {callee[:120]}")
         return
     rows = [(cost, calls, caller, callee) for (caller, callee), (calls, cost) in edges.items()
             if pattern.search(callee or "")]
     for cost, calls, caller, callee in sorted(rows, reverse=True)[:top]:
-        print(f"{calls / n:6.1f} calls {cost / n:9,.0f} inclusive  {caller[:90]}  ->  {callee[:60]}")
+        print(f"{calls / n:6.1f} calls {cost / n:{fmt}} inclusive  {caller[:90]}  ->  {callee[:60]}")
 
 
 if __name__ == "__main__":

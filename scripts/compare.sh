@@ -16,6 +16,10 @@
 #   cp target/release-lto/emulator /tmp/before    # ... change, rebuild ...
 #   bash scripts/compare.sh before=/tmp/before emulator one-worker=/tmp/before,TOKIO_WORKER_THREADS=1
 #
+# With two servers or more, a second table gives each round's req/s as a share of the
+# first server's in the same round (median and range over the rounds): with
+# `ceiling` first, issue #19's ratios, paired round by round.
+#
 # Loads (8 connections unless named otherwise; `loadgen`, as in scripts/bench.sh):
 # put (PutObject 1 KiB), put-c1 (one connection), put1m (1 MiB), delete, ar
 # (AssumeRole). Defaults: 3 rounds of 4 s, loads "put ar".
@@ -31,7 +35,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --seconds) SECONDS_PER_LOAD=$2; shift 2 ;;
     --loads) LOADS=$2; shift 2 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "compare: unknown option $1" >&2; exit 2 ;;
     *) SERVERS+=("$1"); shift ;;
     esac
@@ -134,4 +138,20 @@ for load in loads:
         p99 = statistics.median(r["p99_ms"] for r in mine)
         print(f"| {load} | {s} | {statistics.median(rps):,.0f} ({min(rps):,.0f}–{max(rps):,.0f}) | "
               f"{statistics.median(cpu):.1f} µs ({min(cpu):.1f}–{max(cpu):.1f}) | {p99:.2f} |")
+# Each round's ratio to the first server, taken from the same round: a noisy
+# neighbour moves both runs of a pair alike, so these vary less than the medians'
+# ratio does.
+if len(servers) > 1:
+    first = servers[0]
+    print()
+    print(f"| load | server | req/s ÷ {first}'s in the same round, median (range) |")
+    print("|---|---|---:|")
+    for load in loads:
+        base = {r["round"]: r["rps"] for r in rows if r["server"] == first and r["load"] == load}
+        for s in servers[1:]:
+            ratios = [r["rps"] / base[r["round"]] for r in rows
+                      if r["server"] == s and r["load"] == load and base.get(r["round"])]
+            if ratios:
+                print(f"| {load} | {s} | {statistics.median(ratios):.1%} "
+                      f"({min(ratios):.1%}–{max(ratios):.1%}) |")
 PY
