@@ -138,9 +138,8 @@ for load in loads:
         p99 = statistics.median(r["p99_ms"] for r in mine)
         print(f"| {load} | {s} | {statistics.median(rps):,.0f} ({min(rps):,.0f}–{max(rps):,.0f}) | "
               f"{statistics.median(cpu):.1f} µs ({min(cpu):.1f}–{max(cpu):.1f}) | {p99:.2f} |")
-# Each round's ratio to the first server, taken from the same round: a noisy
-# neighbour moves both runs of a pair alike, so these vary less than the medians'
-# ratio does.
+# Each round's ratio to the first server, taken from the same round: the two runs of
+# a pair are seconds apart, so a slow stretch of the shared host weighs on both.
 if len(servers) > 1:
     first = servers[0]
     print()
