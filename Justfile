@@ -48,9 +48,9 @@ instructions:
 instructions-server:
     bash scripts/instructions.sh server
 
-# Where one request's instructions go in a whole server: `just profile put` (callgrind; needs valgrind).
-profile OP *BINARY:
-    bash scripts/profile.sh {{OP}} {{BINARY}}
+# Where one request's instructions go in a whole server: `just profile put`, `just profile --cache put` (callgrind; needs valgrind).
+profile +ARGS:
+    bash scripts/profile.sh {{ARGS}}
 
 # Servers under the same loads, interleaved round by round: `just compare ceiling emulator`.
 compare +SERVERS:

@@ -84,7 +84,7 @@ def main(argv):
     if mode == "self":
         top = int(argv[4]) if len(argv) > 4 else 40
         what = "instructions" if event == "Ir" else event
-        print(f"{sum(self_cost.values()) / n:,.1f} {what} a request")
+        print(f"{sum(self_cost.values()) / n:{fmt.lstrip('9')}} {what} a request")
         for f, c in self_cost.most_common(top):
             print(f"{c / n:{fmt}}  {f[:140]}")
         return

@@ -2,9 +2,10 @@
 # Where one request's instructions go in a whole server: the `emulator` binary (or
 # another emulator binary, or the ceiling) runs under callgrind; loadgen sends W
 # requests of OP (200 unless --warm) on C connections (1 unless --concurrency) to warm
-# it up, the counters are zeroed, N more requests are sent and the profile is dumped. Prints instructions a request and the
-# functions with the most of their own; the profile stays in target/profile/ for
-# scripts/callgrind_report.py (callees, callers) or callgrind_annotate.
+# it up, the counters are zeroed, N more requests are sent and the profile is dumped.
+# Prints instructions a request and the functions with the most of their own; the
+# profile stays in target/profile/ for scripts/callgrind_report.py (callees, callers)
+# or callgrind_annotate.
 #
 #   bash scripts/profile.sh [--requests N] [--top K] [--warm W] [--concurrency C] [--cache] \
 #       OP [BINARY | ceiling | floor]
@@ -47,6 +48,10 @@ done
 OP=${1:-}
 SERVER=${2:-target/release-lto/emulator}
 case $OP in put | delete | assume-role) ;; *) echo "profile: OP is put, delete or assume-role" >&2; exit 2 ;; esac
+case $SERVER in
+ceiling | floor) ;;
+*) [ -x "$SERVER" ] || { echo "profile: $SERVER is not an executable (options go before OP)" >&2; exit 2; } ;;
+esac
 [ -n "$WARM" ] || WARM=$([ ${#CACHE[@]} -gt 0 ] && echo 2500 || echo 200)
 command -v valgrind >/dev/null || { echo "profile: valgrind is missing" >&2; exit 1; }
 
